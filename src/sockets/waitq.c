@@ -1,0 +1,78 @@
+/* Wait queues linking objects to the poll() calls that watch them. */
+#include "sockets/waitq.h"
+
+#include <errno.h>
+
+void z_waitq_init(struct z_waitq *q, z_mutex_t *lock)
+{
+    q->head.next = &q->head;
+    q->head.prev = &q->head;
+    q->head.q = q;
+    q->head.poller = NULL;
+    q->lock = lock;
+}
+
+void z_waitq_add(struct z_waitq *q, struct z_wait_entry *e)
+{
+    if (e->q != NULL) {
+        return;
+    }
+    e->q = q;
+    e->prev = q->head.prev;
+    e->next = &q->head;
+    q->head.prev->next = e;
+    q->head.prev = e;
+}
+
+void z_waitq_remove(struct z_wait_entry *e)
+{
+    struct z_waitq *q = e->q;
+    if (q == NULL) {
+        return;
+    }
+    z_mutex_lock(q->lock);
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+    e->next = e->prev = NULL;
+    e->q = NULL;
+    z_mutex_unlock(q->lock);
+}
+
+void z_waitq_wake(struct z_waitq *q)
+{
+    for (struct z_wait_entry *e = q->head.next; e != &q->head; e = e->next) {
+        struct z_poller *p = e->poller;
+        z_mutex_lock(&p->lock);
+        p->fired = true;
+        z_cond_signal(&p->cond);
+        z_mutex_unlock(&p->lock);
+    }
+}
+
+void z_poller_init(struct z_poller *p)
+{
+    z_mutex_init(&p->lock);
+    z_cond_init(&p->cond);
+    p->fired = false;
+}
+
+void z_poller_destroy(struct z_poller *p)
+{
+    z_cond_destroy(&p->cond);
+    z_mutex_destroy(&p->lock);
+}
+
+int z_poller_wait(struct z_poller *p, int64_t deadline_us)
+{
+    int rc = 0;
+    z_mutex_lock(&p->lock);
+    while (!p->fired) {
+        if (z_cond_wait_until(&p->cond, &p->lock, deadline_us) == -ETIMEDOUT) {
+            rc = -ETIMEDOUT;
+            break;
+        }
+    }
+    p->fired = false;
+    z_mutex_unlock(&p->lock);
+    return rc;
+}
