@@ -95,65 +95,54 @@ void z_ring_free(struct z_ring *r)
     r->cap = r->len = r->head = 0;
 }
 
-/* The ring as at most two contiguous spans starting `offset` bytes into the
- * stored data (for reading) or into the free space (for writing). */
-struct spans {
-    uint8_t *p[2];
-    size_t n[2];
-};
-
-static struct spans ring_spans(const struct z_ring *r, size_t start, size_t len)
+size_t z_ring_copy_in(struct z_ring *r, size_t pos, struct z_iov_iter *it, size_t n)
 {
-    struct spans s = {{NULL, NULL}, {0, 0}};
-    size_t pos = (r->head + start) % (r->cap ? r->cap : 1);
-    size_t first = r->cap - pos < len ? r->cap - pos : len;
-    s.p[0] = r->buf + pos;
-    s.n[0] = first;
-    s.p[1] = r->buf;
-    s.n[1] = len - first;
-    return s;
+    size_t first = r->cap - pos < n ? r->cap - pos : n;
+    size_t done = z_iov_gather(it, r->buf + pos, first);
+    if (done == first && n > first) {
+        done += z_iov_gather(it, r->buf, n - first);
+    }
+    return done;
+}
+
+size_t z_ring_copy_out(const struct z_ring *r, size_t pos, struct z_iov_iter *it, size_t n)
+{
+    size_t first = r->cap - pos < n ? r->cap - pos : n;
+    size_t done = z_iov_scatter(it, r->buf + pos, first);
+    if (done == first && n > first) {
+        done += z_iov_scatter(it, r->buf, n - first);
+    }
+    return done;
+}
+
+static void flat_iter(struct z_iov_iter *it, struct iovec *v, const void *p, size_t len)
+{
+    v->iov_base = (void *)p;
+    v->iov_len = len;
+    z_iov_iter_init(it, v, 1);
 }
 
 size_t z_ring_write(struct z_ring *r, const void *src, size_t len)
 {
-    struct iovec v = {.iov_base = (void *)src, .iov_len = len};
+    struct iovec v;
     struct z_iov_iter it;
-    z_iov_iter_init(&it, &v, 1);
-    return z_ring_write_iov(r, &it, len);
-}
-
-size_t z_ring_write_iov(struct z_ring *r, struct z_iov_iter *it, size_t len)
-{
     size_t n = len < z_ring_space(r) ? len : z_ring_space(r);
-    struct spans s = ring_spans(r, r->len, n);
-    size_t done = z_iov_gather(it, s.p[0], s.n[0]);
-    if (done == s.n[0]) {
-        done += z_iov_gather(it, s.p[1], s.n[1]);
-    }
-    r->len += done;
-    return done;
+    flat_iter(&it, &v, src, n);
+    n = z_ring_copy_in(r, z_ring_pos(r, r->len), &it, n);
+    z_ring_commit(r, n);
+    return n;
 }
 
 size_t z_ring_peek(const struct z_ring *r, size_t offset, void *dst, size_t len)
 {
-    struct iovec v = {.iov_base = dst, .iov_len = len};
-    struct z_iov_iter it;
-    z_iov_iter_init(&it, &v, 1);
-    return z_ring_peek_iov(r, offset, &it, len);
-}
-
-size_t z_ring_peek_iov(const struct z_ring *r, size_t offset, struct z_iov_iter *it, size_t len)
-{
     if (offset >= r->len) {
         return 0;
     }
+    struct iovec v;
+    struct z_iov_iter it;
     size_t n = len < r->len - offset ? len : r->len - offset;
-    struct spans s = ring_spans(r, offset, n);
-    size_t done = z_iov_scatter(it, s.p[0], s.n[0]);
-    if (done == s.n[0]) {
-        done += z_iov_scatter(it, s.p[1], s.n[1]);
-    }
-    return done;
+    flat_iter(&it, &v, dst, n);
+    return z_ring_copy_out(r, z_ring_pos(r, offset), &it, n);
 }
 
 void z_ring_consume(struct z_ring *r, size_t len)
@@ -162,7 +151,7 @@ void z_ring_consume(struct z_ring *r, size_t len)
         len = r->len;
     }
     r->len -= len;
-    r->head = r->len == 0 ? 0 : (r->head + len) % r->cap;
+    r->head = z_ring_pos(r, len);
 }
 
 int z_ring_resize(struct z_ring *r, size_t cap)

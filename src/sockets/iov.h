@@ -28,7 +28,10 @@ size_t z_iov_gather(struct z_iov_iter *it, void *dst, size_t len);
 /* Scatter up to `len` bytes of src into the iterator; returns bytes copied. */
 size_t z_iov_scatter(struct z_iov_iter *it, const void *src, size_t len);
 
-/* A byte ring of fixed capacity. */
+/* A byte ring of fixed capacity. Positions passed to the copy functions are
+ * absolute indexes into the buffer, so a writer can fill the free region
+ * while a reader drains the stored one (each outside the owner's lock),
+ * and commit or consume afterwards under it. */
 struct z_ring {
     uint8_t *buf;
     size_t cap;
@@ -45,20 +48,37 @@ static inline size_t z_ring_space(const struct z_ring *r)
     return r->cap - r->len;
 }
 
-/* Append up to `len` bytes (as many as fit); returns bytes stored. */
-size_t z_ring_write(struct z_ring *r, const void *src, size_t len);
-size_t z_ring_write_iov(struct z_ring *r, struct z_iov_iter *it, size_t len);
+/* Absolute index of the byte `offset` bytes after the oldest one. */
+static inline size_t z_ring_pos(const struct z_ring *r, size_t offset)
+{
+    size_t pos = r->head + offset;
+    return pos >= r->cap ? pos - r->cap : pos;
+}
 
-/* Copy up to `len` bytes starting `offset` bytes after the oldest one,
- * without consuming them; returns bytes copied. */
-size_t z_ring_peek(const struct z_ring *r, size_t offset, void *dst, size_t len);
-size_t z_ring_peek_iov(const struct z_ring *r, size_t offset, struct z_iov_iter *it, size_t len);
+/* Copy `n` bytes from the iterator into the buffer from index `pos` on,
+ * wrapping at the end; the region must be free. Returns bytes copied (less
+ * than n only if the iterator runs out). */
+size_t z_ring_copy_in(struct z_ring *r, size_t pos, struct z_iov_iter *it, size_t n);
+
+/* Copy `n` bytes starting at index `pos` into the iterator, wrapping. */
+size_t z_ring_copy_out(const struct z_ring *r, size_t pos, struct z_iov_iter *it, size_t n);
+
+/* Account for `n` bytes written after the stored ones. */
+static inline void z_ring_commit(struct z_ring *r, size_t n)
+{
+    r->len += n;
+}
 
 /* Drop `len` bytes from the front (at most what is stored). */
 void z_ring_consume(struct z_ring *r, size_t len);
 
+/* Convenience forms for callers that hold the lock for the whole copy. */
+size_t z_ring_write(struct z_ring *r, const void *src, size_t len);
+size_t z_ring_peek(const struct z_ring *r, size_t offset, void *dst, size_t len);
+
 /* Change the capacity, keeping the data; a capacity below the stored
- * length is raised to it. Returns 0 or -ENOMEM (ring unchanged). */
+ * length is raised to it. No copy may be in progress. Returns 0 or -ENOMEM
+ * (ring unchanged). */
 int z_ring_resize(struct z_ring *r, size_t cap);
 
 #endif /* ZSOCK_IOV_H_ */

@@ -12,6 +12,9 @@
 
 #define DGRAM_HDR     sizeof(uint32_t)
 #define SP_BUFFER_MIN 64
+/* Stream copies are committed in pieces of at most this size, so the other
+ * side starts on the first piece while the next is being copied. */
+#define SP_COPY_PIECE 16384
 
 struct sp_pair;
 
@@ -20,6 +23,8 @@ struct sp_end {
     struct sp_pair *pair;
     struct z_ring rx; /* bytes (or records) this endpoint reads */
     size_t rx_dgrams; /* records queued in rx (datagram pairs) */
+    bool rx_writing;  /* a sender is copying into rx */
+    bool rx_reading;  /* a receiver is copying out of rx */
     bool rd_closed;   /* nothing more will arrive: reads drain, then 0 */
     bool wr_closed;   /* sends fail with EPIPE */
     bool closed;      /* the descriptor was closed */
@@ -81,6 +86,50 @@ static uint32_t next_dgram_len(const struct sp_end *e)
     return len;
 }
 
+/* ---- copying outside the lock -------------------------------------------------
+ * Bytes move between the caller's buffers and a ring with the pair lock
+ * released, so a reader and a writer on two cores copy at the same time.
+ * One copier per ring direction at a time: rx_writing / rx_reading mark the
+ * ring busy, and the ring is only resized when neither is set. */
+
+/* Wait for a copy in progress to finish (it is short and cannot block). */
+static int wait_not_busy(struct sp_end *caller)
+{
+    z_cond_wait_until(&caller->pair->cond, &caller->pair->lock, Z_FOREVER);
+    return caller->closed ? -EINTR : 0;
+}
+
+/* Copy n bytes from `it` to the free region of `r` and commit them. Called
+ * and returns with the pair lock held; drops it while copying. */
+static size_t ring_fill_unlocked(struct sp_end *owner, struct z_iov_iter *it, size_t n)
+{
+    struct z_ring *r = &owner->rx;
+    size_t pos = z_ring_pos(r, r->len);
+    owner->rx_writing = true;
+    z_mutex_unlock(&owner->pair->lock);
+    size_t done = z_ring_copy_in(r, pos, it, n);
+    z_mutex_lock(&owner->pair->lock);
+    owner->rx_writing = false;
+    z_ring_commit(r, done);
+    return done;
+}
+
+/* Copy n bytes from `offset` into the stored data of `r` to `it`, then
+ * consume `consume` bytes. Same locking as ring_fill_unlocked(). */
+static size_t ring_drain_unlocked(struct sp_end *owner, size_t offset, struct z_iov_iter *it,
+                                  size_t n, size_t consume)
+{
+    struct z_ring *r = &owner->rx;
+    size_t pos = z_ring_pos(r, offset);
+    owner->rx_reading = true;
+    z_mutex_unlock(&owner->pair->lock);
+    size_t done = z_ring_copy_out(r, pos, it, n);
+    z_mutex_lock(&owner->pair->lock);
+    owner->rx_reading = false;
+    z_ring_consume(r, consume);
+    return done;
+}
+
 /* ---- send ------------------------------------------------------------------ */
 
 static ssize_t stream_send(struct sp_end *e, struct z_iov_iter *it, size_t total, int flags)
@@ -89,21 +138,30 @@ static ssize_t stream_send(struct sp_end *e, struct z_iov_iter *it, size_t total
     int64_t deadline = INT64_MIN;
     size_t sent = 0;
     for (;;) {
+        int rc = 0;
         if (e->wr_closed) {
             return sent > 0 ? (ssize_t)sent : -EPIPE;
-        }
-        size_t n = z_ring_write_iov(&peer->rx, it, total - sent);
-        if (n > 0) {
-            sent += n;
-            pair_notify(e->pair);
         }
         if (sent == total) {
             return (ssize_t)sent;
         }
-        if (!z_sockbase_blocking(&e->base, flags)) {
-            return sent > 0 ? (ssize_t)sent : -EAGAIN;
+        if (peer->rx_writing) {
+            rc = wait_not_busy(e);
+        } else if (z_ring_space(&peer->rx) > 0) {
+            size_t n = total - sent;
+            if (n > z_ring_space(&peer->rx)) {
+                n = z_ring_space(&peer->rx);
+            }
+            if (n > SP_COPY_PIECE) {
+                n = SP_COPY_PIECE;
+            }
+            sent += ring_fill_unlocked(peer, it, n);
+            pair_notify(e->pair);
+        } else if (!z_sockbase_blocking(&e->base, flags)) {
+            rc = -EAGAIN;
+        } else {
+            rc = end_wait(e, &deadline, e->base.sndtimeo_us);
         }
-        int rc = end_wait(e, &deadline, e->base.sndtimeo_us);
         if (rc < 0) {
             return sent > 0 ? (ssize_t)sent : rc;
         }
@@ -114,31 +172,45 @@ static ssize_t dgram_send(struct sp_end *e, struct z_iov_iter *it, size_t total,
 {
     struct sp_end *peer = peer_of(e);
     int64_t deadline = INT64_MIN;
-    if (total > UINT32_MAX || total + DGRAM_HDR > peer->rx.cap) {
-        return -EMSGSIZE;
-    }
     for (;;) {
+        int rc;
         if (e->wr_closed) {
             return -EPIPE;
         }
-        if (z_ring_space(&peer->rx) >= total + DGRAM_HDR) {
+        /* Checked each time: the peer's buffer may be resized meanwhile. */
+        if (total > UINT32_MAX || total + DGRAM_HDR > peer->rx.cap) {
+            return -EMSGSIZE;
+        }
+        if (peer->rx_writing) {
+            rc = wait_not_busy(e);
+        } else if (z_ring_space(&peer->rx) >= total + DGRAM_HDR) {
             uint32_t len = (uint32_t)total;
-            z_ring_write(&peer->rx, &len, sizeof(len));
-            z_ring_write_iov(&peer->rx, it, total);
+            struct iovec hv = {.iov_base = &len, .iov_len = sizeof(len)};
+            struct z_iov_iter hdr;
+            z_iov_iter_init(&hdr, &hv, 1);
+            /* Header and payload are committed together: a reader never
+             * sees a header without its datagram. */
+            struct z_ring *r = &peer->rx;
+            size_t pos = z_ring_pos(r, r->len);
+            peer->rx_writing = true;
+            z_mutex_unlock(&e->pair->lock);
+            z_ring_copy_in(r, pos, &hdr, DGRAM_HDR);
+            z_ring_copy_in(r,
+                           pos + DGRAM_HDR >= r->cap ? pos + DGRAM_HDR - r->cap : pos + DGRAM_HDR,
+                           it, total);
+            z_mutex_lock(&e->pair->lock);
+            peer->rx_writing = false;
+            z_ring_commit(r, DGRAM_HDR + total);
             peer->rx_dgrams++;
             pair_notify(e->pair);
             return (ssize_t)total;
+        } else if (!z_sockbase_blocking(&e->base, flags)) {
+            rc = -EAGAIN;
+        } else {
+            rc = end_wait(e, &deadline, e->base.sndtimeo_us);
         }
-        if (!z_sockbase_blocking(&e->base, flags)) {
-            return -EAGAIN;
-        }
-        int rc = end_wait(e, &deadline, e->base.sndtimeo_us);
         if (rc < 0) {
             return rc;
-        }
-        /* The peer's buffer may have been resized meanwhile. */
-        if (total + DGRAM_HDR > peer->rx.cap) {
-            return -EMSGSIZE;
         }
     }
 }
@@ -167,33 +239,37 @@ static ssize_t stream_recv(struct sp_end *e, struct z_iov_iter *it, size_t want,
     bool waitall = flags & ZSOCK_MSG_WAITALL;
     int64_t deadline = INT64_MIN;
     size_t got = 0;
-    if (want == 0) {
-        return 0;
-    }
     for (;;) {
+        int rc;
         size_t avail = e->rx.len;
-        if (peek) {
-            /* A peek with WAITALL waits until the whole request is there. */
-            bool enough = avail > 0 && (!waitall || avail >= want);
-            if (enough || (avail > 0 && e->rd_closed)) {
-                return (ssize_t)z_ring_peek_iov(&e->rx, 0, it, want);
-            }
-        } else if (avail > 0) {
-            size_t n = z_ring_peek_iov(&e->rx, 0, it, want - got);
-            z_ring_consume(&e->rx, n);
-            got += n;
-            pair_notify(e->pair);
-            if (got == want || !waitall) {
-                return (ssize_t)got;
-            }
-        }
-        if (e->rd_closed) {
+        if (got == want) {
             return (ssize_t)got;
         }
-        if (!z_sockbase_blocking(&e->base, flags)) {
-            return got > 0 ? (ssize_t)got : -EAGAIN;
+        if (e->rx_reading) {
+            rc = wait_not_busy(e);
+        } else if (peek && avail > 0 && (!waitall || avail >= want || e->rd_closed)) {
+            /* A peek with WAITALL waits until the whole request is there. */
+            size_t n = avail < want ? avail : want;
+            return (ssize_t)ring_drain_unlocked(e, 0, it, n, 0);
+        } else if (!peek && avail > 0) {
+            size_t n = avail < want - got ? avail : want - got;
+            if (n > SP_COPY_PIECE) {
+                n = SP_COPY_PIECE;
+            }
+            got += ring_drain_unlocked(e, 0, it, n, n);
+            pair_notify(e->pair);
+            /* Keep going while data is there; block again only for WAITALL. */
+            if (!waitall && e->rx.len == 0) {
+                return (ssize_t)got;
+            }
+            continue;
+        } else if (e->rd_closed) {
+            return (ssize_t)got;
+        } else if (!z_sockbase_blocking(&e->base, flags)) {
+            rc = -EAGAIN;
+        } else {
+            rc = end_wait(e, &deadline, e->base.rcvtimeo_us);
         }
-        int rc = end_wait(e, &deadline, e->base.rcvtimeo_us);
         if (rc < 0) {
             return got > 0 ? (ssize_t)got : rc;
         }
@@ -205,26 +281,32 @@ static ssize_t dgram_recv(struct sp_end *e, struct msghdr *msg, struct z_iov_ite
 {
     int64_t deadline = INT64_MIN;
     for (;;) {
-        if (e->rx_dgrams > 0) {
+        int rc;
+        if (e->rx_reading) {
+            rc = wait_not_busy(e);
+        } else if (e->rx_dgrams > 0) {
             uint32_t len = next_dgram_len(e);
-            size_t n = z_ring_peek_iov(&e->rx, DGRAM_HDR, it, len < want ? len : want);
+            bool peek = flags & ZSOCK_MSG_PEEK;
+            size_t n = len < want ? len : want;
             if (len > want) {
                 msg->msg_flags |= ZSOCK_MSG_TRUNC;
             }
-            if (!(flags & ZSOCK_MSG_PEEK)) {
-                z_ring_consume(&e->rx, DGRAM_HDR + len);
+            if (!peek) {
+                /* Claimed now, so a concurrent reader takes the next one. */
                 e->rx_dgrams--;
+            }
+            n = ring_drain_unlocked(e, DGRAM_HDR, it, n, peek ? 0 : DGRAM_HDR + len);
+            if (!peek) {
                 pair_notify(e->pair);
             }
             return (flags & ZSOCK_MSG_TRUNC) ? (ssize_t)len : (ssize_t)n;
-        }
-        if (e->rd_closed) {
+        } else if (e->rd_closed) {
             return 0;
+        } else if (!z_sockbase_blocking(&e->base, flags)) {
+            rc = -EAGAIN;
+        } else {
+            rc = end_wait(e, &deadline, e->base.rcvtimeo_us);
         }
-        if (!z_sockbase_blocking(&e->base, flags)) {
-            return -EAGAIN;
-        }
-        int rc = end_wait(e, &deadline, e->base.rcvtimeo_us);
         if (rc < 0) {
             return rc;
         }
@@ -335,6 +417,9 @@ static int sp_setsockopt(void *obj, int level, int optname, const void *optval, 
                 cap = CONFIG_NET_SOCKETPAIR_BUFFER_MAX;
             }
             struct sp_end *owner = optname == SO_RCVBUF ? e : peer_of(e);
+            while (owner->rx_reading || owner->rx_writing) {
+                z_cond_wait_until(&e->pair->cond, &e->pair->lock, Z_FOREVER);
+            }
             rc = z_ring_resize(&owner->rx, cap);
             pair_notify(e->pair);
         }

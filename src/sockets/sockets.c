@@ -163,7 +163,7 @@ ssize_t zsock_recvfrom(int sock, void *buf, size_t max_len, int flags, struct so
     struct iovec iov = {.iov_base = buf, .iov_len = max_len};
     struct msghdr msg = {
         .msg_name = src_addr,
-        .msg_namelen = src_addr != NULL ? *addrlen : 0,
+        .msg_namelen = (src_addr != NULL && addrlen != NULL) ? *addrlen : 0,
         .msg_iov = &iov,
         .msg_iovlen = 1,
     };

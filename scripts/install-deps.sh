@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages zsock needs to build, test and benchmark.
+# Run as root (or through sudo); does nothing for packages already present.
+set -euo pipefail
+pkgs=(cmake ninja-build gcc clang make pkg-config libcmocka-dev libmbedtls-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The project's test command: builds and runs the whole suite on the host
+# configuration, again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# the threaded tests under ThreadSanitizer, the suite on the embedded limits,
+# then prints the benchmark figures. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+stage() { printf '\n==== %s ====\n' "$*"; }
+
+stage "host build and tests"
+cmake --preset host -DZSOCK_WERROR=ON -DZSOCK_BUILD_TESTS=ON >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build -j"$jobs" --output-on-failure
+
+stage "AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake --preset asan -DZSOCK_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE install
+
+stage "ThreadSanitizer (threaded tests)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_WERROR=ON \
+    -DZSOCK_BUILD_BENCH=OFF -DZSOCK_BUILD_APPS=OFF \
+    -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+cmake --build build-tsan -j"$jobs"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build-tsan --output-on-failure -R 'test_(threads|poll|credentials)'
+
+stage "embedded limits"
+cmake --preset embedded -DZSOCK_WERROR=ON >/dev/null
+cmake --build build-embedded -j"$jobs"
+ctest --test-dir build-embedded -j"$jobs" --output-on-failure -LE install
+
+stage "benchmarks (figures only, never pass/fail)"
+./build/bench/bench_socketpair --quick
+
+stage "final: host suite"
+ctest --test-dir build -j"$jobs"
