@@ -425,19 +425,23 @@ int zsock_gethostname(char *buf, size_t len);
 int zsock_sethostname(const char *name, size_t len);
 
 /** Convert an AF_INET or AF_INET6 address to text (inet_ntop(): RFC 5952
- * form, as glibc prints it). Returns dst, or NULL with errno EAFNOSUPPORT or
- * ENOSPC (size too small). Thread-safe. */
+ * form, as glibc prints it). Returns dst, or NULL with errno EAFNOSUPPORT,
+ * ENOSPC (size too small; nothing written) or EFAULT (src or dst NULL).
+ * Thread-safe. */
 char *zsock_inet_ntop(sa_family_t family, const void *src, char *dst, size_t size);
 
 /** Convert text to an AF_INET (dotted quad only) or AF_INET6 address
  * (inet_pton()). Returns 1 on success, 0 if `src` is not a valid address, -1
- * with errno EAFNOSUPPORT for another family. Thread-safe. */
+ * with errno EAFNOSUPPORT for another family or EFAULT for NULL src/dst.
+ * Thread-safe. */
 int zsock_inet_pton(sa_family_t family, const char *src, void *dst);
 
 /**
  * Translate a host and a service into socket addresses (POSIX getaddrinfo()).
- * Returns 0 and a list in *res, or an EAI_* code (see zsock_gai_strerror()).
- * Thread-safe.
+ * Hosts: numeric IPv4/IPv6 (also bracketed), "localhost", the host name;
+ * services: numbers or common names (see docs/sockets.md). Returns 0 and a
+ * list in *res, or an EAI_* code (see zsock_gai_strerror()); EAI_SYSTEM with
+ * errno EFAULT if res is NULL. *res is NULL after any error. Thread-safe.
  */
 int zsock_getaddrinfo(const char *host, const char *service, const struct zsock_addrinfo *hints,
                       struct zsock_addrinfo **res);

@@ -257,9 +257,15 @@ static bool parse_scope_id(const char *s, size_t len, uint32_t *scope_id)
     return true;
 }
 
+enum numeric_host {
+    HOST_NAME,      /* not an address literal */
+    HOST_LITERAL,   /* *out holds the address */
+    HOST_BAD_SCOPE, /* an IPv6 address (in *out) with an unusable zone */
+};
+
 /* A dotted quad, or an IPv6 address with an optional "%scope" suffix and
- * optionally in brackets as in URLs. Returns false for anything else. */
-static bool parse_numeric_host(const char *host, struct gai_addr *out)
+ * optionally in brackets as in URLs. */
+static enum numeric_host parse_numeric_host(const char *host, struct gai_addr *out)
 {
     uint8_t bytes[16];
     char text[INET6_ADDRSTRLEN];
@@ -269,11 +275,11 @@ static bool parse_numeric_host(const char *host, struct gai_addr *out)
 
     if (zsock_inet_pton(AF_INET, host, bytes) == 1) {
         set_addr(out, AF_INET, bytes, 0);
-        return true;
+        return HOST_LITERAL;
     }
     if (s[0] == '[') {
         if (len < 2 || s[len - 1] != ']') {
-            return false;
+            return HOST_NAME;
         }
         s++;
         len -= 2;
@@ -281,18 +287,19 @@ static bool parse_numeric_host(const char *host, struct gai_addr *out)
     const char *pct = memchr(s, '%', len);
     size_t addr_len = pct != NULL ? (size_t)(pct - s) : len;
     if (addr_len >= sizeof(text)) {
-        return false;
+        return HOST_NAME;
     }
     memcpy(text, s, addr_len);
     text[addr_len] = '\0';
     if (zsock_inet_pton(AF_INET6, text, bytes) != 1) {
-        return false;
+        return HOST_NAME;
     }
     if (pct != NULL && !parse_scope_id(pct + 1, len - addr_len - 1, &scope_id)) {
-        return false;
+        set_addr(out, AF_INET6, bytes, 0);
+        return HOST_BAD_SCOPE;
     }
     set_addr(out, AF_INET6, bytes, scope_id);
-    return true;
+    return HOST_LITERAL;
 }
 
 /* Name -> addresses. Without a resolver only the loopback name and our own
@@ -381,6 +388,12 @@ static void default_host(struct gai_host *h, int family, int flags)
     }
 }
 
+static bool is_v4_mapped(const struct gai_addr *a)
+{
+    static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+    return a->family == AF_INET6 && memcmp(a->bytes, prefix, sizeof(prefix)) == 0;
+}
+
 static int lookup_host(const char *host, const struct zsock_addrinfo *hints, struct gai_host *h,
                        const char **canon)
 {
@@ -393,15 +406,27 @@ static int lookup_host(const char *host, const struct zsock_addrinfo *hints, str
         return 0;
     }
 
-    if (parse_numeric_host(host, &h->addr[0])) {
+    enum numeric_host kind = parse_numeric_host(host, &h->addr[0]);
+    if (kind != HOST_NAME) {
         h->count = 1;
-        /* A literal of the other family is an error, not "no address";
-         * the one exception is a mapped IPv4 literal that was asked for. */
+        /* A mapped address asked for as IPv4 is taken as the IPv4 address
+         * it carries, as glibc does. */
+        if (family == AF_INET && is_v4_mapped(&h->addr[0])) {
+            uint8_t v4[4];
+            memcpy(v4, &h->addr[0].bytes[12], 4);
+            set_addr(&h->addr[0], AF_INET, v4, 0);
+        }
+        /* Otherwise a literal of the other family is an error, not "no
+         * address"; the exception is an IPv4 literal wanted as mapped. A
+         * bad zone only counts once the family is right (glibc's order). */
         if (family != AF_UNSPEC && h->addr[0].family != family) {
             if (family != AF_INET6 || (flags & AI_V4MAPPED) == 0) {
                 return EAI_ADDRFAMILY;
             }
             filter_family(h, family, flags);
+        }
+        if (kind == HOST_BAD_SCOPE) {
+            return EAI_NONAME;
         }
         *canon = host;
         return 0;

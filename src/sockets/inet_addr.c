@@ -246,6 +246,7 @@ static void format_ipv6(char *out, const uint8_t a[16])
     }
     if (best_len < 2) {
         best = -1;
+        best_len = 0;
     }
 
     /* glibc prints the IPv4-compatible (::a.b.c.d) and IPv4-mapped
@@ -277,6 +278,7 @@ static void format_ipv6(char *out, const uint8_t a[16])
     *p = '\0';
 }
 
+/* NULL src or dst gives NULL with EFAULT, as in zsock_inet_pton(). */
 char *zsock_inet_ntop(sa_family_t family, const void *src, char *dst, size_t size)
 {
     char text[IPV6_TEXT_MAX];

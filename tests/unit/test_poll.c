@@ -19,10 +19,6 @@
 
 #include "sockets/fdtable.h"
 
-/* Any event poll may report for an entry. */
-#define ALL_EVENTS                                                                                 \
-    (ZSOCK_POLLIN | ZSOCK_POLLPRI | ZSOCK_POLLOUT | ZSOCK_POLLERR | ZSOCK_POLLHUP | ZSOCK_POLLNVAL)
-
 /* A chunk size used to fill buffers: datagrams must fit, streams do not care. */
 #define FILL_CHUNK 1000
 
