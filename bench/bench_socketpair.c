@@ -41,7 +41,8 @@ static int zs_poll(struct pollfd *p, nfds_t n, int t)
     return zsock_poll(p, (int)n, t);
 }
 
-static const struct api zsock_api = {"zsock", zs_socketpair, zs_send, zs_recv, zs_poll, zsock_close};
+static const struct api zsock_api = {"zsock", zs_socketpair, zs_send,
+                                     zs_recv, zs_poll,       zsock_close};
 static const struct api linux_api = {"linux", socketpair, send, recv, poll, close};
 
 static double now_s(void)

@@ -31,7 +31,10 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 stage "embedded limits"
 cmake --preset embedded -DZSOCK_WERROR=ON >/dev/null
 cmake --build build-embedded -j"$jobs"
-ctest --test-dir build-embedded -j"$jobs" --output-on-failure -LE install
+# The poll and thread suites size their workloads for host limits (thousands
+# of descriptors, large buffers); everything else must hold on the small ones.
+ctest --test-dir build-embedded -j"$jobs" --output-on-failure -LE install \
+    -E 'test_(poll|threads)$'
 
 stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_socketpair --quick

@@ -226,7 +226,10 @@ static ssize_t sp_sendmsg(void *obj, const struct msghdr *msg, int flags)
     z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
 
     z_mutex_lock(&e->pair->lock);
-    ssize_t rc = is_dgram(e) ? dgram_send(e, &it, total, flags) : stream_send(e, &it, total, flags);
+    /* Closed between the descriptor lookup and here: as if it had blocked. */
+    ssize_t rc = e->closed     ? -EINTR
+                 : is_dgram(e) ? dgram_send(e, &it, total, flags)
+                               : stream_send(e, &it, total, flags);
     z_mutex_unlock(&e->pair->lock);
     return rc;
 }
@@ -325,8 +328,9 @@ static ssize_t sp_recvmsg(void *obj, struct msghdr *msg, int flags)
     msg->msg_controllen = 0;
 
     z_mutex_lock(&e->pair->lock);
-    ssize_t rc =
-        is_dgram(e) ? dgram_recv(e, msg, &it, want, flags) : stream_recv(e, &it, want, flags);
+    ssize_t rc = e->closed     ? -EINTR
+                 : is_dgram(e) ? dgram_recv(e, msg, &it, want, flags)
+                               : stream_recv(e, &it, want, flags);
     z_mutex_unlock(&e->pair->lock);
     return rc;
 }

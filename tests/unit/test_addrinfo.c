@@ -19,6 +19,8 @@
 
 #include <zsock/socket.h>
 
+#include "unit/test_util.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- Allocation failure injection -------------------------------------------
@@ -117,27 +119,6 @@ static void disarm_allocations(void)
 }
 
 /* ---- Helpers ----------------------------------------------------------------- */
-
-/* splitmix64 with a fixed seed: the same sequence on every C library. */
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-    rng_state = seed;
-}
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint32_t n)
-{
-    return (uint32_t)(rng_next() % n);
-}
 
 /* One result entry in a form both libraries' lists convert to (their
  * struct addrinfo orders the fields differently). */

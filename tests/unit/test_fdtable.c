@@ -13,13 +13,9 @@
 
 #include <zsock/socket.h>
 
-#include "sockets/fdtable.h"
+#include "unit/test_util.h"
 
-static void expect_errno(long rc, int err)
-{
-    assert_int_equal(rc, -1);
-    assert_int_equal(errno, err);
-}
+#include "sockets/fdtable.h"
 
 /* ---- a minimal object type: a counter that is not a socket --------------- */
 

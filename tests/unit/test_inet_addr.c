@@ -17,28 +17,9 @@
 
 #include <zsock/socket.h>
 
+#include "unit/test_util.h"
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-/* splitmix64 with a fixed seed: the same sequence on every C library. */
-static uint64_t rng_state;
-
-static void rng_seed(uint64_t seed)
-{
-    rng_state = seed;
-}
-
-static uint64_t rng_next(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static uint32_t rng_below(uint32_t n)
-{
-    return (uint32_t)(rng_next() % n);
-}
 
 /* The string in a heap block of exactly its size, so that the sanitizers
  * catch any read past the NUL. */

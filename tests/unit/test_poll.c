@@ -17,43 +17,14 @@
 
 #include <zsock/socket.h>
 
+#include "unit/test_util.h"
+
 #include "sockets/fdtable.h"
 
 /* A chunk size used to fill buffers: datagrams must fit, streams do not care. */
 #define FILL_CHUNK 1000
 
-static int baseline_open;
-
 /* ---- helpers ------------------------------------------------------------------ */
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void make_pair(int type, int sv[2])
-{
-    sv[0] = sv[1] = -1;
-    assert_int_equal(zsock_socketpair(AF_UNIX, type, 0, sv), 0);
-    assert_true(sv[0] >= 0);
-    assert_true(sv[1] >= 0);
-    assert_int_not_equal(sv[0], sv[1]);
-}
-
-static void close_pair(int sv[2])
-{
-    assert_int_equal(zsock_close(sv[0]), 0);
-    assert_int_equal(zsock_close(sv[1]), 0);
-}
 
 /* Poll a single fd for `events` with `timeout` ms; returns revents and checks
  * the return value agrees with it. */
@@ -64,24 +35,6 @@ static short poll_one(int fd, short events, int timeout)
     assert_true(rc == 0 || rc == 1);
     assert_int_equal(rc, pfd.revents != 0 ? 1 : 0);
     return pfd.revents;
-}
-
-/* Send FILL_CHUNK-byte messages without blocking until EAGAIN; returns the
- * bytes queued. */
-static size_t fill_until_eagain(int fd)
-{
-    static char chunk[FILL_CHUNK];
-    size_t total = 0;
-    for (;;) {
-        ssize_t n = zsock_send(fd, chunk, sizeof(chunk), ZSOCK_MSG_DONTWAIT);
-        if (n < 0) {
-            assert_int_equal(errno, EAGAIN);
-            return total;
-        }
-        assert_true(n > 0);
-        total += (size_t)n;
-        assert_true(total < 64u * 1024 * 1024);
-    }
 }
 
 /* Read everything queued without blocking; returns the bytes read. */
@@ -170,29 +123,6 @@ static int count_set(const zsock_fd_set *set)
         n += ZSOCK_FD_ISSET(fd, (zsock_fd_set *)set) ? 1 : 0;
     }
     return n;
-}
-
-/* Every test must leave the descriptor table as it found it. */
-static int setup(void **state)
-{
-    (void)state;
-    baseline_open = z_fd_count_open();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int leaked = z_fd_count_open() - baseline_open;
-    if (leaked != 0) {
-        /* Do not let one failing test break the next ones. */
-        for (int fd = 0; fd < ZSOCK_FD_SETSIZE; fd++) {
-            (void)zsock_close(fd);
-        }
-        baseline_open = z_fd_count_open();
-    }
-    assert_int_equal(leaked, 0);
-    return 0;
 }
 
 static const int pair_types[] = {SOCK_STREAM, SOCK_DGRAM};
@@ -344,7 +274,7 @@ static void test_pollout_cleared_when_full_set_after_read(void **state)
     {
         int sv[2];
         make_pair(type, sv);
-        size_t queued = fill_until_eagain(sv[0]);
+        size_t queued = fill_until_eagain(sv[0], FILL_CHUNK);
         assert_true(queued > 0);
         assert_int_equal(poll_one(sv[0], ZSOCK_POLLOUT, 0), 0);
         assert_int_equal(poll_one(sv[0], ZSOCK_POLLOUT, 20), 0);
@@ -365,7 +295,7 @@ static void test_pollout_wait_woken_by_reader(void **state)
     {
         int sv[2];
         make_pair(type, sv);
-        size_t queued = fill_until_eagain(sv[0]);
+        size_t queued = fill_until_eagain(sv[0], FILL_CHUNK);
         struct delayed_op op;
         delayed_op_start(&op, sv[1], 30, OP_DRAIN);
         assert_int_equal(poll_one(sv[0], ZSOCK_POLLOUT, -1), ZSOCK_POLLOUT);
@@ -980,7 +910,7 @@ static void test_select_writefds_cleared_when_full(void **state)
     {
         int sv[2];
         make_pair(type, sv);
-        size_t queued = fill_until_eagain(sv[0]);
+        size_t queued = fill_until_eagain(sv[0], FILL_CHUNK);
         zsock_fd_set w;
         ZSOCK_FD_ZERO(&w);
         ZSOCK_FD_SET(sv[0], &w);
@@ -1070,7 +1000,7 @@ static void test_fd_set_macros(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fd_leak_setup, fd_leak_teardown)
         T(test_poll_timeout_zero_returns_at_once),
         T(test_poll_positive_timeout_waits),
         T(test_poll_infinite_waits_for_writer),

@@ -13,7 +13,9 @@
 
 #include <zsock/socket.h>
 
-#define BUF CONFIG_NET_SOCKETPAIR_BUFFER_SIZE
+#include "unit/test_util.h"
+
+#define BUF       CONFIG_NET_SOCKETPAIR_BUFFER_SIZE
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
 static int sv[2];
@@ -36,32 +38,6 @@ static int teardown(void **state)
     zsock_close(sv[0]);
     zsock_close(sv[1]);
     return 0;
-}
-
-static void expect_errno(long rc, int err)
-{
-    assert_int_equal(rc, -1);
-    assert_int_equal(errno, err);
-}
-
-static void set_nonblock(int fd)
-{
-    assert_int_equal(zsock_fcntl(fd, F_SETFL, O_NONBLOCK), 0);
-}
-
-/* Fill the peer's buffer of fd with non-blocking sends; returns bytes sent. */
-static size_t fill(int fd)
-{
-    static char junk[4096];
-    size_t total = 0;
-    for (;;) {
-        ssize_t n = zsock_send(fd, junk, sizeof(junk), ZSOCK_MSG_DONTWAIT);
-        if (n < 0) {
-            assert_int_equal(errno, EAGAIN);
-            return total;
-        }
-        total += (size_t)n;
-    }
 }
 
 static void test_create_errors(void **state)
@@ -346,7 +322,7 @@ static void test_rcvbuf_resize_keeps_data(void **state)
     assert_memory_equal(in, buf, QUEUED);
     set_nonblock(sv[0]);
     /* The capacity stayed at the larger of the minimum and the data size. */
-    assert_int_equal(fill(sv[0]), QUEUED > 64 ? QUEUED : 64);
+    assert_int_equal(fill_until_eagain(sv[0], 4096), QUEUED > 64 ? QUEUED : 64);
 }
 
 static void test_timeout_zero_is_immediate(void **state)

@@ -19,25 +19,11 @@
 
 #include <zsock/socket.h>
 
+#include "unit/test_util.h"
+
 #include "sockets/fdtable.h"
 
-static int baseline_open;
-
 /* ---- helpers ------------------------------------------------------------------ */
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 static uint64_t xorshift64(uint64_t *s)
 {
@@ -55,34 +41,6 @@ static uint64_t mix64(uint64_t x)
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
-}
-
-static void make_pair(int type, int sv[2])
-{
-    sv[0] = sv[1] = -1;
-    assert_int_equal(zsock_socketpair(AF_UNIX, type, 0, sv), 0);
-    assert_true(sv[0] >= 0 && sv[1] >= 0);
-}
-
-static void close_pair(int sv[2])
-{
-    assert_int_equal(zsock_close(sv[0]), 0);
-    assert_int_equal(zsock_close(sv[1]), 0);
-}
-
-/* Fill the peer's buffer with non-blocking sends; returns bytes queued. */
-static size_t fill_until_eagain(int fd)
-{
-    static char chunk[1000];
-    size_t total = 0;
-    for (;;) {
-        ssize_t n = zsock_send(fd, chunk, sizeof(chunk), ZSOCK_MSG_DONTWAIT);
-        if (n < 0) {
-            assert_int_equal(errno, EAGAIN);
-            return total;
-        }
-        total += (size_t)n;
-    }
 }
 
 static void set_timeo(int fd, int optname, int ms)
@@ -151,27 +109,6 @@ static void assert_no_thread_failures(void)
     if (n > 0) {
         fail_msg("%d failure(s) in worker threads, first: %s", n, msg);
     }
-}
-
-static int setup(void **state)
-{
-    (void)state;
-    baseline_open = z_fd_count_open();
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    int leaked = z_fd_count_open() - baseline_open;
-    if (leaked != 0) {
-        for (int fd = 0; fd < ZSOCK_FD_SETSIZE; fd++) {
-            (void)zsock_close(fd);
-        }
-        baseline_open = z_fd_count_open();
-    }
-    assert_int_equal(leaked, 0);
-    return 0;
 }
 
 /* ---- a thread blocked in one call -------------------------------------------------- */
@@ -294,7 +231,7 @@ static void close_wakes(int type, enum blocked_call call)
     int victim = sv[0];
     size_t len = 100;
     if (call == CALL_SEND) {
-        fill_until_eagain(victim);
+        fill_until_eagain(victim, 1000);
         len = 1000;
     }
     struct blocked b;
@@ -480,7 +417,7 @@ static void test_peer_close_wakes_send(void **state)
     for (int i = 0; i < 2; i++) {
         int sv[2];
         make_pair(types[i], sv);
-        fill_until_eagain(sv[0]);
+        fill_until_eagain(sv[0], 1000);
         struct blocked b;
         blocked_start(&b, CALL_SEND, sv[0], 500, 0);
         assert_int_equal(zsock_close(sv[1]), 0);
@@ -522,7 +459,7 @@ static void test_sndtimeo_expires_on_full_buffer(void **state)
         int sv[2];
         make_pair(types[i], sv);
         set_timeo(sv[0], SO_SNDTIMEO, 100);
-        fill_until_eagain(sv[0]);
+        fill_until_eagain(sv[0], 1000);
         char buf[500] = {0};
         int64_t t0 = mono_us();
         errno = 0;
@@ -1272,7 +1209,7 @@ static void test_dgram_integrity_nonblocking_poll(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fd_leak_setup, fd_leak_teardown)
         T(test_close_wakes_recv_stream),
         T(test_close_wakes_send_stream_full),
         T(test_close_wakes_recv_dgram),
