@@ -11,8 +11,11 @@ static z_once_t builtin_once = Z_ONCE_INIT;
 
 /* Built-in families, registered on first use. AF_UNIX has none: as in
  * Zephyr, its sockets exist only as zsock_socketpair() pairs. */
+extern struct z_socket_family z_inet_family;
+
 static void register_builtin(void)
 {
+    z_socket_family_register(&z_inet_family);
 }
 
 void z_socket_family_register(struct z_socket_family *fam)

@@ -195,7 +195,7 @@ static int created_by; /* which fake family's create() ran */
 
 static int fake_supports_dgram_udp(int family, int type, int proto)
 {
-    if (family != AF_INET) {
+    if (family != AF_CAN) {
         return -EAFNOSUPPORT;
     }
     if (type != SOCK_DGRAM) {
@@ -245,24 +245,24 @@ static struct z_socket_family fake_low = {
 static void test_registry(void **state)
 {
     (void)state;
-    /* Nothing registered for AF_INET yet. */
-    expect_errno(zsock_socket(AF_INET, SOCK_DGRAM, 0), EAFNOSUPPORT);
+    /* Nothing is registered for AF_CAN. */
+    expect_errno(zsock_socket(AF_CAN, SOCK_DGRAM, 0), EAFNOSUPPORT);
     z_socket_family_register(&fake_high);
     created_by = 0;
-    expect_errno(zsock_socket(AF_INET, SOCK_DGRAM, 0), ENOBUFS);
+    expect_errno(zsock_socket(AF_CAN, SOCK_DGRAM, 0), ENOBUFS);
     assert_int_equal(created_by, 2);
     /* A lower priority number is asked first. */
     z_socket_family_register(&fake_low);
     z_socket_family_register(&fake_low); /* twice is harmless */
     created_by = 0;
-    expect_errno(zsock_socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP), ENOBUFS);
+    expect_errno(zsock_socket(AF_CAN, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP), ENOBUFS);
     assert_int_equal(created_by, 1);
     /* The most specific error wins. */
     created_by = 0;
-    expect_errno(zsock_socket(AF_INET, SOCK_STREAM, 0), EPROTOTYPE);
-    expect_errno(zsock_socket(AF_INET, SOCK_DGRAM, IPPROTO_TCP), EPROTONOSUPPORT);
-    expect_errno(zsock_socket(AF_INET6, SOCK_DGRAM, 0), EAFNOSUPPORT);
-    expect_errno(zsock_socket(AF_INET, 0, 0), EINVAL);
+    expect_errno(zsock_socket(AF_CAN, SOCK_STREAM, 0), EPROTOTYPE);
+    expect_errno(zsock_socket(AF_CAN, SOCK_DGRAM, IPPROTO_TCP), EPROTONOSUPPORT);
+    expect_errno(zsock_socket(AF_APPLETALK, SOCK_DGRAM, 0), EAFNOSUPPORT);
+    expect_errno(zsock_socket(AF_CAN, 0, 0), EINVAL);
     assert_int_equal(created_by, 0);
 }
 

@@ -1,0 +1,143 @@
+/* Network management: interfaces of the default zsock stack, their
+ * addresses, routes and statistics, in the spirit of Zephyr's net_if calls.
+ * Every function returns 0 (or a count/index) on success or a negative errno,
+ * and is safe to call from any thread. The default stack is created, with
+ * loopback up, by the first call here or the first socket call. */
+#ifndef ZSOCK_NET_IF_H_
+#define ZSOCK_NET_IF_H_
+
+#include <stdint.h>
+
+#include <zsock/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Interface flags. */
+#define ZSOCK_IF_UP        0x1 /**< administratively up */
+#define ZSOCK_IF_LOOPBACK  0x2 /**< the loopback interface */
+#define ZSOCK_IF_ETHERNET  0x4 /**< Ethernet framing and ARP */
+#define ZSOCK_IF_BROADCAST 0x8 /**< supports broadcast */
+
+/** Counters of one interface. */
+struct zsock_if_stats {
+    uint64_t rx_packets;
+    uint64_t rx_bytes;
+    uint64_t rx_dropped; /**< frames dropped on input (no buffer, bad frame, down) */
+    uint64_t tx_packets;
+    uint64_t tx_bytes;
+    uint64_t tx_dropped; /**< frames the driver could not send */
+};
+
+/** Counters of the stack's protocols, each drop counted under its reason. */
+struct zsock_net_stats {
+    struct {
+        uint64_t rx, tx;
+        uint64_t drop_malformed; /**< truncated, bad version/length/checksum */
+        uint64_t drop_not_ours;  /**< destination is not one of our addresses */
+        uint64_t drop_proto;     /**< no handler for the protocol */
+        uint64_t frag_rx;        /**< fragments received */
+        uint64_t frag_tx;        /**< fragments sent */
+        uint64_t reasm_ok;       /**< datagrams reassembled */
+        uint64_t reasm_drop;     /**< fragments dropped: overlap, limit, timeout */
+        uint64_t no_route;       /**< output with no route */
+        uint64_t no_buffer;      /**< no packet buffer for input or output */
+    } ipv4;
+    struct {
+        uint64_t rx, tx;
+        uint64_t requests_rx, replies_rx;
+        uint64_t drop_malformed;
+        uint64_t unresolved; /**< packets dropped: no answer to our requests */
+        uint64_t queue_full; /**< packets dropped: pending queue full */
+    } arp;
+    struct {
+        uint64_t rx, tx;
+        uint64_t echo_rx;    /**< echo requests received */
+        uint64_t unreach_tx; /**< destination unreachable sent */
+        uint64_t errors_rx;  /**< errors delivered to sockets */
+        uint64_t drop_malformed;
+    } icmp;
+    struct {
+        uint64_t rx, tx;
+        uint64_t drop_malformed; /**< bad length or checksum */
+        uint64_t drop_no_port;   /**< no socket on the port */
+        uint64_t drop_rcvbuf;    /**< receive buffer full */
+    } udp;
+};
+
+/** What zsock_if_list() reports about one interface. */
+struct zsock_if_info {
+    int index;
+    char name[IFNAMSIZ];
+    uint32_t flags;
+    uint32_t mtu;
+    uint8_t mac[6];
+    int n_ipv4;
+    struct in_addr ipv4[4];
+    int prefix_len[4];
+    struct in_addr gateway; /**< 0.0.0.0: none */
+    char kind[16];          /**< driver: loopback, tap, pipe, sim */
+};
+
+/** Bring the default stack up (loopback, plus interfaces named by
+ * ZSOCK_TAP / ZSOCK_PIPE in the environment). Optional: the first socket
+ * call does it. Returns 0 or -ENOMEM. */
+int zsock_net_init(void);
+
+/** Add a TAP interface on Linux's /dev/net/tun named `ifname` (created if
+ * needed; needs CAP_NET_ADMIN). Returns the new interface index, or -errno
+ * (-ENOENT no /dev/net/tun, -EPERM, -EBUSY name in use...). The interface
+ * is left down and without address. */
+int zsock_if_add_tap(const char *ifname);
+
+/** Add a frame pipe: Ethernet frames carried in datagrams over a Unix
+ * socket bound to path `local` and sent to path `peer`, so two zsock
+ * processes can share a link without privileges. Returns the index or -errno. */
+int zsock_if_add_pipe(const char *local, const char *peer);
+
+/** Remove an interface (not loopback: -EPERM). Sockets bound to it get
+ * ENETDOWN/ENODEV on their next send. */
+int zsock_if_remove(int ifindex);
+
+/** Index of the interface named `name`, or -ENODEV. */
+int zsock_if_nametoindex(const char *name);
+
+/** Bring an interface up or down. Up sends a gratuitous ARP for each address. */
+int zsock_if_up(int ifindex);
+int zsock_if_down(int ifindex);
+
+/** Add an IPv4 address with its prefix length (0..32). -EEXIST if present,
+ * -ENOSPC beyond four addresses, -EINVAL for a bad prefix or address. */
+int zsock_if_add_ipv4(int ifindex, const struct in_addr *addr, int prefix_len);
+/** Remove an IPv4 address: -EADDRNOTAVAIL if absent. */
+int zsock_if_del_ipv4(int ifindex, const struct in_addr *addr);
+
+/** Set (or with 0.0.0.0 clear) the default gateway reached through ifindex. */
+int zsock_if_set_gateway(int ifindex, const struct in_addr *gw);
+
+/** Set the MTU: 68..65535 (-EINVAL otherwise). */
+int zsock_if_set_mtu(int ifindex, int mtu);
+
+/** Set the Ethernet address (interface down or not). -EINVAL for a multicast address. */
+int zsock_if_set_mac(int ifindex, const uint8_t mac[6]);
+
+/** Fill up to `max` entries; returns the number of interfaces (which may exceed max). */
+int zsock_if_list(struct zsock_if_info *out, int max);
+
+/** Read one interface's counters. */
+int zsock_if_stats(int ifindex, struct zsock_if_stats *out);
+
+/** Read the protocol counters of the default stack. */
+int zsock_net_stats(struct zsock_net_stats *out);
+
+/** Start writing every frame sent or received on ifindex to a pcap file at
+ * `path` (truncated), or stop with path NULL. Ethernet interfaces write
+ * LINKTYPE_ETHERNET, loopback LINKTYPE_RAW. */
+int zsock_if_capture(int ifindex, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ZSOCK_NET_IF_H_ */

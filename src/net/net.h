@@ -1,0 +1,267 @@
+/* The stack: instances, interfaces, link drivers, timers and statistics.
+ * One mutex per stack instance (the core lock) guards everything in it;
+ * functions named *_locked expect it held. A stack instance is a struct, so a
+ * test can run two hosts in one process; the default instance, with loopback
+ * up, is created by the first socket call. */
+#ifndef ZSOCK_NET_H_
+#define ZSOCK_NET_H_
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <zsock/net_if.h>
+
+#include "net/pbuf.h"
+#include "port/port.h"
+#include "wire/wire.h"
+
+struct z_stack;
+struct z_netif;
+
+/* ---- link drivers ------------------------------------------------------------------------ */
+
+struct z_netif_driver {
+    const char *kind; /* "loopback", "tap", "pipe", "sim" */
+    /* Transmit one frame (an Ethernet frame, or an IP packet on a raw-IP
+     * link such as loopback). Takes the buffer. Called with the core lock
+     * held; must not block. Returns 0 or a negative errno (frame dropped). */
+    int (*output)(struct z_netif *nif, struct z_pbuf *p);
+    /* OS descriptor the core thread waits on for input, or -1. */
+    int (*rx_fd)(struct z_netif *nif);
+    /* Read what is available and pass each frame to z_netif_input().
+     * Called by the core thread without the core lock. */
+    void (*rx_poll)(struct z_netif *nif);
+    /* Release the driver's resources (core lock not held). */
+    void (*destroy)(struct z_netif *nif);
+};
+
+/* ---- interfaces ---------------------------------------------------------------------------------
+ */
+
+#define Z_NETIF_MAX_IPV4 4
+
+struct z_ipv4_ifaddr {
+    uint32_t addr;
+    uint32_t mask;
+};
+
+struct z_arp_entry {
+    uint32_t ip;
+    uint8_t mac[Z_ETH_ALEN];
+    uint8_t state;          /* Z_ARP_FREE, Z_ARP_INCOMPLETE, Z_ARP_REACHABLE */
+    uint8_t tries;          /* requests sent while incomplete */
+    int64_t deadline;       /* incomplete: next retry; reachable: expiry */
+    struct z_pbuf *pending; /* frames waiting for the answer (IP packets) */
+    uint8_t npending;
+};
+
+#define Z_ARP_FREE       0
+#define Z_ARP_INCOMPLETE 1
+#define Z_ARP_REACHABLE  2
+
+struct z_capture;
+
+struct z_netif {
+    struct z_netif *next;
+    struct z_stack *stack;
+    int index;
+    char name[IFNAMSIZ];
+    uint32_t flags; /* ZSOCK_IF_* */
+    uint32_t mtu;
+    uint8_t mac[Z_ETH_ALEN];
+    struct z_ipv4_ifaddr ipv4[Z_NETIF_MAX_IPV4];
+    int n_ipv4;
+    uint32_t gateway; /* 0: none */
+    const struct z_netif_driver *drv;
+    void *drv_state;
+    struct z_arp_entry *arp;
+    int arp_size;
+    struct zsock_if_stats stats;
+    struct z_capture *capture;
+};
+
+/* ---- stack instance
+ * -------------------------------------------------------------------------------- */
+
+struct z_reasm;   /* IPv4 reassembly buffer */
+struct z_udp_pcb; /* UDP protocol control block */
+
+struct z_stack {
+    z_mutex_t lock;
+    char name[16];
+    bool virtual_clock;
+    int64_t vnow_us;
+
+    struct z_pbuf_pool pool;
+    struct z_netif *ifaces;
+    struct z_netif *graveyard; /* removed, freed by the core thread */
+    int next_ifindex;
+
+    /* Input queued while the lock was held (loopback); processed before the
+     * lock is released, so loopback never recurses. */
+    struct z_pbuf *pending_head;
+    struct z_pbuf *pending_tail;
+    bool processing;
+
+    uint16_t ip_id;
+    struct z_reasm *reasm;
+    int reasm_count;
+    size_t reasm_bytes;
+
+    struct z_udp_pcb *udp_pcbs;
+    uint16_t udp_next_port;
+
+    bool echo_reply;  /* answer ICMP echo requests */
+    int icmp_tokens;  /* ICMP errors still allowed in this tick */
+    bool silence_all; /* no ICMP errors for unexpected traffic */
+
+    struct zsock_net_stats stats;
+
+    int64_t next_tick;
+
+    /* Core thread (absent with a virtual clock). */
+    bool thread_running;
+    bool thread_stop;
+    z_thread_t thread;
+    int wake_fd;
+};
+
+/* Options for z_stack_create(). */
+struct z_stack_config {
+    const char *name;
+    bool virtual_clock; /* time advances only through z_stack_advance() */
+    bool loopback;      /* add lo with 127.0.0.1/8 */
+};
+
+/* Create a stack; NULL on allocation failure. Starts no thread. */
+struct z_stack *z_stack_create(const struct z_stack_config *cfg);
+
+/* Stop the core thread, remove every interface, free everything. No socket
+ * may still use the stack. */
+void z_stack_destroy(struct z_stack *s);
+
+/* The default instance: created on first use with loopback up, plus any
+ * interfaces named in the environment (ZSOCK_TAP...), and its core thread
+ * running. NULL only if memory ran out. */
+struct z_stack *z_stack_default(void);
+
+/* Start the core thread of a real-clock stack (idempotent). 0 or -errno. */
+int z_stack_start(struct z_stack *s);
+
+/* Wake the core thread so it notices new drivers or timers. */
+void z_stack_kick(struct z_stack *s);
+
+void z_stack_lock(struct z_stack *s);
+/* Process queued input, then release the lock. */
+void z_stack_unlock(struct z_stack *s);
+
+/* Microseconds on the stack's clock. */
+int64_t z_stack_now_us(const struct z_stack *s);
+
+/* Virtual clock only: move time forward by `us`, running timers. */
+void z_stack_advance(struct z_stack *s, int64_t us);
+
+/* Run the periodic work (ARP aging and retries, reassembly timeouts) if
+ * due. Lock held. */
+void z_stack_tick_locked(struct z_stack *s);
+
+/* Queue a received frame for processing before the lock is released. Lock held. */
+void z_stack_defer_input_locked(struct z_stack *s, struct z_netif *nif, struct z_pbuf *p);
+
+/* A driver received a frame: take the lock, process it, release. */
+void z_netif_input(struct z_netif *nif, struct z_pbuf *p);
+
+/* Process one received frame; lock held. Takes the buffer. */
+void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p);
+
+/* ---- interfaces (lock held unless stated)
+ * ------------------------------------------------------------ */
+
+/* Add an interface driven by `drv`; index assigned. NULL on failure. The
+ * name is made unique (lo, tap0...). Not up yet. */
+struct z_netif *z_netif_add_locked(struct z_stack *s, const char *name, uint32_t flags,
+                                   uint32_t mtu, const uint8_t *mac,
+                                   const struct z_netif_driver *drv, void *drv_state);
+/* Remove an interface (lock held). It is freed, and its driver destroyed,
+ * once the core thread can no longer be reading from it. */
+void z_netif_remove_locked(struct z_netif *nif);
+/* Free removed interfaces (core thread, lock not held). */
+void z_netif_free_graveyard(struct z_stack *s);
+struct z_netif *z_netif_by_index_locked(struct z_stack *s, int index);
+struct z_netif *z_netif_by_name_locked(struct z_stack *s, const char *name);
+int z_netif_set_up_locked(struct z_netif *nif, bool up);
+int z_netif_add_ipv4_locked(struct z_netif *nif, uint32_t addr, uint32_t mask);
+int z_netif_del_ipv4_locked(struct z_netif *nif, uint32_t addr);
+/* Pass an outgoing frame to the driver (capture, statistics). Takes p. */
+int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p);
+
+/* Is `addr` one of ours (on any interface)? */
+bool z_ipv4_is_local_locked(struct z_stack *s, uint32_t addr);
+/* Is `addr` a broadcast address of `nif` (limited or directed)? */
+bool z_ipv4_is_broadcast(const struct z_netif *nif, uint32_t addr);
+
+/* ---- drivers
+ * -------------------------------------------------------------------------------------------- */
+
+struct z_netif *z_loopback_add_locked(struct z_stack *s);
+/* Open /dev/net/tun as `ifname` (TAP). Returns the interface or NULL with *err. */
+struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err);
+/* A frame pipe over a Unix datagram socket bound at `local`, sending to `peer`. */
+struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const char *peer, int *err);
+
+/* ---- capture
+ * -------------------------------------------------------------------------------------------- */
+
+/* Start writing every frame of nif to a pcap file (replacing a running
+ * capture), or stop with path NULL. 0 or -errno. */
+int z_capture_start_locked(struct z_netif *nif, const char *path);
+void z_capture_frame(struct z_netif *nif, const struct z_pbuf *p, int64_t now_us);
+void z_capture_stop_locked(struct z_netif *nif);
+
+/* ---- protocols (lock held)
+ * --------------------------------------------------------------------------- */
+
+void z_arp_input_locked(struct z_netif *nif, struct z_pbuf *p);
+/* Send an IP packet to next hop `nh` on an Ethernet interface, resolving it. Takes p. */
+int z_arp_output_locked(struct z_netif *nif, uint32_t nh, struct z_pbuf *p);
+void z_arp_announce_locked(struct z_netif *nif, uint32_t addr);
+void z_arp_tick_locked(struct z_netif *nif, int64_t now);
+void z_arp_flush_locked(struct z_netif *nif);
+
+void z_ipv4_input_locked(struct z_netif *nif, struct z_pbuf *p);
+void z_ipv4_tick_locked(struct z_stack *s, int64_t now);
+void z_ipv4_reasm_flush_locked(struct z_stack *s);
+
+/* Route lookup: the interface and next hop for dst, honouring a bound
+ * interface (0: any). -ENETUNREACH when there is no route. */
+int z_ipv4_route_locked(struct z_stack *s, uint32_t dst, int bound_ifindex, struct z_netif **out,
+                        uint32_t *next_hop);
+/* The source address to use toward dst from nif. */
+uint32_t z_ipv4_select_source(const struct z_netif *nif, uint32_t dst);
+
+struct z_ipv4_tx {
+    uint32_t src; /* 0: chosen from the route */
+    uint32_t dst;
+    uint8_t proto;
+    uint8_t ttl;
+    uint8_t tos;
+    bool df;
+    int ifindex; /* SO_BINDTODEVICE, 0: any */
+};
+
+/* Send a packet whose transport header and payload are at p->data, with
+ * headroom for the IP and link headers. Fragments it if larger than the
+ * MTU (unless df, which gives -EMSGSIZE). Takes p. Returns 0 or -errno. */
+int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z_pbuf *p);
+
+void z_icmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+/* Send an ICMP error about the IP packet `orig` (header + at least 8 bytes). */
+void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint8_t type,
+                              uint8_t code, uint32_t extra, const uint8_t *orig, size_t orig_len);
+
+void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+/* An ICMP error arrived about a UDP datagram we sent (orig = its IP header on). */
+void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len);
+
+#endif /* ZSOCK_NET_H_ */

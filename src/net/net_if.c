@@ -1,0 +1,355 @@
+/* The management API on the default stack (include/zsock/net_if.h), and the
+ * creation of that stack: loopback, then whatever the environment names
+ * (ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY, ZSOCK_MTU,
+ * ZSOCK_CAPTURE), so an unmodified program can be put on a network. */
+#include "net/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct z_stack *default_stack;
+static z_once_t default_once = Z_ONCE_INIT;
+
+static uint32_t prefix_to_mask(int prefix)
+{
+    return prefix == 0 ? 0 : 0xffffffffu << (32 - prefix);
+}
+
+static int mask_to_prefix(uint32_t mask)
+{
+    int n = 0;
+    while (n < 32 && (mask & (0x80000000u >> n))) {
+        n++;
+    }
+    return n;
+}
+
+/* "a.b.c.d/len" (len defaults to 24). */
+static int parse_cidr(const char *text, uint32_t *addr, int *prefix)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", text);
+    char *slash = strchr(buf, '/');
+    *prefix = 24;
+    if (slash != NULL) {
+        *slash = '\0';
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (*end != '\0' || v < 0 || v > 32) {
+            return -EINVAL;
+        }
+        *prefix = (int)v;
+    }
+    struct in_addr in;
+    if (inet_pton(AF_INET, buf, &in) != 1) {
+        return -EINVAL;
+    }
+    *addr = ntohl(in.s_addr);
+    return 0;
+}
+
+static void report(const char *what, const char *value, int err)
+{
+    fprintf(stderr, "zsock: %s=%s: %s\n", what, value, strerror(-err));
+}
+
+/* Apply the environment to the new default stack (lock held). */
+static void configure_from_env(struct z_stack *s)
+{
+    const char *tap = getenv("ZSOCK_TAP");
+    const char *pipe = getenv("ZSOCK_PIPE");
+    struct z_netif *nif = NULL;
+    int err = 0;
+    if (tap != NULL && *tap != '\0') {
+        nif = z_tap_add_locked(s, tap, &err);
+        if (nif == NULL) {
+            report("ZSOCK_TAP", tap, err);
+        }
+    } else if (pipe != NULL && *pipe != '\0') {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", pipe);
+        char *colon = strchr(buf, ':');
+        if (colon == NULL) {
+            report("ZSOCK_PIPE", pipe, -EINVAL);
+        } else {
+            *colon = '\0';
+            nif = z_pipe_add_locked(s, buf, colon + 1, &err);
+            if (nif == NULL) {
+                report("ZSOCK_PIPE", pipe, err);
+            }
+        }
+    }
+    if (nif == NULL) {
+        return;
+    }
+    const char *mtu = getenv("ZSOCK_MTU");
+    if (mtu != NULL) {
+        long v = strtol(mtu, NULL, 10);
+        if (v >= 68 && v <= 65535) {
+            nif->mtu = (uint32_t)v;
+        }
+    }
+    const char *ip = getenv("ZSOCK_IPV4");
+    uint32_t addr;
+    int prefix;
+    if (ip != NULL && parse_cidr(ip, &addr, &prefix) == 0) {
+        z_netif_add_ipv4_locked(nif, addr, prefix_to_mask(prefix));
+    } else if (ip != NULL) {
+        report("ZSOCK_IPV4", ip, -EINVAL);
+    }
+    const char *gw = getenv("ZSOCK_GATEWAY");
+    if (gw != NULL && parse_cidr(gw, &addr, &prefix) == 0) {
+        nif->gateway = addr;
+    }
+    const char *cap = getenv("ZSOCK_CAPTURE");
+    if (cap != NULL && (err = z_capture_start_locked(nif, cap)) < 0) {
+        report("ZSOCK_CAPTURE", cap, err);
+    }
+    z_netif_set_up_locked(nif, true);
+}
+
+static void create_default(void)
+{
+    struct z_stack_config cfg = {.name = "default", .loopback = true};
+    struct z_stack *s = z_stack_create(&cfg);
+    if (s == NULL) {
+        return;
+    }
+    z_stack_lock(s);
+    configure_from_env(s);
+    z_stack_unlock(s);
+    if (z_stack_start(s) < 0) {
+        z_stack_destroy(s);
+        return;
+    }
+    default_stack = s;
+}
+
+struct z_stack *z_stack_default(void)
+{
+    z_once(&default_once, create_default);
+    return default_stack;
+}
+
+int zsock_net_init(void)
+{
+    return z_stack_default() != NULL ? 0 : -ENOMEM;
+}
+
+/* Run `op` on interface `ifindex` of the default stack with the lock held. */
+#define WITH_IF(ifindex, nif, body)                                                                \
+    do {                                                                                           \
+        struct z_stack *s_ = z_stack_default();                                                    \
+        if (s_ == NULL) {                                                                          \
+            return -ENOMEM;                                                                        \
+        }                                                                                          \
+        z_stack_lock(s_);                                                                          \
+        struct z_netif *nif = z_netif_by_index_locked(s_, (ifindex));                              \
+        int rc_ = -ENODEV;                                                                         \
+        if (nif != NULL) {                                                                         \
+            body                                                                                   \
+        }                                                                                          \
+        z_stack_unlock(s_);                                                                        \
+        return rc_;                                                                                \
+    } while (0)
+
+static int add_with(struct z_netif *(*add)(struct z_stack *, const char *, const char *, int *),
+                    const char *a, const char *b)
+{
+    struct z_stack *s = z_stack_default();
+    if (s == NULL) {
+        return -ENOMEM;
+    }
+    int err = 0;
+    z_stack_lock(s);
+    struct z_netif *nif = add(s, a, b, &err);
+    int rc = nif != NULL ? nif->index : err;
+    z_stack_unlock(s);
+    return rc;
+}
+
+static struct z_netif *tap_adapter(struct z_stack *s, const char *name, const char *unused,
+                                   int *err)
+{
+    (void)unused;
+    return z_tap_add_locked(s, name, err);
+}
+
+int zsock_if_add_tap(const char *ifname)
+{
+    if (ifname == NULL || strlen(ifname) >= IFNAMSIZ) {
+        return -EINVAL;
+    }
+    return add_with(tap_adapter, ifname, NULL);
+}
+
+int zsock_if_add_pipe(const char *local, const char *peer)
+{
+    if (local == NULL || peer == NULL) {
+        return -EINVAL;
+    }
+    return add_with(z_pipe_add_locked, local, peer);
+}
+
+int zsock_if_remove(int ifindex)
+{
+    WITH_IF(ifindex, nif, {
+        if (nif->flags & ZSOCK_IF_LOOPBACK) {
+            rc_ = -EPERM;
+        } else {
+            z_netif_remove_locked(nif);
+            rc_ = 0;
+        }
+    });
+}
+
+int zsock_if_nametoindex(const char *name)
+{
+    struct z_stack *s = z_stack_default();
+    if (s == NULL || name == NULL) {
+        return s == NULL ? -ENOMEM : -EINVAL;
+    }
+    z_stack_lock(s);
+    struct z_netif *nif = z_netif_by_name_locked(s, name);
+    int rc = nif != NULL ? nif->index : -ENODEV;
+    z_stack_unlock(s);
+    return rc;
+}
+
+int zsock_if_up(int ifindex)
+{
+    WITH_IF(ifindex, nif, { rc_ = z_netif_set_up_locked(nif, true); });
+}
+
+int zsock_if_down(int ifindex)
+{
+    WITH_IF(ifindex, nif, { rc_ = z_netif_set_up_locked(nif, false); });
+}
+
+static bool valid_unicast(uint32_t a)
+{
+    return a != 0 && a != 0xffffffffu && (a >> 28) != 0xe && (a >> 28) != 0xf;
+}
+
+int zsock_if_add_ipv4(int ifindex, const struct in_addr *addr, int prefix_len)
+{
+    if (addr == NULL || prefix_len < 0 || prefix_len > 32 || !valid_unicast(ntohl(addr->s_addr))) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        rc_ = z_netif_add_ipv4_locked(nif, ntohl(addr->s_addr), prefix_to_mask(prefix_len));
+    });
+}
+
+int zsock_if_del_ipv4(int ifindex, const struct in_addr *addr)
+{
+    if (addr == NULL) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, { rc_ = z_netif_del_ipv4_locked(nif, ntohl(addr->s_addr)); });
+}
+
+int zsock_if_set_gateway(int ifindex, const struct in_addr *gw)
+{
+    if (gw == NULL) {
+        return -EINVAL;
+    }
+    uint32_t g = ntohl(gw->s_addr);
+    if (g != 0 && !valid_unicast(g)) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        nif->gateway = g;
+        rc_ = 0;
+    });
+}
+
+int zsock_if_set_mtu(int ifindex, int mtu)
+{
+    if (mtu < 68 || mtu > 65535) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        nif->mtu = (uint32_t)mtu;
+        rc_ = 0;
+    });
+}
+
+int zsock_if_set_mac(int ifindex, const uint8_t mac[6])
+{
+    if (mac == NULL || z_eth_is_multicast(mac)) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        memcpy(nif->mac, mac, Z_ETH_ALEN);
+        rc_ = 0;
+    });
+}
+
+int zsock_if_list(struct zsock_if_info *out, int max)
+{
+    struct z_stack *s = z_stack_default();
+    if (s == NULL) {
+        return -ENOMEM;
+    }
+    if (out == NULL && max > 0) {
+        return -EINVAL;
+    }
+    int n = 0;
+    z_stack_lock(s);
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next, n++) {
+        if (n >= max) {
+            continue;
+        }
+        struct zsock_if_info *i = &out[n];
+        memset(i, 0, sizeof(*i));
+        i->index = nif->index;
+        memcpy(i->name, nif->name, IFNAMSIZ);
+        i->flags = nif->flags;
+        i->mtu = nif->mtu;
+        memcpy(i->mac, nif->mac, 6);
+        i->n_ipv4 = nif->n_ipv4;
+        for (int k = 0; k < nif->n_ipv4; k++) {
+            i->ipv4[k].s_addr = htonl(nif->ipv4[k].addr);
+            i->prefix_len[k] = mask_to_prefix(nif->ipv4[k].mask);
+        }
+        i->gateway.s_addr = htonl(nif->gateway);
+        snprintf(i->kind, sizeof(i->kind), "%s", nif->drv->kind);
+    }
+    z_stack_unlock(s);
+    return n;
+}
+
+int zsock_if_stats(int ifindex, struct zsock_if_stats *out)
+{
+    if (out == NULL) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        *out = nif->stats;
+        rc_ = 0;
+    });
+}
+
+int zsock_net_stats(struct zsock_net_stats *out)
+{
+    struct z_stack *s = z_stack_default();
+    if (s == NULL) {
+        return -ENOMEM;
+    }
+    if (out == NULL) {
+        return -EINVAL;
+    }
+    z_stack_lock(s);
+    *out = s->stats;
+    z_stack_unlock(s);
+    return 0;
+}
+
+int zsock_if_capture(int ifindex, const char *path)
+{
+    WITH_IF(ifindex, nif, { rc_ = z_capture_start_locked(nif, path); });
+}

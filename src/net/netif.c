@@ -1,0 +1,271 @@
+/* Interfaces: creation and removal, addresses, up/down, the input demux
+ * (Ethernet type or raw IP) and the output path shared by every driver
+ * (statistics and capture). */
+#include "net/net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* "tap" -> "tap0", "tap1"...; a full name is kept if free. */
+static void unique_name(struct z_stack *s, const char *want, char out[IFNAMSIZ])
+{
+    if (z_netif_by_name_locked(s, want) == NULL) {
+        snprintf(out, IFNAMSIZ, "%s", want);
+        return;
+    }
+    for (unsigned i = 0;; i = (i + 1) % 10000) {
+        char base[IFNAMSIZ - 4];
+        snprintf(base, sizeof(base), "%s", want);
+        snprintf(out, IFNAMSIZ, "%s%u", base, i);
+        if (z_netif_by_name_locked(s, out) == NULL) {
+            return;
+        }
+    }
+}
+
+struct z_netif *z_netif_add_locked(struct z_stack *s, const char *name, uint32_t flags,
+                                   uint32_t mtu, const uint8_t *mac,
+                                   const struct z_netif_driver *drv, void *drv_state)
+{
+    struct z_netif *nif = calloc(1, sizeof(*nif));
+    if (nif == NULL) {
+        return NULL;
+    }
+    if (flags & ZSOCK_IF_ETHERNET) {
+        nif->arp = calloc(CONFIG_NET_ARP_ENTRIES, sizeof(*nif->arp));
+        if (nif->arp == NULL) {
+            free(nif);
+            return NULL;
+        }
+        nif->arp_size = CONFIG_NET_ARP_ENTRIES;
+    }
+    nif->stack = s;
+    nif->index = s->next_ifindex++;
+    unique_name(s, name, nif->name);
+    nif->flags = flags & ~ZSOCK_IF_UP;
+    nif->mtu = mtu;
+    if (mac != NULL) {
+        memcpy(nif->mac, mac, Z_ETH_ALEN);
+    }
+    nif->drv = drv;
+    nif->drv_state = drv_state;
+    /* Appended, so listing follows creation order. */
+    struct z_netif **pp = &s->ifaces;
+    while (*pp != NULL) {
+        pp = &(*pp)->next;
+    }
+    *pp = nif;
+    z_stack_kick(s);
+    return nif;
+}
+
+static void netif_free(struct z_netif *nif)
+{
+    if (nif->drv->destroy != NULL) {
+        nif->drv->destroy(nif);
+    }
+    free(nif->arp);
+    free(nif);
+}
+
+void z_netif_remove_locked(struct z_netif *nif)
+{
+    struct z_stack *s = nif->stack;
+    for (struct z_netif **pp = &s->ifaces; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == nif) {
+            *pp = nif->next;
+            break;
+        }
+    }
+    z_arp_flush_locked(nif);
+    z_capture_stop_locked(nif);
+    nif->flags &= ~ZSOCK_IF_UP;
+    if (s->thread_running) {
+        /* The core thread may be inside rx_poll: it frees the interface
+         * at the top of its next round. */
+        nif->next = s->graveyard;
+        s->graveyard = nif;
+        z_stack_kick(s);
+    } else {
+        netif_free(nif);
+    }
+}
+
+void z_netif_free_graveyard(struct z_stack *s)
+{
+    z_mutex_lock(&s->lock);
+    struct z_netif *dead = s->graveyard;
+    s->graveyard = NULL;
+    z_mutex_unlock(&s->lock);
+    while (dead != NULL) {
+        struct z_netif *next = dead->next;
+        netif_free(dead);
+        dead = next;
+    }
+}
+
+struct z_netif *z_netif_by_index_locked(struct z_stack *s, int index)
+{
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if (nif->index == index) {
+            return nif;
+        }
+    }
+    return NULL;
+}
+
+struct z_netif *z_netif_by_name_locked(struct z_stack *s, const char *name)
+{
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if (strncmp(nif->name, name, IFNAMSIZ) == 0) {
+            return nif;
+        }
+    }
+    return NULL;
+}
+
+int z_netif_set_up_locked(struct z_netif *nif, bool up)
+{
+    bool was_up = nif->flags & ZSOCK_IF_UP;
+    if (up) {
+        nif->flags |= ZSOCK_IF_UP;
+        if (!was_up && (nif->flags & ZSOCK_IF_ETHERNET)) {
+            for (int i = 0; i < nif->n_ipv4; i++) {
+                z_arp_announce_locked(nif, nif->ipv4[i].addr);
+            }
+        }
+    } else {
+        nif->flags &= ~ZSOCK_IF_UP;
+        z_arp_flush_locked(nif);
+    }
+    return 0;
+}
+
+int z_netif_add_ipv4_locked(struct z_netif *nif, uint32_t addr, uint32_t mask)
+{
+    for (int i = 0; i < nif->n_ipv4; i++) {
+        if (nif->ipv4[i].addr == addr) {
+            return -EEXIST;
+        }
+    }
+    if (nif->n_ipv4 == Z_NETIF_MAX_IPV4) {
+        return -ENOSPC;
+    }
+    nif->ipv4[nif->n_ipv4].addr = addr;
+    nif->ipv4[nif->n_ipv4].mask = mask;
+    nif->n_ipv4++;
+    if ((nif->flags & ZSOCK_IF_UP) && (nif->flags & ZSOCK_IF_ETHERNET)) {
+        z_arp_announce_locked(nif, addr);
+    }
+    return 0;
+}
+
+int z_netif_del_ipv4_locked(struct z_netif *nif, uint32_t addr)
+{
+    for (int i = 0; i < nif->n_ipv4; i++) {
+        if (nif->ipv4[i].addr == addr) {
+            memmove(&nif->ipv4[i], &nif->ipv4[i + 1],
+                    (size_t)(nif->n_ipv4 - i - 1) * sizeof(nif->ipv4[0]));
+            nif->n_ipv4--;
+            return 0;
+        }
+    }
+    return -EADDRNOTAVAIL;
+}
+
+bool z_ipv4_is_local_locked(struct z_stack *s, uint32_t addr)
+{
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        for (int i = 0; i < nif->n_ipv4; i++) {
+            if (nif->ipv4[i].addr == addr) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+bool z_ipv4_is_broadcast(const struct z_netif *nif, uint32_t addr)
+{
+    if (addr == 0xffffffffu) {
+        return true;
+    }
+    for (int i = 0; i < nif->n_ipv4; i++) {
+        uint32_t mask = nif->ipv4[i].mask;
+        if (mask != 0xffffffffu && (addr & mask) == (nif->ipv4[i].addr & mask) &&
+            (addr | mask) == 0xffffffffu) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- the data path --------------------------------------------------------------------------- */
+
+void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
+{
+    struct z_stack *s = nif->stack;
+    p->netif = nif;
+    nif->stats.rx_packets++;
+    nif->stats.rx_bytes += p->len;
+    if (nif->capture != NULL) {
+        z_capture_frame(nif, p, z_stack_now_us(s));
+    }
+    if (!(nif->flags & ZSOCK_IF_UP)) {
+        nif->stats.rx_dropped++;
+        z_pbuf_free(p);
+        return;
+    }
+    if (!(nif->flags & ZSOCK_IF_ETHERNET)) {
+        z_ipv4_input_locked(nif, p);
+        return;
+    }
+    struct z_eth_hdr eth;
+    if (z_eth_parse(p->data, p->len, &eth) < 0) {
+        nif->stats.rx_dropped++;
+        z_pbuf_free(p);
+        return;
+    }
+    /* Only frames for us, broadcast, or multicast we may want. */
+    if (memcmp(eth.dst, nif->mac, Z_ETH_ALEN) != 0 && !z_eth_is_multicast(eth.dst)) {
+        nif->stats.rx_dropped++;
+        z_pbuf_free(p);
+        return;
+    }
+    z_pbuf_pull(p, Z_ETH_HLEN);
+    switch (eth.type) {
+    case Z_ETHERTYPE_IPV4:
+        z_ipv4_input_locked(nif, p);
+        break;
+    case Z_ETHERTYPE_ARP:
+        z_arp_input_locked(nif, p);
+        break;
+    default:
+        nif->stats.rx_dropped++;
+        z_pbuf_free(p);
+        break;
+    }
+}
+
+int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
+{
+    if (!(nif->flags & ZSOCK_IF_UP)) {
+        nif->stats.tx_dropped++;
+        z_pbuf_free(p);
+        return -ENETDOWN;
+    }
+    if (nif->capture != NULL) {
+        z_capture_frame(nif, p, z_stack_now_us(nif->stack));
+    }
+    uint32_t len = p->len;
+    int rc = nif->drv->output(nif, p);
+    if (rc < 0) {
+        nif->stats.tx_dropped++;
+        return rc;
+    }
+    nif->stats.tx_packets++;
+    nif->stats.tx_bytes += len;
+    return 0;
+}

@@ -1,0 +1,253 @@
+/* Stack instances: creation, the core lock and its deferred input queue, the
+ * clock (real or virtual), periodic work, and the core thread that waits on
+ * the drivers' descriptors and runs timers. */
+#include "net/net.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define TICK_US              100000 /* periodic work every 100 ms */
+#define ICMP_ERRORS_PER_TICK 100    /* ICMP error rate limit: 1000/s */
+
+struct z_stack *z_stack_create(const struct z_stack_config *cfg)
+{
+    struct z_stack *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
+    }
+    if (z_pbuf_pool_init(&s->pool, CONFIG_NET_PBUF_COUNT, CONFIG_NET_PBUF_SIZE,
+                         CONFIG_NET_PBUF_HEAP_BYTES) < 0) {
+        free(s);
+        return NULL;
+    }
+    z_mutex_init(&s->lock);
+    snprintf(s->name, sizeof(s->name), "%s", cfg->name != NULL ? cfg->name : "zsock");
+    s->virtual_clock = cfg->virtual_clock;
+    s->next_ifindex = 1;
+    s->echo_reply = true;
+    s->icmp_tokens = ICMP_ERRORS_PER_TICK;
+    s->wake_fd = -1;
+    uint16_t r;
+    z_entropy(&r, sizeof(r));
+    s->ip_id = r;
+    z_entropy(&r, sizeof(r));
+    s->udp_next_port =
+        (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN +
+                   r % (CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1));
+    if (cfg->loopback) {
+        z_stack_lock(s);
+        struct z_netif *lo = z_loopback_add_locked(s);
+        z_stack_unlock(s);
+        if (lo == NULL) {
+            z_stack_destroy(s);
+            return NULL;
+        }
+    }
+    return s;
+}
+
+static void stop_thread(struct z_stack *s)
+{
+    if (!s->thread_running) {
+        return;
+    }
+    z_mutex_lock(&s->lock);
+    s->thread_stop = true;
+    z_mutex_unlock(&s->lock);
+    z_stack_kick(s);
+    z_thread_join(s->thread);
+    s->thread_running = false;
+}
+
+void z_stack_destroy(struct z_stack *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    stop_thread(s);
+    z_netif_free_graveyard(s);
+    z_stack_lock(s);
+    while (s->ifaces != NULL) {
+        z_netif_remove_locked(s->ifaces);
+    }
+    z_ipv4_reasm_flush_locked(s);
+    z_pbuf_free_chain(s->pending_head);
+    s->pending_head = s->pending_tail = NULL;
+    z_mutex_unlock(&s->lock);
+    if (s->wake_fd >= 0) {
+        close(s->wake_fd);
+    }
+    z_pbuf_pool_destroy(&s->pool);
+    z_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int64_t z_stack_now_us(const struct z_stack *s)
+{
+    return s->virtual_clock ? s->vnow_us : z_now_us();
+}
+
+void z_stack_lock(struct z_stack *s)
+{
+    z_mutex_lock(&s->lock);
+}
+
+void z_stack_defer_input_locked(struct z_stack *s, struct z_netif *nif, struct z_pbuf *p)
+{
+    p->netif = nif;
+    p->next = NULL;
+    if (s->pending_tail != NULL) {
+        s->pending_tail->next = p;
+    } else {
+        s->pending_head = p;
+    }
+    s->pending_tail = p;
+}
+
+/* Input queued during this critical section. Processing can queue more
+ * (a reply over loopback); the loop takes it too, so the queue is empty
+ * when the lock is released. */
+static void process_pending(struct z_stack *s)
+{
+    if (s->processing) {
+        return;
+    }
+    s->processing = true;
+    while (s->pending_head != NULL) {
+        struct z_pbuf *p = s->pending_head;
+        s->pending_head = p->next;
+        if (s->pending_head == NULL) {
+            s->pending_tail = NULL;
+        }
+        p->next = NULL;
+        z_netif_input_locked(p->netif, p);
+    }
+    s->processing = false;
+}
+
+void z_stack_unlock(struct z_stack *s)
+{
+    process_pending(s);
+    z_mutex_unlock(&s->lock);
+}
+
+void z_stack_tick_locked(struct z_stack *s)
+{
+    int64_t now = z_stack_now_us(s);
+    if (now < s->next_tick) {
+        return;
+    }
+    s->next_tick = now + TICK_US;
+    s->icmp_tokens = ICMP_ERRORS_PER_TICK;
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        z_arp_tick_locked(nif, now);
+    }
+    z_ipv4_tick_locked(s, now);
+}
+
+void z_stack_advance(struct z_stack *s, int64_t us)
+{
+    z_stack_lock(s);
+    s->vnow_us += us;
+    z_stack_tick_locked(s);
+    z_stack_unlock(s);
+}
+
+void z_netif_input(struct z_netif *nif, struct z_pbuf *p)
+{
+    struct z_stack *s = nif->stack;
+    z_stack_lock(s);
+    z_netif_input_locked(nif, p);
+    z_stack_unlock(s);
+}
+
+/* ---- core thread ---------------------------------------------------------------------------- */
+
+void z_stack_kick(struct z_stack *s)
+{
+    if (s->wake_fd >= 0) {
+        uint64_t one = 1;
+        ssize_t rc = write(s->wake_fd, &one, sizeof(one));
+        (void)rc;
+    }
+}
+
+#define MAX_RX_FDS 64
+
+static void *core_thread(void *arg)
+{
+    struct z_stack *s = arg;
+    struct pollfd pfds[MAX_RX_FDS + 1];
+    struct z_netif *owners[MAX_RX_FDS + 1];
+    for (;;) {
+        z_netif_free_graveyard(s);
+        int n = 0;
+        pfds[n].fd = s->wake_fd;
+        pfds[n].events = POLLIN;
+        owners[n++] = NULL;
+        z_mutex_lock(&s->lock);
+        if (s->thread_stop) {
+            z_mutex_unlock(&s->lock);
+            return NULL;
+        }
+        for (struct z_netif *nif = s->ifaces; nif != NULL && n <= MAX_RX_FDS; nif = nif->next) {
+            int fd = nif->drv->rx_fd != NULL ? nif->drv->rx_fd(nif) : -1;
+            if (fd >= 0) {
+                pfds[n].fd = fd;
+                pfds[n].events = POLLIN;
+                owners[n++] = nif;
+            }
+        }
+        int64_t wait_us = s->next_tick - z_now_us();
+        z_mutex_unlock(&s->lock);
+
+        int timeout = wait_us <= 0 ? 0 : (int)((wait_us + 999) / 1000);
+        int rc = poll(pfds, (nfds_t)n, timeout);
+        if (rc > 0 && (pfds[0].revents & POLLIN)) {
+            uint64_t v;
+            ssize_t r = read(s->wake_fd, &v, sizeof(v));
+            (void)r;
+        }
+        /* An interface removed meanwhile sits in the graveyard, which only
+         * this thread empties, so its driver is still valid here. */
+        for (int i = 1; rc > 0 && i < n; i++) {
+            if (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+                owners[i]->drv->rx_poll(owners[i]);
+            }
+        }
+        z_stack_lock(s);
+        z_stack_tick_locked(s);
+        z_stack_unlock(s);
+    }
+}
+
+int z_stack_start(struct z_stack *s)
+{
+    if (s->virtual_clock) {
+        return -EINVAL;
+    }
+    z_mutex_lock(&s->lock);
+    bool running = s->thread_running;
+    z_mutex_unlock(&s->lock);
+    if (running) {
+        return 0;
+    }
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->wake_fd < 0) {
+        return -errno;
+    }
+    s->thread_stop = false;
+    int rc = z_thread_create(&s->thread, core_thread, s);
+    if (rc < 0) {
+        close(s->wake_fd);
+        s->wake_fd = -1;
+        return rc;
+    }
+    s->thread_running = true;
+    return 0;
+}

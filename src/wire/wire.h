@@ -1,0 +1,216 @@
+/* Packet formats: parse and emit Ethernet II, ARP, IPv4, ICMPv4 and UDP.
+ * Pure functions on byte buffers with explicit lengths: no state, no
+ * allocation, no knowledge of sockets or buffer ownership. Every parser
+ * checks every length before reading and is fuzzed.
+ *
+ * Structures hold host byte order values; IPv4 addresses are uint32_t in host
+ * order (192.0.2.1 is 0xc0000201). Parsers return the header length (>= 0)
+ * or -EBADMSG for a malformed header; emitters return the bytes written or
+ * -ENOSPC when `cap` is too small, and write nothing then. */
+#ifndef ZSOCK_WIRE_H_
+#define ZSOCK_WIRE_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- byte order helpers (unaligned-safe) ----------------------------------- */
+
+static inline uint16_t z_get_be16(const uint8_t *p)
+{
+    return (uint16_t)((p[0] << 8) | p[1]);
+}
+
+static inline uint32_t z_get_be32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static inline void z_put_be16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void z_put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* ---- Internet checksum (RFC 1071) ---------------------------------------------- */
+
+/* Add `len` bytes to a running one's-complement sum (not folded). Bytes are
+ * taken as big-endian 16-bit words; an odd trailing byte is padded with zero.
+ * Sums of several pieces must give each piece an even length except the last. */
+uint32_t z_csum_add(uint32_t sum, const void *data, size_t len);
+
+/* Fold a running sum and complement it: the value to put in a header. */
+uint16_t z_csum_finish(uint32_t sum);
+
+/* Running sum of the IPv4 pseudo-header (RFC 768 / 793). */
+uint32_t z_csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* ---- Ethernet II ----------------------------------------------------------------- */
+
+#define Z_ETH_ALEN      6
+#define Z_ETH_HLEN      14
+#define Z_ETH_MTU       1500
+#define Z_ETH_MIN_FRAME 60 /* without FCS: shorter frames are padded */
+
+#define Z_ETHERTYPE_IPV4 0x0800
+#define Z_ETHERTYPE_ARP  0x0806
+#define Z_ETHERTYPE_VLAN 0x8100
+#define Z_ETHERTYPE_IPV6 0x86dd
+
+struct z_eth_hdr {
+    uint8_t dst[Z_ETH_ALEN];
+    uint8_t src[Z_ETH_ALEN];
+    uint16_t type;
+};
+
+/* Parse the 14-byte header. -EBADMSG if len < 14 or type < 0x0600 (an
+ * 802.3 length field, not an Ethernet II type). */
+int z_eth_parse(const uint8_t *buf, size_t len, struct z_eth_hdr *h);
+int z_eth_emit(uint8_t *buf, size_t cap, const struct z_eth_hdr *h);
+
+static inline bool z_eth_is_broadcast(const uint8_t *mac)
+{
+    return (mac[0] & mac[1] & mac[2] & mac[3] & mac[4] & mac[5]) == 0xff;
+}
+
+static inline bool z_eth_is_multicast(const uint8_t *mac)
+{
+    return (mac[0] & 1) != 0;
+}
+
+/* ---- ARP (RFC 826), Ethernet + IPv4 only ------------------------------------------ */
+
+#define Z_ARP_LEN       28
+#define Z_ARP_OP_REQUEST 1
+#define Z_ARP_OP_REPLY   2
+
+struct z_arp {
+    uint16_t op;
+    uint8_t sha[Z_ETH_ALEN]; /* sender hardware address */
+    uint32_t spa;            /* sender protocol address */
+    uint8_t tha[Z_ETH_ALEN]; /* target hardware address */
+    uint32_t tpa;            /* target protocol address */
+};
+
+/* -EBADMSG unless htype 1, ptype 0x0800, hlen 6, plen 4, op 1 or 2, and
+ * len >= 28. Returns 28. */
+int z_arp_parse(const uint8_t *buf, size_t len, struct z_arp *a);
+int z_arp_emit(uint8_t *buf, size_t cap, const struct z_arp *a);
+
+/* ---- IPv4 (RFC 791) ---------------------------------------------------------------- */
+
+#define Z_IPV4_HLEN      20 /* without options */
+#define Z_IPV4_MAX_HLEN  60
+#define Z_IPPROTO_ICMP   1
+#define Z_IPPROTO_TCP    6
+#define Z_IPPROTO_UDP    17
+#define Z_IPV4_FLAG_DF   0x4000
+#define Z_IPV4_FLAG_MF   0x2000
+#define Z_IPV4_FRAG_MASK 0x1fff /* offset in 8-byte units */
+
+struct z_ipv4_hdr {
+    uint8_t ihl;        /* header length in bytes (20..60) */
+    uint8_t tos;
+    uint16_t total_len; /* header + payload */
+    uint16_t id;
+    uint16_t frag;      /* flags (DF, MF) and offset in 8-byte units */
+    uint8_t ttl;
+    uint8_t proto;
+    uint16_t checksum;  /* as received */
+    uint32_t src;
+    uint32_t dst;
+    /* Options are skipped: parse validates their TLV structure only
+     * (EOL, NOP, and length >= 2 without running past the header). */
+};
+
+/* Validates version 4, 20 <= ihl <= total_len <= len, the header checksum,
+ * and option lengths. Returns ihl. Bytes past total_len (link padding) are
+ * not part of the packet. */
+int z_ipv4_parse(const uint8_t *buf, size_t len, struct z_ipv4_hdr *h);
+
+/* Emit a 20-byte header (h->ihl ignored: no options) with a computed checksum. */
+int z_ipv4_emit(uint8_t *buf, size_t cap, const struct z_ipv4_hdr *h);
+
+static inline uint16_t z_ipv4_frag_offset(const struct z_ipv4_hdr *h)
+{
+    return (uint16_t)((h->frag & Z_IPV4_FRAG_MASK) * 8);
+}
+
+static inline bool z_ipv4_more_frags(const struct z_ipv4_hdr *h)
+{
+    return (h->frag & Z_IPV4_FLAG_MF) != 0;
+}
+
+/* ---- ICMPv4 (RFC 792) ----------------------------------------------------------------- */
+
+#define Z_ICMP_HLEN              8
+#define Z_ICMP_ECHO_REPLY        0
+#define Z_ICMP_DEST_UNREACH      3
+#define Z_ICMP_ECHO_REQUEST      8
+#define Z_ICMP_TIME_EXCEEDED     11
+#define Z_ICMP_PARAM_PROBLEM     12
+#define Z_ICMP_UNREACH_NET       0
+#define Z_ICMP_UNREACH_HOST      1
+#define Z_ICMP_UNREACH_PROTOCOL  2
+#define Z_ICMP_UNREACH_PORT      3
+#define Z_ICMP_UNREACH_NEEDFRAG  4
+
+struct z_icmp_hdr {
+    uint8_t type;
+    uint8_t code;
+    uint16_t checksum;
+    uint32_t rest; /* echo: id << 16 | seq; unreachable/needfrag: unused << 16 | mtu */
+};
+
+/* Validates len >= 8 and the checksum over all `len` bytes. Returns 8. */
+int z_icmp_parse(const uint8_t *buf, size_t len, struct z_icmp_hdr *h);
+
+/* Emit the 8-byte header followed by `payload` (may alias buf + 8), with the
+ * checksum computed over header and payload. Returns 8 + plen. */
+int z_icmp_emit(uint8_t *buf, size_t cap, const struct z_icmp_hdr *h, const uint8_t *payload,
+                size_t plen);
+
+/* ---- UDP (RFC 768) ------------------------------------------------------------------------ */
+
+#define Z_UDP_HLEN 8
+
+struct z_udp_hdr {
+    uint16_t sport;
+    uint16_t dport;
+    uint16_t len; /* header + payload */
+    uint16_t checksum;
+};
+
+/* Validates 8 <= h->len <= len, and the checksum with the pseudo-header of
+ * (src, dst) unless the checksum field is 0 (none sent). Returns 8. */
+int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, struct z_udp_hdr *h);
+
+/* Emit the header for a datagram whose payload is already at buf + 8
+ * (plen bytes): sets len = 8 + plen and computes the checksum (0 becomes
+ * 0xffff). -ENOSPC if cap < 8 + plen, -EMSGSIZE if 8 + plen > 65535. */
+int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sport,
+               uint16_t dport, size_t plen);
+
+/* ---- pcap file format (libpcap, LINKTYPE_ETHERNET or LINKTYPE_RAW) ------------------------- */
+
+#define Z_PCAP_LINKTYPE_ETHERNET 1
+#define Z_PCAP_LINKTYPE_RAW      101 /* raw IPv4/IPv6, for the loopback interface */
+#define Z_PCAP_FILE_HLEN         24
+#define Z_PCAP_REC_HLEN          16
+
+/* The 24-byte global header (microsecond timestamps, native byte order). */
+int z_pcap_emit_file_header(uint8_t *buf, size_t cap, uint32_t linktype, uint32_t snaplen);
+
+/* A 16-byte record header for a frame of `len` bytes of which `caplen` are saved. */
+int z_pcap_emit_record_header(uint8_t *buf, size_t cap, int64_t time_us, uint32_t caplen,
+                              uint32_t len);
+
+#endif /* ZSOCK_WIRE_H_ */

@@ -1,0 +1,199 @@
+/* libFuzzer target for the packet parsers in src/wire. The first input byte
+ * picks a parser (or the checksum); whatever parses is emitted again and
+ * parsed back, and the two must agree, so emitters are fuzzed too. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wire/wire.h"
+
+/* Not assert(): release builds define NDEBUG. */
+#define CHECK(cond)                                                                              \
+    do {                                                                                         \
+        if (!(cond)) {                                                                           \
+            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);             \
+            abort();                                                                             \
+        }                                                                                        \
+    } while (0)
+
+enum { SEL_ETH, SEL_ARP, SEL_IPV4, SEL_ICMP, SEL_UDP, SEL_CSUM, SEL_COUNT };
+
+static uint8_t out[65536 + 64];
+static uint8_t out2[65536 + 64];
+
+/* RFC 1071 one byte at a time: the slow, obvious version to compare with. */
+static uint16_t ref_csum(uint64_t s, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        s += (i % 2 == 0) ? (uint64_t)p[i] << 8 : p[i];
+    }
+    while (s >> 16) {
+        s = (s & 0xffff) + (s >> 16);
+    }
+    return (uint16_t)~s;
+}
+
+static void fuzz_eth(const uint8_t *p, size_t n)
+{
+    struct z_eth_hdr a, b;
+    if (z_eth_parse(p, n, &a) < 0) {
+        CHECK(n < Z_ETH_HLEN || z_get_be16(p + 12) < 0x0600);
+        return;
+    }
+    CHECK(a.type >= 0x0600);
+    CHECK(z_eth_emit(out, Z_ETH_HLEN, &a) == Z_ETH_HLEN);
+    CHECK(memcmp(out, p, Z_ETH_HLEN) == 0);
+    CHECK(z_eth_parse(out, Z_ETH_HLEN, &b) == Z_ETH_HLEN);
+    CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+}
+
+static void fuzz_arp(const uint8_t *p, size_t n)
+{
+    struct z_arp a, b;
+    memset(&a, 0, sizeof(a)); /* padding, for the memcmp below */
+    memset(&b, 0, sizeof(b));
+    if (z_arp_parse(p, n, &a) < 0) {
+        return;
+    }
+    CHECK(n >= Z_ARP_LEN);
+    CHECK(a.op == Z_ARP_OP_REQUEST || a.op == Z_ARP_OP_REPLY);
+    /* Every byte of an accepted message is either fixed or in the struct. */
+    CHECK(z_arp_emit(out, Z_ARP_LEN, &a) == Z_ARP_LEN);
+    CHECK(memcmp(out, p, Z_ARP_LEN) == 0);
+    CHECK(z_arp_parse(out, Z_ARP_LEN, &b) == Z_ARP_LEN);
+    CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+}
+
+static void fuzz_ipv4(const uint8_t *p, size_t n)
+{
+    struct z_ipv4_hdr a, b;
+    int rc = z_ipv4_parse(p, n, &a);
+    if (rc < 0) {
+        return;
+    }
+    CHECK(rc == a.ihl);
+    CHECK(a.ihl >= Z_IPV4_HLEN && a.ihl <= Z_IPV4_MAX_HLEN && a.ihl % 4 == 0);
+    CHECK(a.ihl <= a.total_len && a.total_len <= n);
+    CHECK(ref_csum(0, p, a.ihl) == 0);
+
+    /* Re-emitted without options: same fields in a packet of the same length. */
+    memset(out, 0, a.total_len);
+    CHECK(z_ipv4_emit(out, sizeof(out), &a) == Z_IPV4_HLEN);
+    CHECK(memcmp(out + 1, p + 1, 9) == 0 && memcmp(out + 12, p + 12, 8) == 0);
+    CHECK(z_ipv4_parse(out, a.total_len, &b) == Z_IPV4_HLEN);
+    CHECK(b.ihl == Z_IPV4_HLEN);
+    CHECK(b.tos == a.tos && b.total_len == a.total_len && b.id == a.id && b.frag == a.frag);
+    CHECK(b.ttl == a.ttl && b.proto == a.proto && b.src == a.src && b.dst == a.dst);
+    if (a.ihl == Z_IPV4_HLEN) {
+        /* 0x0000 and 0xffff both verify; emit picks the one RFC 1071 computes. */
+        CHECK(b.checksum == a.checksum || (a.checksum ^ b.checksum) == 0xffff);
+    }
+}
+
+static void fuzz_icmp(const uint8_t *p, size_t n)
+{
+    struct z_icmp_hdr a, b;
+    if (z_icmp_parse(p, n, &a) < 0) {
+        CHECK(n < Z_ICMP_HLEN || ref_csum(0, p, n) != 0);
+        return;
+    }
+    CHECK(ref_csum(0, p, n) == 0);
+    if (n - Z_ICMP_HLEN > 65535 - Z_IPV4_HLEN - Z_ICMP_HLEN) {
+        CHECK(z_icmp_emit(out, sizeof(out), &a, p + 8, n - 8) < 0);
+        return;
+    }
+    int len = (int)n;
+    CHECK(z_icmp_emit(out, n, &a, p + 8, n - 8) == len);
+    CHECK(memcmp(out, p, 2) == 0 && memcmp(out + 4, p + 4, n - 4) == 0);
+    CHECK(z_icmp_parse(out, n, &b) == Z_ICMP_HLEN);
+    CHECK(b.type == a.type && b.code == a.code && b.rest == a.rest);
+    CHECK(b.checksum == a.checksum || (a.checksum ^ b.checksum) == 0xffff);
+
+    /* In place, payload already behind the header: the same bytes. */
+    memcpy(out2, p, n);
+    CHECK(z_icmp_emit(out2, n, &a, out2 + 8, n - 8) == len);
+    CHECK(memcmp(out2, out, n) == 0);
+    /* One byte short: refused, nothing written. */
+    memcpy(out2, p, n);
+    CHECK(z_icmp_emit(out2, n - 1, &a, out2 + 8, n - 8) < 0);
+    CHECK(memcmp(out2, p, n) == 0);
+}
+
+/* Input: source and destination address (8 bytes), then the datagram. */
+static void fuzz_udp(const uint8_t *p, size_t n)
+{
+    struct z_udp_hdr a, b;
+    if (n < 8) {
+        return;
+    }
+    uint32_t src = z_get_be32(p);
+    uint32_t dst = z_get_be32(p + 4);
+    p += 8;
+    n -= 8;
+    if (z_udp_parse(p, n, src, dst, &a) < 0) {
+        return;
+    }
+    CHECK(a.len >= Z_UDP_HLEN && a.len <= n);
+    uint32_t pseudo = z_csum_pseudo4(src, dst, Z_IPPROTO_UDP, a.len);
+    CHECK(a.checksum == 0 || z_csum_finish(z_csum_add(pseudo, p, a.len)) == 0);
+
+    memcpy(out, p, a.len);
+    CHECK(z_udp_emit(out, a.len, src, dst, a.sport, a.dport, a.len - 8u) == a.len);
+    CHECK(memcmp(out, p, 6) == 0 && memcmp(out + 8, p + 8, a.len - 8u) == 0);
+    CHECK(z_udp_parse(out, a.len, src, dst, &b) == Z_UDP_HLEN);
+    CHECK(b.sport == a.sport && b.dport == a.dport && b.len == a.len);
+    CHECK(b.checksum != 0);
+    /* A verified nonzero checksum is the only nonzero value that verifies. */
+    CHECK(a.checksum == 0 || b.checksum == a.checksum);
+}
+
+/* Input: a split point (2 bytes) and an initial sum (4 bytes), then data. */
+static void fuzz_csum(const uint8_t *p, size_t n)
+{
+    if (n < 6) {
+        return;
+    }
+    size_t split = z_get_be16(p);
+    uint32_t init = z_get_be32(p + 2);
+    p += 6;
+    n -= 6;
+    uint16_t want = ref_csum(init, p, n);
+    CHECK(z_csum_finish(z_csum_add(init, p, n)) == want);
+    split = (split % (n + 1)) & ~(size_t)1;
+    uint32_t s = z_csum_add(init, p, split);
+    s = z_csum_add(s, p + split, n - split);
+    CHECK(z_csum_finish(s) == want);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1) {
+        return 0;
+    }
+    const uint8_t *p = data + 1;
+    size_t n = size - 1;
+    switch (data[0] % SEL_COUNT) {
+    case SEL_ETH:
+        fuzz_eth(p, n);
+        break;
+    case SEL_ARP:
+        fuzz_arp(p, n);
+        break;
+    case SEL_IPV4:
+        fuzz_ipv4(p, n);
+        break;
+    case SEL_ICMP:
+        fuzz_icmp(p, n);
+        break;
+    case SEL_UDP:
+        fuzz_udp(p, n);
+        break;
+    default:
+        fuzz_csum(p, n);
+        break;
+    }
+    return 0;
+}
