@@ -18,4 +18,4 @@ bench:
 	./build/bench/bench_socketpair
 
 clean:
-	rm -rf build build-asan build-tsan build-embedded
+	rm -rf build build-asan build-tsan build-embedded build-fuzz

@@ -2,7 +2,7 @@
 # The project's test command: builds and runs the whole suite on the host
 # configuration, again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # the threaded tests under ThreadSanitizer, the suite on the embedded limits,
-# then prints the benchmark figures. Exits non-zero on the first failure.
+# a bounded fuzz run of the packet parsers, then prints the benchmark figures. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -35,6 +35,13 @@ cmake --build build-embedded -j"$jobs"
 # of descriptors, large buffers); everything else must hold on the small ones.
 ctest --test-dir build-embedded -j"$jobs" --output-on-failure -LE install \
     -E 'test_(poll|threads)$'
+
+stage "fuzz: every wire/ parser, bounded run"
+CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_BUILD_FUZZ=ON \
+    -DZSOCK_BUILD_TESTS=OFF -DZSOCK_BUILD_BENCH=OFF -DZSOCK_BUILD_APPS=OFF >/dev/null
+cmake --build build-fuzz -j"$jobs"
+ctest --test-dir build-fuzz --output-on-failure -L fuzz
+bash tests/fuzz/run_fuzz.sh build-fuzz "${ZSOCK_FUZZ_SECONDS:-30}"
 
 stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_socketpair --quick

@@ -130,8 +130,9 @@ struct z_stack {
 /* Options for z_stack_create(). */
 struct z_stack_config {
     const char *name;
-    bool virtual_clock; /* time advances only through z_stack_advance() */
-    bool loopback;      /* add lo with 127.0.0.1/8 */
+    bool virtual_clock;  /* time advances only through z_stack_advance() */
+    bool loopback;       /* add lo with 127.0.0.1/8 */
+    uint32_t pbuf_count; /* pool buffers; 0: CONFIG_NET_PBUF_COUNT */
 };
 
 /* Create a stack; NULL on allocation failure. Starts no thread. */

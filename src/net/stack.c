@@ -20,8 +20,8 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
     if (s == NULL) {
         return NULL;
     }
-    if (z_pbuf_pool_init(&s->pool, CONFIG_NET_PBUF_COUNT, CONFIG_NET_PBUF_SIZE,
-                         CONFIG_NET_PBUF_HEAP_BYTES) < 0) {
+    uint32_t count = cfg->pbuf_count != 0 ? cfg->pbuf_count : CONFIG_NET_PBUF_COUNT;
+    if (z_pbuf_pool_init(&s->pool, count, CONFIG_NET_PBUF_SIZE, CONFIG_NET_PBUF_HEAP_BYTES) < 0) {
         free(s);
         return NULL;
     }
