@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,17 +14,49 @@
 
 struct pipe_state {
     int fd;
+    bool connected; /* to the peer's path, once it exists */
     struct sockaddr_un peer;
     char local[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
+/* Linux queues at most net.unix.max_dgram_qlen (10) datagrams per Unix
+ * socket, so a burst of fragments would overflow a peer that is a moment
+ * late. The socket is connected to the peer, which makes POLLOUT track the
+ * peer's queue, and a full queue gets a short wait before the frame is
+ * given up. A peer that is not there yet loses the frame, like a wire. */
+#define PIPE_FULL_WAIT_MS 50
+
+static int pipe_send(struct pipe_state *ps, const void *data, size_t len)
+{
+    if (!ps->connected) {
+        if (connect(ps->fd, (struct sockaddr *)&ps->peer, sizeof(ps->peer)) < 0) {
+            return -errno;
+        }
+        ps->connected = true;
+    }
+    for (int attempt = 0;; attempt++) {
+        if (send(ps->fd, data, len, MSG_DONTWAIT) >= 0) {
+            return 0;
+        }
+        int err = errno;
+        if (err == EAGAIN && attempt < 3) {
+            struct pollfd pfd = {.fd = ps->fd, .events = POLLOUT};
+            poll(&pfd, 1, PIPE_FULL_WAIT_MS);
+            continue;
+        }
+        if (err == ECONNREFUSED || err == ENOTCONN) {
+            /* The peer went away; it may come back under the same path. */
+            struct sockaddr_un none = {.sun_family = AF_UNSPEC};
+            connect(ps->fd, (struct sockaddr *)&none, sizeof(none));
+            ps->connected = false;
+        }
+        return -err;
+    }
+}
+
 static int pipe_output(struct z_netif *nif, struct z_pbuf *p)
 {
-    struct pipe_state *ps = nif->drv_state;
-    ssize_t n = sendto(ps->fd, p->data, p->len, MSG_DONTWAIT, (struct sockaddr *)&ps->peer,
-                       sizeof(ps->peer));
-    /* A peer that is not there yet, or is slow, loses the frame, like a wire. */
-    int err = n < 0 ? -errno : 0;
+    int err = pipe_send(nif->drv_state, p->data, p->len);
     z_pbuf_free(p);
     return err;
 }

@@ -1,0 +1,1028 @@
+/* zudp: a UDP test tool on zsock's public API only. An echo server, a client
+ * that verifies every echoed byte (retrying what the network loses), and a
+ * one-way sender and receiver, for interoperability tests over TAP or pipe. */
+#include <zsock/net_if.h>
+#include <zsock/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define UDP_MAX       65507 /* largest IPv4 UDP payload */
+#define RX_BUF        (UDP_MAX + 1)
+#define STALE_WINDOW  8  /* client: earlier datagrams whose late echo is ignored */
+#define MATCH_WINDOW  64 /* recv: how far ahead of the expected one a datagram may be */
+#define ERRORS_SHOWN  10 /* verification failures printed in detail */
+#define SYNC_MAGIC    "ZUDP-SYNC"
+#define READY_MAGIC   "ZUDP-READY"
+#define DONE_MAGIC    "ZUDP-DONE"
+#define ACK_MAGIC     "ZUDP-ACK"
+#define CONTROL_EXTRA 24 /* seed, count, verified after a control magic */
+
+struct options {
+    const char *mode;
+    const char *host;
+    int port;
+    long count;
+    int min_size;
+    int max_size;
+    uint64_t seed;
+    int timeout_ms;    /* client: wait for one echo */
+    int retries;       /* client: resends of one datagram */
+    int start_ms;      /* server, recv: wait for the first datagram */
+    int idle_ms;       /* server, recv: inactivity that ends the run */
+    double time_limit; /* every mode: seconds for the whole run */
+    long interval_us;  /* send: gap between datagrams */
+    long allow_loss;   /* recv: datagrams that may be missing */
+    const char *tap;
+    const char *pipe;
+    const char *ip;
+    const char *gateway;
+    int mtu;
+    const char *capture;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Milliseconds left before `deadline`, at most `cap`, never negative. */
+static int ms_left(double deadline, int cap)
+{
+    double left = (deadline - now_s()) * 1000.0;
+    if (left <= 0) {
+        return 0;
+    }
+    return left < cap ? (int)left + 1 : cap;
+}
+
+/* ---- deterministic datagrams
+ * ------------------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Datagram `seq` of the stream named by `seed`: its size (uniform in
+ * min..max) and every byte follow from (seed, seq) alone. */
+static size_t make_datagram(const struct options *o, uint64_t seq, uint8_t *buf)
+{
+    uint64_t st = o->seed ^ (seq * 0xd1342543de82ef95ull);
+    splitmix64(&st);
+    uint64_t span = (uint64_t)(o->max_size - o->min_size) + 1;
+    size_t len = (size_t)o->min_size + (size_t)(splitmix64(&st) % span);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t r = splitmix64(&st);
+        memcpy(buf + i, &r, 8);
+    }
+    if (i < len) {
+        uint64_t r = splitmix64(&st);
+        memcpy(buf + i, &r, len - i);
+    }
+    return len;
+}
+
+/* Offset of the first differing byte, or -1 if equal. */
+static long first_diff(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (a[i] != b[i]) {
+            return (long)i;
+        }
+    }
+    return -1;
+}
+
+/* ---- control datagrams of send/recv
+ * ------------------------------------------------------------------ */
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+    }
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+static size_t make_control(uint8_t *buf, const char *magic, uint64_t seed, uint64_t a, uint64_t b)
+{
+    size_t m = strlen(magic);
+    memcpy(buf, magic, m);
+    put_u64(buf + m, seed);
+    put_u64(buf + m + 8, a);
+    put_u64(buf + m + 16, b);
+    return m + CONTROL_EXTRA;
+}
+
+/* Is buf a control datagram `magic` for this seed? Fills a and b. */
+static bool is_control(const uint8_t *buf, size_t len, const char *magic, uint64_t seed,
+                       uint64_t *a, uint64_t *b)
+{
+    size_t m = strlen(magic);
+    if (len != m + CONTROL_EXTRA || memcmp(buf, magic, m) != 0 || get_u64(buf + m) != seed) {
+        return false;
+    }
+    *a = get_u64(buf + m + 8);
+    *b = get_u64(buf + m + 16);
+    return true;
+}
+
+/* ---- interfaces and statistics
+ * ----------------------------------------------------------------------- */
+
+static int parse_cidr(const char *text, struct in_addr *addr, int *prefix)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", text);
+    *prefix = 24;
+    char *slash = strchr(buf, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (*end != '\0' || v < 0 || v > 32) {
+            return -1;
+        }
+        *prefix = (int)v;
+    }
+    return zsock_inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
+}
+
+static int fail_rc(const char *what, int rc)
+{
+    fprintf(stderr, "zudp: %s: %s\n", what, strerror(-rc));
+    return -1;
+}
+
+/* Add the interface the options name (--tap or --pipe), address it and
+ * bring it up; start --capture on it or else on the first non-loopback
+ * interface. Returns 0 or -1. */
+static int setup_interfaces(const struct options *o)
+{
+    int rc = zsock_net_init();
+    if (rc < 0) {
+        return fail_rc("zsock_net_init", rc);
+    }
+    int idx = 0;
+    if (o->tap != NULL) {
+        idx = zsock_if_add_tap(o->tap);
+        if (idx < 0) {
+            return fail_rc("zsock_if_add_tap", idx);
+        }
+    } else if (o->pipe != NULL) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", o->pipe);
+        char *colon = strchr(buf, ':');
+        if (colon == NULL) {
+            fprintf(stderr, "zudp: --pipe wants LOCAL:PEER\n");
+            return -1;
+        }
+        *colon = '\0';
+        idx = zsock_if_add_pipe(buf, colon + 1);
+        if (idx < 0) {
+            return fail_rc("zsock_if_add_pipe", idx);
+        }
+    }
+    if (idx > 0) {
+        if (o->mtu > 0 && (rc = zsock_if_set_mtu(idx, o->mtu)) < 0) {
+            return fail_rc("zsock_if_set_mtu", rc);
+        }
+        struct in_addr a;
+        int prefix;
+        if (o->ip != NULL) {
+            if (parse_cidr(o->ip, &a, &prefix) < 0) {
+                fprintf(stderr, "zudp: bad --ip %s\n", o->ip);
+                return -1;
+            }
+            if ((rc = zsock_if_add_ipv4(idx, &a, prefix)) < 0) {
+                return fail_rc("zsock_if_add_ipv4", rc);
+            }
+        }
+        if (o->gateway != NULL) {
+            if (zsock_inet_pton(AF_INET, o->gateway, &a) != 1) {
+                fprintf(stderr, "zudp: bad --gateway %s\n", o->gateway);
+                return -1;
+            }
+            if ((rc = zsock_if_set_gateway(idx, &a)) < 0) {
+                return fail_rc("zsock_if_set_gateway", rc);
+            }
+        }
+    } else if (o->ip != NULL || o->gateway != NULL || o->mtu > 0) {
+        fprintf(stderr, "zudp: --ip, --gateway and --mtu need --tap or --pipe\n");
+        return -1;
+    }
+    if (o->capture != NULL) {
+        int cap_if = idx;
+        if (cap_if == 0) {
+            struct zsock_if_info info[8];
+            int n = zsock_if_list(info, 8);
+            for (int i = 0; i < n && i < 8 && cap_if == 0; i++) {
+                if (!(info[i].flags & ZSOCK_IF_LOOPBACK)) {
+                    cap_if = info[i].index;
+                }
+            }
+        }
+        if (cap_if == 0) {
+            fprintf(stderr, "zudp: --capture: no interface but loopback (set ZSOCK_TAP, "
+                            "ZSOCK_PIPE, --tap or --pipe)\n");
+            return -1;
+        }
+        /* Before the interface comes up, so its announcement is recorded. */
+        if ((rc = zsock_if_capture(cap_if, o->capture)) < 0) {
+            return fail_rc("zsock_if_capture", rc);
+        }
+    }
+    if (idx > 0 && (rc = zsock_if_up(idx)) < 0) {
+        return fail_rc("zsock_if_up", rc);
+    }
+    return 0;
+}
+
+static void print_interfaces(void)
+{
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        const struct zsock_if_info *f = &info[i];
+        if (f->flags & ZSOCK_IF_LOOPBACK) {
+            continue;
+        }
+        printf("zudp: interface %s index %d kind %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u",
+               f->name, f->index, f->kind, f->mac[0], f->mac[1], f->mac[2], f->mac[3], f->mac[4],
+               f->mac[5], (unsigned)f->mtu);
+        for (int k = 0; k < f->n_ipv4 && k < 4; k++) {
+            char a[INET_ADDRSTRLEN];
+            zsock_inet_ntop(AF_INET, &f->ipv4[k], a, sizeof(a));
+            printf(" ipv4 %s/%d", a, f->prefix_len[k]);
+        }
+        printf("\n");
+    }
+}
+
+static void print_stats(void)
+{
+    struct zsock_net_stats s;
+    if (zsock_net_stats(&s) < 0) {
+        return;
+    }
+    printf("zudp: stats ipv4 rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " not-ours %" PRIu64
+           " frag-rx %" PRIu64 " frag-tx %" PRIu64 " reasm-ok %" PRIu64 " reasm-drop %" PRIu64
+           " no-buffer %" PRIu64 "\n",
+           s.ipv4.rx, s.ipv4.tx, s.ipv4.drop_malformed, s.ipv4.drop_not_ours, s.ipv4.frag_rx,
+           s.ipv4.frag_tx, s.ipv4.reasm_ok, s.ipv4.reasm_drop, s.ipv4.no_buffer);
+    printf("zudp: stats arp rx %" PRIu64 " tx %" PRIu64 " requests-rx %" PRIu64
+           " replies-rx %" PRIu64 " unresolved %" PRIu64 " queue-full %" PRIu64 "\n",
+           s.arp.rx, s.arp.tx, s.arp.requests_rx, s.arp.replies_rx, s.arp.unresolved,
+           s.arp.queue_full);
+    printf("zudp: stats icmp rx %" PRIu64 " tx %" PRIu64 " echo-rx %" PRIu64 " unreach-tx %" PRIu64
+           " errors-rx %" PRIu64 "\n",
+           s.icmp.rx, s.icmp.tx, s.icmp.echo_rx, s.icmp.unreach_tx, s.icmp.errors_rx);
+    printf("zudp: stats udp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-port %" PRIu64
+           " rcvbuf-full %" PRIu64 "\n",
+           s.udp.rx, s.udp.tx, s.udp.drop_malformed, s.udp.drop_no_port, s.udp.drop_rcvbuf);
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        struct zsock_if_stats st;
+        if (zsock_if_stats(info[i].index, &st) == 0) {
+            printf("zudp: stats if %s rx %" PRIu64 " (%" PRIu64 " bytes) rx-dropped %" PRIu64
+                   " tx %" PRIu64 " (%" PRIu64 " bytes) tx-dropped %" PRIu64 "\n",
+                   info[i].name, st.rx_packets, st.rx_bytes, st.rx_dropped, st.tx_packets,
+                   st.tx_bytes, st.tx_dropped);
+        }
+    }
+}
+
+/* ---- sockets
+ * --------------------------------------------------------------------------------------- */
+
+static int open_bound(int port)
+{
+    int fd = zsock_socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        perror("zudp: zsock_socket");
+        return -1;
+    }
+    /* Room for a burst of the largest datagrams; the stack caps it. */
+    int big = 4 << 20;
+    zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        perror("zudp: zsock_bind");
+        zsock_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int open_connected(const char *host, int port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (zsock_inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
+        fprintf(stderr, "zudp: bad IPv4 address %s\n", host);
+        return -1;
+    }
+    int fd = zsock_socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) {
+        perror("zudp: zsock_socket");
+        return -1;
+    }
+    int big = 4 << 20;
+    zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+    if (zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        perror("zudp: zsock_connect");
+        zsock_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Wait up to ms for the socket to become readable: 1 ready, 0 timeout, -1 error. */
+static int wait_readable(int fd, int ms)
+{
+    struct zsock_pollfd p = {.fd = fd, .events = ZSOCK_POLLIN};
+    int rc = zsock_poll(&p, 1, ms);
+    if (rc < 0) {
+        if (errno == EINTR) {
+            return 0;
+        }
+        perror("zudp: zsock_poll");
+        return -1;
+    }
+    return rc > 0 ? 1 : 0;
+}
+
+/* Errors a datagram socket may see on a lossy link, after which a later
+ * attempt may succeed. */
+static bool transient(int err)
+{
+    return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ECONNREFUSED ||
+           err == EHOSTUNREACH || err == ENETUNREACH || err == EINTR;
+}
+
+/* ---- echo-server
+ * ----------------------------------------------------------------------------------- */
+
+static int run_echo_server(const struct options *o, uint8_t *buf)
+{
+    int fd = open_bound(o->port);
+    if (fd < 0) {
+        return 1;
+    }
+    printf("zudp: echo-server ready on port %d\n", o->port);
+    fflush(stdout);
+    double t0 = now_s();
+    double end = t0 + o->time_limit;
+    double last = t0;
+    long echoed = 0;
+    long send_errors = 0;
+    uint64_t bytes = 0;
+    bool started = false;
+    const char *why = "count reached";
+    while (o->count == 0 || echoed < o->count) {
+        double quiet_until = last + (started ? o->idle_ms : o->start_ms) / 1000.0;
+        double until = quiet_until < end ? quiet_until : end;
+        int r = wait_readable(fd, ms_left(until, 1000));
+        if (r < 0) {
+            why = "poll error";
+            break;
+        }
+        if (r == 0) {
+            double t = now_s();
+            if (t >= end) {
+                why = "time limit";
+                break;
+            }
+            if (t >= quiet_until) {
+                why = started ? "idle timeout" : "nothing received";
+                break;
+            }
+            continue;
+        }
+        struct sockaddr_in src;
+        socklen_t slen = sizeof(src);
+        ssize_t n =
+            zsock_recvfrom(fd, buf, RX_BUF, ZSOCK_MSG_DONTWAIT, (struct sockaddr *)&src, &slen);
+        if (n < 0) {
+            if (transient(errno)) {
+                continue;
+            }
+            perror("zudp: zsock_recvfrom");
+            why = "receive error";
+            break;
+        }
+        started = true;
+        last = now_s();
+        if (zsock_sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&src, slen) < 0) {
+            if (!transient(errno)) {
+                perror("zudp: zsock_sendto");
+                why = "send error";
+                break;
+            }
+            send_errors++;
+        }
+        echoed++;
+        bytes += (uint64_t)n;
+    }
+    double dt = now_s() - t0;
+    printf("zudp: echoed %ld datagrams, %" PRIu64 " bytes, send errors %ld, %.2f s (%s)\n", echoed,
+           bytes, send_errors, dt, why);
+    zsock_close(fd);
+    bool normal = strcmp(why, "idle timeout") == 0 || strcmp(why, "count reached") == 0;
+    return started && normal ? 0 : 1;
+}
+
+/* ---- client
+ * ---------------------------------------------------------------------------------------- */
+
+/* An echo that is not the expected one: a late echo of a recent datagram
+ * (true), or corrupt data (false, reported). */
+static bool is_stale(const struct options *o, uint64_t seq, const uint8_t *got, size_t n,
+                     uint8_t *scratch)
+{
+    for (uint64_t back = 1; back <= STALE_WINDOW && back <= seq; back++) {
+        size_t len = make_datagram(o, seq - back, scratch);
+        if (len == n && memcmp(scratch, got, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int run_client(const struct options *o, uint8_t *rx)
+{
+    uint8_t *tx = malloc(RX_BUF);
+    uint8_t *scratch = malloc(RX_BUF);
+    int fd = tx != NULL && scratch != NULL ? open_connected(o->host, o->port) : -1;
+    if (fd < 0) {
+        free(tx);
+        free(scratch);
+        return 1;
+    }
+    double t0 = now_s();
+    double end = t0 + o->time_limit;
+    long verified = 0, retries = 0, stale = 0, corrupt = 0, send_errors = 0, sent = 0;
+    int max_attempts = 0;
+    uint64_t bytes = 0;
+    const char *failure = NULL;
+    for (long seq = 0; seq < o->count && failure == NULL; seq++) {
+        size_t len = make_datagram(o, (uint64_t)seq, tx);
+        sent++;
+        bool ok = false;
+        for (int attempt = 0; !ok; attempt++) {
+            if (attempt > o->retries) {
+                fprintf(stderr, "zudp: datagram %ld (%zu bytes) not echoed after %d retries\n", seq,
+                        len, o->retries);
+                failure = "retries exhausted";
+                break;
+            }
+            if (now_s() >= end) {
+                fprintf(stderr, "zudp: time limit of %.0f s reached at datagram %ld\n",
+                        o->time_limit, seq);
+                failure = "time limit";
+                break;
+            }
+            if (attempt > 0) {
+                retries++;
+                max_attempts = attempt > max_attempts ? attempt : max_attempts;
+            }
+            if (zsock_send(fd, tx, len, 0) < 0) {
+                if (!transient(errno)) {
+                    perror("zudp: zsock_send");
+                    failure = "send error";
+                    break;
+                }
+                send_errors++;
+                /* Let the link drain or the peer appear before resending. */
+                sleep_us(errno == ECONNREFUSED ? 100000 : 2000);
+                continue;
+            }
+            double until = now_s() + o->timeout_ms / 1000.0;
+            while (!ok && failure == NULL) {
+                int r = wait_readable(fd, ms_left(until < end ? until : end, 1000));
+                if (r < 0) {
+                    failure = "poll error";
+                } else if (r == 0) {
+                    if (now_s() >= until || now_s() >= end) {
+                        break; /* resend */
+                    }
+                    continue;
+                }
+                if (failure != NULL) {
+                    break;
+                }
+                ssize_t n = zsock_recv(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT);
+                if (n < 0) {
+                    if (transient(errno)) {
+                        send_errors += errno != EAGAIN;
+                        continue;
+                    }
+                    perror("zudp: zsock_recv");
+                    failure = "receive error";
+                    break;
+                }
+                if ((size_t)n == len && memcmp(rx, tx, len) == 0) {
+                    ok = true;
+                    verified++;
+                    bytes += len;
+                } else if (is_stale(o, (uint64_t)seq, rx, (size_t)n, scratch)) {
+                    stale++;
+                } else {
+                    if (corrupt < ERRORS_SHOWN) {
+                        long at = first_diff(rx, tx, (size_t)n < len ? (size_t)n : len);
+                        fprintf(stderr,
+                                "zudp: datagram %ld: echo of %zd bytes does not match the %zu "
+                                "sent (first difference at byte %ld)\n",
+                                seq, n, len, at);
+                    }
+                    corrupt++;
+                }
+            }
+        }
+    }
+    double dt = now_s() - t0;
+    printf("zudp: sent %ld, verified %ld, retries %ld\n", sent, verified, retries);
+    printf("zudp: client details: %" PRIu64 " bytes verified, %.2f s, %.1f Mbit/s each way, "
+           "most retries of one datagram %d, late echoes %ld, corrupt %ld, transient errors %ld\n",
+           bytes, dt, dt > 0 ? (double)bytes * 8 / dt / 1e6 : 0.0, max_attempts, stale, corrupt,
+           send_errors);
+    if (failure != NULL) {
+        fprintf(stderr, "zudp: client failed: %s\n", failure);
+    }
+    zsock_close(fd);
+    free(tx);
+    free(scratch);
+    return failure == NULL && corrupt == 0 && verified == o->count ? 0 : 1;
+}
+
+/* ---- send / recv
+ * ----------------------------------------------------------------------------------- */
+
+static int run_send(const struct options *o, uint8_t *rx)
+{
+    uint8_t *tx = malloc(RX_BUF);
+    int fd = tx != NULL ? open_connected(o->host, o->port) : -1;
+    if (fd < 0) {
+        free(tx);
+        return 1;
+    }
+    double t0 = now_s();
+    double end = t0 + o->time_limit;
+    uint64_t a, b;
+    /* Handshake: the receiver is there and both sides have resolved each other. */
+    bool synced = false;
+    while (!synced && now_s() < end) {
+        size_t n = make_control(tx, SYNC_MAGIC, o->seed, (uint64_t)o->count, 0);
+        if (zsock_send(fd, tx, n, 0) < 0 && !transient(errno)) {
+            perror("zudp: zsock_send");
+            break;
+        }
+        double until = now_s() + 0.2;
+        while (!synced && wait_readable(fd, ms_left(until, 200)) > 0) {
+            ssize_t r = zsock_recv(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT);
+            synced = r > 0 && is_control(rx, (size_t)r, READY_MAGIC, o->seed, &a, &b);
+        }
+        if (!synced) {
+            sleep_us(50000);
+        }
+    }
+    if (!synced) {
+        fprintf(stderr, "zudp: send: no receiver answered at %s port %d\n", o->host, o->port);
+        zsock_close(fd);
+        free(tx);
+        return 1;
+    }
+    long sent = 0, stalls = 0;
+    uint64_t bytes = 0;
+    bool failed = false;
+    for (long seq = 0; seq < o->count && !failed; seq++) {
+        size_t len = make_datagram(o, (uint64_t)seq, tx);
+        /* A full link (EAGAIN, ENOBUFS) is back-pressure: wait and resend. */
+        for (int tries = 0;; tries++) {
+            if (zsock_send(fd, tx, len, 0) == (ssize_t)len) {
+                break;
+            }
+            if (!transient(errno) || tries >= 5000 || now_s() >= end) {
+                perror("zudp: zsock_send");
+                failed = true;
+                break;
+            }
+            stalls++;
+            sleep_us(200);
+        }
+        if (!failed) {
+            sent++;
+            bytes += len;
+            if (o->interval_us > 0) {
+                sleep_us(o->interval_us);
+            }
+        }
+    }
+    double dt = now_s() - t0;
+    /* Tell the receiver we are done; it answers with what it verified. */
+    long peer_verified = -1;
+    for (int i = 0; i < 20 && peer_verified < 0 && now_s() < end + 5; i++) {
+        size_t n = make_control(tx, DONE_MAGIC, o->seed, (uint64_t)sent, 0);
+        zsock_send(fd, tx, n, 0);
+        double until = now_s() + 0.3;
+        while (peer_verified < 0 && wait_readable(fd, ms_left(until, 300)) > 0) {
+            ssize_t r = zsock_recv(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT);
+            if (r > 0 && is_control(rx, (size_t)r, ACK_MAGIC, o->seed, &a, &b)) {
+                peer_verified = (long)b;
+            }
+        }
+    }
+    printf("zudp: sent %ld, %" PRIu64 " bytes, %.2f s, %.1f Mbit/s, stalls %ld, receiver verified "
+           "%ld\n",
+           sent, bytes, dt, dt > 0 ? (double)bytes * 8 / dt / 1e6 : 0.0, stalls, peer_verified);
+    zsock_close(fd);
+    free(tx);
+    if (peer_verified < 0) {
+        fprintf(stderr, "zudp: send: the receiver never acknowledged the end\n");
+    }
+    return !failed && sent == o->count && peer_verified >= o->count - o->allow_loss ? 0 : 1;
+}
+
+static int run_recv(const struct options *o, uint8_t *rx)
+{
+    uint8_t *expect = malloc(RX_BUF);
+    int fd = expect != NULL ? open_bound(o->port) : -1;
+    if (fd < 0) {
+        free(expect);
+        return 1;
+    }
+    printf("zudp: recv ready on port %d\n", o->port);
+    fflush(stdout);
+    double t0 = now_s();
+    double end = t0 + o->time_limit;
+    double last = t0;
+    bool started = false, done = false;
+    long next = 0, received = 0, verified = 0, lost = 0, dups = 0, corrupt = 0;
+    uint64_t bytes = 0, a, b;
+    const char *why = "done";
+    while (!done) {
+        double quiet_until = last + (started ? o->idle_ms : o->start_ms) / 1000.0;
+        double until = quiet_until < end ? quiet_until : end;
+        int r = wait_readable(fd, ms_left(until, 1000));
+        if (r < 0) {
+            why = "poll error";
+            break;
+        }
+        if (r == 0) {
+            double t = now_s();
+            if (t >= end || t >= quiet_until) {
+                why = t >= end ? "time limit" : started ? "idle timeout" : "nothing received";
+                break;
+            }
+            continue;
+        }
+        struct sockaddr_in src;
+        socklen_t slen = sizeof(src);
+        ssize_t n =
+            zsock_recvfrom(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT, (struct sockaddr *)&src, &slen);
+        if (n < 0) {
+            if (transient(errno)) {
+                continue;
+            }
+            perror("zudp: zsock_recvfrom");
+            why = "receive error";
+            break;
+        }
+        last = now_s();
+        uint8_t ctl[64];
+        if (is_control(rx, (size_t)n, SYNC_MAGIC, o->seed, &a, &b)) {
+            started = true;
+            size_t m = make_control(ctl, READY_MAGIC, o->seed, 0, 0);
+            zsock_sendto(fd, ctl, m, 0, (struct sockaddr *)&src, slen);
+            continue;
+        }
+        if (is_control(rx, (size_t)n, DONE_MAGIC, o->seed, &a, &b)) {
+            size_t m =
+                make_control(ctl, ACK_MAGIC, o->seed, (uint64_t)received, (uint64_t)verified);
+            zsock_sendto(fd, ctl, m, 0, (struct sockaddr *)&src, slen);
+            if ((long)a > next) {
+                lost += (long)a - next;
+            }
+            done = true;
+            break;
+        }
+        started = true;
+        received++;
+        /* The datagram should be the next one; those before it were lost. */
+        bool matched = false;
+        for (long k = next; k < next + MATCH_WINDOW && k < o->count && !matched; k++) {
+            size_t len = make_datagram(o, (uint64_t)k, expect);
+            if (len == (size_t)n && memcmp(expect, rx, len) == 0) {
+                lost += k - next;
+                next = k + 1;
+                verified++;
+                bytes += len;
+                matched = true;
+            }
+        }
+        if (!matched) {
+            bool dup = false;
+            for (long k = next - 1; k >= 0 && k >= next - MATCH_WINDOW && !dup; k--) {
+                size_t len = make_datagram(o, (uint64_t)k, expect);
+                dup = len == (size_t)n && memcmp(expect, rx, len) == 0;
+            }
+            if (dup) {
+                dups++;
+            } else {
+                if (corrupt < ERRORS_SHOWN) {
+                    size_t len = next < o->count ? make_datagram(o, (uint64_t)next, expect) : 0;
+                    fprintf(stderr,
+                            "zudp: recv: a datagram of %zd bytes matches none expected (next is "
+                            "%ld, %zu bytes)\n",
+                            n, next, len);
+                }
+                corrupt++;
+            }
+        }
+    }
+    if (!done && next < o->count) {
+        lost += o->count - next;
+    }
+    double dt = now_s() - t0;
+    printf("zudp: received %ld, verified %ld, lost %ld, duplicates %ld, corrupt %ld\n", received,
+           verified, lost, dups, corrupt);
+    printf("zudp: recv details: %" PRIu64 " bytes verified, %.2f s (%s)\n", bytes, dt, why);
+    zsock_close(fd);
+    free(expect);
+    return corrupt == 0 && verified >= o->count - o->allow_loss ? 0 : 1;
+}
+
+/* ---- command line
+ * ---------------------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: zudp [options] echo-server PORT\n"
+            "       zudp [options] client HOST PORT\n"
+            "       zudp [options] send HOST PORT\n"
+            "       zudp [options] recv PORT\n"
+            "Datagram stream (client, send, recv):\n"
+            "  --count N         datagrams (client/send/recv: 1000; echo-server: 0 = no limit)\n"
+            "  --max-size S      largest datagram, 1..65507 (default 1472)\n"
+            "  --min-size S      smallest datagram (default 1)\n"
+            "  --seed X          content seed (default 1)\n"
+            "Timing:\n"
+            "  --timeout MS      client: wait for one echo before resending (default 500)\n"
+            "  --retries R       client: resends allowed per datagram (default 20)\n"
+            "  --idle-timeout MS echo-server/recv: stop after this quiet time (default 5000)\n"
+            "  --start-timeout MS echo-server/recv: wait for the first datagram (default 30000)\n"
+            "  --time-limit SEC  end any mode after this long (default 120)\n"
+            "  --interval-us U   send: pause between datagrams (default 0)\n"
+            "  --allow-loss N    send/recv: datagrams that may be lost (default 0)\n"
+            "Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
+            "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
+            "  --tap IFNAME      add a TAP interface\n"
+            "  --pipe LOCAL:PEER add a frame pipe interface\n"
+            "  --ip A.B.C.D/LEN  its address\n"
+            "  --gateway A.B.C.D its default gateway\n"
+            "  --mtu N           its MTU\n"
+            "  --capture FILE    write a pcap of the non-loopback interface\n");
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 0);
+    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+enum {
+    OPT_COUNT = 256,
+    OPT_MAX_SIZE,
+    OPT_MIN_SIZE,
+    OPT_SEED,
+    OPT_TIMEOUT,
+    OPT_RETRIES,
+    OPT_IDLE,
+    OPT_START,
+    OPT_TIME_LIMIT,
+    OPT_INTERVAL,
+    OPT_ALLOW_LOSS,
+    OPT_TAP,
+    OPT_PIPE,
+    OPT_IP,
+    OPT_GATEWAY,
+    OPT_MTU,
+    OPT_CAPTURE,
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
+        {"min-size", required_argument, NULL, OPT_MIN_SIZE},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"retries", required_argument, NULL, OPT_RETRIES},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"start-timeout", required_argument, NULL, OPT_START},
+        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
+        {"interval-us", required_argument, NULL, OPT_INTERVAL},
+        {"allow-loss", required_argument, NULL, OPT_ALLOW_LOSS},
+        {"tap", required_argument, NULL, OPT_TAP},
+        {"pipe", required_argument, NULL, OPT_PIPE},
+        {"ip", required_argument, NULL, OPT_IP},
+        {"gateway", required_argument, NULL, OPT_GATEWAY},
+        {"mtu", required_argument, NULL, OPT_MTU},
+        {"capture", required_argument, NULL, OPT_CAPTURE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long count = -1;
+    long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case OPT_COUNT:
+            ok = parse_long(optarg, 0, 100000000, &count);
+            break;
+        case OPT_MAX_SIZE:
+            ok = parse_long(optarg, 1, UDP_MAX, &v);
+            o->max_size = (int)v;
+            break;
+        case OPT_MIN_SIZE:
+            ok = parse_long(optarg, 1, UDP_MAX, &v);
+            o->min_size = (int)v;
+            break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 0);
+            ok = errno == 0 && *optarg != '\0' && *end == '\0';
+            break;
+        }
+        case OPT_TIMEOUT:
+            ok = parse_long(optarg, 1, 600000, &v);
+            o->timeout_ms = (int)v;
+            break;
+        case OPT_RETRIES:
+            ok = parse_long(optarg, 0, 100000, &v);
+            o->retries = (int)v;
+            break;
+        case OPT_IDLE:
+            ok = parse_long(optarg, 1, 3600000, &v);
+            o->idle_ms = (int)v;
+            break;
+        case OPT_START:
+            ok = parse_long(optarg, 1, 3600000, &v);
+            o->start_ms = (int)v;
+            break;
+        case OPT_TIME_LIMIT:
+            ok = parse_long(optarg, 1, 86400, &v);
+            o->time_limit = (double)v;
+            break;
+        case OPT_INTERVAL:
+            ok = parse_long(optarg, 0, 10000000, &o->interval_us);
+            break;
+        case OPT_ALLOW_LOSS:
+            ok = parse_long(optarg, 0, 100000000, &o->allow_loss);
+            break;
+        case OPT_TAP:
+            o->tap = optarg;
+            break;
+        case OPT_PIPE:
+            o->pipe = optarg;
+            break;
+        case OPT_IP:
+            o->ip = optarg;
+            break;
+        case OPT_GATEWAY:
+            o->gateway = optarg;
+            break;
+        case OPT_MTU:
+            ok = parse_long(optarg, 68, 65535, &v);
+            o->mtu = (int)v;
+            break;
+        case OPT_CAPTURE:
+            o->capture = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -1;
+        }
+        if (!ok) {
+            fprintf(stderr, "zudp: bad value for --%s: %s\n", longopts[c - OPT_COUNT].name, optarg);
+            return -1;
+        }
+    }
+    if (o->tap != NULL && o->pipe != NULL) {
+        fprintf(stderr, "zudp: --tap and --pipe are exclusive\n");
+        return -1;
+    }
+    if (o->min_size > o->max_size) {
+        fprintf(stderr, "zudp: --min-size exceeds --max-size\n");
+        return -1;
+    }
+    int rest = argc - optind;
+    char **pos = argv + optind;
+    if (rest < 1) {
+        return -1;
+    }
+    o->mode = pos[0];
+    const char *port = NULL;
+    if (strcmp(o->mode, "echo-server") == 0 || strcmp(o->mode, "recv") == 0) {
+        if (rest != 2) {
+            return -1;
+        }
+        port = pos[1];
+    } else if (strcmp(o->mode, "client") == 0 || strcmp(o->mode, "send") == 0) {
+        if (rest != 3) {
+            return -1;
+        }
+        o->host = pos[1];
+        port = pos[2];
+    } else {
+        fprintf(stderr, "zudp: unknown mode %s\n", o->mode);
+        return -1;
+    }
+    if (!parse_long(port, 1, 65535, &v)) {
+        fprintf(stderr, "zudp: bad port %s\n", port);
+        return -1;
+    }
+    o->port = (int)v;
+    o->count = count >= 0 ? count : strcmp(o->mode, "echo-server") == 0 ? 0 : 1000;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {
+        .min_size = 1,
+        .max_size = 1472,
+        .seed = 1,
+        .timeout_ms = 500,
+        .retries = 20,
+        .start_ms = 30000,
+        .idle_ms = 5000,
+        .time_limit = 120,
+    };
+    if (parse_args(argc, argv, &o) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (setup_interfaces(&o) < 0) {
+        return 1;
+    }
+    print_interfaces();
+    uint8_t *buf = malloc(RX_BUF);
+    if (buf == NULL) {
+        fprintf(stderr, "zudp: out of memory\n");
+        return 1;
+    }
+    int rc;
+    if (strcmp(o.mode, "echo-server") == 0) {
+        rc = run_echo_server(&o, buf);
+    } else if (strcmp(o.mode, "client") == 0) {
+        rc = run_client(&o, buf);
+    } else if (strcmp(o.mode, "send") == 0) {
+        rc = run_send(&o, buf);
+    } else {
+        rc = run_recv(&o, buf);
+    }
+    print_stats();
+    free(buf);
+    return rc;
+}
