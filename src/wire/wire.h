@@ -88,7 +88,7 @@ static inline bool z_eth_is_multicast(const uint8_t *mac)
 
 /* ---- ARP (RFC 826), Ethernet + IPv4 only ------------------------------------------ */
 
-#define Z_ARP_LEN       28
+#define Z_ARP_LEN        28
 #define Z_ARP_OP_REQUEST 1
 #define Z_ARP_OP_REPLY   2
 
@@ -117,14 +117,14 @@ int z_arp_emit(uint8_t *buf, size_t cap, const struct z_arp *a);
 #define Z_IPV4_FRAG_MASK 0x1fff /* offset in 8-byte units */
 
 struct z_ipv4_hdr {
-    uint8_t ihl;        /* header length in bytes (20..60) */
+    uint8_t ihl; /* header length in bytes (20..60) */
     uint8_t tos;
     uint16_t total_len; /* header + payload */
     uint16_t id;
-    uint16_t frag;      /* flags (DF, MF) and offset in 8-byte units */
+    uint16_t frag; /* flags (DF, MF) and offset in 8-byte units */
     uint8_t ttl;
     uint8_t proto;
-    uint16_t checksum;  /* as received */
+    uint16_t checksum; /* as received */
     uint32_t src;
     uint32_t dst;
     /* Options are skipped: parse validates their TLV structure only
@@ -151,17 +151,17 @@ static inline bool z_ipv4_more_frags(const struct z_ipv4_hdr *h)
 
 /* ---- ICMPv4 (RFC 792) ----------------------------------------------------------------- */
 
-#define Z_ICMP_HLEN              8
-#define Z_ICMP_ECHO_REPLY        0
-#define Z_ICMP_DEST_UNREACH      3
-#define Z_ICMP_ECHO_REQUEST      8
-#define Z_ICMP_TIME_EXCEEDED     11
-#define Z_ICMP_PARAM_PROBLEM     12
-#define Z_ICMP_UNREACH_NET       0
-#define Z_ICMP_UNREACH_HOST      1
-#define Z_ICMP_UNREACH_PROTOCOL  2
-#define Z_ICMP_UNREACH_PORT      3
-#define Z_ICMP_UNREACH_NEEDFRAG  4
+#define Z_ICMP_HLEN             8
+#define Z_ICMP_ECHO_REPLY       0
+#define Z_ICMP_DEST_UNREACH     3
+#define Z_ICMP_ECHO_REQUEST     8
+#define Z_ICMP_TIME_EXCEEDED    11
+#define Z_ICMP_PARAM_PROBLEM    12
+#define Z_ICMP_UNREACH_NET      0
+#define Z_ICMP_UNREACH_HOST     1
+#define Z_ICMP_UNREACH_PROTOCOL 2
+#define Z_ICMP_UNREACH_PORT     3
+#define Z_ICMP_UNREACH_NEEDFRAG 4
 
 struct z_icmp_hdr {
     uint8_t type;
@@ -196,8 +196,76 @@ int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, stru
 /* Emit the header for a datagram whose payload is already at buf + 8
  * (plen bytes): sets len = 8 + plen and computes the checksum (0 becomes
  * 0xffff). -ENOSPC if cap < 8 + plen, -EMSGSIZE if 8 + plen > 65535. */
-int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sport,
-               uint16_t dport, size_t plen);
+int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+               size_t plen);
+
+/* ---- TCP (RFC 9293; options RFC 7323, RFC 2018) ------------------------------------------ */
+
+#define Z_TCP_HLEN     20
+#define Z_TCP_MAX_HLEN 60
+#define Z_TCP_FIN      0x01
+#define Z_TCP_SYN      0x02
+#define Z_TCP_RST      0x04
+#define Z_TCP_PSH      0x08
+#define Z_TCP_ACK      0x10
+#define Z_TCP_URG      0x20
+#define Z_TCP_ECE      0x40
+#define Z_TCP_CWR      0x80
+#define Z_TCP_MAX_SACK 4
+
+/* Which options a header carries (z_tcp_opts.present). */
+#define Z_TCPOPT_MSS       0x01
+#define Z_TCPOPT_WSCALE    0x02
+#define Z_TCPOPT_SACK_PERM 0x04
+#define Z_TCPOPT_SACK      0x08
+#define Z_TCPOPT_TS        0x10
+
+struct z_tcp_sack_block {
+    uint32_t left;  /* first sequence number of the block */
+    uint32_t right; /* sequence number after its last byte */
+};
+
+struct z_tcp_opts {
+    uint8_t present;
+    uint16_t mss;
+    uint8_t wscale;
+    uint8_t nsack;
+    uint32_t ts_val;
+    uint32_t ts_ecr;
+    struct z_tcp_sack_block sack[Z_TCP_MAX_SACK];
+};
+
+struct z_tcp_hdr {
+    uint16_t sport;
+    uint16_t dport;
+    uint32_t seq;
+    uint32_t ack;
+    uint8_t hlen; /* data offset in bytes (20..60) */
+    uint8_t flags;
+    uint16_t window; /* as on the wire, before scaling */
+    uint16_t checksum;
+    uint16_t urgent;
+    struct z_tcp_opts opts;
+};
+
+/* Parse a whole segment of `len` bytes (header and payload) sent from src to
+ * dst. -EBADMSG unless 20 <= hlen <= len, the checksum over the segment and
+ * pseudo-header verifies, and the options are well formed (each option but
+ * EOL and NOP has a length >= 2 that stays inside the header). A known
+ * option with a wrong length is ignored, as are unknown options; more than
+ * Z_TCP_MAX_SACK SACK blocks keep the first ones. Returns hlen. */
+int z_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, struct z_tcp_hdr *h);
+
+/* Header length (20 plus padded options) z_tcp_emit() writes for `o`; SACK
+ * blocks that would not fit in 40 bytes of options are left out. */
+size_t z_tcp_hdr_len(const struct z_tcp_opts *o);
+
+/* Write the header and options at buf for a payload of plen bytes already at
+ * buf + z_tcp_hdr_len(&h->opts), computing the checksum over both (h->hlen
+ * and h->checksum are ignored). Returns the header length; -ENOSPC if cap
+ * cannot hold header and payload, -EMSGSIZE if they exceed 65535 bytes. */
+int z_tcp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, const struct z_tcp_hdr *h,
+               size_t plen);
 
 /* ---- pcap file format (libpcap, LINKTYPE_ETHERNET or LINKTYPE_RAW) ------------------------- */
 

@@ -18,7 +18,7 @@
         }                                                                                          \
     } while (0)
 
-enum { SEL_ETH, SEL_ARP, SEL_IPV4, SEL_ICMP, SEL_UDP, SEL_CSUM, SEL_COUNT };
+enum { SEL_ETH, SEL_ARP, SEL_IPV4, SEL_ICMP, SEL_UDP, SEL_CSUM, SEL_TCP, SEL_COUNT };
 
 static uint8_t out[65536 + 64];
 static uint8_t out2[65536 + 64];
@@ -193,6 +193,38 @@ static void fuzz_udp(const uint8_t *p, size_t n)
     CHECK(a.checksum == 0 || b.checksum == a.checksum);
 }
 
+/* Input: a TCP segment from 192.0.2.1 to 192.0.2.2. What parses is emitted
+ * again with the same payload and must parse back to the same fields. */
+static void fuzz_tcp(const uint8_t *p, size_t n)
+{
+    const uint32_t src = 0xc0000201u, dst = 0xc0000202u;
+    struct z_tcp_hdr a, b;
+    if (z_tcp_parse(p, n, src, dst, &a) < 0) {
+        return;
+    }
+    CHECK(a.hlen >= Z_TCP_HLEN && a.hlen <= n && a.hlen % 4 == 0);
+    CHECK(a.opts.nsack <= Z_TCP_MAX_SACK);
+    size_t plen = n - a.hlen;
+    size_t hl = z_tcp_hdr_len(&a.opts);
+    CHECK(hl >= Z_TCP_HLEN && hl <= Z_TCP_MAX_HLEN && hl % 4 == 0);
+    if (hl + plen > sizeof(out)) {
+        return;
+    }
+    memcpy(out + hl, p + a.hlen, plen);
+    CHECK(z_tcp_emit(out, sizeof(out), src, dst, &a, plen) == (int)hl);
+    CHECK(z_tcp_parse(out, hl + plen, src, dst, &b) == (int)hl);
+    CHECK(b.sport == a.sport && b.dport == a.dport && b.seq == a.seq && b.ack == a.ack);
+    CHECK(b.flags == a.flags && b.window == a.window && b.urgent == a.urgent);
+    CHECK((b.opts.present & ~Z_TCPOPT_SACK) == (a.opts.present & ~Z_TCPOPT_SACK));
+    CHECK(b.opts.mss == a.opts.mss && b.opts.wscale == a.opts.wscale);
+    CHECK(b.opts.ts_val == a.opts.ts_val && b.opts.ts_ecr == a.opts.ts_ecr);
+    CHECK(b.opts.nsack <= a.opts.nsack);
+    for (size_t k = 0; k < b.opts.nsack; k++) {
+        CHECK(b.opts.sack[k].left == a.opts.sack[k].left);
+        CHECK(b.opts.sack[k].right == a.opts.sack[k].right);
+    }
+}
+
 /* Input: a split point (2 bytes) and an initial sum (4 bytes), then data. */
 static void fuzz_csum(const uint8_t *p, size_t n)
 {
@@ -235,6 +267,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case SEL_UDP:
         fuzz_udp(p, n);
+        break;
+    case SEL_TCP:
+        fuzz_tcp(p, n);
         break;
     default:
         fuzz_csum(p, n);
