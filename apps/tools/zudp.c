@@ -16,7 +16,6 @@
 #define UDP_MAX       65507 /* largest IPv4 UDP payload */
 #define RX_BUF        (UDP_MAX + 1)
 #define STALE_WINDOW  8  /* client: earlier datagrams whose late echo is ignored */
-#define MATCH_WINDOW  64 /* recv: how far ahead of the expected one a datagram may be */
 #define ERRORS_SHOWN  10 /* verification failures printed in detail */
 #define SYNC_MAGIC    "ZUDP-SYNC"
 #define READY_MAGIC   "ZUDP-READY"
@@ -39,6 +38,7 @@ struct options {
     double time_limit; /* every mode: seconds for the whole run */
     long interval_us;  /* send: gap between datagrams */
     long allow_loss;   /* recv: datagrams that may be missing */
+    int linger_ms;     /* every mode: stay on the network after the run */
     const char *tap;
     const char *pipe;
     const char *ip;
@@ -81,14 +81,48 @@ static uint64_t splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+    }
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
 /* Datagram `seq` of the stream named by `seed`: its size (uniform in
- * min..max) and every byte follow from (seed, seq) alone. */
-static size_t make_datagram(const struct options *o, uint64_t seq, uint8_t *buf)
+ * min..max) and every byte follow from (seed, seq) alone. A datagram of 8
+ * bytes or more starts with its sequence number, masked by the seed, so a
+ * receiver can name it whatever was lost before it. */
+static uint64_t seq_mask(const struct options *o)
+{
+    uint64_t st = o->seed;
+    return splitmix64(&st);
+}
+
+static size_t datagram_size(const struct options *o, uint64_t seq, uint64_t *state)
 {
     uint64_t st = o->seed ^ (seq * 0xd1342543de82ef95ull);
     splitmix64(&st);
     uint64_t span = (uint64_t)(o->max_size - o->min_size) + 1;
     size_t len = (size_t)o->min_size + (size_t)(splitmix64(&st) % span);
+    if (state != NULL) {
+        *state = st;
+    }
+    return len;
+}
+
+static size_t make_datagram(const struct options *o, uint64_t seq, uint8_t *buf)
+{
+    uint64_t st;
+    size_t len = datagram_size(o, seq, &st);
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
         uint64_t r = splitmix64(&st);
@@ -97,6 +131,9 @@ static size_t make_datagram(const struct options *o, uint64_t seq, uint8_t *buf)
     if (i < len) {
         uint64_t r = splitmix64(&st);
         memcpy(buf + i, &r, len - i);
+    }
+    if (len >= 8) {
+        put_u64(buf, seq ^ seq_mask(o));
     }
     return len;
 }
@@ -114,22 +151,6 @@ static long first_diff(const uint8_t *a, const uint8_t *b, size_t n)
 
 /* ---- control datagrams of send/recv
  * ------------------------------------------------------------------ */
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = (v << 8) | p[i];
-    }
-    return v;
-}
 
 static size_t make_control(uint8_t *buf, const char *magic, uint64_t seed, uint64_t a, uint64_t b)
 {
@@ -670,12 +691,44 @@ static int run_send(const struct options *o, uint8_t *rx)
     return !failed && sent == o->count && peer_verified >= o->count - o->allow_loss ? 0 : 1;
 }
 
+/* Which datagram of the stream is rx[0..n)? Its sequence number, or -1 if
+ * it is none of them (corrupt). A short one carries no number: it is looked
+ * for among those of its size not yet seen. */
+static long identify(const struct options *o, const uint8_t *rx, size_t n, const uint8_t *seen,
+                     uint8_t *scratch)
+{
+    if (n >= 8) {
+        uint64_t k = get_u64(rx) ^ seq_mask(o);
+        if (k >= (uint64_t)o->count) {
+            return -1;
+        }
+        size_t len = make_datagram(o, k, scratch);
+        return len == n && memcmp(scratch, rx, n) == 0 ? (long)k : -1;
+    }
+    long dup = -1;
+    for (long k = 0; k < o->count; k++) {
+        if (datagram_size(o, (uint64_t)k, NULL) != n) {
+            continue;
+        }
+        make_datagram(o, (uint64_t)k, scratch);
+        if (memcmp(scratch, rx, n) == 0) {
+            if (!(seen[k / 8] & (1u << (k % 8)))) {
+                return k;
+            }
+            dup = k;
+        }
+    }
+    return dup;
+}
+
 static int run_recv(const struct options *o, uint8_t *rx)
 {
     uint8_t *expect = malloc(RX_BUF);
-    int fd = expect != NULL ? open_bound(o->port) : -1;
+    uint8_t *seen = calloc((size_t)o->count / 8 + 1, 1);
+    int fd = expect != NULL && seen != NULL ? open_bound(o->port) : -1;
     if (fd < 0) {
         free(expect);
+        free(seen);
         return 1;
     }
     printf("zudp: recv ready on port %d\n", o->port);
@@ -684,7 +737,7 @@ static int run_recv(const struct options *o, uint8_t *rx)
     double end = t0 + o->time_limit;
     double last = t0;
     bool started = false, done = false;
-    long next = 0, received = 0, verified = 0, lost = 0, dups = 0, corrupt = 0;
+    long received = 0, verified = 0, dups = 0, corrupt = 0, reordered = 0, highest = -1;
     uint64_t bytes = 0, a, b;
     const char *why = "done";
     while (!done) {
@@ -727,55 +780,36 @@ static int run_recv(const struct options *o, uint8_t *rx)
             size_t m =
                 make_control(ctl, ACK_MAGIC, o->seed, (uint64_t)received, (uint64_t)verified);
             zsock_sendto(fd, ctl, m, 0, (struct sockaddr *)&src, slen);
-            if ((long)a > next) {
-                lost += (long)a - next;
-            }
             done = true;
             break;
         }
         started = true;
         received++;
-        /* The datagram should be the next one; those before it were lost. */
-        bool matched = false;
-        for (long k = next; k < next + MATCH_WINDOW && k < o->count && !matched; k++) {
-            size_t len = make_datagram(o, (uint64_t)k, expect);
-            if (len == (size_t)n && memcmp(expect, rx, len) == 0) {
-                lost += k - next;
-                next = k + 1;
-                verified++;
-                bytes += len;
-                matched = true;
+        long k = identify(o, rx, (size_t)n, seen, expect);
+        if (k < 0) {
+            if (corrupt < ERRORS_SHOWN) {
+                fprintf(stderr, "zudp: recv: a datagram of %zd bytes is none of the %ld expected\n",
+                        n, o->count);
             }
+            corrupt++;
+        } else if (seen[k / 8] & (1u << (k % 8))) {
+            dups++;
+        } else {
+            seen[k / 8] |= (uint8_t)(1u << (k % 8));
+            verified++;
+            bytes += (uint64_t)n;
+            reordered += k < highest;
+            highest = k > highest ? k : highest;
         }
-        if (!matched) {
-            bool dup = false;
-            for (long k = next - 1; k >= 0 && k >= next - MATCH_WINDOW && !dup; k--) {
-                size_t len = make_datagram(o, (uint64_t)k, expect);
-                dup = len == (size_t)n && memcmp(expect, rx, len) == 0;
-            }
-            if (dup) {
-                dups++;
-            } else {
-                if (corrupt < ERRORS_SHOWN) {
-                    size_t len = next < o->count ? make_datagram(o, (uint64_t)next, expect) : 0;
-                    fprintf(stderr,
-                            "zudp: recv: a datagram of %zd bytes matches none expected (next is "
-                            "%ld, %zu bytes)\n",
-                            n, next, len);
-                }
-                corrupt++;
-            }
-        }
-    }
-    if (!done && next < o->count) {
-        lost += o->count - next;
     }
     double dt = now_s() - t0;
-    printf("zudp: received %ld, verified %ld, lost %ld, duplicates %ld, corrupt %ld\n", received,
-           verified, lost, dups, corrupt);
+    printf("zudp: received %ld, verified %ld, lost %ld, duplicates %ld, reordered %ld, corrupt "
+           "%ld\n",
+           received, verified, o->count - verified, dups, reordered, corrupt);
     printf("zudp: recv details: %" PRIu64 " bytes verified, %.2f s (%s)\n", bytes, dt, why);
     zsock_close(fd);
     free(expect);
+    free(seen);
     return corrupt == 0 && verified >= o->count - o->allow_loss ? 0 : 1;
 }
 
@@ -802,6 +836,7 @@ static void usage(FILE *f)
             "  --time-limit SEC  end any mode after this long (default 120)\n"
             "  --interval-us U   send: pause between datagrams (default 0)\n"
             "  --allow-loss N    send/recv: datagrams that may be lost (default 0)\n"
+            "  --linger MS       stay on the network this long after the run (default 0)\n"
             "Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
             "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
             "  --tap IFNAME      add a TAP interface\n"
@@ -836,6 +871,7 @@ enum {
     OPT_TIME_LIMIT,
     OPT_INTERVAL,
     OPT_ALLOW_LOSS,
+    OPT_LINGER,
     OPT_TAP,
     OPT_PIPE,
     OPT_IP,
@@ -858,6 +894,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
         {"interval-us", required_argument, NULL, OPT_INTERVAL},
         {"allow-loss", required_argument, NULL, OPT_ALLOW_LOSS},
+        {"linger", required_argument, NULL, OPT_LINGER},
         {"tap", required_argument, NULL, OPT_TAP},
         {"pipe", required_argument, NULL, OPT_PIPE},
         {"ip", required_argument, NULL, OPT_IP},
@@ -916,6 +953,10 @@ static int parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_ALLOW_LOSS:
             ok = parse_long(optarg, 0, 100000000, &o->allow_loss);
+            break;
+        case OPT_LINGER:
+            ok = parse_long(optarg, 0, 600000, &v);
+            o->linger_ms = (int)v;
             break;
         case OPT_TAP:
             o->tap = optarg;
@@ -1023,6 +1064,11 @@ int main(int argc, char **argv)
         rc = run_recv(&o, buf);
     }
     print_stats();
+    if (o.linger_ms > 0) {
+        /* The stack keeps answering ARP and ping meanwhile. */
+        printf("zudp: lingering %d ms\n", o.linger_ms);
+        sleep_us((long)o.linger_ms * 1000);
+    }
     free(buf);
     return rc;
 }

@@ -116,7 +116,7 @@ int zsock_if_del_ipv4(int ifindex, const struct in_addr *addr);
 /** Set (or with 0.0.0.0 clear) the default gateway reached through ifindex. */
 int zsock_if_set_gateway(int ifindex, const struct in_addr *gw);
 
-/** Set the MTU: 68..65535 (-EINVAL otherwise). */
+/** Set the MTU: 68..65536 (-EINVAL otherwise). */
 int zsock_if_set_mtu(int ifindex, int mtu);
 
 /** Set the Ethernet address (interface down or not). -EINVAL for a multicast address. */

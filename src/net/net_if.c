@@ -269,7 +269,8 @@ int zsock_if_set_gateway(int ifindex, const struct in_addr *gw)
 
 int zsock_if_set_mtu(int ifindex, int mtu)
 {
-    if (mtu < 68 || mtu > 65535) {
+    /* 65536 is allowed: it is loopback's default, as on Linux. */
+    if (mtu < 68 || mtu > 65536) {
         return -EINVAL;
     }
     WITH_IF(ifindex, nif, {

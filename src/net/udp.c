@@ -31,6 +31,7 @@ void z_udp_pcb_deinit(struct z_udp_pcb *pcb)
         table_remove(pcb);
     }
     z_ring_free(&pcb->rx);
+    pcb->rx_dgrams = 0;
 }
 
 /* Would (addr, port) clash with another socket's binding? */
@@ -126,6 +127,9 @@ int z_udp_connect(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
     if (rc < 0) {
         return rc;
     }
+    if (z_ipv4_is_broadcast(nif, addr) && !pcb->broadcast) {
+        return -EACCES;
+    }
     rc = autobind(pcb);
     if (rc < 0) {
         return rc;
@@ -187,7 +191,12 @@ int z_udp_send(struct z_udp_pcb *pcb, uint32_t dst, uint16_t dport, struct z_iov
     }
     uint8_t *at = z_pbuf_put(p, Z_UDP_HLEN + len);
     z_iov_gather(it, at + Z_UDP_HLEN, len);
-    z_udp_emit(at, Z_UDP_HLEN + len, src, dst, pcb->lport, dport, len);
+    if (nif->flags & ZSOCK_IF_LOOPBACK) {
+        /* Loopback never corrupts: skip the checksum, as Linux does there. */
+        z_udp_emit_nocsum(at, Z_UDP_HLEN + len, pcb->lport, dport, len);
+    } else {
+        z_udp_emit(at, Z_UDP_HLEN + len, src, dst, pcb->lport, dport, len);
+    }
     struct z_ipv4_tx tx = {
         .src = src,
         .dst = dst,

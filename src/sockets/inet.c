@@ -86,7 +86,7 @@ static int inet_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
         return rc;
     }
     z_stack_lock(sk->stack);
-    rc = z_udp_bind(&sk->pcb, a, port);
+    rc = sk->closed ? -EBADF : z_udp_bind(&sk->pcb, a, port);
     z_stack_unlock(sk->stack);
     return rc;
 }
@@ -96,9 +96,12 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
     struct inet_sock *sk = obj;
     if (addrlen >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
         z_stack_lock(sk->stack);
-        z_udp_disconnect(&sk->pcb);
+        int rc = sk->closed ? -EBADF : 0;
+        if (rc == 0) {
+            z_udp_disconnect(&sk->pcb);
+        }
         z_stack_unlock(sk->stack);
-        return 0;
+        return rc;
     }
     uint32_t a;
     uint16_t port;
@@ -107,7 +110,7 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
         return rc;
     }
     z_stack_lock(sk->stack);
-    rc = z_udp_connect(&sk->pcb, a, port);
+    rc = sk->closed ? -EBADF : z_udp_connect(&sk->pcb, a, port);
     z_stack_unlock(sk->stack);
     return rc;
 }
@@ -247,7 +250,9 @@ static int inet_shutdown(void *obj, int how)
     struct inet_sock *sk = obj;
     int rc = 0;
     z_stack_lock(sk->stack);
-    if (sk->pcb.rport == 0) {
+    if (sk->closed) {
+        rc = -EBADF;
+    } else if (sk->pcb.rport == 0) {
         rc = -ENOTCONN;
     } else {
         sk->shut_rd |= how == ZSOCK_SHUT_RD || how == ZSOCK_SHUT_RDWR;
@@ -272,7 +277,9 @@ static int inet_getpeername(void *obj, struct sockaddr *addr, socklen_t *addrlen
     struct inet_sock *sk = obj;
     int rc = 0;
     z_stack_lock(sk->stack);
-    if (sk->pcb.rport == 0) {
+    if (sk->closed) {
+        rc = -EBADF;
+    } else if (sk->pcb.rport == 0) {
         rc = -ENOTCONN;
     } else {
         v4_to_sockaddr(sk->pcb.raddr, sk->pcb.rport, addr, addrlen);
@@ -327,7 +334,7 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
 {
     struct inet_sock *sk = obj;
     z_stack_lock(sk->stack);
-    int rc = z_sockbase_getsockopt(&sk->base, level, optname, optval, optlen);
+    int rc = sk->closed ? -EBADF : z_sockbase_getsockopt(&sk->base, level, optname, optval, optlen);
     if (rc == -ENOPROTOOPT && level == SOL_SOCKET) {
         rc = get_sol_socket(sk, optname, optval, optlen);
     } else if (rc == -ENOPROTOOPT && level == IPPROTO_IP) {
@@ -411,7 +418,7 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
 {
     struct inet_sock *sk = obj;
     z_stack_lock(sk->stack);
-    int rc = z_sockbase_setsockopt(&sk->base, level, optname, optval, optlen);
+    int rc = sk->closed ? -EBADF : z_sockbase_setsockopt(&sk->base, level, optname, optval, optlen);
     if (rc == -ENOPROTOOPT && level == SOL_SOCKET) {
         rc = set_sol_socket(sk, optname, optval, optlen);
     } else if (rc == -ENOPROTOOPT && level == IPPROTO_IP &&
@@ -443,6 +450,10 @@ static int inet_ioctl(void *obj, unsigned long request, int *arg)
     struct inet_sock *sk = obj;
     int rc = 0;
     z_stack_lock(sk->stack);
+    if (sk->closed) {
+        z_stack_unlock(sk->stack);
+        return -EBADF;
+    }
     switch (request) {
     case FIONREAD:
         if (sk->pcb.rx_dgrams > 0) {

@@ -47,7 +47,8 @@ int z_socket_create(int family, int type, int proto)
 
     bool nonblock = (type & SOCK_NONBLOCK) != 0;
     int base_type = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (base_type <= 0) {
+    /* Socket types fit in the low four bits; anything else is an unknown flag. */
+    if (base_type <= 0 || base_type > 0xf) {
         return -EINVAL;
     }
 

@@ -28,8 +28,7 @@ int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, stru
     return Z_UDP_HLEN;
 }
 
-int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
-               size_t plen)
+int z_udp_emit_nocsum(uint8_t *buf, size_t cap, uint16_t sport, uint16_t dport, size_t plen)
 {
     if (plen > 65535 - Z_UDP_HLEN) {
         return -EMSGSIZE;
@@ -42,6 +41,17 @@ int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sp
     z_put_be16(buf + 2, dport);
     z_put_be16(buf + 4, ulen);
     z_put_be16(buf + 6, 0);
+    return ulen;
+}
+
+int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+               size_t plen)
+{
+    int rc = z_udp_emit_nocsum(buf, cap, sport, dport, plen);
+    if (rc < 0) {
+        return rc;
+    }
+    uint16_t ulen = (uint16_t)rc;
     uint16_t csum =
         z_csum_finish(z_csum_add(z_csum_pseudo4(src, dst, Z_IPPROTO_UDP, ulen), buf, ulen));
     /* RFC 768: a computed zero is sent as all ones, since zero means "none". */

@@ -199,6 +199,10 @@ int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, stru
 int z_udp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
                size_t plen);
 
+/* As z_udp_emit() but with checksum 0, "none computed" (RFC 768, IPv4 only):
+ * for loopback, where the datagram never leaves memory. */
+int z_udp_emit_nocsum(uint8_t *buf, size_t cap, uint16_t sport, uint16_t dport, size_t plen);
+
 /* ---- TCP (RFC 9293; options RFC 7323, RFC 2018) ------------------------------------------ */
 
 #define Z_TCP_HLEN     20

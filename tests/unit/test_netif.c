@@ -113,7 +113,7 @@ static void test_management_errors(void **state)
     assert_int_equal(zsock_if_del_ipv4(1, &a), 0);
     assert_int_equal(zsock_if_del_ipv4(1, &a), -EADDRNOTAVAIL);
     assert_int_equal(zsock_if_set_mtu(1, 67), -EINVAL);
-    assert_int_equal(zsock_if_set_mtu(1, 65536), -EINVAL);
+    assert_int_equal(zsock_if_set_mtu(1, 65537), -EINVAL);
     assert_int_equal(zsock_if_remove(1), -EPERM);
     assert_int_equal(zsock_if_remove(42), -ENODEV);
     uint8_t mcast_mac[6] = {0x01, 0, 0x5e, 0, 0, 1};
