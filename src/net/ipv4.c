@@ -298,22 +298,25 @@ static int frag_insert(struct z_reasm *r, struct z_frag *nf)
     return 0;
 }
 
-/* The whole datagram as one buffer (header + payload), or NULL if incomplete. */
-static struct z_pbuf *reasm_complete(struct z_stack *s, struct z_reasm *r)
+/* Has every byte of the datagram arrived? */
+static bool reasm_done(const struct z_reasm *r)
 {
     if (r->total < 0 || r->hlen == 0) {
-        return NULL;
+        return false;
     }
     uint32_t expect = 0;
     for (struct z_frag *f = r->frags; f != NULL; f = f->next) {
         if (f->off != expect) {
-            return NULL;
+            return false;
         }
         expect += f->len;
     }
-    if (expect != (uint32_t)r->total) {
-        return NULL;
-    }
+    return expect == (uint32_t)r->total;
+}
+
+/* The whole datagram as one buffer (header + payload); NULL without a buffer. */
+static struct z_pbuf *reasm_join(struct z_stack *s, struct z_reasm *r)
+{
     struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, r->hlen + (size_t)r->total);
     if (p == NULL) {
         s->stats.ipv4.no_buffer++;
@@ -390,12 +393,27 @@ static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
     }
     r->bytes += len;
     s->reasm_bytes += len;
-    struct z_pbuf *whole = reasm_complete(s, r);
+    if (r->total >= 0 && r->hlen + (size_t)r->total > z_pbuf_max_size(&s->pool)) {
+        /* The whole datagram could never be put in one buffer here. */
+        goto drop;
+    }
+    if (!reasm_done(r)) {
+        return NULL;
+    }
+    /* Complete: the slot is freed now, with or without a buffer to join into. */
+    struct z_pbuf *whole = reasm_join(s, r);
     if (whole != NULL) {
         s->stats.ipv4.reasm_ok++;
-        reasm_free(s, r);
+    } else {
+        s->stats.ipv4.reasm_drop++;
     }
+    reasm_free(s, r);
     return whole;
+
+drop:
+    s->stats.ipv4.reasm_drop++;
+    reasm_free(s, r);
+    return NULL;
 
 bad:
     s->stats.ipv4.reasm_drop++;

@@ -133,6 +133,7 @@ struct z_stack_config {
     bool virtual_clock;  /* time advances only through z_stack_advance() */
     bool loopback;       /* add lo with 127.0.0.1/8 */
     uint32_t pbuf_count; /* pool buffers; 0: CONFIG_NET_PBUF_COUNT */
+    bool pbuf_no_heap;   /* no heap buffers beyond the pool (as a small target) */
 };
 
 /* Create a stack; NULL on allocation failure. Starts no thread. */

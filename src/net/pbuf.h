@@ -85,4 +85,10 @@ void z_pbuf_trim(struct z_pbuf *p, size_t n);
 
 void z_pbuf_pool_stats(struct z_pbuf_pool *pool, struct z_pbuf_stats *out);
 
+/* The most bytes (headroom + data) one buffer from this pool can ever hold. */
+static inline size_t z_pbuf_max_size(const struct z_pbuf_pool *pool)
+{
+    return pool->buf_size > pool->heap_budget ? pool->buf_size : pool->heap_budget;
+}
+
 #endif /* ZSOCK_PBUF_H_ */

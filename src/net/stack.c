@@ -21,7 +21,8 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
         return NULL;
     }
     uint32_t count = cfg->pbuf_count != 0 ? cfg->pbuf_count : CONFIG_NET_PBUF_COUNT;
-    if (z_pbuf_pool_init(&s->pool, count, CONFIG_NET_PBUF_SIZE, CONFIG_NET_PBUF_HEAP_BYTES) < 0) {
+    size_t heap = cfg->pbuf_no_heap ? 0 : CONFIG_NET_PBUF_HEAP_BYTES;
+    if (z_pbuf_pool_init(&s->pool, count, CONFIG_NET_PBUF_SIZE, heap) < 0) {
         free(s);
         return NULL;
     }

@@ -184,6 +184,10 @@ int z_udp_send(struct z_udp_pcb *pcb, uint32_t dst, uint16_t dport, struct z_iov
             src = 0x7f000001u;
         }
     }
+    if (Z_PBUF_HEADROOM + Z_UDP_HLEN + len > z_pbuf_max_size(&s->pool)) {
+        /* No buffer this stack can ever supply holds it: waiting would not help. */
+        return -EMSGSIZE;
+    }
     struct z_pbuf *p = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, Z_UDP_HLEN + len);
     if (p == NULL) {
         s->stats.ipv4.no_buffer++;

@@ -28,13 +28,12 @@ struct world {
     struct z_netif *ia, *ib;
 };
 
-static void world_up(struct world *w, uint64_t seed, uint32_t pbufs_b)
+static void world_up_cfg(struct world *w, uint64_t seed, const struct z_stack_config *cb)
 {
     w->net = z_simnet_create(seed);
     struct z_stack_config ca = {.name = "A", .virtual_clock = true};
-    struct z_stack_config cb = {.name = "B", .virtual_clock = true, .pbuf_count = pbufs_b};
     w->a = z_stack_create(&ca);
-    w->b = z_stack_create(&cb);
+    w->b = z_stack_create(cb);
     assert_non_null(w->net);
     assert_non_null(w->a);
     assert_non_null(w->b);
@@ -48,6 +47,12 @@ static void world_up(struct world *w, uint64_t seed, uint32_t pbufs_b)
     z_stack_lock(w->b);
     z_netif_add_ipv4_locked(w->ib, IP_B, 0xffffff00u);
     z_stack_unlock(w->b);
+}
+
+static void world_up(struct world *w, uint64_t seed, uint32_t pbufs_b)
+{
+    struct z_stack_config cb = {.name = "B", .virtual_clock = true, .pbuf_count = pbufs_b};
+    world_up_cfg(w, seed, &cb);
 }
 
 static void world_down(struct world *w)
@@ -428,6 +433,36 @@ static void test_pool_exhaustion_recovers(void **state)
     world_down(&w);
 }
 
+/* A host whose buffers cannot hold a large datagram (no heap, as on a small
+ * target): sending one fails at once, and receiving one frees its
+ * reassembly slot as soon as it is complete instead of at the timeout. */
+static void test_no_heap_limits(void **state)
+{
+    (void)state;
+    struct world w;
+    struct z_stack_config cb = {.name = "B", .virtual_clock = true, .pbuf_no_heap = true};
+    world_up_cfg(&w, 11, &cb);
+    int sa = udp_on(w.a, IP_A, 1000);
+    int sb = udp_on(w.b, IP_B, 2000);
+    static uint8_t big[3000];
+    expect_errno(send_to(sb, big, sizeof(big), IP_A, 1000), EMSGSIZE);
+    for (int i = 0; i < 2 * CONFIG_NET_IPV4_REASM_MAX; i++) {
+        assert_int_equal(send_to(sa, big, sizeof(big), IP_B, 2000), (ssize_t)sizeof(big));
+        z_simnet_run(w.net, 1000); /* let ARP resolve after the first */
+    }
+    z_simnet_run(w.net, 10000);
+    assert_int_equal(w.b->reasm_count, 0);
+    assert_int_equal(w.b->stats.ipv4.reasm_drop, 2 * CONFIG_NET_IPV4_REASM_MAX);
+    /* Fragmented datagrams that fit still get through right away. */
+    assert_int_equal(send_to(sa, big, 1800, IP_B, 2000), 1800);
+    z_simnet_run(w.net, 10000);
+    char in[2048];
+    assert_int_equal(zsock_recv(sb, in, sizeof(in), 0), 1800);
+    zsock_close(sa);
+    zsock_close(sb);
+    world_down(&w);
+}
+
 static void test_icmp_echo_and_port_unreachable(void **state)
 {
     (void)state;
@@ -470,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_arp_flood_bounded),
         cmocka_unit_test(test_pool_exhaustion_recovers),
         cmocka_unit_test(test_icmp_echo_and_port_unreachable),
+        cmocka_unit_test(test_no_heap_limits),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }
