@@ -110,7 +110,6 @@ struct z_stack {
     size_t reasm_bytes;
 
     struct z_udp_pcb *udp_pcbs;
-    uint16_t udp_next_port;
 
     bool echo_reply;  /* answer ICMP echo requests */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */

@@ -36,10 +36,6 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
     uint16_t r;
     z_entropy(&r, sizeof(r));
     s->ip_id = r;
-    z_entropy(&r, sizeof(r));
-    s->udp_next_port =
-        (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN +
-                   r % (CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1));
     if (cfg->loopback) {
         z_stack_lock(s);
         struct z_netif *lo = z_loopback_add_locked(s);

@@ -56,13 +56,15 @@ static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, uint32_
     return false;
 }
 
+/* RFC 6056 algorithm 1: a random starting point for every search, so the
+ * next port cannot be guessed from the last one. */
 static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self, uint32_t addr)
 {
-    const int span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
-    for (int i = 0; i < span; i++) {
-        uint16_t port = s->udp_next_port;
-        s->udp_next_port = port >= CONFIG_NET_EPHEMERAL_PORT_MAX ? CONFIG_NET_EPHEMERAL_PORT_MIN
-                                                                 : (uint16_t)(port + 1);
+    const uint32_t span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
+    uint32_t start;
+    z_entropy(&start, sizeof(start));
+    for (uint32_t i = 0; i < span; i++) {
+        uint16_t port = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % span);
         if (!port_in_use(s, self, addr, port)) {
             return port;
         }
@@ -92,6 +94,7 @@ int z_udp_bind(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
     if (!bindable(s, addr)) {
         return -EADDRNOTAVAIL;
     }
+    bool explicit_port = port != 0;
     if (port == 0) {
         int p = pick_ephemeral(s, pcb, addr);
         if (p < 0) {
@@ -104,6 +107,7 @@ int z_udp_bind(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
     pcb->laddr = addr;
     pcb->lport = port;
     pcb->addr_explicit = addr != 0;
+    pcb->port_explicit = explicit_port;
     pcb->next = s->udp_pcbs;
     s->udp_pcbs = pcb;
     pcb->in_table = true;
@@ -112,7 +116,8 @@ int z_udp_bind(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
 
 static int autobind(struct z_udp_pcb *pcb)
 {
-    return pcb->in_table ? 0 : z_udp_bind(pcb, 0, 0);
+    /* An address bound by the user survives a disconnect that gave back the port. */
+    return pcb->in_table ? 0 : z_udp_bind(pcb, pcb->addr_explicit ? pcb->laddr : 0, 0);
 }
 
 int z_udp_connect(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
@@ -150,6 +155,11 @@ void z_udp_disconnect(struct z_udp_pcb *pcb)
     pcb->rport = 0;
     if (!pcb->addr_explicit) {
         pcb->laddr = 0;
+    }
+    /* As Linux: a port the stack picked is given back; one the user bound stays. */
+    if (pcb->in_table && !pcb->port_explicit) {
+        table_remove(pcb);
+        pcb->lport = 0;
     }
 }
 
@@ -297,11 +307,28 @@ void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     } else {
         struct z_udp_pcb *best = NULL;
         int best_score = -1;
+        int ties = 0;
         for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
             int sc = match_score(pcb, nif, ip, &u, false);
             if (sc > best_score) {
                 best = pcb;
                 best_score = sc;
+                ties = 1;
+            } else if (sc == best_score && sc >= 0 && pcb->reuseport && best->reuseport) {
+                ties++;
+            }
+        }
+        if (best != NULL && ties > 1) {
+            /* SO_REUSEPORT group: spread senders over its sockets by a hash of
+             * the source, so one flow always reaches the same socket. */
+            uint32_t h = (ip->src * 2654435761u) ^ (u.sport * 40503u);
+            int pick = (int)(h % (uint32_t)ties);
+            for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
+                if (match_score(pcb, nif, ip, &u, false) == best_score && pcb->reuseport &&
+                    pick-- == 0) {
+                    best = pcb;
+                    break;
+                }
             }
         }
         if (best != NULL) {

@@ -16,6 +16,7 @@ struct z_udp_pcb {
     struct z_stack *stack;
     bool in_table;      /* bound: on the stack's demux list */
     bool addr_explicit; /* the local address was bound by the user */
+    bool port_explicit; /* the local port was bound by the user */
     uint32_t laddr;     /* host order; 0 = any */
     uint16_t lport;     /* 0 = unbound */
     uint32_t raddr;     /* connected peer; rport 0 = not connected */

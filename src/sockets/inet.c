@@ -200,6 +200,12 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
             rc = -EINTR;
             break;
         }
+        /* A pending error is reported before queued data, as Linux does. */
+        if (pcb->pending_error != 0) {
+            rc = -pcb->pending_error;
+            pcb->pending_error = 0;
+            break;
+        }
         if (pcb->rx_dgrams > 0) {
             struct z_udp_rec rec;
             z_ring_peek(&pcb->rx, 0, &rec, sizeof(rec));
@@ -220,11 +226,6 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
                 pcb->rx_dgrams--;
             }
             rc = (flags & ZSOCK_MSG_TRUNC) ? (ssize_t)rec.len : (ssize_t)n;
-            break;
-        }
-        if (pcb->pending_error != 0) {
-            rc = -pcb->pending_error;
-            pcb->pending_error = 0;
             break;
         }
         if (sk->shut_rd) {
@@ -486,7 +487,7 @@ static short inet_poll(void *obj, struct z_wait_entry *we)
     if (sk->closed) {
         rev = ZSOCK_POLLNVAL;
     } else {
-        if (sk->pcb.rx_dgrams > 0 || sk->shut_rd || sk->pcb.pending_error != 0) {
+        if (sk->pcb.rx_dgrams > 0 || sk->shut_rd) {
             rev |= ZSOCK_POLLIN;
         }
         if (sk->pcb.pending_error != 0) {

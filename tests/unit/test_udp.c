@@ -624,10 +624,14 @@ static void test_bind_reuseport(void **state)
     set_int(A, fds[2], SOL_SOCKET, SO_REUSEPORT, 1);
     assert_int_equal(A->bind(fds[1], CSA(a), sizeof(a)), 0);
     assert_int_equal(A->bind(fds[2], CSA(a), sizeof(a)), 0);
-    for (int i = 0; i < 30; i++) {
-        who_gets_it(A, fds, 3, p, i);
+    /* Senders are spread over the group: with 300 of them every socket
+     * gets some (the chance that one gets none by a fair hash is ~1e-52). */
+    int hits[3] = {0, 0, 0};
+    for (int i = 0; i < 300; i++) {
+        hits[who_gets_it(A, fds, 3, p, i)]++;
     }
     for (int i = 0; i < 3; i++) {
+        assert_true(hits[i] > 0);
         A->close(fds[i]);
     }
 }
@@ -1137,6 +1141,44 @@ static void test_connect_unspec(void **state)
     assert_int_equal(A->connect(a, &un, sizeof(un)), 0);
     A->close(a);
     A->close(b);
+    A->close(c);
+}
+
+/* A port the stack picked at connect() is given back on disconnect; the
+ * socket picks a new one when it next needs one. */
+static void test_disconnect_returns_auto_port(void **state)
+{
+    const struct api *A = *state;
+    uint16_t pb;
+    int a = new_sock(A), b = bound_sock(A, &pb);
+    struct sockaddr_in to_b = lo_sin(pb);
+    assert_int_equal(A->connect(a, CSA(to_b), sizeof(to_b)), 0);
+    assert_int_not_equal(ntohs(name_of(A, a).sin_port), 0);
+    struct sockaddr un;
+    memset(&un, 0, sizeof(un));
+    un.sa_family = AF_UNSPEC;
+    assert_int_equal(A->connect(a, &un, sizeof(un)), 0);
+    struct sockaddr_in me = name_of(A, a);
+    assert_int_equal(ntohs(me.sin_port), 0);
+    assert_int_equal(me.sin_addr.s_addr, 0);
+    send_to(A, a, "again", 5, pb);
+    assert_int_not_equal(ntohs(name_of(A, a).sin_port), 0);
+    char buf[8];
+    assert_int_equal(recv_wait(A, b, buf, sizeof(buf), 0, NULL), 5);
+    A->close(a);
+    A->close(b);
+}
+
+/* With only an error pending, poll says POLLERR (and POLLOUT), not POLLIN. */
+static void test_pending_error_poll(void **state)
+{
+    const struct api *A = *state;
+    int c = new_sock(A);
+    struct sockaddr_in dead = lo_sin(closed_port(A));
+    assert_int_equal(A->connect(c, CSA(dead), sizeof(dead)), 0);
+    assert_int_equal(A->sendto(c, "z", 1, 0, NULL, 0), 1);
+    wait_error(A, c);
+    assert_int_equal(poll_one(A, c, POLLIN | POLLOUT, 0), POLLERR | POLLOUT);
     A->close(c);
 }
 
@@ -2015,6 +2057,8 @@ int main(void)
         BOTH(test_bind_in_use),
         BOTH(test_bind_reuseaddr),
         BOTH(test_bind_reuseport),
+        BOTH(test_disconnect_returns_auto_port),
+        BOTH(test_pending_error_poll),
         BOTH(test_bind_twice),
         BOTH(test_bind_nonlocal),
         BOTH(test_bind_bad_sockaddr),
