@@ -1,0 +1,176 @@
+/* The TCP connection core (RFC 9293): a state machine driven by segments in
+ * and the time now, producing segments through a callback. It does no I/O,
+ * knows no addresses beyond what it echoes, and takes no locks, so it can be
+ * tested segment by segment under a virtual clock. The stack glue (tcp_glue.c)
+ * finds connections for segments, turns output into IP packets and runs the
+ * timers; the socket layer reads and writes the buffers through it.
+ *
+ * Sequence numbers compare modulo 2^32 (Z_SEQ_LT...). Times are microseconds.
+ * Functions return a value or a negative errno. */
+#ifndef ZSOCK_TCP_H_
+#define ZSOCK_TCP_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sockets/iov.h"
+#include "wire/wire.h"
+
+enum z_tcp_state {
+    Z_TCP_CLOSED = 0,
+    Z_TCP_LISTEN,
+    Z_TCP_SYN_SENT,
+    Z_TCP_SYN_RCVD,
+    Z_TCP_ESTABLISHED,
+    Z_TCP_FIN_WAIT_1,
+    Z_TCP_FIN_WAIT_2,
+    Z_TCP_CLOSE_WAIT,
+    Z_TCP_CLOSING,
+    Z_TCP_LAST_ACK,
+    Z_TCP_TIME_WAIT,
+};
+
+const char *z_tcp_state_name(enum z_tcp_state st);
+
+#define Z_SEQ_LT(a, b)  ((int32_t)((a) - (b)) < 0)
+#define Z_SEQ_LEQ(a, b) ((int32_t)((a) - (b)) <= 0)
+#define Z_SEQ_GT(a, b)  ((int32_t)((a) - (b)) > 0)
+#define Z_SEQ_GEQ(a, b) ((int32_t)((a) - (b)) >= 0)
+
+struct z_tcp_conn;
+
+struct z_tcp_ops {
+    /* Send one segment: `h` (ports left 0 for the glue to fill) and `len`
+     * payload bytes taken from the send buffer starting `off` bytes after
+     * snd_una. Returns 0, or a negative errno if it could not be sent (it
+     * will be retransmitted by the timer). */
+    int (*xmit)(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off, size_t len);
+    /* The state seen by the application changed: data or EOF to read, room to
+     * write, connected, an error. */
+    void (*notify)(struct z_tcp_conn *c);
+};
+
+/* Settings fixed when a connection starts. */
+struct z_tcp_config {
+    uint32_t snd_buf; /* send buffer bytes */
+    uint32_t rcv_buf; /* receive buffer bytes (the largest window offered) */
+    uint16_t mss;     /* our MSS: MTU - 40 */
+    bool nodelay;     /* TCP_NODELAY: no Nagle */
+    uint32_t isn;     /* initial sequence number (RFC 6528, from the glue) */
+    int64_t time_wait_us;
+    int max_retries; /* retransmissions before ETIMEDOUT */
+    int syn_retries;
+};
+
+struct z_tcp_ooo; /* out-of-order segment */
+
+struct z_tcp_conn {
+    enum z_tcp_state state;
+    const struct z_tcp_ops *ops;
+    void *ctx; /* the glue's */
+    struct z_tcp_config cfg;
+
+    /* send sequence space */
+    uint32_t iss, snd_una, snd_nxt, snd_max;
+    uint32_t snd_wnd; /* peer's window, scaled */
+    uint32_t snd_wl1, snd_wl2;
+    uint8_t snd_wscale; /* shift applied to windows the peer sends */
+    uint8_t rcv_wscale; /* shift we apply to windows we send */
+    struct z_ring snd;  /* bytes from snd_una on */
+    bool fin_queued;    /* the application is done sending */
+    bool fin_sent;
+
+    /* receive sequence space */
+    uint32_t irs, rcv_nxt;
+    uint32_t rcv_adv; /* right edge of the window last advertised */
+    struct z_ring rcv;
+    struct z_tcp_ooo *ooo; /* sorted, non-overlapping */
+    size_t ooo_bytes;
+    bool rcv_fin; /* FIN received and in order: reads end after the buffer */
+
+    /* options */
+    uint16_t mss; /* segment size we send */
+    bool ws_ok, ts_ok, sack_ok;
+    uint32_t ts_recent;
+
+    /* retransmission (RFC 6298) */
+    int64_t srtt_us, rttvar_us, rto_us;
+    int64_t rto_deadline; /* 0: not armed */
+    int retries;
+    bool rtt_timing;
+    uint32_t rtt_seq;
+    int64_t rtt_start;
+
+    /* congestion control (RFC 5681, NewReno RFC 6582) */
+    uint32_t cwnd, ssthresh;
+    int dupacks;
+    bool in_recovery;
+    uint32_t recover;
+
+    /* other timers */
+    int64_t delack_deadline;
+    int64_t persist_deadline;
+    int64_t tw_deadline;
+    int unacked_segs; /* full segments received since our last ACK */
+
+    int error; /* positive errno to report: ECONNRESET, ECONNREFUSED, ETIMEDOUT */
+    int64_t now;
+
+    uint64_t retransmits; /* statistics */
+};
+
+/* Prepare a closed connection with its buffers. 0 or -ENOMEM. */
+int z_tcp_init(struct z_tcp_conn *c, const struct z_tcp_ops *ops, void *ctx,
+               const struct z_tcp_config *cfg);
+void z_tcp_free(struct z_tcp_conn *c);
+
+/* Active open: send SYN. */
+int z_tcp_connect(struct z_tcp_conn *c, int64_t now);
+
+/* Passive open from a SYN received by a listener: `c` answers with SYN-ACK
+ * and enters SYN-RCVD. */
+int z_tcp_accept_syn(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, int64_t now);
+
+/* Process a segment for this connection (its checksum already verified). */
+void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t *payload,
+                 size_t len, int64_t now);
+
+/* Run due timers. */
+void z_tcp_timer(struct z_tcp_conn *c, int64_t now);
+
+/* The earliest time z_tcp_timer() has work, or INT64_MAX. */
+int64_t z_tcp_next_deadline(const struct z_tcp_conn *c);
+
+/* Queue up to `len` bytes from `it` for sending; returns bytes queued (0
+ * when the buffer is full), -EPIPE after shutdown or close, -ENOTCONN before
+ * the connection is synchronised... */
+ssize_t z_tcp_send(struct z_tcp_conn *c, struct z_iov_iter *it, size_t len, int64_t now);
+
+/* Copy up to `len` received bytes into `it` (consuming them unless peek).
+ * Returns the count; 0 with rcv_fin set means end of stream. Opening the
+ * window enough sends a window update. */
+size_t z_tcp_recv(struct z_tcp_conn *c, struct z_iov_iter *it, size_t len, bool peek, int64_t now);
+
+/* Bytes readable now. */
+static inline size_t z_tcp_readable(const struct z_tcp_conn *c)
+{
+    return c->rcv.len;
+}
+
+/* Room in the send buffer. */
+static inline size_t z_tcp_writable(const struct z_tcp_conn *c)
+{
+    return z_ring_space(&c->snd);
+}
+
+/* No more data will be sent: a FIN follows the queued data. */
+void z_tcp_shutdown_wr(struct z_tcp_conn *c, int64_t now);
+
+/* Send RST and go to CLOSED (abortive close). */
+void z_tcp_abort(struct z_tcp_conn *c, int64_t now);
+
+/* The RST to answer a segment that has no connection (RFC 9293 3.10.7.1),
+ * or false if none is due (it was itself a RST). */
+bool z_tcp_reset_reply(const struct z_tcp_hdr *in, size_t len, struct z_tcp_hdr *out);
+
+#endif /* ZSOCK_TCP_H_ */
