@@ -64,6 +64,13 @@ struct zsock_net_stats {
         uint64_t drop_no_port;   /**< no socket on the port */
         uint64_t drop_rcvbuf;    /**< receive buffer full */
     } udp;
+    struct {
+        uint64_t rx, tx;         /**< segments */
+        uint64_t drop_malformed; /**< bad offset, options or checksum */
+        uint64_t drop_no_conn;   /**< no connection or listener: answered with RST */
+        uint64_t rst_tx;         /**< resets sent for such segments */
+        uint64_t listen_drops;   /**< SYNs dropped: listener backlog full */
+    } tcp;
 };
 
 /** What zsock_if_list() reports about one interface. */

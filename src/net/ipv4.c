@@ -464,6 +464,9 @@ void z_ipv4_input_locked(struct z_netif *nif, struct z_pbuf *p)
     case Z_IPPROTO_UDP:
         z_udp_input_locked(nif, &ip, p);
         break;
+    case Z_IPPROTO_TCP:
+        z_tcp_input_locked(nif, &ip, p);
+        break;
     default:
         s->stats.ipv4.drop_proto++;
         if (!z_ipv4_is_broadcast(nif, ip.dst)) {

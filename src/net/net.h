@@ -86,6 +86,7 @@ struct z_netif {
 
 struct z_reasm;   /* IPv4 reassembly buffer */
 struct z_udp_pcb; /* UDP protocol control block */
+struct z_tcp_pcb; /* TCP protocol control block */
 
 struct z_stack {
     z_mutex_t lock;
@@ -110,6 +111,9 @@ struct z_stack {
     size_t reasm_bytes;
 
     struct z_udp_pcb *udp_pcbs;
+    struct z_tcp_pcb *tcp_pcbs;
+    uint8_t isn_key[16]; /* RFC 6528 secret */
+    int64_t tcp_next;    /* earliest TCP timer, INT64_MAX: none */
 
     bool echo_reply;  /* answer ICMP echo requests */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */
@@ -262,6 +266,10 @@ void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint
                               uint8_t code, uint32_t extra, const uint8_t *orig, size_t orig_len);
 
 void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+
+/* When the stack next has timed work (tick or TCP timer). Lock held. */
+int64_t z_stack_next_event_locked(struct z_stack *s);
 /* An ICMP error arrived about a UDP datagram we sent (orig = its IP header on). */
 void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len);
 

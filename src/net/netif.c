@@ -210,7 +210,8 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
     p->netif = nif;
     nif->stats.rx_packets++;
     nif->stats.rx_bytes += p->len;
-    if (nif->capture != NULL) {
+    /* Loopback input is its own output: captured once, when sent. */
+    if (nif->capture != NULL && !(nif->flags & ZSOCK_IF_LOOPBACK)) {
         z_capture_frame(nif, p, z_stack_now_us(s));
     }
     if (!(nif->flags & ZSOCK_IF_UP)) {

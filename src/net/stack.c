@@ -2,6 +2,7 @@
  * clock (real or virtual), periodic work, and the core thread that waits on
  * the drivers' descriptors and runs timers. */
 #include "net/net.h"
+#include "net/tcp_pcb.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -36,6 +37,8 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
     uint16_t r;
     z_entropy(&r, sizeof(r));
     s->ip_id = r;
+    z_entropy(s->isn_key, sizeof(s->isn_key));
+    s->tcp_next = INT64_MAX;
     if (cfg->loopback) {
         z_stack_lock(s);
         struct z_netif *lo = z_loopback_add_locked(s);
@@ -69,6 +72,7 @@ void z_stack_destroy(struct z_stack *s)
     stop_thread(s);
     z_netif_free_graveyard(s);
     z_stack_lock(s);
+    z_tcp_destroy_all_locked(s);
     while (s->ifaces != NULL) {
         z_netif_remove_locked(s->ifaces);
     }
@@ -133,9 +137,17 @@ void z_stack_unlock(struct z_stack *s)
     z_mutex_unlock(&s->lock);
 }
 
+int64_t z_stack_next_event_locked(struct z_stack *s)
+{
+    return s->tcp_next < s->next_tick ? s->tcp_next : s->next_tick;
+}
+
 void z_stack_tick_locked(struct z_stack *s)
 {
     int64_t now = z_stack_now_us(s);
+    if (now >= s->tcp_next) {
+        z_tcp_timers_locked(s, now);
+    }
     if (now < s->next_tick) {
         return;
     }
@@ -200,7 +212,7 @@ static void *core_thread(void *arg)
                 owners[n++] = nif;
             }
         }
-        int64_t wait_us = s->next_tick - z_now_us();
+        int64_t wait_us = z_stack_next_event_locked(s) - z_now_us();
         z_mutex_unlock(&s->lock);
 
         int timeout = wait_us <= 0 ? 0 : (int)((wait_us + 999) / 1000);

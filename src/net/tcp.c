@@ -246,6 +246,10 @@ static void tcp_output(struct z_tcp_conn *c)
         uint8_t flags =
             Z_TCP_ACK | (fin ? Z_TCP_FIN : 0) | (seg == unsent && seg > 0 ? Z_TCP_PSH : 0);
         if (send_segment(c, flags, c->snd_nxt, off, seg) < 0) {
+            /* Not sent (no buffer): the retransmission timer tries again. */
+            if (c->rto_deadline == 0) {
+                arm_rto(c);
+            }
             break;
         }
         if (!c->rtt_timing && seg > 0 && c->snd_nxt == c->snd_max) {
@@ -319,6 +323,7 @@ static void take_syn_options(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, 
     c->ts_ok = we_offered && (o->present & Z_TCPOPT_TS);
     if (c->ts_ok) {
         c->ts_recent = o->ts_val;
+        c->mss -= 12; /* every segment carries the 12-byte timestamp option */
     }
     c->cwnd = 10u * c->mss;
     c->ssthresh = UINT32_MAX;
@@ -329,6 +334,7 @@ int z_tcp_accept_syn(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, int64_t 
     c->now = now;
     c->irs = syn->seq;
     c->rcv_nxt = syn->seq + 1;
+    c->rcv_adv = c->rcv_nxt; /* nothing offered yet */
     c->iss = c->cfg.isn;
     c->snd_una = c->iss;
     c->snd_nxt = c->iss + 1;
@@ -445,6 +451,7 @@ static void input_syn_sent(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
     }
     c->irs = h->seq;
     c->rcv_nxt = h->seq + 1;
+    c->rcv_adv = c->rcv_nxt; /* nothing offered yet */
     take_syn_options(c, h, true);
     if (ack_ok) {
         c->snd_una = h->ack;

@@ -35,7 +35,7 @@ static void sock_notify(void *ctx)
 /* ---- addresses
  * ------------------------------------------------------------------------------------- */
 
-static int sockaddr_to_v4(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
+int z_sockaddr_to_v4(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
 {
     if (len < sizeof(struct sockaddr_in)) {
         return -EINVAL;
@@ -51,7 +51,7 @@ static int sockaddr_to_v4(const struct sockaddr *sa, socklen_t len, uint32_t *ad
 
 /* Store an address into a caller's (addr, *len), truncating, with the full
  * length written back. */
-static void v4_to_sockaddr(uint32_t addr, uint16_t port, struct sockaddr *sa, socklen_t *len)
+void z_v4_to_sockaddr(uint32_t addr, uint16_t port, struct sockaddr *sa, socklen_t *len)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
     sin.sin_addr.s_addr = htonl(addr);
@@ -81,7 +81,7 @@ static int inet_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
     struct inet_sock *sk = obj;
     uint32_t a;
     uint16_t port;
-    int rc = sockaddr_to_v4(addr, addrlen, &a, &port);
+    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
     if (rc < 0) {
         return rc;
     }
@@ -105,7 +105,7 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
     }
     uint32_t a;
     uint16_t port;
-    int rc = sockaddr_to_v4(addr, addrlen, &a, &port);
+    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
     if (rc < 0) {
         return rc;
     }
@@ -122,7 +122,7 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
     uint16_t dport = 0;
     size_t len = (size_t)z_iov_total(msg->msg_iov, msg->msg_iovlen);
     if (msg->msg_name != NULL) {
-        int rc = sockaddr_to_v4(msg->msg_name, msg->msg_namelen, &dst, &dport);
+        int rc = z_sockaddr_to_v4(msg->msg_name, msg->msg_namelen, &dst, &dport);
         if (rc < 0) {
             return rc;
         }
@@ -217,7 +217,7 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
                 msg->msg_flags |= ZSOCK_MSG_TRUNC;
             }
             if (msg->msg_name != NULL) {
-                v4_to_sockaddr(rec.src, rec.sport, msg->msg_name, &msg->msg_namelen);
+                z_v4_to_sockaddr(rec.src, rec.sport, msg->msg_name, &msg->msg_namelen);
             } else {
                 msg->msg_namelen = 0;
             }
@@ -268,7 +268,7 @@ static int inet_getsockname(void *obj, struct sockaddr *addr, socklen_t *addrlen
 {
     struct inet_sock *sk = obj;
     z_stack_lock(sk->stack);
-    v4_to_sockaddr(sk->pcb.laddr, sk->pcb.lport, addr, addrlen);
+    z_v4_to_sockaddr(sk->pcb.laddr, sk->pcb.lport, addr, addrlen);
     z_stack_unlock(sk->stack);
     return 0;
 }
@@ -283,7 +283,7 @@ static int inet_getpeername(void *obj, struct sockaddr *addr, socklen_t *addrlen
     } else if (sk->pcb.rport == 0) {
         rc = -ENOTCONN;
     } else {
-        v4_to_sockaddr(sk->pcb.raddr, sk->pcb.rport, addr, addrlen);
+        z_v4_to_sockaddr(sk->pcb.raddr, sk->pcb.rport, addr, addrlen);
     }
     z_stack_unlock(sk->stack);
     return rc;
@@ -354,7 +354,7 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
     return rc;
 }
 
-static int set_bindtodevice(struct inet_sock *sk, const void *optval, socklen_t optlen)
+int z_bindtodevice_lookup(struct z_stack *s, const void *optval, socklen_t optlen, int *ifindex)
 {
     char name[IFNAMSIZ] = "";
     size_t n = optlen < IFNAMSIZ - 1 ? optlen : IFNAMSIZ - 1;
@@ -362,14 +362,14 @@ static int set_bindtodevice(struct inet_sock *sk, const void *optval, socklen_t 
         memcpy(name, optval, n);
     }
     if (name[0] == '\0') {
-        sk->pcb.ifindex = 0;
+        *ifindex = 0;
         return 0;
     }
-    struct z_netif *nif = z_netif_by_name_locked(sk->stack, name);
+    struct z_netif *nif = z_netif_by_name_locked(s, name);
     if (nif == NULL) {
         return -ENODEV;
     }
-    sk->pcb.ifindex = nif->index;
+    *ifindex = nif->index;
     return 0;
 }
 
@@ -377,7 +377,7 @@ static int set_sol_socket(struct inet_sock *sk, int optname, const void *optval,
 {
     struct z_udp_pcb *pcb = &sk->pcb;
     if (optname == SO_BINDTODEVICE) {
-        return set_bindtodevice(sk, optval, optlen);
+        return z_bindtodevice_lookup(sk->stack, optval, optlen, &pcb->ifindex);
     }
     int v;
     int rc = z_opt_get_int(optval, optlen, &v);
@@ -543,6 +543,9 @@ static const struct z_socket_ops inet_udp_ops = {
 
 int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock)
 {
+    if (type == SOCK_STREAM) {
+        return z_inet_tcp_socket_on(s, nonblock);
+    }
     if (type != SOCK_DGRAM) {
         return -EPROTONOSUPPORT;
     }
@@ -576,8 +579,7 @@ static int inet_supports(int family, int type, int proto)
         return (proto == 0 || proto == IPPROTO_UDP) ? 0 : -EPROTONOSUPPORT;
     }
     if (type == SOCK_STREAM) {
-        /* TCP arrives with its own issue. */
-        return -EPROTONOSUPPORT;
+        return (proto == 0 || proto == IPPROTO_TCP) ? 0 : -EPROTONOSUPPORT;
     }
     return -EPROTOTYPE;
 }

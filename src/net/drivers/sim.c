@@ -245,8 +245,9 @@ static int64_t next_tick(struct z_simnet *net)
     for (int i = 0; i < net->nports; i++) {
         struct z_stack *s = net->ports[i]->stack;
         z_stack_lock(s);
-        if (s->next_tick < t) {
-            t = s->next_tick;
+        int64_t e = z_stack_next_event_locked(s);
+        if (e < t) {
+            t = e;
         }
         z_stack_unlock(s);
     }

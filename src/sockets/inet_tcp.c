@@ -1,0 +1,648 @@
+/* AF_INET SOCK_STREAM sockets over the stack's TCP: connect (blocking or
+ * EINPROGRESS), listen/accept, send with back-pressure (a full buffer blocks
+ * or gives EAGAIN, never ENOMEM), recv with PEEK/WAITALL, half-close, linger,
+ * and poll readiness. Guarded by the stack lock; blocking calls wait on the
+ * socket's condition variable, woken by the connection's notify callback. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/tcp_pcb.h"
+#include "sockets/fdtable.h"
+#include "sockets/inet.h"
+#include "sockets/sockbase.h"
+
+struct tcp_sock {
+    struct z_sockbase base;
+    struct z_stack *stack;
+    struct z_tcp_pcb *pcb; /* NULL once closed */
+    z_cond_t cond;
+    struct z_waitq wq;
+    bool closed;
+    bool shut_rd;
+    bool linger_abort; /* SO_LINGER on with 0 seconds: close sends RST */
+    struct linger linger;
+    bool keepalive;
+};
+
+static void tcp_sock_notify(void *ctx)
+{
+    struct tcp_sock *sk = ctx;
+    z_cond_broadcast(&sk->cond);
+    z_waitq_wake(&sk->wq);
+}
+
+static int64_t now_of(struct tcp_sock *sk)
+{
+    return z_stack_now_us(sk->stack);
+}
+
+static void after_call(struct tcp_sock *sk)
+{
+    /* The call may have armed a timer earlier than the core thread knows. */
+    if (sk->pcb != NULL) {
+        int64_t d = z_tcp_next_deadline(&sk->pcb->conn);
+        if (d < sk->stack->tcp_next) {
+            sk->stack->tcp_next = d;
+            z_stack_kick(sk->stack);
+        }
+    }
+}
+
+static int wait_event(struct tcp_sock *sk, int64_t *deadline, int64_t timeo_us)
+{
+    if (*deadline == INT64_MIN) {
+        *deadline = timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
+    }
+    int rc = z_cond_wait_until(&sk->cond, &sk->stack->lock, *deadline);
+    if (sk->closed) {
+        return -EINTR;
+    }
+    return rc == -ETIMEDOUT ? -EAGAIN : 0;
+}
+
+/* Report and clear the connection's error. */
+static int take_error(struct tcp_sock *sk)
+{
+    int e = sk->pcb->conn.error;
+    sk->pcb->conn.error = 0;
+    return e;
+}
+
+static int lock_open(struct tcp_sock *sk)
+{
+    z_stack_lock(sk->stack);
+    if (sk->closed || sk->pcb == NULL) {
+        z_stack_unlock(sk->stack);
+        return -EBADF;
+    }
+    return 0;
+}
+
+static void unlock(struct tcp_sock *sk)
+{
+    after_call(sk);
+    z_stack_unlock(sk->stack);
+}
+
+/* ---- connection set-up
+ * --------------------------------------------------------------------------- */
+
+static int tcp_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct tcp_sock *sk = obj;
+    uint32_t a;
+    uint16_t port;
+    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
+    if (rc < 0 || (rc = lock_open(sk)) < 0) {
+        return rc;
+    }
+    rc = z_tcp_pcb_bind(sk->pcb, a, port);
+    unlock(sk);
+    return rc;
+}
+
+static int tcp_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen)
+{
+    struct tcp_sock *sk = obj;
+    uint32_t a;
+    uint16_t port;
+    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
+    if (rc < 0 || (rc = lock_open(sk)) < 0) {
+        return rc;
+    }
+    struct z_tcp_conn *c = &sk->pcb->conn;
+    if (c->state == Z_TCP_SYN_SENT) {
+        rc = -EALREADY;
+    } else if (c->state != Z_TCP_CLOSED || sk->pcb->listening) {
+        rc = sk->pcb->listening ? -EINVAL : -EISCONN;
+    } else if (c->error != 0) {
+        rc = -take_error(sk); /* the outcome of an earlier non-blocking connect */
+    } else {
+        rc = z_tcp_pcb_connect(sk->pcb, a, port);
+        if (rc == 0 && !z_sockbase_blocking(&sk->base, 0)) {
+            rc = -EINPROGRESS;
+        }
+        int64_t deadline = INT64_MIN;
+        while (rc == 0 && c->state == Z_TCP_SYN_SENT) {
+            rc = wait_event(sk, &deadline, sk->base.sndtimeo_us);
+            if (rc == -EAGAIN) {
+                rc = -EINPROGRESS; /* as Linux when SO_SNDTIMEO runs out */
+            }
+        }
+        if (rc == 0 && c->state == Z_TCP_CLOSED) {
+            rc = -(c->error != 0 ? take_error(sk) : ECONNREFUSED);
+        }
+    }
+    unlock(sk);
+    return rc;
+}
+
+static int tcp_listen(void *obj, int backlog)
+{
+    struct tcp_sock *sk = obj;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    rc = z_tcp_pcb_listen(sk->pcb, backlog);
+    unlock(sk);
+    return rc;
+}
+
+static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonblock);
+
+static int tcp_accept(void *obj, struct sockaddr *addr, socklen_t *addrlen)
+{
+    struct tcp_sock *sk = obj;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    int64_t deadline = INT64_MIN;
+    for (;;) {
+        if (!sk->pcb->listening) {
+            rc = -EINVAL;
+            break;
+        }
+        struct z_tcp_pcb *child = z_tcp_pcb_accept(sk->pcb);
+        if (child != NULL) {
+            rc = new_socket_for(sk->stack, child, false);
+            if (rc < 0) {
+                z_tcp_pcb_close(child, true);
+            } else if (addr != NULL) {
+                z_v4_to_sockaddr(child->raddr, child->rport, addr, addrlen);
+            }
+            break;
+        }
+        if (!z_sockbase_blocking(&sk->base, 0)) {
+            rc = -EAGAIN;
+            break;
+        }
+        rc = wait_event(sk, &deadline, sk->base.rcvtimeo_us);
+        if (rc < 0) {
+            break;
+        }
+    }
+    z_stack_unlock(sk->stack);
+    return rc;
+}
+
+/* ---- data
+ * ------------------------------------------------------------------------------------------- */
+
+static bool can_send_state(enum z_tcp_state st)
+{
+    return st == Z_TCP_ESTABLISHED || st == Z_TCP_CLOSE_WAIT;
+}
+
+static ssize_t tcp_sendmsg(void *obj, const struct msghdr *msg, int flags)
+{
+    struct tcp_sock *sk = obj;
+    size_t total = (size_t)z_iov_total(msg->msg_iov, msg->msg_iovlen);
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    struct z_tcp_conn *c = &sk->pcb->conn;
+    struct z_iov_iter it;
+    z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
+    int64_t deadline = INT64_MIN;
+    size_t sent = 0;
+    ssize_t out;
+    for (;;) {
+        if (c->error != 0) {
+            out = -take_error(sk);
+            break;
+        }
+        if (c->fin_queued || c->state == Z_TCP_CLOSED) {
+            out = -EPIPE;
+            break;
+        }
+        if (c->state == Z_TCP_SYN_SENT || c->state == Z_TCP_SYN_RCVD) {
+            if (!z_sockbase_blocking(&sk->base, flags)) {
+                out = -EAGAIN;
+                break;
+            }
+        } else if (!can_send_state(c->state)) {
+            out = -ENOTCONN;
+            break;
+        } else {
+            ssize_t n = z_tcp_send(c, &it, total - sent, now_of(sk));
+            if (n < 0) {
+                out = n;
+                break;
+            }
+            sent += (size_t)n;
+            if (sent == total) {
+                out = (ssize_t)sent;
+                break;
+            }
+            if (!z_sockbase_blocking(&sk->base, flags)) {
+                out = sent > 0 ? (ssize_t)sent : -EAGAIN;
+                break;
+            }
+        }
+        int w = wait_event(sk, &deadline, sk->base.sndtimeo_us);
+        if (w < 0) {
+            out = sent > 0 ? (ssize_t)sent : w;
+            break;
+        }
+    }
+    if (out < 0 && sent > 0) {
+        out = (ssize_t)sent;
+    }
+    unlock(sk);
+    return out;
+}
+
+static ssize_t tcp_recvmsg(void *obj, struct msghdr *msg, int flags)
+{
+    struct tcp_sock *sk = obj;
+    size_t want = (size_t)z_iov_total(msg->msg_iov, msg->msg_iovlen);
+    msg->msg_controllen = 0;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    struct z_tcp_conn *c = &sk->pcb->conn;
+    bool peek = flags & ZSOCK_MSG_PEEK;
+    bool waitall = (flags & ZSOCK_MSG_WAITALL) && !peek;
+    struct z_iov_iter it;
+    z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
+    int64_t deadline = INT64_MIN;
+    size_t got = 0;
+    ssize_t out;
+    if (msg->msg_name != NULL) {
+        z_v4_to_sockaddr(sk->pcb->raddr, sk->pcb->rport, msg->msg_name, &msg->msg_namelen);
+    }
+    for (;;) {
+        size_t avail = z_tcp_readable(c);
+        if (avail > 0 && want > got) {
+            if (peek && waitall && avail < want && !c->rcv_fin) {
+                /* wait below for the whole request */
+            } else {
+                got += z_tcp_recv(c, &it, want - got, peek, now_of(sk));
+                if (peek || !waitall || got == want) {
+                    out = (ssize_t)got;
+                    break;
+                }
+                continue;
+            }
+        }
+        if (want == got) {
+            out = (ssize_t)got;
+            break;
+        }
+        if (c->rcv_fin || sk->shut_rd) {
+            out = (ssize_t)got; /* end of stream: 0, and again on every call */
+            break;
+        }
+        if (c->error != 0) {
+            out = got > 0 ? (ssize_t)got : -take_error(sk);
+            break;
+        }
+        if (c->state == Z_TCP_CLOSED || c->state == Z_TCP_LISTEN ||
+            (c->state == Z_TCP_SYN_SENT && !z_sockbase_blocking(&sk->base, flags))) {
+            out = got > 0 ? (ssize_t)got
+                          : (c->state == Z_TCP_CLOSED && sk->pcb->rport != 0 ? 0 : -ENOTCONN);
+            break;
+        }
+        if (!z_sockbase_blocking(&sk->base, flags)) {
+            out = got > 0 ? (ssize_t)got : -EAGAIN;
+            break;
+        }
+        int w = wait_event(sk, &deadline, sk->base.rcvtimeo_us);
+        if (w < 0) {
+            out = got > 0 ? (ssize_t)got : w;
+            break;
+        }
+    }
+    unlock(sk);
+    return out;
+}
+
+static int tcp_shutdown(void *obj, int how)
+{
+    struct tcp_sock *sk = obj;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    struct z_tcp_conn *c = &sk->pcb->conn;
+    if (sk->pcb->listening || c->state == Z_TCP_CLOSED || c->state == Z_TCP_SYN_SENT) {
+        rc = -ENOTCONN;
+    } else {
+        if (how == ZSOCK_SHUT_RD || how == ZSOCK_SHUT_RDWR) {
+            sk->shut_rd = true;
+        }
+        if (how == ZSOCK_SHUT_WR || how == ZSOCK_SHUT_RDWR) {
+            z_tcp_shutdown_wr(c, now_of(sk));
+        }
+        tcp_sock_notify(sk);
+    }
+    unlock(sk);
+    return rc;
+}
+
+static int tcp_getname(struct tcp_sock *sk, bool peer, struct sockaddr *addr, socklen_t *addrlen)
+{
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    struct z_tcp_pcb *pcb = sk->pcb;
+    if (peer && (pcb->rport == 0 || pcb->conn.state == Z_TCP_SYN_SENT)) {
+        rc = -ENOTCONN;
+    } else if (peer) {
+        z_v4_to_sockaddr(pcb->raddr, pcb->rport, addr, addrlen);
+    } else {
+        z_v4_to_sockaddr(pcb->laddr, pcb->lport, addr, addrlen);
+    }
+    z_stack_unlock(sk->stack);
+    return rc;
+}
+
+static int tcp_getsockname(void *obj, struct sockaddr *addr, socklen_t *addrlen)
+{
+    return tcp_getname(obj, false, addr, addrlen);
+}
+
+static int tcp_getpeername(void *obj, struct sockaddr *addr, socklen_t *addrlen)
+{
+    return tcp_getname(obj, true, addr, addrlen);
+}
+
+/* ---- options
+ * -------------------------------------------------------------------------------------------- */
+
+static int tcp_getsockopt(void *obj, int level, int optname, void *optval, socklen_t *optlen)
+{
+    struct tcp_sock *sk = obj;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    struct z_tcp_pcb *pcb = sk->pcb;
+    rc = z_sockbase_getsockopt(&sk->base, level, optname, optval, optlen);
+    if (rc == -ENOPROTOOPT && level == SOL_SOCKET) {
+        switch (optname) {
+        case SO_ERROR:
+            rc = z_opt_put_int(optval, optlen, take_error(sk));
+            break;
+        case SO_ACCEPTCONN:
+            rc = z_opt_put_int(optval, optlen, pcb->listening);
+            break;
+        case SO_REUSEADDR:
+            rc = z_opt_put_int(optval, optlen, pcb->reuseaddr);
+            break;
+        case SO_RCVBUF:
+            rc = z_opt_put_int(optval, optlen, (int)pcb->rcv_buf);
+            break;
+        case SO_SNDBUF:
+            rc = z_opt_put_int(optval, optlen, (int)pcb->snd_buf);
+            break;
+        case SO_LINGER:
+            if (*optlen < sizeof(struct linger)) {
+                rc = -EINVAL;
+            } else {
+                memcpy(optval, &sk->linger, sizeof(sk->linger));
+                *optlen = sizeof(sk->linger);
+                rc = 0;
+            }
+            break;
+        default:
+            break;
+        }
+    } else if (rc == -ENOPROTOOPT && level == IPPROTO_TCP && optname == TCP_NODELAY) {
+        rc = z_opt_put_int(optval, optlen, pcb->nodelay);
+    } else if (rc == -ENOPROTOOPT && level == IPPROTO_IP) {
+        if (optname == IP_TTL) {
+            rc = z_opt_put_int(optval, optlen, pcb->ttl);
+        } else if (optname == IP_TOS) {
+            rc = z_opt_put_int(optval, optlen, pcb->tos);
+        }
+    }
+    z_stack_unlock(sk->stack);
+    return rc;
+}
+
+static int set_buf(struct z_tcp_pcb *pcb, int optname, int v)
+{
+    if (pcb->conn.state != Z_TCP_CLOSED || pcb->listening) {
+        /* The window scale is fixed by the handshake: sizes apply before it. */
+        return -EISCONN;
+    }
+    uint32_t size = v < 2048 ? 2048 : (uint32_t)v;
+    if (size > CONFIG_NET_TCP_BUF_MAX) {
+        size = CONFIG_NET_TCP_BUF_MAX;
+    }
+    if (optname == SO_RCVBUF) {
+        pcb->rcv_buf = size;
+    } else {
+        pcb->snd_buf = size;
+    }
+    return 0;
+}
+
+static int tcp_setsockopt(void *obj, int level, int optname, const void *optval, socklen_t optlen)
+{
+    struct tcp_sock *sk = obj;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    struct z_tcp_pcb *pcb = sk->pcb;
+    rc = z_sockbase_setsockopt(&sk->base, level, optname, optval, optlen);
+    if (rc != -ENOPROTOOPT) {
+        goto out;
+    }
+    if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
+        rc = z_bindtodevice_lookup(sk->stack, optval, optlen, &pcb->ifindex);
+        goto out;
+    }
+    if (level == SOL_SOCKET && optname == SO_LINGER) {
+        if (optlen < sizeof(struct linger)) {
+            rc = -EINVAL;
+        } else {
+            memcpy(&sk->linger, optval, sizeof(sk->linger));
+            sk->linger_abort = sk->linger.l_onoff && sk->linger.l_linger == 0;
+            rc = 0;
+        }
+        goto out;
+    }
+    int v;
+    if ((level == SOL_SOCKET &&
+         (optname == SO_REUSEADDR || optname == SO_RCVBUF || optname == SO_SNDBUF)) ||
+        (level == IPPROTO_TCP && optname == TCP_NODELAY) ||
+        (level == IPPROTO_IP && (optname == IP_TTL || optname == IP_TOS))) {
+        rc = z_opt_get_int(optval, optlen, &v);
+        if (rc < 0) {
+            goto out;
+        }
+    } else {
+        goto out; /* -ENOPROTOOPT: SO_KEEPALIVE and TCP_KEEP* arrive with keepalive */
+    }
+    if (level == SOL_SOCKET && optname == SO_REUSEADDR) {
+        pcb->reuseaddr = v != 0;
+    } else if (level == SOL_SOCKET) {
+        rc = set_buf(pcb, optname, v);
+    } else if (level == IPPROTO_TCP) {
+        pcb->nodelay = v != 0;
+        pcb->conn.cfg.nodelay = pcb->nodelay;
+    } else if (optname == IP_TTL) {
+        v = v == -1 ? CONFIG_NET_IPV4_TTL : v;
+        rc = (v < 1 || v > 255) ? -EINVAL : 0;
+        if (rc == 0) {
+            pcb->ttl = (uint8_t)v;
+        }
+    } else {
+        pcb->tos = (uint8_t)v;
+    }
+out:
+    unlock(sk);
+    return rc;
+}
+
+/* ---- descriptor operations
+ * --------------------------------------------------------------------------------- */
+
+static int tcp_ioctl(void *obj, unsigned long request, int *arg)
+{
+    struct tcp_sock *sk = obj;
+    int rc = lock_open(sk);
+    if (rc < 0) {
+        return rc;
+    }
+    switch (request) {
+    case FIONREAD:
+        *arg = (int)z_tcp_readable(&sk->pcb->conn);
+        break;
+    case FIONWRITE:
+        *arg = (int)sk->pcb->conn.snd.len;
+        break;
+    default:
+        rc = z_sockbase_ioctl(&sk->base, request, arg);
+        break;
+    }
+    z_stack_unlock(sk->stack);
+    return rc;
+}
+
+static short tcp_poll(void *obj, struct z_wait_entry *we)
+{
+    struct tcp_sock *sk = obj;
+    short rev = 0;
+    z_stack_lock(sk->stack);
+    if (we != NULL) {
+        z_waitq_add(&sk->wq, we);
+    }
+    if (sk->closed || sk->pcb == NULL) {
+        z_stack_unlock(sk->stack);
+        return ZSOCK_POLLNVAL;
+    }
+    struct z_tcp_pcb *pcb = sk->pcb;
+    struct z_tcp_conn *c = &pcb->conn;
+    if (pcb->listening) {
+        rev = pcb->acc_len > 0 ? ZSOCK_POLLIN : 0;
+    } else {
+        if (z_tcp_readable(c) > 0 || c->rcv_fin || sk->shut_rd) {
+            rev |= ZSOCK_POLLIN;
+        }
+        if (can_send_state(c->state) && !c->fin_queued && z_tcp_writable(c) > 0) {
+            rev |= ZSOCK_POLLOUT;
+        }
+        if (c->error != 0) {
+            rev |= ZSOCK_POLLERR;
+        }
+        /* Both directions finished, or never connected: POLLHUP (Linux). */
+        if (c->state == Z_TCP_CLOSED || (c->rcv_fin && c->fin_queued)) {
+            rev |= ZSOCK_POLLHUP;
+            if (c->state == Z_TCP_CLOSED) {
+                rev |= ZSOCK_POLLOUT;
+            }
+        }
+        if (c->state == Z_TCP_CLOSED && pcb->rport != 0) {
+            rev |= ZSOCK_POLLIN;
+        }
+    }
+    z_stack_unlock(sk->stack);
+    return rev;
+}
+
+static void tcp_close(void *obj)
+{
+    struct tcp_sock *sk = obj;
+    z_stack_lock(sk->stack);
+    sk->closed = true;
+    if (sk->pcb != NULL) {
+        struct z_tcp_pcb *pcb = sk->pcb;
+        sk->pcb = NULL;
+        z_tcp_pcb_close(pcb, sk->linger_abort);
+    }
+    tcp_sock_notify(sk);
+    z_stack_unlock(sk->stack);
+}
+
+static void tcp_release(void *obj)
+{
+    struct tcp_sock *sk = obj;
+    z_cond_destroy(&sk->cond);
+    free(sk);
+}
+
+static const struct z_socket_ops tcp_ops = {
+    .fd =
+        {
+            .close = tcp_close,
+            .release = tcp_release,
+            .poll = tcp_poll,
+            .ioctl = tcp_ioctl,
+        },
+    .shutdown = tcp_shutdown,
+    .bind = tcp_bind,
+    .connect = tcp_connect,
+    .listen = tcp_listen,
+    .accept = tcp_accept,
+    .sendmsg = tcp_sendmsg,
+    .recvmsg = tcp_recvmsg,
+    .getsockopt = tcp_getsockopt,
+    .setsockopt = tcp_setsockopt,
+    .getpeername = tcp_getpeername,
+    .getsockname = tcp_getsockname,
+};
+
+/* A socket object around `pcb` (lock held). Returns the descriptor. */
+static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonblock)
+{
+    int fd = z_fd_reserve();
+    if (fd < 0) {
+        return fd;
+    }
+    struct tcp_sock *sk = calloc(1, sizeof(*sk));
+    if (sk == NULL) {
+        z_fd_unreserve(fd);
+        return -ENOMEM;
+    }
+    z_sockbase_init(&sk->base, AF_INET, SOCK_STREAM, IPPROTO_TCP, nonblock);
+    sk->stack = s;
+    sk->pcb = pcb;
+    z_cond_init(&sk->cond);
+    z_waitq_init(&sk->wq, &s->lock);
+    pcb->notify = tcp_sock_notify;
+    pcb->ctx = sk;
+    z_fd_finalize(fd, sk, &tcp_ops.fd, Z_FD_KIND_SOCKET);
+    return fd;
+}
+
+int z_inet_tcp_socket_on(struct z_stack *s, bool nonblock)
+{
+    z_stack_lock(s);
+    struct z_tcp_pcb *pcb = z_tcp_pcb_new(s);
+    int fd = pcb != NULL ? new_socket_for(s, pcb, nonblock) : -ENOMEM;
+    if (fd < 0) {
+        free(pcb);
+    }
+    z_stack_unlock(s);
+    return fd;
+}
