@@ -832,7 +832,10 @@ size_t z_tcp_recv(struct z_tcp_conn *c, struct z_iov_iter *it, size_t len, bool 
      * 4.2.3.3): two segments, or half the buffer. */
     uint32_t step = 2u * c->mss < c->cfg.rcv_buf / 2 ? 2u * c->mss : c->cfg.rcv_buf / 2;
     uint32_t advertised = Z_SEQ_GT(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-    if (synchronized(c) && !c->rcv_fin && after > before && after - advertised >= step) {
+    /* ...or as soon as the window at least doubles, so a sender stopped by a
+     * full window does not wait for the delayed-ACK timer. */
+    if (synchronized(c) && !c->rcv_fin && after > before &&
+        (after - advertised >= step || after >= 2 * advertised)) {
         send_ack(c);
     }
     return n;
