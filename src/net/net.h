@@ -161,6 +161,10 @@ void z_stack_lock(struct z_stack *s);
 /* Process queued input, then release the lock. */
 void z_stack_unlock(struct z_stack *s);
 
+/* Wait on `cond` with the lock held (released while waiting), after
+ * processing queued input. Returns as z_cond_wait_until(). */
+int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us);
+
 /* Microseconds on the stack's clock. */
 int64_t z_stack_now_us(const struct z_stack *s);
 

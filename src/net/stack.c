@@ -113,10 +113,10 @@ void z_stack_defer_input_locked(struct z_stack *s, struct z_netif *nif, struct z
 /* Input queued during this critical section. Processing can queue more
  * (a reply over loopback); the loop takes it too, so the queue is empty
  * when the lock is released. */
-static void process_pending(struct z_stack *s)
+static bool process_pending(struct z_stack *s)
 {
-    if (s->processing) {
-        return;
+    if (s->processing || s->pending_head == NULL) {
+        return false;
     }
     s->processing = true;
     while (s->pending_head != NULL) {
@@ -129,12 +129,23 @@ static void process_pending(struct z_stack *s)
         z_netif_input_locked(p->netif, p);
     }
     s->processing = false;
+    return true;
 }
 
 void z_stack_unlock(struct z_stack *s)
 {
     process_pending(s);
     z_mutex_unlock(&s->lock);
+}
+
+int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us)
+{
+    /* Whatever this thread queued (a SYN over loopback, say) must be
+     * processed before it sleeps, or it would wait for its own packets. */
+    if (process_pending(s)) {
+        return 0; /* the caller's condition may have changed: it checks again */
+    }
+    return z_cond_wait_until(cond, &s->lock, deadline_us);
 }
 
 int64_t z_stack_next_event_locked(struct z_stack *s)

@@ -200,6 +200,8 @@ static void enter_time_wait(struct z_tcp_conn *c)
 /* ---- output -------------------------------------------------------------------------------------
  */
 
+static int64_t persist_interval(const struct z_tcp_conn *c);
+
 /* Bytes of data sent but not acknowledged (FIN excluded). */
 static uint32_t data_in_flight(const struct z_tcp_conn *c)
 {
@@ -218,8 +220,9 @@ static void tcp_output(struct z_tcp_conn *c)
     }
     for (;;) {
         uint32_t off = data_in_flight(c);
-        if (c->fin_sent && c->snd_nxt == c->snd_max) {
-            break; /* everything, FIN included, is out */
+        if ((c->fin_sent && c->snd_nxt == c->snd_max) ||
+            (c->fin_seq_valid && Z_SEQ_GT(c->snd_una, c->fin_seq))) {
+            break; /* everything, FIN included, is out (or even acknowledged) */
         }
         size_t unsent = c->snd.len > off ? c->snd.len - off : 0;
         uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
@@ -257,10 +260,12 @@ static void tcp_output(struct z_tcp_conn *c)
             c->rtt_seq = c->snd_nxt;
             c->rtt_start = c->now;
         }
-        c->snd_nxt += (uint32_t)seg + (fin ? 1 : 0);
         if (fin) {
             c->fin_sent = true;
+            c->fin_seq = c->snd_nxt + (uint32_t)seg;
+            c->fin_seq_valid = true;
         }
+        c->snd_nxt += (uint32_t)seg + (fin ? 1 : 0);
         if (Z_SEQ_GT(c->snd_nxt, c->snd_max)) {
             c->snd_max = c->snd_nxt;
         }
@@ -272,11 +277,11 @@ static void tcp_output(struct z_tcp_conn *c)
     size_t unsent_now = c->snd.len > data_in_flight(c) ? c->snd.len - data_in_flight(c) : 0;
     if (c->snd_wnd == 0 && unsent_now > 0 && c->snd_nxt == c->snd_una) {
         if (c->persist_deadline == 0) {
-            c->persist_deadline =
-                c->now + (c->rto_us > PERSIST_MIN_US ? c->rto_us : PERSIST_MIN_US);
+            c->persist_deadline = c->now + persist_interval(c);
         }
     } else {
         c->persist_deadline = 0;
+        c->persist_backoff = 0;
     }
 }
 
@@ -438,7 +443,11 @@ static void input_syn_sent(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
     bool has_ack = h->flags & Z_TCP_ACK;
     bool ack_ok = has_ack && Z_SEQ_GT(h->ack, c->iss) && Z_SEQ_LEQ(h->ack, c->snd_max);
     if (has_ack && !ack_ok) {
-        return; /* the glue answers unacceptable ACKs with RST when it has no match */
+        /* RFC 9293 3.10.7.3: <SEQ=SEG.ACK><CTL=RST>, unless it is a RST. */
+        if (!(h->flags & Z_TCP_RST)) {
+            send_segment(c, Z_TCP_RST, h->ack, 0, 0);
+        }
+        return;
     }
     if (h->flags & Z_TCP_RST) {
         if (ack_ok) {
@@ -465,6 +474,8 @@ static void input_syn_sent(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
             /* The SYN was not retransmitted: its round trip is a clean sample. */
             rtt_sample(c, c->now - c->rtt_start);
             c->rtt_timing = false;
+        } else if (c->srtt_us == 0) {
+            c->rto_us = 3000000; /* RFC 6298 5.7: the SYN timed out, no sample */
         }
         send_ack(c);
         c->ops->notify(c);
@@ -488,6 +499,9 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         c->snd_wnd = (uint32_t)h->window << c->snd_wscale;
         c->snd_wl1 = h->seq;
         c->snd_wl2 = ack;
+        if (!c->rtt_timing && c->srtt_us == 0 && !(c->ts_ok && (h->opts.present & Z_TCPOPT_TS))) {
+            c->rto_us = 3000000; /* RFC 6298 5.7: the SYN-ACK timed out, no sample */
+        }
         c->ops->notify(c);
     }
     if (Z_SEQ_GT(ack, c->snd_max)) {
@@ -504,7 +518,9 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         if (syn_unacked(c)) {
             data--;
         }
-        bool fin_acked = c->fin_sent && ack == c->snd_max;
+        /* The FIN's own sequence number decides, not whether it is marked
+         * sent right now: an RTO may have scheduled it again meanwhile. */
+        bool fin_acked = c->fin_seq_valid && Z_SEQ_GT(ack, c->fin_seq);
         if (fin_acked) {
             data--;
         }
@@ -951,20 +967,27 @@ static void on_rto(struct z_tcp_conn *c)
     }
 }
 
+/* The zero-window probe interval: the RTO (at least PERSIST_MIN_US),
+ * doubling with every unanswered probe up to PERSIST_MAX_US. */
+static int64_t persist_interval(const struct z_tcp_conn *c)
+{
+    int64_t iv = c->rto_us > PERSIST_MIN_US ? c->rto_us : PERSIST_MIN_US;
+    for (int i = 0; i < c->persist_backoff && iv < PERSIST_MAX_US; i++) {
+        iv *= 2;
+    }
+    return iv > PERSIST_MAX_US ? PERSIST_MAX_US : iv;
+}
+
 static void on_persist(struct z_tcp_conn *c)
 {
-    /* A one-byte probe beyond the window (RFC 9293 3.8.6.1). */
-    size_t off = data_in_flight(c);
-    if (c->snd.len > off) {
-        send_segment(c, Z_TCP_ACK, c->snd_nxt, off, 1);
-    } else {
-        send_ack(c);
+    /* A probe below the window (sequence snd_una - 1, no data), as Linux
+     * sends: it consumes no sequence space, and the answer carries the
+     * current window. RFC 9293 3.8.6.1 allows any probe that elicits one. */
+    send_segment(c, Z_TCP_ACK, c->snd_una - 1, 0, 0);
+    if (c->persist_backoff < 16) {
+        c->persist_backoff++;
     }
-    int64_t next = (c->persist_deadline - c->now) * 2;
-    c->persist_deadline = 0;
-    int64_t iv = c->rto_us;
-    c->persist_deadline = c->now + (next > iv ? (next > PERSIST_MAX_US ? PERSIST_MAX_US : next)
-                                              : (iv > PERSIST_MIN_US ? iv : PERSIST_MIN_US));
+    c->persist_deadline = c->now + persist_interval(c);
 }
 
 void z_tcp_timer(struct z_tcp_conn *c, int64_t now)

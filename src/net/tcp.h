@@ -78,7 +78,9 @@ struct z_tcp_conn {
     uint8_t rcv_wscale; /* shift we apply to windows we send */
     struct z_ring snd;  /* bytes from snd_una on */
     bool fin_queued;    /* the application is done sending */
-    bool fin_sent;
+    bool fin_sent;      /* the FIN is out (cleared when an RTO resends from snd_una) */
+    bool fin_seq_valid; /* fin_seq holds the FIN's sequence number */
+    uint32_t fin_seq;
 
     /* receive sequence space */
     uint32_t irs, rcv_nxt;
@@ -110,6 +112,7 @@ struct z_tcp_conn {
     /* other timers */
     int64_t delack_deadline;
     int64_t persist_deadline;
+    int persist_backoff; /* unanswered zero-window probes */
     int64_t tw_deadline;
     int unacked_segs; /* full segments received since our last ACK */
 

@@ -69,7 +69,7 @@ static int wait_locked(struct inet_sock *sk, int64_t *deadline, int64_t timeo_us
     if (*deadline == INT64_MIN) {
         *deadline = timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
     }
-    int rc = z_cond_wait_until(&sk->cond, &sk->stack->lock, *deadline);
+    int rc = z_stack_wait(sk->stack, &sk->cond, *deadline);
     if (sk->closed) {
         return -EINTR;
     }

@@ -1,0 +1,397 @@
+/* TCP stream sockets over loopback and over a simulated lossy link:
+ * connect/accept, data integrity both ways, half-close, refused and reset
+ * connections, non-blocking connect with poll, back-pressure, and bulk
+ * transfer through loss, reordering and duplication under a virtual clock. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zsock/socket.h>
+
+#include "net/sim.h"
+#include "net/tcp_pcb.h"
+#include "sockets/inet.h"
+#include "unit/test_util.h"
+
+static struct sockaddr_in lo(uint16_t port)
+{
+    struct sockaddr_in s = {.sin_family = AF_INET, .sin_port = htons(port)};
+    s.sin_addr.s_addr = htonl(0x7f000001u);
+    return s;
+}
+
+#define SA(x) ((struct sockaddr *)&(x))
+
+/* A listener on 127.0.0.1 with an ephemeral port. */
+static int listener(uint16_t *port)
+{
+    int l = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(l >= 0);
+    struct sockaddr_in a = lo(0);
+    assert_int_equal(zsock_bind(l, SA(a), sizeof(a)), 0);
+    assert_int_equal(zsock_listen(l, 16), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(zsock_getsockname(l, SA(a), &len), 0);
+    *port = ntohs(a.sin_port);
+    return l;
+}
+
+static void connected_pair(int *client, int *server)
+{
+    uint16_t port;
+    int l = listener(&port);
+    int c = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = lo(port);
+    assert_int_equal(zsock_connect(c, SA(a), sizeof(a)), 0);
+    struct sockaddr_in peer;
+    socklen_t pl = sizeof(peer);
+    int s = zsock_accept(l, SA(peer), &pl);
+    assert_true(s >= 0);
+    assert_int_equal(pl, sizeof(peer));
+    assert_int_equal(ntohl(peer.sin_addr.s_addr), 0x7f000001u);
+    zsock_close(l);
+    *client = c;
+    *server = s;
+}
+
+static void test_connect_accept_echo(void **state)
+{
+    (void)state;
+    int c, s;
+    connected_pair(&c, &s);
+    struct sockaddr_in me, peer;
+    socklen_t l1 = sizeof(me), l2 = sizeof(peer);
+    assert_int_equal(zsock_getsockname(c, SA(me), &l1), 0);
+    assert_int_equal(zsock_getpeername(s, SA(peer), &l2), 0);
+    assert_int_equal(me.sin_port, peer.sin_port);
+    assert_int_equal(zsock_send(c, "hello", 5, 0), 5);
+    char buf[16];
+    assert_int_equal(zsock_recv(s, buf, sizeof(buf), 0), 5);
+    assert_memory_equal(buf, "hello", 5);
+    assert_int_equal(zsock_send(s, "world", 5, 0), 5);
+    assert_int_equal(zsock_recv(c, buf, 5, ZSOCK_MSG_WAITALL), 5);
+    int v;
+    socklen_t vl = sizeof(v);
+    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_TYPE, &v, &vl), 0);
+    assert_int_equal(v, SOCK_STREAM);
+    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_PROTOCOL, &v, &vl), 0);
+    assert_int_equal(v, IPPROTO_TCP);
+    zsock_close(c);
+    zsock_close(s);
+}
+
+struct bulk {
+    int fd;
+    size_t total;
+    uint32_t seed;
+    int ok;
+};
+
+static void *bulk_writer(void *arg)
+{
+    struct bulk *b = arg;
+    uint8_t buf[70000];
+    size_t sent = 0;
+    uint32_t x = b->seed;
+    while (sent < b->total) {
+        size_t n = 1 + (size_t)(x % sizeof(buf));
+        if (n > b->total - sent) {
+            n = b->total - sent;
+        }
+        for (size_t i = 0; i < n; i++) {
+            buf[i] = (uint8_t)((sent + i) * 2654435761u >> 24);
+        }
+        x = x * 1103515245u + 12345u;
+        ssize_t r = zsock_send(b->fd, buf, n, 0);
+        if (r <= 0) {
+            return NULL;
+        }
+        sent += (size_t)r;
+    }
+    zsock_shutdown(b->fd, ZSOCK_SHUT_WR);
+    b->ok = 1;
+    return NULL;
+}
+
+static size_t read_verify(int fd)
+{
+    uint8_t buf[50000];
+    size_t got = 0;
+    for (;;) {
+        ssize_t r = zsock_recv(fd, buf, 1 + got % sizeof(buf), 0);
+        if (r <= 0) {
+            assert_int_equal(r, 0);
+            return got;
+        }
+        for (ssize_t i = 0; i < r; i++) {
+            if (buf[i] != (uint8_t)((got + (size_t)i) * 2654435761u >> 24)) {
+                fail_msg("byte %zu differs", got + (size_t)i);
+            }
+        }
+        got += (size_t)r;
+    }
+}
+
+static void test_bulk_both_ways(void **state)
+{
+    (void)state;
+    int c, s;
+    connected_pair(&c, &s);
+    struct bulk to_s = {.fd = c, .total = 32u << 20, .seed = 1};
+    struct bulk to_c = {.fd = s, .total = 16u << 20, .seed = 2};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, bulk_writer, &to_s);
+    pthread_create(&t2, NULL, bulk_writer, &to_c);
+    size_t got_s = read_verify(s);
+    size_t got_c = read_verify(c);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    assert_int_equal(got_s, to_s.total);
+    assert_int_equal(got_c, to_c.total);
+    assert_true(to_s.ok && to_c.ok);
+    zsock_close(c);
+    zsock_close(s);
+}
+
+static void test_half_close(void **state)
+{
+    (void)state;
+    int c, s;
+    connected_pair(&c, &s);
+    assert_int_equal(zsock_shutdown(c, ZSOCK_SHUT_WR), 0);
+    expect_errno(zsock_send(c, "x", 1, 0), EPIPE);
+    char buf[8];
+    assert_int_equal(zsock_recv(s, buf, sizeof(buf), 0), 0); /* EOF */
+    assert_int_equal(zsock_recv(s, buf, sizeof(buf), 0), 0); /* and again */
+    /* The other direction still carries data. */
+    assert_int_equal(zsock_send(s, "late", 4, 0), 4);
+    assert_int_equal(zsock_recv(c, buf, 4, ZSOCK_MSG_WAITALL), 4);
+    assert_memory_equal(buf, "late", 4);
+    zsock_close(s);
+    assert_int_equal(zsock_recv(c, buf, sizeof(buf), 0), 0);
+    zsock_close(c);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int l = listener(&port);
+    zsock_close(l); /* nobody listens there now */
+    int c = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = lo(port);
+    expect_errno(zsock_connect(c, SA(a), sizeof(a)), ECONNREFUSED);
+    zsock_close(c);
+}
+
+static void test_nonblocking_connect_and_poll(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int l = listener(&port);
+    int c = zsock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    struct sockaddr_in a = lo(port);
+    int rc = zsock_connect(c, SA(a), sizeof(a));
+    /* Over loopback the handshake may already be done when connect returns. */
+    if (rc < 0) {
+        assert_int_equal(errno, EINPROGRESS);
+        struct zsock_pollfd p = {.fd = c, .events = ZSOCK_POLLOUT};
+        assert_int_equal(zsock_poll(&p, 1, 5000), 1);
+        assert_true(p.revents & ZSOCK_POLLOUT);
+    }
+    int err = -1;
+    socklen_t el = sizeof(err);
+    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+    assert_int_equal(err, 0);
+    struct zsock_pollfd lp = {.fd = l, .events = ZSOCK_POLLIN};
+    assert_int_equal(zsock_poll(&lp, 1, 5000), 1);
+    int s = zsock_accept(l, NULL, NULL);
+    assert_true(s >= 0);
+    zsock_fcntl(l, F_SETFL, O_NONBLOCK);
+    expect_errno(zsock_accept(l, NULL, NULL), EAGAIN);
+    /* A full send buffer: EAGAIN, never ENOMEM. */
+    static char junk[65536];
+    ssize_t r;
+    size_t queued = 0;
+    while ((r = zsock_send(c, junk, sizeof(junk), 0)) > 0) {
+        queued += (size_t)r;
+    }
+    expect_errno(r, EAGAIN);
+    assert_true(queued > 0);
+    zsock_close(s);
+    zsock_close(c);
+    zsock_close(l);
+}
+
+static void test_reset_on_close_with_unread_data(void **state)
+{
+    (void)state;
+    int c, s;
+    connected_pair(&c, &s);
+    assert_int_equal(zsock_send(c, "unread", 6, 0), 6);
+    char b;
+    struct zsock_pollfd p = {.fd = s, .events = ZSOCK_POLLIN};
+    assert_int_equal(zsock_poll(&p, 1, 5000), 1);
+    zsock_close(s); /* data never read: RFC 2525 says reset */
+    p.fd = c;
+    p.events = ZSOCK_POLLIN;
+    assert_int_equal(zsock_poll(&p, 1, 5000), 1);
+    expect_errno(zsock_recv(c, &b, 1, 0), ECONNRESET);
+    zsock_close(c);
+}
+
+static void test_linger_zero_aborts(void **state)
+{
+    (void)state;
+    int c, s;
+    connected_pair(&c, &s);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    zsock_close(c);
+    char b;
+    struct zsock_pollfd p = {.fd = s, .events = ZSOCK_POLLIN};
+    assert_int_equal(zsock_poll(&p, 1, 5000), 1);
+    expect_errno(zsock_recv(s, &b, 1, 0), ECONNRESET);
+    zsock_close(s);
+}
+
+static void test_many_connections(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    uint16_t port;
+    int l = listener(&port);
+    zsock_listen(l, N);
+    static int cs[N], ss[N];
+    struct sockaddr_in a = lo(port);
+    for (int i = 0; i < N; i++) {
+        cs[i] = zsock_socket(AF_INET, SOCK_STREAM, 0);
+        assert_int_equal(zsock_connect(cs[i], SA(a), sizeof(a)), 0);
+        ss[i] = zsock_accept(l, NULL, NULL);
+        assert_true(ss[i] >= 0);
+    }
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(zsock_send(cs[i], &i, sizeof(i), 0), sizeof(i));
+    }
+    for (int i = 0; i < N; i++) {
+        int v = -1;
+        assert_int_equal(zsock_recv(ss[i], &v, sizeof(v), ZSOCK_MSG_WAITALL), sizeof(v));
+        assert_int_equal(v, i);
+        zsock_close(cs[i]);
+        zsock_close(ss[i]);
+    }
+    zsock_close(l);
+}
+
+/* ---- over a simulated lossy link ------------------------------------------------------------ */
+
+static void sim_transfer(uint32_t loss_ppm, uint32_t reorder_ppm, uint32_t dup_ppm, size_t total)
+{
+    struct z_simnet *net = z_simnet_create(1234 + loss_ppm);
+    struct z_stack_config ca = {.name = "A", .virtual_clock = true};
+    struct z_stack_config cb = {.name = "B", .virtual_clock = true};
+    struct z_stack *a = z_stack_create(&ca), *b = z_stack_create(&cb);
+    const uint8_t ma[6] = {2, 0, 0, 0, 0, 1}, mb[6] = {2, 0, 0, 0, 0, 2};
+    struct z_netif *ia = z_simnet_attach(net, a, ma), *ib = z_simnet_attach(net, b, mb);
+    z_stack_lock(a);
+    z_netif_add_ipv4_locked(ia, 0xc0000201u, 0xffffff00u);
+    z_stack_unlock(a);
+    z_stack_lock(b);
+    z_netif_add_ipv4_locked(ib, 0xc0000202u, 0xffffff00u);
+    z_stack_unlock(b);
+    struct z_sim_faults f = {.loss_ppm = loss_ppm,
+                             .reorder_ppm = reorder_ppm,
+                             .dup_ppm = dup_ppm,
+                             .delay_us = 5000,
+                             .rate_bps = 100000000};
+    z_simnet_set_faults(net, &f);
+
+    int l = z_inet_socket_on(b, SOCK_STREAM, 0, true);
+    struct sockaddr_in sb = {.sin_family = AF_INET, .sin_port = htons(80)};
+    sb.sin_addr.s_addr = htonl(0xc0000202u);
+    assert_int_equal(zsock_bind(l, SA(sb), sizeof(sb)), 0);
+    assert_int_equal(zsock_listen(l, 4), 0);
+    int c = z_inet_socket_on(a, SOCK_STREAM, 0, true);
+    expect_errno(zsock_connect(c, SA(sb), sizeof(sb)), EINPROGRESS);
+    int s = -1;
+    for (int i = 0; i < 1000 && s < 0; i++) {
+        z_simnet_run(net, 10000);
+        s = zsock_accept(l, NULL, NULL);
+    }
+    assert_true(s >= 0);
+    /* As on Linux, an accepted socket does not inherit O_NONBLOCK. */
+    assert_int_equal(zsock_fcntl(s, F_GETFL) & O_NONBLOCK, 0);
+    zsock_fcntl(s, F_SETFL, O_NONBLOCK);
+    uint8_t *out = malloc(total), *in = malloc(total);
+    for (size_t i = 0; i < total; i++) {
+        out[i] = (uint8_t)(i * 7 + (i >> 10));
+    }
+    size_t sent = 0, got = 0;
+    int64_t budget_us = 600LL * 1000000; /* virtual time */
+    while (got < total && z_simnet_now(net) < budget_us) {
+        if (sent < total) {
+            ssize_t r = zsock_send(c, out + sent, total - sent, 0);
+            if (r > 0) {
+                sent += (size_t)r;
+            }
+        }
+        ssize_t r;
+        while ((r = zsock_recv(s, in + got, total - got, 0)) > 0) {
+            got += (size_t)r;
+        }
+        z_simnet_run(net, 2000);
+    }
+    assert_int_equal(got, total);
+    assert_memory_equal(in, out, total);
+    free(out);
+    free(in);
+    zsock_close(c);
+    zsock_close(s);
+    zsock_close(l);
+    z_stack_destroy(a);
+    z_stack_destroy(b);
+    z_simnet_destroy(net);
+}
+
+static void test_sim_clean(void **state)
+{
+    (void)state;
+    sim_transfer(0, 0, 0, 4u << 20);
+}
+
+static void test_sim_lossy(void **state)
+{
+    (void)state;
+    sim_transfer(10000, 0, 0, 2u << 20); /* 1 % loss */
+}
+
+static void test_sim_hostile(void **state)
+{
+    (void)state;
+    sim_transfer(50000, 50000, 20000, 1u << 20); /* 5 % loss, reordering, duplicates */
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fd_leak_setup, fd_leak_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_connect_accept_echo),
+        T(test_bulk_both_ways),
+        T(test_half_close),
+        T(test_refused),
+        T(test_nonblocking_connect_and_poll),
+        T(test_reset_on_close_with_unread_data),
+        T(test_linger_zero_aborts),
+        T(test_many_connections),
+        T(test_sim_clean),
+        T(test_sim_lossy),
+        T(test_sim_hostile),
+    };
+    return cmocka_run_group_tests_name("tcp_sock", tests, NULL, NULL);
+}
