@@ -47,6 +47,7 @@ bash tests/fuzz/run_fuzz.sh build-fuzz "${ZSOCK_FUZZ_SECONDS:-30}"
 stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_socketpair --quick
 ./build/bench/bench_udp --quick
+./build/bench/bench_tcp --quick
 
 stage "final: host suite"
 ctest --test-dir build -j"$jobs"

@@ -387,6 +387,21 @@ static struct z_tcp_pcb *find_conn(struct z_stack *s, const struct z_ipv4_hdr *i
     return NULL;
 }
 
+/* RFC 6191: a SYN may reopen a TIME-WAIT connection when its timestamp is
+ * newer than the last one seen, or, without timestamps, when its sequence
+ * number lies beyond the old connection's. */
+static bool tw_reusable(const struct z_tcp_pcb *pcb, const struct z_tcp_hdr *syn)
+{
+    const struct z_tcp_conn *c = &pcb->conn;
+    bool seq_newer = Z_SEQ_GT(syn->seq, c->rcv_nxt);
+    if (c->ts_ok && (syn->opts.present & Z_TCPOPT_TS)) {
+        /* A millisecond clock may not have moved: then the sequence decides. */
+        return Z_SEQ_GT(syn->opts.ts_val, c->ts_recent) ||
+               (syn->opts.ts_val == c->ts_recent && seq_newer);
+    }
+    return seq_newer;
+}
+
 static struct z_tcp_pcb *find_listener(struct z_stack *s, struct z_netif *nif,
                                        const struct z_ipv4_hdr *ip, const struct z_tcp_hdr *h)
 {
@@ -456,6 +471,15 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     s->stats.tcp.rx++;
     size_t len = seglen - (size_t)hl;
     struct z_tcp_pcb *pcb = find_conn(s, ip, &h);
+    if (pcb != NULL && pcb->conn.state == Z_TCP_TIME_WAIT &&
+        (h.flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST)) == Z_TCP_SYN && tw_reusable(pcb, &h)) {
+        /* A new incarnation of a connection in TIME-WAIT (RFC 6191): the old
+         * one steps aside and the SYN goes to the listener. */
+        pcb->conn.state = Z_TCP_CLOSED;
+        pcb->orphan = true;
+        release_if_done(pcb);
+        pcb = NULL;
+    }
     if (pcb != NULL) {
         z_tcp_input(&pcb->conn, &h, seg + hl, len, z_stack_now_us(s));
         timer_update(pcb);
