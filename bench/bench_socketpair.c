@@ -4,6 +4,8 @@
  * several runs and the zsock/Linux ratios; it never passes or fails on time. */
 #include <zsock/socket.h>
 
+#include "bench_util.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,25 +46,6 @@ static int zs_poll(struct pollfd *p, nfds_t n, int t)
 static const struct api zsock_api = {"zsock", zs_socketpair, zs_send,
                                      zs_recv, zs_poll,       zsock_close};
 static const struct api linux_api = {"linux", socketpair, send, recv, poll, close};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* ---- throughput ---------------------------------------------------------------- */
 

@@ -4,6 +4,8 @@
  * Prints medians and ratios; never passes or fails on time. */
 #include <zsock/socket.h>
 
+#include "bench_util.h"
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -43,25 +45,6 @@ static const struct api zsock_api = {"zsock",           zsock_socket,     zsock_
                                      zsock_getsockname, zsock_setsockopt, zsock_close};
 static const struct api linux_api = {"linux", socket, bind,        listen,     accept, connect,
                                      send,    recv,   getsockname, setsockopt, close};
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static int make_listener(const struct api *A, uint16_t *port)
 {

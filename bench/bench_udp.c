@@ -5,6 +5,8 @@
  * the zsock/Linux ratios; it never passes or fails on time. */
 #include <zsock/socket.h>
 
+#include "bench_util.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -90,25 +92,6 @@ static struct api linux_api = {
     .close = close,
     .rcvbuf_opt = SO_RCVBUF, /* SO_RCVBUFFORCE when allowed, see main() */
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const struct api *api, const char *what)
 {

@@ -202,6 +202,13 @@ struct z_netif *z_netif_by_name_locked(struct z_stack *s, const char *name);
 int z_netif_set_up_locked(struct z_netif *nif, bool up);
 int z_netif_add_ipv4_locked(struct z_netif *nif, uint32_t addr, uint32_t mask);
 int z_netif_del_ipv4_locked(struct z_netif *nif, uint32_t addr);
+/* For drivers on a non-blocking OS descriptor: read up to 64 frames of at
+ * most frame_max bytes and pass each to z_netif_input() (lock not held). */
+void z_netif_rx_drain_fd(struct z_netif *nif, int fd, size_t frame_max);
+
+/* A random locally administered unicast MAC address. */
+void z_netif_random_mac(uint8_t mac[Z_ETH_ALEN]);
+
 /* Pass an outgoing frame to the driver (capture, statistics). Takes p. */
 int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p);
 

@@ -4,6 +4,7 @@
 #include "net/net.h"
 
 #include <errno.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,4 +270,38 @@ int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
     nif->stats.tx_packets++;
     nif->stats.tx_bytes += len;
     return 0;
+}
+
+void z_netif_rx_drain_fd(struct z_netif *nif, int fd, size_t frame_max)
+{
+    struct z_stack *s = nif->stack;
+    for (int i = 0; i < 64; i++) {
+        struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, frame_max);
+        if (p == NULL) {
+            /* No buffer: take one frame off the queue anyway, so the
+             * device keeps moving, and count it. */
+            uint8_t sink[16];
+            if (read(fd, sink, sizeof(sink)) < 0) {
+                return;
+            }
+            z_stack_lock(s);
+            nif->stats.rx_dropped++;
+            s->stats.ipv4.no_buffer++;
+            z_stack_unlock(s);
+            continue;
+        }
+        ssize_t n = read(fd, p->data, frame_max);
+        if (n <= 0) {
+            z_pbuf_free(p);
+            return;
+        }
+        z_pbuf_put(p, (size_t)n);
+        z_netif_input(nif, p);
+    }
+}
+
+void z_netif_random_mac(uint8_t mac[Z_ETH_ALEN])
+{
+    z_entropy(mac, Z_ETH_ALEN);
+    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02); /* unicast, locally administered */
 }

@@ -69,29 +69,8 @@ static int pipe_rx_fd(struct z_netif *nif)
 static void pipe_rx_poll(struct z_netif *nif)
 {
     struct pipe_state *ps = nif->drv_state;
-    struct z_stack *s = nif->stack;
     size_t frame_max = Z_ETH_HLEN + nif->mtu + 4;
-    for (int i = 0; i < 64; i++) {
-        struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, frame_max);
-        if (p == NULL) {
-            uint8_t sink[16];
-            if (recv(ps->fd, sink, sizeof(sink), MSG_DONTWAIT) < 0) {
-                return;
-            }
-            z_stack_lock(s);
-            nif->stats.rx_dropped++;
-            s->stats.ipv4.no_buffer++;
-            z_stack_unlock(s);
-            continue;
-        }
-        ssize_t n = recv(ps->fd, p->data, frame_max, MSG_DONTWAIT);
-        if (n <= 0) {
-            z_pbuf_free(p);
-            return;
-        }
-        z_pbuf_put(p, (size_t)n);
-        z_netif_input(nif, p);
-    }
+    z_netif_rx_drain_fd(nif, ps->fd, frame_max);
 }
 
 static void pipe_destroy(struct z_netif *nif)
@@ -151,8 +130,7 @@ struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const ch
     setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
     setsockopt(ps->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
     uint8_t mac[Z_ETH_ALEN];
-    z_entropy(mac, sizeof(mac));
-    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+    z_netif_random_mac(mac);
     struct z_netif *nif = z_netif_add_locked(s, "pipe", ZSOCK_IF_ETHERNET | ZSOCK_IF_BROADCAST,
                                              Z_ETH_MTU, mac, &pipe_driver, ps);
     if (nif == NULL) {

@@ -33,30 +33,8 @@ static int tap_rx_fd(struct z_netif *nif)
 static void tap_rx_poll(struct z_netif *nif)
 {
     struct tap_state *t = nif->drv_state;
-    struct z_stack *s = nif->stack;
     size_t frame_max = Z_ETH_HLEN + (nif->mtu > Z_ETH_MTU ? nif->mtu : Z_ETH_MTU) + 4;
-    for (int i = 0; i < 64; i++) {
-        struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, frame_max);
-        if (p == NULL) {
-            /* No buffer: drain one frame into the void so the queue moves. */
-            uint8_t sink[64];
-            if (read(t->fd, sink, sizeof(sink)) < 0) {
-                return;
-            }
-            z_stack_lock(s);
-            nif->stats.rx_dropped++;
-            s->stats.ipv4.no_buffer++;
-            z_stack_unlock(s);
-            continue;
-        }
-        ssize_t n = read(t->fd, p->data, frame_max);
-        if (n <= 0) {
-            z_pbuf_free(p);
-            return;
-        }
-        z_pbuf_put(p, (size_t)n);
-        z_netif_input(nif, p);
-    }
+    z_netif_rx_drain_fd(nif, t->fd, frame_max);
 }
 
 static void tap_destroy(struct z_netif *nif)
@@ -97,10 +75,8 @@ struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err
         return NULL;
     }
     t->fd = fd;
-    /* A locally administered unicast address, random per interface. */
     uint8_t mac[Z_ETH_ALEN];
-    z_entropy(mac, sizeof(mac));
-    mac[0] = (uint8_t)((mac[0] & 0xfe) | 0x02);
+    z_netif_random_mac(mac);
     struct z_netif *nif = z_netif_add_locked(
         s, ifr.ifr_name, ZSOCK_IF_ETHERNET | ZSOCK_IF_BROADCAST, Z_ETH_MTU, mac, &tap_driver, t);
     if (nif == NULL) {
