@@ -186,13 +186,14 @@ static void enter_closed(struct z_tcp_conn *c, int err)
     }
     c->state = Z_TCP_CLOSED;
     c->rto_deadline = c->delack_deadline = c->persist_deadline = c->tw_deadline = 0;
+    c->keep_deadline = 0;
     c->ops->notify(c);
 }
 
 static void enter_time_wait(struct z_tcp_conn *c)
 {
     c->state = Z_TCP_TIME_WAIT;
-    c->rto_deadline = c->persist_deadline = 0;
+    c->rto_deadline = c->persist_deadline = c->keep_deadline = 0;
     c->tw_deadline = c->now + c->cfg.time_wait_us;
     c->ops->notify(c);
 }
@@ -470,6 +471,7 @@ static void input_syn_sent(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
         c->state = Z_TCP_ESTABLISHED;
         c->rto_deadline = 0;
         c->retries = 0;
+        c->keep_deadline = c->keepalive ? c->now + c->keep_idle_us : 0;
         if (c->rtt_timing) {
             /* The SYN was not retransmitted: its round trip is a clean sample. */
             rtt_sample(c, c->now - c->rtt_start);
@@ -496,6 +498,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
             return false;
         }
         c->state = Z_TCP_ESTABLISHED;
+        c->keep_deadline = c->keepalive ? c->now + c->keep_idle_us : 0;
         c->snd_wnd = (uint32_t)h->window << c->snd_wscale;
         c->snd_wl1 = h->seq;
         c->snd_wl2 = ack;
@@ -763,6 +766,11 @@ void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t 
         send_ack(c);
         return;
     }
+    /* The peer is alive: keepalive starts counting again. */
+    c->keep_probes = 0;
+    if (c->keepalive) {
+        c->keep_deadline = c->now + c->keep_idle_us;
+    }
     if (h->flags & Z_TCP_RST) {
         /* RFC 5961 3.2: only the exact next sequence number resets. */
         if (h->seq != c->rcv_nxt) {
@@ -916,10 +924,47 @@ bool z_tcp_reset_reply(const struct z_tcp_hdr *in, size_t len, struct z_tcp_hdr 
 /* ---- timers
  * ---------------------------------------------------------------------------------------- */
 
+void z_tcp_set_keepalive(struct z_tcp_conn *c, bool on, int64_t idle_us, int64_t intvl_us, int cnt,
+                         int64_t now)
+{
+    c->now = now;
+    c->keepalive = on;
+    c->keep_idle_us = idle_us;
+    c->keep_intvl_us = intvl_us;
+    c->keep_cnt = cnt;
+    c->keep_probes = 0;
+    c->keep_deadline = on && synchronized(c) ? now + idle_us : 0;
+}
+
+/* A probe is due: send one (sequence snd_una - 1, no data, which the peer
+ * must answer with an ACK), or give up after keep_cnt unanswered ones. */
+static void on_keepalive(struct z_tcp_conn *c)
+{
+    bool idle = c->snd_una == c->snd_max && c->persist_deadline == 0;
+    if (!c->keepalive || !(c->state == Z_TCP_ESTABLISHED || c->state == Z_TCP_CLOSE_WAIT)) {
+        c->keep_deadline = 0;
+        return;
+    }
+    if (!idle) {
+        /* Retransmission timing watches a connection with data in flight. */
+        c->keep_deadline = c->now + c->keep_idle_us;
+        return;
+    }
+    if (c->keep_probes >= c->keep_cnt) {
+        send_segment(c, Z_TCP_RST | Z_TCP_ACK, c->snd_nxt, 0, 0);
+        enter_closed(c, ETIMEDOUT);
+        return;
+    }
+    send_segment(c, Z_TCP_ACK, c->snd_una - 1, 0, 0);
+    c->keep_probes++;
+    c->keep_deadline = c->now + c->keep_intvl_us;
+}
+
 int64_t z_tcp_next_deadline(const struct z_tcp_conn *c)
 {
     int64_t t = INT64_MAX;
-    const int64_t d[] = {c->rto_deadline, c->delack_deadline, c->persist_deadline, c->tw_deadline};
+    const int64_t d[] = {c->rto_deadline, c->delack_deadline, c->persist_deadline, c->tw_deadline,
+                         c->keep_deadline};
     for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
         if (d[i] != 0 && d[i] < t) {
             t = d[i];
@@ -1010,5 +1055,8 @@ void z_tcp_timer(struct z_tcp_conn *c, int64_t now)
     }
     if (c->persist_deadline != 0 && now >= c->persist_deadline) {
         on_persist(c);
+    }
+    if (c->keep_deadline != 0 && now >= c->keep_deadline) {
+        on_keepalive(c);
     }
 }

@@ -116,6 +116,13 @@ struct z_tcp_conn {
     int64_t tw_deadline;
     int unacked_segs; /* full segments received since our last ACK */
 
+    /* keepalive (RFC 1122 4.2.3.6): probes after keep_idle of silence */
+    bool keepalive;
+    int64_t keep_idle_us, keep_intvl_us;
+    int keep_cnt;
+    int keep_probes; /* unanswered so far */
+    int64_t keep_deadline;
+
     int error; /* positive errno to report: ECONNRESET, ECONNREFUSED, ETIMEDOUT */
     int64_t now;
 
@@ -168,6 +175,12 @@ static inline size_t z_tcp_writable(const struct z_tcp_conn *c)
 
 /* No more data will be sent: a FIN follows the queued data. */
 void z_tcp_shutdown_wr(struct z_tcp_conn *c, int64_t now);
+
+/* Turn keepalive on or off: after `idle_us` without any segment from the
+ * peer, send up to `cnt` probes `intvl_us` apart; if none is answered the
+ * connection is reset with ETIMEDOUT. */
+void z_tcp_set_keepalive(struct z_tcp_conn *c, bool on, int64_t idle_us, int64_t intvl_us, int cnt,
+                         int64_t now);
 
 /* Send RST and go to CLOSED (abortive close). */
 void z_tcp_abort(struct z_tcp_conn *c, int64_t now);

@@ -140,6 +140,10 @@ struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s)
     pcb->ttl = CONFIG_NET_IPV4_TTL;
     pcb->snd_buf = CONFIG_NET_TCP_SNDBUF;
     pcb->rcv_buf = CONFIG_NET_TCP_RCVBUF;
+    /* Linux's defaults: two hours of silence, then 9 probes 75 s apart. */
+    pcb->keep_idle_s = 7200;
+    pcb->keep_intvl_s = 75;
+    pcb->keep_cnt = 9;
     pcb->conn.state = Z_TCP_CLOSED;
     return pcb;
 }
@@ -167,7 +171,22 @@ static int conn_setup(struct z_tcp_pcb *pcb, uint16_t mtu)
         .max_retries = TCP_MAX_RETRIES,
         .syn_retries = TCP_SYN_RETRIES,
     };
-    return z_tcp_init(&pcb->conn, &pcb_ops, pcb, &cfg);
+    int rc = z_tcp_init(&pcb->conn, &pcb_ops, pcb, &cfg);
+    if (rc == 0) {
+        z_tcp_pcb_apply_keepalive(pcb);
+    }
+    return rc;
+}
+
+void z_tcp_pcb_apply_keepalive(struct z_tcp_pcb *pcb)
+{
+    if (pcb->conn.ops == NULL) {
+        return; /* not connected yet: conn_setup applies it */
+    }
+    z_tcp_set_keepalive(&pcb->conn, pcb->keepalive, (int64_t)pcb->keep_idle_s * 1000000,
+                        (int64_t)pcb->keep_intvl_s * 1000000, pcb->keep_cnt,
+                        z_stack_now_us(pcb->stack));
+    timer_update(pcb);
 }
 
 /* Is (addr, port) taken? TIME-WAIT leftovers yield to SO_REUSEADDR. */
@@ -444,6 +463,10 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
     c->nodelay = l->nodelay;
     c->snd_buf = l->snd_buf;
     c->rcv_buf = l->rcv_buf;
+    c->keepalive = l->keepalive;
+    c->keep_idle_s = l->keep_idle_s;
+    c->keep_intvl_s = l->keep_intvl_s;
+    c->keep_cnt = l->keep_cnt;
     c->ifindex = l->ifindex;
     c->listener = l;
     if (conn_setup(c, (uint16_t)(nif->mtu > 65535 ? 65535 : nif->mtu)) < 0) {

@@ -23,6 +23,8 @@ struct z_tcp_pcb {
     bool reuseaddr;
     bool nodelay;
     uint32_t snd_buf, rcv_buf;
+    bool keepalive;
+    int keep_idle_s, keep_intvl_s, keep_cnt; /* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
 
     /* listener */
     bool listening;
@@ -56,6 +58,9 @@ struct z_tcp_pcb *z_tcp_pcb_accept(struct z_tcp_pcb *listener);
  * RFC 2525 2.17 asks), or abortive with `abort`. The pcb lives on, orphaned,
  * until the close completes. */
 void z_tcp_pcb_close(struct z_tcp_pcb *pcb, bool abort);
+
+/* Apply the pcb's keepalive settings to its connection (after a change). */
+void z_tcp_pcb_apply_keepalive(struct z_tcp_pcb *pcb);
 
 void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
 /* Run due connection timers; the time of the next one. */

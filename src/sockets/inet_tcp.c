@@ -396,6 +396,9 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
         case SO_REUSEADDR:
             rc = z_opt_put_int(optval, optlen, pcb->reuseaddr);
             break;
+        case SO_KEEPALIVE:
+            rc = z_opt_put_int(optval, optlen, pcb->keepalive);
+            break;
         case SO_RCVBUF:
             rc = z_opt_put_int(optval, optlen, (int)pcb->rcv_buf);
             break;
@@ -414,8 +417,23 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
         default:
             break;
         }
-    } else if (rc == -ENOPROTOOPT && level == IPPROTO_TCP && optname == TCP_NODELAY) {
-        rc = z_opt_put_int(optval, optlen, pcb->nodelay);
+    } else if (rc == -ENOPROTOOPT && level == IPPROTO_TCP) {
+        switch (optname) {
+        case TCP_NODELAY:
+            rc = z_opt_put_int(optval, optlen, pcb->nodelay);
+            break;
+        case TCP_KEEPIDLE:
+            rc = z_opt_put_int(optval, optlen, pcb->keep_idle_s);
+            break;
+        case TCP_KEEPINTVL:
+            rc = z_opt_put_int(optval, optlen, pcb->keep_intvl_s);
+            break;
+        case TCP_KEEPCNT:
+            rc = z_opt_put_int(optval, optlen, pcb->keep_cnt);
+            break;
+        default:
+            break;
+        }
     } else if (rc == -ENOPROTOOPT && level == IPPROTO_IP) {
         if (optname == IP_TTL) {
             rc = z_opt_put_int(optval, optlen, pcb->ttl);
@@ -472,24 +490,40 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
         goto out;
     }
     int v;
-    if ((level == SOL_SOCKET &&
-         (optname == SO_REUSEADDR || optname == SO_RCVBUF || optname == SO_SNDBUF)) ||
-        (level == IPPROTO_TCP && optname == TCP_NODELAY) ||
+    if ((level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_RCVBUF ||
+                                 optname == SO_SNDBUF || optname == SO_KEEPALIVE)) ||
+        (level == IPPROTO_TCP && (optname == TCP_NODELAY || optname == TCP_KEEPIDLE ||
+                                  optname == TCP_KEEPINTVL || optname == TCP_KEEPCNT)) ||
         (level == IPPROTO_IP && (optname == IP_TTL || optname == IP_TOS))) {
         rc = z_opt_get_int(optval, optlen, &v);
         if (rc < 0) {
             goto out;
         }
     } else {
-        goto out; /* -ENOPROTOOPT: SO_KEEPALIVE and TCP_KEEP* arrive with keepalive */
+        goto out; /* -ENOPROTOOPT */
     }
     if (level == SOL_SOCKET && optname == SO_REUSEADDR) {
         pcb->reuseaddr = v != 0;
+    } else if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
+        pcb->keepalive = v != 0;
+        z_tcp_pcb_apply_keepalive(pcb);
     } else if (level == SOL_SOCKET) {
         rc = set_buf(pcb, optname, v);
-    } else if (level == IPPROTO_TCP) {
+    } else if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
         pcb->nodelay = v != 0;
         pcb->conn.cfg.nodelay = pcb->nodelay;
+    } else if (level == IPPROTO_TCP) {
+        /* Linux's ranges: seconds 1..32767, probes 1..127. */
+        int max = optname == TCP_KEEPCNT ? 127 : 32767;
+        if (v < 1 || v > max) {
+            rc = -EINVAL;
+        } else {
+            int *field = optname == TCP_KEEPIDLE    ? &pcb->keep_idle_s
+                         : optname == TCP_KEEPINTVL ? &pcb->keep_intvl_s
+                                                    : &pcb->keep_cnt;
+            *field = v;
+            z_tcp_pcb_apply_keepalive(pcb);
+        }
     } else if (optname == IP_TTL) {
         v = v == -1 ? CONFIG_NET_IPV4_TTL : v;
         rc = (v < 1 || v > 255) ? -EINVAL : 0;

@@ -290,72 +290,128 @@ static void test_many_connections(void **state)
 
 /* ---- over a simulated lossy link ------------------------------------------------------------ */
 
-static void sim_transfer(uint32_t loss_ppm, uint32_t reorder_ppm, uint32_t dup_ppm, size_t total)
+/* Two stacks on a simulated segment with a connected TCP pair between them
+ * (non-blocking sockets), A the client and B the server. */
+struct tcp_world {
+    struct z_simnet *net;
+    struct z_stack *a, *b;
+    int l, c, s;
+};
+
+static void world_up(struct tcp_world *w, uint64_t seed, const struct z_sim_faults *f)
 {
-    struct z_simnet *net = z_simnet_create(1234 + loss_ppm);
+    w->net = z_simnet_create(seed);
     struct z_stack_config ca = {.name = "A", .virtual_clock = true};
     struct z_stack_config cb = {.name = "B", .virtual_clock = true};
-    struct z_stack *a = z_stack_create(&ca), *b = z_stack_create(&cb);
+    w->a = z_stack_create(&ca);
+    w->b = z_stack_create(&cb);
     const uint8_t ma[6] = {2, 0, 0, 0, 0, 1}, mb[6] = {2, 0, 0, 0, 0, 2};
-    struct z_netif *ia = z_simnet_attach(net, a, ma), *ib = z_simnet_attach(net, b, mb);
-    z_stack_lock(a);
+    struct z_netif *ia = z_simnet_attach(w->net, w->a, ma), *ib = z_simnet_attach(w->net, w->b, mb);
+    z_stack_lock(w->a);
     z_netif_add_ipv4_locked(ia, 0xc0000201u, 0xffffff00u);
-    z_stack_unlock(a);
-    z_stack_lock(b);
+    z_stack_unlock(w->a);
+    z_stack_lock(w->b);
     z_netif_add_ipv4_locked(ib, 0xc0000202u, 0xffffff00u);
-    z_stack_unlock(b);
+    z_stack_unlock(w->b);
+    z_simnet_set_faults(w->net, f);
+
+    w->l = z_inet_socket_on(w->b, SOCK_STREAM, 0, true);
+    struct sockaddr_in sb = {.sin_family = AF_INET, .sin_port = htons(80)};
+    sb.sin_addr.s_addr = htonl(0xc0000202u);
+    assert_int_equal(zsock_bind(w->l, SA(sb), sizeof(sb)), 0);
+    assert_int_equal(zsock_listen(w->l, 4), 0);
+    w->c = z_inet_socket_on(w->a, SOCK_STREAM, 0, true);
+    expect_errno(zsock_connect(w->c, SA(sb), sizeof(sb)), EINPROGRESS);
+    w->s = -1;
+    for (int i = 0; i < 1000 && w->s < 0; i++) {
+        z_simnet_run(w->net, 10000);
+        w->s = zsock_accept(w->l, NULL, NULL);
+    }
+    assert_true(w->s >= 0);
+    /* As on Linux, an accepted socket does not inherit O_NONBLOCK. */
+    assert_int_equal(zsock_fcntl(w->s, F_GETFL) & O_NONBLOCK, 0);
+    zsock_fcntl(w->s, F_SETFL, O_NONBLOCK);
+}
+
+static void world_down(struct tcp_world *w)
+{
+    zsock_close(w->c);
+    zsock_close(w->s);
+    zsock_close(w->l);
+    z_stack_destroy(w->a);
+    z_stack_destroy(w->b);
+    z_simnet_destroy(w->net);
+}
+
+static void sim_transfer(uint32_t loss_ppm, uint32_t reorder_ppm, uint32_t dup_ppm, size_t total)
+{
     struct z_sim_faults f = {.loss_ppm = loss_ppm,
                              .reorder_ppm = reorder_ppm,
                              .dup_ppm = dup_ppm,
                              .delay_us = 5000,
                              .rate_bps = 100000000};
-    z_simnet_set_faults(net, &f);
-
-    int l = z_inet_socket_on(b, SOCK_STREAM, 0, true);
-    struct sockaddr_in sb = {.sin_family = AF_INET, .sin_port = htons(80)};
-    sb.sin_addr.s_addr = htonl(0xc0000202u);
-    assert_int_equal(zsock_bind(l, SA(sb), sizeof(sb)), 0);
-    assert_int_equal(zsock_listen(l, 4), 0);
-    int c = z_inet_socket_on(a, SOCK_STREAM, 0, true);
-    expect_errno(zsock_connect(c, SA(sb), sizeof(sb)), EINPROGRESS);
-    int s = -1;
-    for (int i = 0; i < 1000 && s < 0; i++) {
-        z_simnet_run(net, 10000);
-        s = zsock_accept(l, NULL, NULL);
-    }
-    assert_true(s >= 0);
-    /* As on Linux, an accepted socket does not inherit O_NONBLOCK. */
-    assert_int_equal(zsock_fcntl(s, F_GETFL) & O_NONBLOCK, 0);
-    zsock_fcntl(s, F_SETFL, O_NONBLOCK);
+    struct tcp_world w;
+    world_up(&w, 1234 + loss_ppm, &f);
     uint8_t *out = malloc(total), *in = malloc(total);
     for (size_t i = 0; i < total; i++) {
         out[i] = (uint8_t)(i * 7 + (i >> 10));
     }
     size_t sent = 0, got = 0;
     int64_t budget_us = 600LL * 1000000; /* virtual time */
-    while (got < total && z_simnet_now(net) < budget_us) {
+    while (got < total && z_simnet_now(w.net) < budget_us) {
         if (sent < total) {
-            ssize_t r = zsock_send(c, out + sent, total - sent, 0);
+            ssize_t r = zsock_send(w.c, out + sent, total - sent, 0);
             if (r > 0) {
                 sent += (size_t)r;
             }
         }
         ssize_t r;
-        while ((r = zsock_recv(s, in + got, total - got, 0)) > 0) {
+        while ((r = zsock_recv(w.s, in + got, total - got, 0)) > 0) {
             got += (size_t)r;
         }
-        z_simnet_run(net, 2000);
+        z_simnet_run(w.net, 2000);
     }
     assert_int_equal(got, total);
     assert_memory_equal(in, out, total);
     free(out);
     free(in);
-    zsock_close(c);
-    zsock_close(s);
-    zsock_close(l);
-    z_stack_destroy(a);
-    z_stack_destroy(b);
-    z_simnet_destroy(net);
+    world_down(&w);
+}
+
+/* Keepalive: an idle connection whose peer answers stays up; one whose
+ * peer went silent is reset with ETIMEDOUT after idle + count * interval. */
+static void test_sim_keepalive(void **state)
+{
+    (void)state;
+    struct z_sim_faults clean = {.delay_us = 1000};
+    struct tcp_world w;
+    world_up(&w, 77, &clean);
+    int on = 1, idle = 2, intvl = 1, cnt = 3;
+    assert_int_equal(zsock_setsockopt(w.c, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)), 0);
+    assert_int_equal(zsock_setsockopt(w.c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)), 0);
+    assert_int_equal(zsock_setsockopt(w.c, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl)), 0);
+    assert_int_equal(zsock_setsockopt(w.c, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt)), 0);
+    int v = 0;
+    socklen_t vl = sizeof(v);
+    assert_int_equal(zsock_getsockopt(w.c, IPPROTO_TCP, TCP_KEEPCNT, &v, &vl), 0);
+    assert_int_equal(v, 3);
+    int bad = 0;
+    expect_errno(zsock_setsockopt(w.c, IPPROTO_TCP, TCP_KEEPIDLE, &bad, sizeof(bad)), EINVAL);
+    struct z_sim_stats before, after;
+    z_simnet_stats(w.net, &before);
+    z_simnet_run(w.net, 30LL * 1000000); /* the peer answers every probe */
+    z_simnet_stats(w.net, &after);
+    assert_true(after.sent - before.sent >= 2 * 10); /* a probe and its answer, again and again */
+    char b;
+    expect_errno(zsock_recv(w.c, &b, 1, 0), EAGAIN);
+    /* Now the peer vanishes. */
+    struct z_sim_faults dead = {.loss_ppm = 1000000};
+    z_simnet_set_faults(w.net, &dead);
+    z_simnet_run(w.net, (idle + 1) * 1000000LL);
+    expect_errno(zsock_recv(w.c, &b, 1, 0), EAGAIN); /* still probing */
+    z_simnet_run(w.net, (cnt * intvl + 1) * 1000000LL);
+    expect_errno(zsock_recv(w.c, &b, 1, 0), ETIMEDOUT);
+    world_down(&w);
 }
 
 static void test_sim_clean(void **state)
@@ -392,6 +448,7 @@ int main(void)
         T(test_sim_clean),
         T(test_sim_lossy),
         T(test_sim_hostile),
+        T(test_sim_keepalive),
     };
     return cmocka_run_group_tests_name("tcp_sock", tests, NULL, NULL);
 }
