@@ -86,12 +86,20 @@ int z_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, stru
     if (len < Z_TCP_HLEN || len > 65535) {
         return -EBADMSG;
     }
-    uint8_t hlen = (uint8_t)((buf[12] >> 4) * 4);
-    if (hlen < Z_TCP_HLEN || hlen > len) {
-        return -EBADMSG;
-    }
     uint32_t sum = z_csum_pseudo4(src, dst, Z_IPPROTO_TCP, (uint16_t)len);
     if (z_csum_finish(z_csum_add(sum, buf, len)) != 0) {
+        return -EBADMSG;
+    }
+    return z_tcp_parse_nocsum(buf, len, h);
+}
+
+int z_tcp_parse_nocsum(const uint8_t *buf, size_t len, struct z_tcp_hdr *h)
+{
+    if (len < Z_TCP_HLEN || len > 65535) {
+        return -EBADMSG;
+    }
+    uint8_t hlen = (uint8_t)((buf[12] >> 4) * 4);
+    if (hlen < Z_TCP_HLEN || hlen > len) {
         return -EBADMSG;
     }
     memset(h, 0, sizeof(*h));
@@ -146,6 +154,18 @@ size_t z_tcp_hdr_len(const struct z_tcp_opts *o)
 
 int z_tcp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, const struct z_tcp_hdr *h,
                size_t plen)
+{
+    int hlen = z_tcp_emit_nocsum(buf, cap, h, plen);
+    if (hlen < 0) {
+        return hlen;
+    }
+    uint16_t seglen = (uint16_t)((size_t)hlen + plen);
+    uint32_t sum = z_csum_pseudo4(src, dst, Z_IPPROTO_TCP, seglen);
+    z_put_be16(buf + 16, z_csum_finish(z_csum_add(sum, buf, seglen)));
+    return hlen;
+}
+
+int z_tcp_emit_nocsum(uint8_t *buf, size_t cap, const struct z_tcp_hdr *h, size_t plen)
 {
     const struct z_tcp_opts *o = &h->opts;
     size_t hlen = z_tcp_hdr_len(o);
@@ -211,8 +231,5 @@ int z_tcp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, const struc
             p += 8;
         }
     }
-    uint16_t seglen = (uint16_t)(hlen + plen);
-    uint32_t sum = z_csum_pseudo4(src, dst, Z_IPPROTO_TCP, seglen);
-    z_put_be16(buf + 16, z_csum_finish(z_csum_add(sum, buf, seglen)));
     return (int)hlen;
 }

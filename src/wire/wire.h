@@ -260,6 +260,10 @@ struct z_tcp_hdr {
  * Z_TCP_MAX_SACK SACK blocks keep the first ones. Returns hlen. */
 int z_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, struct z_tcp_hdr *h);
 
+/* As z_tcp_parse() without the checksum: for loopback, where the segment
+ * never left memory. */
+int z_tcp_parse_nocsum(const uint8_t *buf, size_t len, struct z_tcp_hdr *h);
+
 /* Header length (20 plus padded options) z_tcp_emit() writes for `o`; SACK
  * blocks that would not fit in 40 bytes of options are left out. */
 size_t z_tcp_hdr_len(const struct z_tcp_opts *o);
@@ -270,6 +274,9 @@ size_t z_tcp_hdr_len(const struct z_tcp_opts *o);
  * cannot hold header and payload, -EMSGSIZE if they exceed 65535 bytes. */
 int z_tcp_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst, const struct z_tcp_hdr *h,
                size_t plen);
+
+/* As z_tcp_emit() but leaving the checksum field 0 (loopback only). */
+int z_tcp_emit_nocsum(uint8_t *buf, size_t cap, const struct z_tcp_hdr *h, size_t plen);
 
 /* ---- pcap file format (libpcap, LINKTYPE_ETHERNET or LINKTYPE_RAW) ------------------------- */
 
