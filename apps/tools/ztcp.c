@@ -1,0 +1,850 @@
+/* ztcp: a TCP test tool on zsock's public API only, for interoperability
+ * tests over TAP or pipe.
+ *
+ * Protocol. The client connects, sends N bytes of the stream named by a seed,
+ * shuts down writing (half-close) and reads the server's one-line summary
+ * "ztcp: received BYTES checksum HEX\n" up to end of stream. The server reads
+ * everything up to end of stream, writes that line and closes. The client
+ * succeeds only if BYTES and HEX are those of what it sent.
+ *
+ * Stream content (tests/interop/tcp_peer.py reproduces it). With
+ *   sm(seed, t) = splitmix64 output number t + 1 from state `seed`, i.e.
+ *     z = seed + (t + 1) * 0x9e3779b97f4a7c15 (mod 2^64)
+ *     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+ *     z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+ *     sm = z ^ (z >> 31),
+ * the 64-bit word j of the stream (bytes 8j..8j+7, little-endian) is
+ *   sm(seed, j mod 8192) XOR j,
+ * and N bytes are the first N bytes of that sequence of words.
+ *
+ * Checksum (64 bits, printed as 16 lowercase hex digits):
+ *   (CRC-32 << 32) | Adler-32
+ * of the bytes in order, CRC-32 being the ISO-HDLC one of zlib and Ethernet
+ * (reflected polynomial 0xedb88320, initial and final XOR 0xffffffff) and
+ * Adler-32 that of RFC 1950 (initial value 1) -- Python's zlib.crc32 and
+ * zlib.adler32. */
+#include <zsock/net_if.h>
+#include <zsock/socket.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAD_WORDS   8192 /* content period of the sm() part, in words */
+#define CHUNK       (PAD_WORDS * 8)
+#define REPLY_MAX   256
+#define REPLY_FMT   "ztcp: received %" PRIu64 " checksum %016" PRIx64 "\n"
+#define ADLER_MOD   65521u
+#define ADLER_NMAX  5552 /* bytes before the Adler sums must be reduced */
+#define BIG_BUFFERS (4 << 20)
+
+struct options {
+    const char *mode;
+    const char *host;
+    int port;
+    long count;        /* server: connections accepted one after another */
+    uint64_t bytes;    /* client: bytes to send */
+    uint64_t seed;     /* client: content seed */
+    double time_limit; /* both: seconds for the whole run */
+    int linger_ms;     /* both: stay on the network after the run */
+    int buf_bytes;     /* both: SO_RCVBUF and SO_SNDBUF, 0: the stack's default */
+    const char *tap;
+    const char *pipe;
+    const char *ip;
+    const char *gateway;
+    int mtu;
+    const char *capture;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+/* Milliseconds left before `deadline`, at most `cap`, never negative. */
+static int ms_left(double deadline, int cap)
+{
+    double left = (deadline - now_s()) * 1000.0;
+    if (left <= 0) {
+        return 0;
+    }
+    return left < cap ? (int)left + 1 : cap;
+}
+
+static double mib_per_s(uint64_t bytes, double dt)
+{
+    return dt > 0 ? (double)bytes / (1024.0 * 1024.0) / dt : 0.0;
+}
+
+/* ---- stream content and checksum
+ * --------------------------------------------------------------------- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* pad[t] = sm(seed, t). */
+static void make_pad(uint64_t seed, uint64_t *pad)
+{
+    uint64_t st = seed;
+    for (int t = 0; t < PAD_WORDS; t++) {
+        pad[t] = splitmix64(&st);
+    }
+}
+
+/* Bytes c * CHUNK .. (c + 1) * CHUNK - 1 of the stream. */
+static void make_chunk(const uint64_t *pad, uint64_t c, uint8_t *buf)
+{
+    uint64_t base = c * PAD_WORDS;
+    for (int t = 0; t < PAD_WORDS; t++) {
+        put_le64(buf + 8 * t, pad[t] ^ (base + (uint64_t)t));
+    }
+}
+
+struct checksum {
+    uint32_t crc;  /* running CRC-32, pre-inverted */
+    uint32_t a, b; /* Adler-32 sums */
+    uint64_t len;  /* bytes seen */
+    uint32_t tab[256];
+};
+
+static void checksum_init(struct checksum *k)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t r = i;
+        for (int bit = 0; bit < 8; bit++) {
+            r = (r & 1) ? (r >> 1) ^ 0xedb88320u : r >> 1;
+        }
+        k->tab[i] = r;
+    }
+    k->crc = 0xffffffffu;
+    k->a = 1;
+    k->b = 0;
+    k->len = 0;
+}
+
+static void checksum_update(struct checksum *k, const uint8_t *p, size_t n)
+{
+    uint32_t crc = k->crc;
+    for (size_t i = 0; i < n; i++) {
+        crc = k->tab[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    }
+    k->crc = crc;
+    size_t done = 0;
+    while (done < n) {
+        size_t m = n - done < ADLER_NMAX ? n - done : ADLER_NMAX;
+        uint32_t a = k->a, b = k->b;
+        for (size_t i = 0; i < m; i++) {
+            a += p[done + i];
+            b += a;
+        }
+        k->a = a % ADLER_MOD;
+        k->b = b % ADLER_MOD;
+        done += m;
+    }
+    k->len += n;
+}
+
+static uint64_t checksum_value(const struct checksum *k)
+{
+    uint32_t crc = k->crc ^ 0xffffffffu;
+    return ((uint64_t)crc << 32) | ((uint64_t)k->b << 16 | k->a);
+}
+
+/* ---- interfaces and statistics
+ * ----------------------------------------------------------------------- */
+
+static int parse_cidr(const char *text, struct in_addr *addr, int *prefix)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", text);
+    *prefix = 24;
+    char *slash = strchr(buf, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (*end != '\0' || v < 0 || v > 32) {
+            return -1;
+        }
+        *prefix = (int)v;
+    }
+    return zsock_inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
+}
+
+static int fail_rc(const char *what, int rc)
+{
+    fprintf(stderr, "ztcp: %s: %s\n", what, strerror(-rc));
+    return -1;
+}
+
+/* Add the interface the options name (--tap or --pipe), address it and
+ * bring it up; start --capture on it or else on the first non-loopback
+ * interface. Returns 0 or -1. */
+static int setup_interfaces(const struct options *o)
+{
+    int rc = zsock_net_init();
+    if (rc < 0) {
+        return fail_rc("zsock_net_init", rc);
+    }
+    int idx = 0;
+    if (o->tap != NULL) {
+        idx = zsock_if_add_tap(o->tap);
+        if (idx < 0) {
+            return fail_rc("zsock_if_add_tap", idx);
+        }
+    } else if (o->pipe != NULL) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", o->pipe);
+        char *colon = strchr(buf, ':');
+        if (colon == NULL) {
+            fprintf(stderr, "ztcp: --pipe wants LOCAL:PEER\n");
+            return -1;
+        }
+        *colon = '\0';
+        idx = zsock_if_add_pipe(buf, colon + 1);
+        if (idx < 0) {
+            return fail_rc("zsock_if_add_pipe", idx);
+        }
+    }
+    if (idx > 0) {
+        if (o->mtu > 0 && (rc = zsock_if_set_mtu(idx, o->mtu)) < 0) {
+            return fail_rc("zsock_if_set_mtu", rc);
+        }
+        struct in_addr a;
+        int prefix;
+        if (o->ip != NULL) {
+            if (parse_cidr(o->ip, &a, &prefix) < 0) {
+                fprintf(stderr, "ztcp: bad --ip %s\n", o->ip);
+                return -1;
+            }
+            if ((rc = zsock_if_add_ipv4(idx, &a, prefix)) < 0) {
+                return fail_rc("zsock_if_add_ipv4", rc);
+            }
+        }
+        if (o->gateway != NULL) {
+            if (zsock_inet_pton(AF_INET, o->gateway, &a) != 1) {
+                fprintf(stderr, "ztcp: bad --gateway %s\n", o->gateway);
+                return -1;
+            }
+            if ((rc = zsock_if_set_gateway(idx, &a)) < 0) {
+                return fail_rc("zsock_if_set_gateway", rc);
+            }
+        }
+    } else if (o->ip != NULL || o->gateway != NULL || o->mtu > 0) {
+        fprintf(stderr, "ztcp: --ip, --gateway and --mtu need --tap or --pipe\n");
+        return -1;
+    }
+    if (o->capture != NULL) {
+        int cap_if = idx;
+        if (cap_if == 0) {
+            struct zsock_if_info info[8];
+            int n = zsock_if_list(info, 8);
+            for (int i = 0; i < n && i < 8 && cap_if == 0; i++) {
+                if (!(info[i].flags & ZSOCK_IF_LOOPBACK)) {
+                    cap_if = info[i].index;
+                }
+            }
+        }
+        if (cap_if == 0) {
+            fprintf(stderr, "ztcp: --capture: no interface but loopback (set ZSOCK_TAP, "
+                            "ZSOCK_PIPE, --tap or --pipe)\n");
+            return -1;
+        }
+        if ((rc = zsock_if_capture(cap_if, o->capture)) < 0) {
+            return fail_rc("zsock_if_capture", rc);
+        }
+    }
+    if (idx > 0 && (rc = zsock_if_up(idx)) < 0) {
+        return fail_rc("zsock_if_up", rc);
+    }
+    return 0;
+}
+
+static void print_interfaces(void)
+{
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        const struct zsock_if_info *f = &info[i];
+        if (f->flags & ZSOCK_IF_LOOPBACK) {
+            continue;
+        }
+        printf("ztcp: interface %s index %d kind %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u",
+               f->name, f->index, f->kind, f->mac[0], f->mac[1], f->mac[2], f->mac[3], f->mac[4],
+               f->mac[5], (unsigned)f->mtu);
+        for (int k = 0; k < f->n_ipv4 && k < 4; k++) {
+            char a[INET_ADDRSTRLEN];
+            zsock_inet_ntop(AF_INET, &f->ipv4[k], a, sizeof(a));
+            printf(" ipv4 %s/%d", a, f->prefix_len[k]);
+        }
+        printf("\n");
+    }
+}
+
+static void print_stats(void)
+{
+    struct zsock_net_stats s;
+    if (zsock_net_stats(&s) < 0) {
+        return;
+    }
+    printf("ztcp: stats ipv4 rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " not-ours %" PRIu64
+           " no-buffer %" PRIu64 "\n",
+           s.ipv4.rx, s.ipv4.tx, s.ipv4.drop_malformed, s.ipv4.drop_not_ours, s.ipv4.no_buffer);
+    printf("ztcp: stats tcp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-conn %" PRIu64
+           " rst-tx %" PRIu64 " listen-drops %" PRIu64 "\n",
+           s.tcp.rx, s.tcp.tx, s.tcp.drop_malformed, s.tcp.drop_no_conn, s.tcp.rst_tx,
+           s.tcp.listen_drops);
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        struct zsock_if_stats st;
+        if (!(info[i].flags & ZSOCK_IF_LOOPBACK) && zsock_if_stats(info[i].index, &st) == 0) {
+            printf("ztcp: stats if %s rx %" PRIu64 " (%" PRIu64 " bytes) rx-dropped %" PRIu64
+                   " tx %" PRIu64 " (%" PRIu64 " bytes) tx-dropped %" PRIu64 "\n",
+                   info[i].name, st.rx_packets, st.rx_bytes, st.rx_dropped, st.tx_packets,
+                   st.tx_bytes, st.tx_dropped);
+        }
+    }
+}
+
+/* ---- socket helpers
+ * -------------------------------------------------------------------------------- */
+
+static void set_buffers(int fd, const struct options *o)
+{
+    if (o->buf_bytes > 0) {
+        zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->buf_bytes, sizeof(o->buf_bytes));
+        zsock_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->buf_bytes, sizeof(o->buf_bytes));
+    }
+}
+
+/* Wait up to `deadline` for `events` on fd: 1 ready, 0 time is up, -1 error. */
+static int wait_for(int fd, short events, double deadline)
+{
+    for (;;) {
+        int ms = ms_left(deadline, 1000);
+        if (ms == 0) {
+            return 0;
+        }
+        struct zsock_pollfd p = {.fd = fd, .events = events};
+        int rc = zsock_poll(&p, 1, ms);
+        if (rc < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("ztcp: zsock_poll");
+            return -1;
+        }
+        if (rc > 0) {
+            return 1;
+        }
+    }
+}
+
+/* Send all of buf before the deadline: 0, or -1 (reported). */
+static int send_all(int fd, const uint8_t *buf, size_t len, double deadline)
+{
+    size_t done = 0;
+    while (done < len) {
+        int r = wait_for(fd, ZSOCK_POLLOUT, deadline);
+        if (r <= 0) {
+            if (r == 0) {
+                fprintf(stderr, "ztcp: time limit reached while sending\n");
+            }
+            return -1;
+        }
+        ssize_t n = zsock_send(fd, buf + done, len - done, ZSOCK_MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                continue;
+            }
+            perror("ztcp: zsock_send");
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* Read once before the deadline: bytes, 0 at end of stream, -1 error (reported). */
+static ssize_t recv_some(int fd, uint8_t *buf, size_t len, double deadline)
+{
+    for (;;) {
+        int r = wait_for(fd, ZSOCK_POLLIN, deadline);
+        if (r <= 0) {
+            if (r == 0) {
+                fprintf(stderr, "ztcp: time limit reached while receiving\n");
+            }
+            return -1;
+        }
+        ssize_t n = zsock_recv(fd, buf, len, ZSOCK_MSG_DONTWAIT);
+        if (n >= 0) {
+            return n;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            perror("ztcp: zsock_recv");
+            return -1;
+        }
+    }
+}
+
+/* After the last write: wait until the peer has acknowledged everything
+ * (FIONWRITE reaches 0) so that closing loses nothing. */
+static void drain_sent(int fd, double deadline)
+{
+    while (now_s() < deadline) {
+        int queued = 0;
+        if (zsock_ioctl(fd, FIONWRITE, &queued) < 0 || queued == 0) {
+            return;
+        }
+        sleep_us(1000);
+    }
+}
+
+/* ---- server
+ * ---------------------------------------------------------------------------------------- */
+
+static int open_listener(const struct options *o)
+{
+    int fd = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (fd < 0) {
+        perror("ztcp: zsock_socket");
+        return -1;
+    }
+    int one = 1;
+    zsock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    set_buffers(fd, o);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        perror("ztcp: zsock_bind");
+        zsock_close(fd);
+        return -1;
+    }
+    if (zsock_listen(fd, 4) < 0) {
+        perror("ztcp: zsock_listen");
+        zsock_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* One connection: read to end of stream, answer, close. 0 or -1. */
+static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *buf,
+                     struct checksum *sum, double end)
+{
+    char who[INET_ADDRSTRLEN] = "?";
+    zsock_inet_ntop(AF_INET, &peer->sin_addr, who, sizeof(who));
+    checksum_init(sum);
+    double t0 = now_s();
+    ssize_t n;
+    while ((n = recv_some(fd, buf, CHUNK, end)) > 0) {
+        checksum_update(sum, buf, (size_t)n);
+    }
+    double dt = now_s() - t0;
+    if (n < 0) {
+        fprintf(stderr, "ztcp: connection %ld from %s:%u failed after %" PRIu64 " bytes\n", k, who,
+                (unsigned)ntohs(peer->sin_port), sum->len);
+        return -1;
+    }
+    char line[REPLY_MAX];
+    int len = snprintf(line, sizeof(line), REPLY_FMT, sum->len, checksum_value(sum));
+    if (send_all(fd, (const uint8_t *)line, (size_t)len, end) < 0) {
+        return -1;
+    }
+    zsock_shutdown(fd, ZSOCK_SHUT_WR);
+    drain_sent(fd, end);
+    printf("ztcp: connection %ld from %s:%u: received %" PRIu64 " bytes checksum %016" PRIx64
+           " in %.2f s, %.1f MiB/s\n",
+           k, who, (unsigned)ntohs(peer->sin_port), sum->len, checksum_value(sum), dt,
+           mib_per_s(sum->len, dt));
+    return 0;
+}
+
+static int run_server(const struct options *o, uint8_t *buf, struct checksum *sum)
+{
+    int lfd = open_listener(o);
+    if (lfd < 0) {
+        return 1;
+    }
+    printf("ztcp: server ready on port %d\n", o->port);
+    double end = now_s() + o->time_limit;
+    long served = 0;
+    int rc = 0;
+    while (served < o->count && rc == 0) {
+        int r = wait_for(lfd, ZSOCK_POLLIN, end);
+        if (r <= 0) {
+            if (r == 0) {
+                fprintf(stderr, "ztcp: time limit reached waiting for connection %ld\n",
+                        served + 1);
+            }
+            rc = 1;
+            break;
+        }
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof(peer);
+        int fd = zsock_accept(lfd, (struct sockaddr *)&peer, &plen);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+                errno == ECONNABORTED) {
+                continue;
+            }
+            perror("ztcp: zsock_accept");
+            rc = 1;
+            break;
+        }
+        served++;
+        rc = serve_one(fd, served, &peer, buf, sum, end) < 0 ? 1 : 0;
+        zsock_close(fd);
+    }
+    zsock_close(lfd);
+    printf("ztcp: server: %ld of %ld connections served%s\n", served, o->count,
+           rc == 0 ? "" : ", FAILED");
+    return rc;
+}
+
+/* ---- client
+ * ---------------------------------------------------------------------------------------- */
+
+static int open_client(const struct options *o, double end)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    if (zsock_inet_pton(AF_INET, o->host, &sin.sin_addr) != 1) {
+        fprintf(stderr, "ztcp: bad IPv4 address %s\n", o->host);
+        return -1;
+    }
+    int fd = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    if (fd < 0) {
+        perror("ztcp: zsock_socket");
+        return -1;
+    }
+    set_buffers(fd, o);
+    int fl = zsock_fcntl(fd, F_GETFL, 0);
+    zsock_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    if (zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+        perror("ztcp: zsock_connect");
+        zsock_close(fd);
+        return -1;
+    }
+    int r = wait_for(fd, ZSOCK_POLLOUT, end);
+    int err = 0;
+    socklen_t elen = sizeof(err);
+    if (r == 1 && zsock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0) {
+        return fd;
+    }
+    if (r == 0) {
+        fprintf(stderr, "ztcp: time limit reached connecting to %s port %d\n", o->host, o->port);
+    } else if (err != 0) {
+        fprintf(stderr, "ztcp: connect to %s port %d: %s\n", o->host, o->port, strerror(err));
+    }
+    zsock_close(fd);
+    return -1;
+}
+
+static int run_client(const struct options *o, uint8_t *buf, struct checksum *sum)
+{
+    uint64_t *pad = malloc(PAD_WORDS * sizeof(uint64_t));
+    if (pad == NULL) {
+        fprintf(stderr, "ztcp: out of memory\n");
+        return 1;
+    }
+    make_pad(o->seed, pad);
+    double t0 = now_s();
+    double end = t0 + o->time_limit;
+    int fd = open_client(o, end);
+    if (fd < 0) {
+        free(pad);
+        return 1;
+    }
+    double t_conn = now_s();
+    checksum_init(sum);
+    const char *failure = NULL;
+    for (uint64_t c = 0; c * CHUNK < o->bytes && failure == NULL; c++) {
+        make_chunk(pad, c, buf);
+        uint64_t left = o->bytes - c * CHUNK;
+        size_t len = left < CHUNK ? (size_t)left : CHUNK;
+        checksum_update(sum, buf, len);
+        if (send_all(fd, buf, len, end) < 0) {
+            failure = "send";
+        }
+    }
+    double t_sent = now_s();
+    if (failure == NULL && zsock_shutdown(fd, ZSOCK_SHUT_WR) < 0) {
+        perror("ztcp: zsock_shutdown");
+        failure = "shutdown";
+    }
+    char reply[REPLY_MAX + 1];
+    size_t got = 0;
+    while (failure == NULL) {
+        ssize_t n = recv_some(fd, (uint8_t *)reply + got, REPLY_MAX - got, end);
+        if (n < 0) {
+            failure = "receive reply";
+        } else if (n == 0) {
+            break;
+        } else if ((got += (size_t)n) == REPLY_MAX) {
+            failure = "reply too long";
+        }
+    }
+    double t_done = now_s();
+    reply[got] = '\0';
+    uint64_t r_bytes = 0, r_sum = 0;
+    uint64_t want = checksum_value(sum);
+    if (failure == NULL) {
+        char expect[REPLY_MAX];
+        snprintf(expect, sizeof(expect), REPLY_FMT, sum->len, want);
+        if (sscanf(reply, "ztcp: received %" SCNu64 " checksum %" SCNx64, &r_bytes, &r_sum) != 2) {
+            fprintf(stderr, "ztcp: unexpected reply (%zu bytes): %s\n", got, reply);
+            failure = "reply";
+        } else if (strcmp(reply, expect) != 0) {
+            fprintf(stderr,
+                    "ztcp: MISMATCH: sent %" PRIu64 " bytes checksum %016" PRIx64
+                    ", server received %" PRIu64 " bytes checksum %016" PRIx64 "\n",
+                    sum->len, want, r_bytes, r_sum);
+            failure = "verification";
+        }
+    }
+    double dt = t_done - t_conn;
+    printf("ztcp: client details: %" PRIu64 " bytes, seed %" PRIu64 ", checksum %016" PRIx64
+           ", connect %.3f s, send %.2f s, until reply %.2f s, %.1f MiB/s\n",
+           sum->len, o->seed, want, t_conn - t0, t_sent - t_conn, dt, mib_per_s(sum->len, dt));
+    if (failure == NULL) {
+        printf("ztcp: sent %" PRIu64 ", verified\n", sum->len);
+    } else {
+        fprintf(stderr, "ztcp: client failed: %s\n", failure);
+    }
+    zsock_close(fd);
+    free(pad);
+    return failure == NULL ? 0 : 1;
+}
+
+/* ---- command line
+ * ---------------------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ztcp [options] server PORT\n"
+               "       ztcp [options] client HOST PORT\n"
+               "  --count N         server: connections to serve, one after another (default 1)\n"
+               "  --bytes N         client: bytes to send (default 1048576)\n"
+               "  --seed X          client: content seed (default 1)\n"
+               "  --time-limit SEC  end the run after this long (default 120)\n"
+               "  --buffer BYTES    SO_RCVBUF and SO_SNDBUF (default 4 MiB; 0: the stack's)\n"
+               "  --linger MS       stay on the network this long after the run (default 0)\n"
+               "Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
+               "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
+               "  --tap IFNAME      add a TAP interface\n"
+               "  --pipe LOCAL:PEER add a frame pipe interface\n"
+               "  --ip A.B.C.D/LEN  its address\n"
+               "  --gateway A.B.C.D its default gateway\n"
+               "  --mtu N           its MTU\n"
+               "  --capture FILE    write a pcap of the non-loopback interface\n");
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || *s == '\0' || *s == '-' || *end != '\0') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 0);
+    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+enum {
+    OPT_COUNT = 256,
+    OPT_BYTES,
+    OPT_SEED,
+    OPT_TIME_LIMIT,
+    OPT_BUFFER,
+    OPT_LINGER,
+    OPT_TAP,
+    OPT_PIPE,
+    OPT_IP,
+    OPT_GATEWAY,
+    OPT_MTU,
+    OPT_CAPTURE,
+};
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+    static const struct option longopts[] = {
+        {"count", required_argument, NULL, OPT_COUNT},
+        {"bytes", required_argument, NULL, OPT_BYTES},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
+        {"buffer", required_argument, NULL, OPT_BUFFER},
+        {"linger", required_argument, NULL, OPT_LINGER},
+        {"tap", required_argument, NULL, OPT_TAP},
+        {"pipe", required_argument, NULL, OPT_PIPE},
+        {"ip", required_argument, NULL, OPT_IP},
+        {"gateway", required_argument, NULL, OPT_GATEWAY},
+        {"mtu", required_argument, NULL, OPT_MTU},
+        {"capture", required_argument, NULL, OPT_CAPTURE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    long v;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case OPT_COUNT:
+            ok = parse_long(optarg, 1, 1000000, &o->count);
+            break;
+        case OPT_BYTES:
+            ok = parse_u64(optarg, &o->bytes);
+            break;
+        case OPT_SEED:
+            ok = parse_u64(optarg, &o->seed);
+            break;
+        case OPT_TIME_LIMIT:
+            ok = parse_long(optarg, 1, 86400, &v);
+            o->time_limit = (double)v;
+            break;
+        case OPT_BUFFER:
+            ok = parse_long(optarg, 0, 64 << 20, &v);
+            o->buf_bytes = (int)v;
+            break;
+        case OPT_LINGER:
+            ok = parse_long(optarg, 0, 600000, &v);
+            o->linger_ms = (int)v;
+            break;
+        case OPT_TAP:
+            o->tap = optarg;
+            break;
+        case OPT_PIPE:
+            o->pipe = optarg;
+            break;
+        case OPT_IP:
+            o->ip = optarg;
+            break;
+        case OPT_GATEWAY:
+            o->gateway = optarg;
+            break;
+        case OPT_MTU:
+            ok = parse_long(optarg, 68, 65535, &v);
+            o->mtu = (int)v;
+            break;
+        case OPT_CAPTURE:
+            o->capture = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            return -1;
+        }
+        if (!ok) {
+            fprintf(stderr, "ztcp: bad value for --%s: %s\n", longopts[c - OPT_COUNT].name, optarg);
+            return -1;
+        }
+    }
+    if (o->tap != NULL && o->pipe != NULL) {
+        fprintf(stderr, "ztcp: --tap and --pipe are exclusive\n");
+        return -1;
+    }
+    int rest = argc - optind;
+    char **pos = argv + optind;
+    if (rest < 1) {
+        return -1;
+    }
+    o->mode = pos[0];
+    const char *port = NULL;
+    if (strcmp(o->mode, "server") == 0) {
+        if (rest != 2) {
+            return -1;
+        }
+        port = pos[1];
+    } else if (strcmp(o->mode, "client") == 0) {
+        if (rest != 3) {
+            return -1;
+        }
+        o->host = pos[1];
+        port = pos[2];
+    } else {
+        fprintf(stderr, "ztcp: unknown mode %s\n", o->mode);
+        return -1;
+    }
+    if (!parse_long(port, 1, 65535, &v)) {
+        fprintf(stderr, "ztcp: bad port %s\n", port);
+        return -1;
+    }
+    o->port = (int)v;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {
+        .count = 1,
+        .bytes = 1 << 20,
+        .seed = 1,
+        .time_limit = 120,
+        .buf_bytes = BIG_BUFFERS,
+    };
+    if (parse_args(argc, argv, &o) < 0) {
+        usage(stderr);
+        return 2;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (setup_interfaces(&o) < 0) {
+        return 1;
+    }
+    print_interfaces();
+    uint8_t *buf = malloc(CHUNK);
+    struct checksum *sum = malloc(sizeof(*sum));
+    if (buf == NULL || sum == NULL) {
+        fprintf(stderr, "ztcp: out of memory\n");
+        free(buf);
+        free(sum);
+        return 1;
+    }
+    int rc = strcmp(o.mode, "server") == 0 ? run_server(&o, buf, sum) : run_client(&o, buf, sum);
+    print_stats();
+    if (o.linger_ms > 0) {
+        /* The stack keeps answering ARP, ping and retransmissions meanwhile. */
+        printf("ztcp: lingering %d ms\n", o.linger_ms);
+        sleep_us((long)o.linger_ms * 1000);
+    }
+    free(buf);
+    free(sum);
+    return rc;
+}
