@@ -226,7 +226,14 @@ static void tcp_output(struct z_tcp_conn *c)
             break; /* everything, FIN included, is out (or even acknowledged) */
         }
         size_t unsent = c->snd.len > off ? c->snd.len - off : 0;
-        uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+        /* Limited transmit (RFC 3042): each of the first two duplicate ACKs
+         * lets one new segment out beyond cwnd, so a small window still
+         * produces the three duplicates fast retransmit needs. */
+        uint32_t cwnd = c->cwnd;
+        if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3) {
+            cwnd += (uint32_t)c->dupacks * c->mss;
+        }
+        uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
         uint32_t flight = c->snd_nxt - c->snd_una;
         size_t can = wnd > flight ? wnd - flight : 0;
         size_t seg = unsent < c->mss ? unsent : c->mss;
@@ -569,9 +576,17 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         c->ops->notify(c);
     } else if (ack == c->snd_una && len == 0 && !(h->flags & (Z_TCP_SYN | Z_TCP_FIN)) &&
                wnd == c->snd_wnd && c->snd_max != c->snd_una) {
-        /* A duplicate ACK (RFC 5681 2). */
+        /* A duplicate ACK (RFC 5681 2): same ACK, no data, same window (a
+         * changed window is a window update, not a report of a hole). */
         c->dupacks++;
-        if (c->dupacks == 3 && !c->in_recovery) {
+        /* Early retransmit (RFC 5827): with fewer than four segments out and
+         * nothing new to send, fewer duplicates can ever arrive. */
+        uint32_t out_segs = (c->snd_max - c->snd_una + c->mss - 1) / c->mss;
+        int thresh = 3;
+        if (out_segs < 4 && c->snd.len <= data_in_flight(c) && out_segs > 1) {
+            thresh = (int)out_segs - 1;
+        }
+        if (c->dupacks >= thresh && !c->in_recovery) {
             c->ssthresh = half_flight(c);
             c->in_recovery = true;
             c->recover = c->snd_max;
