@@ -23,6 +23,7 @@
  * (reflected polynomial 0xedb88320, initial and final XOR 0xffffffff) and
  * Adler-32 that of RFC 1950 (initial value 1) -- Python's zlib.crc32 and
  * zlib.adler32. */
+#include "tool_net.h"
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
 
@@ -53,12 +54,7 @@ struct options {
     double time_limit; /* both: seconds for the whole run */
     int linger_ms;     /* both: stay on the network after the run */
     int buf_bytes;     /* both: SO_RCVBUF and SO_SNDBUF, 0: the stack's default */
-    const char *tap;
-    const char *pipe;
-    const char *ip;
-    const char *gateway;
-    int mtu;
-    const char *capture;
+    struct tool_net net;
 };
 
 static double now_s(void)
@@ -178,134 +174,9 @@ static uint64_t checksum_value(const struct checksum *k)
 /* ---- interfaces and statistics
  * ----------------------------------------------------------------------- */
 
-static int parse_cidr(const char *text, struct in_addr *addr, int *prefix)
-{
-    char buf[64];
-    snprintf(buf, sizeof(buf), "%s", text);
-    *prefix = 24;
-    char *slash = strchr(buf, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-        char *end;
-        long v = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || v < 0 || v > 32) {
-            return -1;
-        }
-        *prefix = (int)v;
-    }
-    return zsock_inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
-}
-
-static int fail_rc(const char *what, int rc)
-{
-    fprintf(stderr, "ztcp: %s: %s\n", what, strerror(-rc));
-    return -1;
-}
-
 /* Add the interface the options name (--tap or --pipe), address it and
  * bring it up; start --capture on it or else on the first non-loopback
  * interface. Returns 0 or -1. */
-static int setup_interfaces(const struct options *o)
-{
-    int rc = zsock_net_init();
-    if (rc < 0) {
-        return fail_rc("zsock_net_init", rc);
-    }
-    int idx = 0;
-    if (o->tap != NULL) {
-        idx = zsock_if_add_tap(o->tap);
-        if (idx < 0) {
-            return fail_rc("zsock_if_add_tap", idx);
-        }
-    } else if (o->pipe != NULL) {
-        char buf[256];
-        snprintf(buf, sizeof(buf), "%s", o->pipe);
-        char *colon = strchr(buf, ':');
-        if (colon == NULL) {
-            fprintf(stderr, "ztcp: --pipe wants LOCAL:PEER\n");
-            return -1;
-        }
-        *colon = '\0';
-        idx = zsock_if_add_pipe(buf, colon + 1);
-        if (idx < 0) {
-            return fail_rc("zsock_if_add_pipe", idx);
-        }
-    }
-    if (idx > 0) {
-        if (o->mtu > 0 && (rc = zsock_if_set_mtu(idx, o->mtu)) < 0) {
-            return fail_rc("zsock_if_set_mtu", rc);
-        }
-        struct in_addr a;
-        int prefix;
-        if (o->ip != NULL) {
-            if (parse_cidr(o->ip, &a, &prefix) < 0) {
-                fprintf(stderr, "ztcp: bad --ip %s\n", o->ip);
-                return -1;
-            }
-            if ((rc = zsock_if_add_ipv4(idx, &a, prefix)) < 0) {
-                return fail_rc("zsock_if_add_ipv4", rc);
-            }
-        }
-        if (o->gateway != NULL) {
-            if (zsock_inet_pton(AF_INET, o->gateway, &a) != 1) {
-                fprintf(stderr, "ztcp: bad --gateway %s\n", o->gateway);
-                return -1;
-            }
-            if ((rc = zsock_if_set_gateway(idx, &a)) < 0) {
-                return fail_rc("zsock_if_set_gateway", rc);
-            }
-        }
-    } else if (o->ip != NULL || o->gateway != NULL || o->mtu > 0) {
-        fprintf(stderr, "ztcp: --ip, --gateway and --mtu need --tap or --pipe\n");
-        return -1;
-    }
-    if (o->capture != NULL) {
-        int cap_if = idx;
-        if (cap_if == 0) {
-            struct zsock_if_info info[8];
-            int n = zsock_if_list(info, 8);
-            for (int i = 0; i < n && i < 8 && cap_if == 0; i++) {
-                if (!(info[i].flags & ZSOCK_IF_LOOPBACK)) {
-                    cap_if = info[i].index;
-                }
-            }
-        }
-        if (cap_if == 0) {
-            fprintf(stderr, "ztcp: --capture: no interface but loopback (set ZSOCK_TAP, "
-                            "ZSOCK_PIPE, --tap or --pipe)\n");
-            return -1;
-        }
-        if ((rc = zsock_if_capture(cap_if, o->capture)) < 0) {
-            return fail_rc("zsock_if_capture", rc);
-        }
-    }
-    if (idx > 0 && (rc = zsock_if_up(idx)) < 0) {
-        return fail_rc("zsock_if_up", rc);
-    }
-    return 0;
-}
-
-static void print_interfaces(void)
-{
-    struct zsock_if_info info[8];
-    int n = zsock_if_list(info, 8);
-    for (int i = 0; i < n && i < 8; i++) {
-        const struct zsock_if_info *f = &info[i];
-        if (f->flags & ZSOCK_IF_LOOPBACK) {
-            continue;
-        }
-        printf("ztcp: interface %s index %d kind %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u",
-               f->name, f->index, f->kind, f->mac[0], f->mac[1], f->mac[2], f->mac[3], f->mac[4],
-               f->mac[5], (unsigned)f->mtu);
-        for (int k = 0; k < f->n_ipv4 && k < 4; k++) {
-            char a[INET_ADDRSTRLEN];
-            zsock_inet_ntop(AF_INET, &f->ipv4[k], a, sizeof(a));
-            printf(" ipv4 %s/%d", a, f->prefix_len[k]);
-        }
-        printf("\n");
-    }
-}
-
 static void print_stats(void)
 {
     struct zsock_net_stats s;
@@ -748,23 +619,23 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->linger_ms = (int)v;
             break;
         case OPT_TAP:
-            o->tap = optarg;
+            o->net.tap = optarg;
             break;
         case OPT_PIPE:
-            o->pipe = optarg;
+            o->net.pipe = optarg;
             break;
         case OPT_IP:
-            o->ip = optarg;
+            o->net.ip = optarg;
             break;
         case OPT_GATEWAY:
-            o->gateway = optarg;
+            o->net.gateway = optarg;
             break;
         case OPT_MTU:
             ok = parse_long(optarg, 68, 65535, &v);
-            o->mtu = (int)v;
+            o->net.mtu = (int)v;
             break;
         case OPT_CAPTURE:
-            o->capture = optarg;
+            o->net.capture = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -777,7 +648,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (o->tap != NULL && o->pipe != NULL) {
+    if (o->net.tap != NULL && o->net.pipe != NULL) {
         fprintf(stderr, "ztcp: --tap and --pipe are exclusive\n");
         return -1;
     }
@@ -825,10 +696,10 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (setup_interfaces(&o) < 0) {
+    if (tool_net_setup("ztcp", &o.net) < 0) {
         return 1;
     }
-    print_interfaces();
+    tool_net_print_interfaces("ztcp");
     uint8_t *buf = malloc(CHUNK);
     struct checksum *sum = malloc(sizeof(*sum));
     if (buf == NULL || sum == NULL) {

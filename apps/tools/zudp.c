@@ -1,6 +1,7 @@
 /* zudp: a UDP test tool on zsock's public API only. An echo server, a client
  * that verifies every echoed byte (retrying what the network loses), and a
  * one-way sender and receiver, for interoperability tests over TAP or pipe. */
+#include "tool_net.h"
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
 
@@ -39,12 +40,7 @@ struct options {
     long interval_us;  /* send: gap between datagrams */
     long allow_loss;   /* recv: datagrams that may be missing */
     int linger_ms;     /* every mode: stay on the network after the run */
-    const char *tap;
-    const char *pipe;
-    const char *ip;
-    const char *gateway;
-    int mtu;
-    const char *capture;
+    struct tool_net net;
 };
 
 static double now_s(void)
@@ -178,135 +174,9 @@ static bool is_control(const uint8_t *buf, size_t len, const char *magic, uint64
 /* ---- interfaces and statistics
  * ----------------------------------------------------------------------- */
 
-static int parse_cidr(const char *text, struct in_addr *addr, int *prefix)
-{
-    char buf[64];
-    snprintf(buf, sizeof(buf), "%s", text);
-    *prefix = 24;
-    char *slash = strchr(buf, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-        char *end;
-        long v = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || v < 0 || v > 32) {
-            return -1;
-        }
-        *prefix = (int)v;
-    }
-    return zsock_inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
-}
-
-static int fail_rc(const char *what, int rc)
-{
-    fprintf(stderr, "zudp: %s: %s\n", what, strerror(-rc));
-    return -1;
-}
-
 /* Add the interface the options name (--tap or --pipe), address it and
  * bring it up; start --capture on it or else on the first non-loopback
  * interface. Returns 0 or -1. */
-static int setup_interfaces(const struct options *o)
-{
-    int rc = zsock_net_init();
-    if (rc < 0) {
-        return fail_rc("zsock_net_init", rc);
-    }
-    int idx = 0;
-    if (o->tap != NULL) {
-        idx = zsock_if_add_tap(o->tap);
-        if (idx < 0) {
-            return fail_rc("zsock_if_add_tap", idx);
-        }
-    } else if (o->pipe != NULL) {
-        char buf[256];
-        snprintf(buf, sizeof(buf), "%s", o->pipe);
-        char *colon = strchr(buf, ':');
-        if (colon == NULL) {
-            fprintf(stderr, "zudp: --pipe wants LOCAL:PEER\n");
-            return -1;
-        }
-        *colon = '\0';
-        idx = zsock_if_add_pipe(buf, colon + 1);
-        if (idx < 0) {
-            return fail_rc("zsock_if_add_pipe", idx);
-        }
-    }
-    if (idx > 0) {
-        if (o->mtu > 0 && (rc = zsock_if_set_mtu(idx, o->mtu)) < 0) {
-            return fail_rc("zsock_if_set_mtu", rc);
-        }
-        struct in_addr a;
-        int prefix;
-        if (o->ip != NULL) {
-            if (parse_cidr(o->ip, &a, &prefix) < 0) {
-                fprintf(stderr, "zudp: bad --ip %s\n", o->ip);
-                return -1;
-            }
-            if ((rc = zsock_if_add_ipv4(idx, &a, prefix)) < 0) {
-                return fail_rc("zsock_if_add_ipv4", rc);
-            }
-        }
-        if (o->gateway != NULL) {
-            if (zsock_inet_pton(AF_INET, o->gateway, &a) != 1) {
-                fprintf(stderr, "zudp: bad --gateway %s\n", o->gateway);
-                return -1;
-            }
-            if ((rc = zsock_if_set_gateway(idx, &a)) < 0) {
-                return fail_rc("zsock_if_set_gateway", rc);
-            }
-        }
-    } else if (o->ip != NULL || o->gateway != NULL || o->mtu > 0) {
-        fprintf(stderr, "zudp: --ip, --gateway and --mtu need --tap or --pipe\n");
-        return -1;
-    }
-    if (o->capture != NULL) {
-        int cap_if = idx;
-        if (cap_if == 0) {
-            struct zsock_if_info info[8];
-            int n = zsock_if_list(info, 8);
-            for (int i = 0; i < n && i < 8 && cap_if == 0; i++) {
-                if (!(info[i].flags & ZSOCK_IF_LOOPBACK)) {
-                    cap_if = info[i].index;
-                }
-            }
-        }
-        if (cap_if == 0) {
-            fprintf(stderr, "zudp: --capture: no interface but loopback (set ZSOCK_TAP, "
-                            "ZSOCK_PIPE, --tap or --pipe)\n");
-            return -1;
-        }
-        /* Before the interface comes up, so its announcement is recorded. */
-        if ((rc = zsock_if_capture(cap_if, o->capture)) < 0) {
-            return fail_rc("zsock_if_capture", rc);
-        }
-    }
-    if (idx > 0 && (rc = zsock_if_up(idx)) < 0) {
-        return fail_rc("zsock_if_up", rc);
-    }
-    return 0;
-}
-
-static void print_interfaces(void)
-{
-    struct zsock_if_info info[8];
-    int n = zsock_if_list(info, 8);
-    for (int i = 0; i < n && i < 8; i++) {
-        const struct zsock_if_info *f = &info[i];
-        if (f->flags & ZSOCK_IF_LOOPBACK) {
-            continue;
-        }
-        printf("zudp: interface %s index %d kind %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u",
-               f->name, f->index, f->kind, f->mac[0], f->mac[1], f->mac[2], f->mac[3], f->mac[4],
-               f->mac[5], (unsigned)f->mtu);
-        for (int k = 0; k < f->n_ipv4 && k < 4; k++) {
-            char a[INET_ADDRSTRLEN];
-            zsock_inet_ntop(AF_INET, &f->ipv4[k], a, sizeof(a));
-            printf(" ipv4 %s/%d", a, f->prefix_len[k]);
-        }
-        printf("\n");
-    }
-}
-
 static void print_stats(void)
 {
     struct zsock_net_stats s;
@@ -959,23 +829,23 @@ static int parse_args(int argc, char **argv, struct options *o)
             o->linger_ms = (int)v;
             break;
         case OPT_TAP:
-            o->tap = optarg;
+            o->net.tap = optarg;
             break;
         case OPT_PIPE:
-            o->pipe = optarg;
+            o->net.pipe = optarg;
             break;
         case OPT_IP:
-            o->ip = optarg;
+            o->net.ip = optarg;
             break;
         case OPT_GATEWAY:
-            o->gateway = optarg;
+            o->net.gateway = optarg;
             break;
         case OPT_MTU:
             ok = parse_long(optarg, 68, 65535, &v);
-            o->mtu = (int)v;
+            o->net.mtu = (int)v;
             break;
         case OPT_CAPTURE:
-            o->capture = optarg;
+            o->net.capture = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -988,7 +858,7 @@ static int parse_args(int argc, char **argv, struct options *o)
             return -1;
         }
     }
-    if (o->tap != NULL && o->pipe != NULL) {
+    if (o->net.tap != NULL && o->net.pipe != NULL) {
         fprintf(stderr, "zudp: --tap and --pipe are exclusive\n");
         return -1;
     }
@@ -1044,10 +914,10 @@ int main(int argc, char **argv)
         return 2;
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
-    if (setup_interfaces(&o) < 0) {
+    if (tool_net_setup("zudp", &o.net) < 0) {
         return 1;
     }
-    print_interfaces();
+    tool_net_print_interfaces("zudp");
     uint8_t *buf = malloc(RX_BUF);
     if (buf == NULL) {
         fprintf(stderr, "zudp: out of memory\n");

@@ -1,0 +1,138 @@
+/* Network set-up shared by the command-line tools: the interface that
+ * --tap or --pipe names, its address, gateway and MTU, a capture, and a
+ * printout of what the stack has. Public API only. */
+#include "tool_net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zsock/net_if.h>
+#include <zsock/socket.h>
+
+static int fail(const char *prog, const char *what, int rc)
+{
+    fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-rc));
+    return -1;
+}
+
+static int parse_cidr(const char *text, struct in_addr *addr, int *prefix)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%s", text);
+    *prefix = 24;
+    char *slash = strchr(buf, '/');
+    if (slash != NULL) {
+        *slash = '\0';
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (*end != '\0' || v < 0 || v > 32) {
+            return -1;
+        }
+        *prefix = (int)v;
+    }
+    return zsock_inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
+}
+
+int tool_net_setup(const char *prog, const struct tool_net *o)
+{
+    int rc = zsock_net_init();
+    if (rc < 0) {
+        return fail(prog, "zsock_net_init", rc);
+    }
+    int idx = 0;
+    if (o->tap != NULL) {
+        idx = zsock_if_add_tap(o->tap);
+        if (idx < 0) {
+            return fail(prog, "zsock_if_add_tap", idx);
+        }
+    } else if (o->pipe != NULL) {
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%s", o->pipe);
+        char *colon = strchr(buf, ':');
+        if (colon == NULL) {
+            fprintf(stderr, "%s: --pipe wants LOCAL:PEER\n", prog);
+            return -1;
+        }
+        *colon = '\0';
+        idx = zsock_if_add_pipe(buf, colon + 1);
+        if (idx < 0) {
+            return fail(prog, "zsock_if_add_pipe", idx);
+        }
+    }
+    if (idx > 0) {
+        if (o->mtu > 0 && (rc = zsock_if_set_mtu(idx, o->mtu)) < 0) {
+            return fail(prog, "zsock_if_set_mtu", rc);
+        }
+        struct in_addr a;
+        int prefix;
+        if (o->ip != NULL) {
+            if (parse_cidr(o->ip, &a, &prefix) < 0) {
+                fprintf(stderr, "%s: bad --ip %s\n", prog, o->ip);
+                return -1;
+            }
+            if ((rc = zsock_if_add_ipv4(idx, &a, prefix)) < 0) {
+                return fail(prog, "zsock_if_add_ipv4", rc);
+            }
+        }
+        if (o->gateway != NULL) {
+            if (zsock_inet_pton(AF_INET, o->gateway, &a) != 1) {
+                fprintf(stderr, "%s: bad --gateway %s\n", prog, o->gateway);
+                return -1;
+            }
+            if ((rc = zsock_if_set_gateway(idx, &a)) < 0) {
+                return fail(prog, "zsock_if_set_gateway", rc);
+            }
+        }
+    } else if (o->ip != NULL || o->gateway != NULL || o->mtu > 0) {
+        fprintf(stderr, "%s: --ip, --gateway and --mtu need --tap or --pipe\n", prog);
+        return -1;
+    }
+    if (o->capture != NULL) {
+        int cap_if = idx;
+        if (cap_if == 0) {
+            struct zsock_if_info info[8];
+            int n = zsock_if_list(info, 8);
+            for (int i = 0; i < n && i < 8 && cap_if == 0; i++) {
+                if (!(info[i].flags & ZSOCK_IF_LOOPBACK)) {
+                    cap_if = info[i].index;
+                }
+            }
+        }
+        if (cap_if == 0) {
+            fprintf(stderr,
+                    "%s: --capture: no interface but loopback (set ZSOCK_TAP, "
+                    "ZSOCK_PIPE, --tap or --pipe)\n",
+                    prog);
+            return -1;
+        }
+        if ((rc = zsock_if_capture(cap_if, o->capture)) < 0) {
+            return fail(prog, "zsock_if_capture", rc);
+        }
+    }
+    if (idx > 0 && (rc = zsock_if_up(idx)) < 0) {
+        return fail(prog, "zsock_if_up", rc);
+    }
+    return 0;
+}
+
+void tool_net_print_interfaces(const char *prog)
+{
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        const struct zsock_if_info *f = &info[i];
+        if (f->flags & ZSOCK_IF_LOOPBACK) {
+            continue;
+        }
+        printf("%s: interface %s index %d kind %s mac %02x:%02x:%02x:%02x:%02x:%02x mtu %u", prog,
+               f->name, f->index, f->kind, f->mac[0], f->mac[1], f->mac[2], f->mac[3], f->mac[4],
+               f->mac[5], (unsigned)f->mtu);
+        for (int k = 0; k < f->n_ipv4 && k < 4; k++) {
+            char a[INET_ADDRSTRLEN];
+            zsock_inet_ntop(AF_INET, &f->ipv4[k], a, sizeof(a));
+            printf(" ipv4 %s/%d", a, f->prefix_len[k]);
+        }
+        printf("\n");
+    }
+}
