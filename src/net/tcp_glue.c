@@ -448,15 +448,39 @@ static struct z_tcp_pcb *find_listener(struct z_stack *s, struct z_netif *nif,
     return wild;
 }
 
+/* The half-open child of `l` that arrived first. The table is newest first,
+ * so it is the last one found. */
+static struct z_tcp_pcb *oldest_half_open(struct z_tcp_pcb *l)
+{
+    struct z_tcp_pcb *found = NULL;
+    for (struct z_tcp_pcb *p = l->stack->tcp_pcbs; p != NULL; p = p->next) {
+        if (p->listener == l && !p->queued && p->conn.state == Z_TCP_SYN_RCVD) {
+            found = p;
+        }
+    }
+    return found;
+}
+
 static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_ipv4_hdr *ip,
                       const struct z_tcp_hdr *h)
 {
     struct z_stack *s = l->stack;
     /* The SYN queue and the accept queue together stay within the backlog:
-     * a flood of SYNs costs one slot each and nothing more. */
+     * a flood of SYNs costs one slot each and nothing more. When it is full
+     * of half-open connections, the oldest one makes room, so a flood of
+     * spoofed SYNs cannot lock out a real client, whose handshake finishes
+     * within a round trip. */
     if (l->syn_pending + l->acc_len >= l->backlog) {
+        struct z_tcp_pcb *oldest = l->syn_pending > 0 ? oldest_half_open(l) : NULL;
         s->stats.tcp.listen_drops++;
-        return;
+        if (oldest == NULL) {
+            return;
+        }
+        l->syn_pending--;
+        oldest->listener = NULL;
+        oldest->orphan = true;
+        oldest->conn.state = Z_TCP_CLOSED; /* silently: the peer was probably spoofed */
+        release_if_done(oldest);
     }
     struct z_tcp_pcb *c = z_tcp_pcb_new(s);
     if (c == NULL) {

@@ -432,6 +432,80 @@ static void test_sim_hostile(void **state)
     sim_transfer(50000, 50000, 20000, 1u << 20); /* 5 % loss, reordering, duplicates */
 }
 
+/* Spoofed SYNs from addresses nobody answers for, straight onto the wire. */
+static void inject_syn_flood(struct tcp_world *w, int n, uint32_t *seed)
+{
+    struct z_netif *from = NULL;
+    z_stack_lock(w->a);
+    from = w->a->ifaces->next != NULL ? w->a->ifaces->next : w->a->ifaces;
+    z_stack_unlock(w->a);
+    for (int i = 0; i < n; i++) {
+        *seed = *seed * 1103515245u + 12345u;
+        uint8_t frame[Z_ETH_HLEN + Z_IPV4_HLEN + 40];
+        struct z_eth_hdr eth = {.type = Z_ETHERTYPE_IPV4};
+        memcpy(eth.dst, (uint8_t[6]){2, 0, 0, 0, 0, 2}, 6);
+        memcpy(eth.src, (uint8_t[6]){2, 0, 0, 0, 0, 1}, 6);
+        z_eth_emit(frame, Z_ETH_HLEN, &eth);
+        uint32_t src = 0xc6120000u | (*seed >> 16); /* 198.18.0.0/16, unreachable */
+        struct z_tcp_hdr syn = {.sport = (uint16_t)(1024 + (*seed & 0x7fff)),
+                                .dport = 80,
+                                .seq = *seed,
+                                .flags = Z_TCP_SYN,
+                                .window = 65535};
+        int hl = z_tcp_emit(frame + Z_ETH_HLEN + Z_IPV4_HLEN, 40, src, 0xc0000202u, &syn, 0);
+        struct z_ipv4_hdr ip = {.total_len = (uint16_t)(Z_IPV4_HLEN + hl),
+                                .ttl = 64,
+                                .proto = Z_IPPROTO_TCP,
+                                .src = src,
+                                .dst = 0xc0000202u};
+        z_ipv4_emit(frame + Z_ETH_HLEN, Z_IPV4_HLEN, &ip);
+        z_simnet_inject(w->net, from, frame, Z_ETH_HLEN + Z_IPV4_HLEN + (size_t)hl);
+    }
+}
+
+/* A SYN flood fills the listener's queue, yet a real client still gets in,
+ * and the half-open connections never exceed the backlog. */
+static void test_sim_syn_flood(void **state)
+{
+    (void)state;
+    struct z_sim_faults clean = {.delay_us = 500};
+    struct tcp_world w;
+    world_up(&w, 99, &clean);
+    /* A flood of 5,000 SYNs a second against a backlog of 64: each round
+     * trip (1 ms) brings 5 new ones, so a real handshake completes before
+     * its slot is reclaimed. */
+    assert_int_equal(zsock_listen(w.l, 64), 0);
+    uint32_t seed = 42;
+    inject_syn_flood(&w, 2000, &seed);
+    z_simnet_run(w.net, 10000);
+    struct sockaddr_in sb = {.sin_family = AF_INET, .sin_port = htons(80)};
+    sb.sin_addr.s_addr = htonl(0xc0000202u);
+    int c2 = z_inet_socket_on(w.a, SOCK_STREAM, 0, true);
+    expect_errno(zsock_connect(c2, SA(sb), sizeof(sb)), EINPROGRESS);
+    int s2 = -1;
+    for (int i = 0; i < 5000 && s2 < 0; i++) {
+        inject_syn_flood(&w, 5, &seed); /* the flood goes on */
+        z_simnet_run(w.net, 1000);
+        s2 = zsock_accept(w.l, NULL, NULL);
+    }
+    assert_true(s2 >= 0);
+    assert_int_equal(zsock_send(c2, "ok", 2, 0), 2);
+    z_simnet_run(w.net, 10000);
+    char buf[2];
+    assert_int_equal(zsock_recv(s2, buf, 2, 0), 2);
+    z_stack_lock(w.b);
+    assert_true(w.b->stats.tcp.listen_drops > 0);
+    int half_open = 0;
+    for (struct z_tcp_pcb *p = w.b->tcp_pcbs; p != NULL; p = p->next) {
+        half_open += p->conn.state == Z_TCP_SYN_RCVD;
+    }
+    z_stack_unlock(w.b);
+    assert_true(half_open <= 64); /* the backlog */
+    zsock_close(c2);
+    zsock_close(s2);
+    world_down(&w);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fd_leak_setup, fd_leak_teardown)
 
 int main(void)
@@ -449,6 +523,7 @@ int main(void)
         T(test_sim_lossy),
         T(test_sim_hostile),
         T(test_sim_keepalive),
+        T(test_sim_syn_flood),
     };
     return cmocka_run_group_tests_name("tcp_sock", tests, NULL, NULL);
 }
