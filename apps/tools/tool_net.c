@@ -136,3 +136,58 @@ void tool_net_print_interfaces(const char *prog)
         printf("\n");
     }
 }
+
+int tool_net_option(const char *prog, struct tool_net *n, int opt, const char *arg)
+{
+    switch (opt) {
+    case TOOL_NET_OPT_TAP:
+        n->tap = arg;
+        return 1;
+    case TOOL_NET_OPT_PIPE:
+        n->pipe = arg;
+        return 1;
+    case TOOL_NET_OPT_IP:
+        n->ip = arg;
+        return 1;
+    case TOOL_NET_OPT_GATEWAY:
+        n->gateway = arg;
+        return 1;
+    case TOOL_NET_OPT_CAPTURE:
+        n->capture = arg;
+        return 1;
+    case TOOL_NET_OPT_MTU: {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        if (*arg == '\0' || *end != '\0' || v < 68 || v > 65535) {
+            fprintf(stderr, "%s: bad value for --mtu: %s\n", prog, arg);
+            return -1;
+        }
+        n->mtu = (int)v;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+int tool_net_check(const char *prog, const struct tool_net *n)
+{
+    if (n->tap != NULL && n->pipe != NULL) {
+        fprintf(stderr, "%s: --tap and --pipe are exclusive\n", prog);
+        return -1;
+    }
+    return 0;
+}
+
+void tool_net_usage(FILE *out)
+{
+    fputs("Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
+          "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
+          "  --tap IFNAME      add a TAP interface\n"
+          "  --pipe LOCAL:PEER add a frame pipe interface\n"
+          "  --ip A.B.C.D/LEN  its address\n"
+          "  --gateway A.B.C.D its default gateway\n"
+          "  --mtu N           its MTU\n"
+          "  --capture FILE    write a pcap of the non-loopback interface\n",
+          out);
+}

@@ -2,6 +2,8 @@
 #ifndef ZSOCK_TOOL_NET_H_
 #define ZSOCK_TOOL_NET_H_
 
+#include <stdio.h>
+
 /* What the --tap/--pipe/--ip/--gateway/--mtu/--capture options asked for. */
 struct tool_net {
     const char *tap;
@@ -11,6 +13,39 @@ struct tool_net {
     int mtu;
     const char *capture;
 };
+
+/* Command-line options every tool takes for its network, numbered clear of
+ * the tools' own. Put TOOL_NET_LONGOPTS in the getopt_long table (it needs
+ * <getopt.h>) and pass unknown options to tool_net_option(). */
+enum {
+    TOOL_NET_OPT_TAP = 1024,
+    TOOL_NET_OPT_PIPE,
+    TOOL_NET_OPT_IP,
+    TOOL_NET_OPT_GATEWAY,
+    TOOL_NET_OPT_MTU,
+    TOOL_NET_OPT_CAPTURE,
+};
+
+#define TOOL_NET_LONGOPTS                                                                          \
+    {"tap", required_argument, NULL, TOOL_NET_OPT_TAP},                                            \
+        {"pipe", required_argument, NULL, TOOL_NET_OPT_PIPE},                                      \
+        {"ip", required_argument, NULL, TOOL_NET_OPT_IP},                                          \
+        {"gateway", required_argument, NULL, TOOL_NET_OPT_GATEWAY},                                \
+        {"mtu", required_argument, NULL, TOOL_NET_OPT_MTU},                                        \
+    {                                                                                              \
+        "capture", required_argument, NULL, TOOL_NET_OPT_CAPTURE                                   \
+    }
+
+/* Take option `opt` with argument `arg` if it is a network option. Returns 1
+ * when taken, 0 when it is not a network option, -1 for a bad value (the
+ * error is printed with `prog` in front). */
+int tool_net_option(const char *prog, struct tool_net *n, int opt, const char *arg);
+
+/* Print the help text of the network options. */
+void tool_net_usage(FILE *out);
+
+/* Check the options together (--tap and --pipe exclude each other). 0 or -1. */
+int tool_net_check(const char *prog, const struct tool_net *n);
 
 /* Bring the default stack up; add the interface --tap or --pipe names,
  * address it and bring it up; start --capture on it, or else on the first

@@ -524,15 +524,8 @@ static void usage(FILE *f)
                "  --seed X          client: content seed (default 1)\n"
                "  --time-limit SEC  end the run after this long (default 120)\n"
                "  --buffer BYTES    SO_RCVBUF and SO_SNDBUF (default 4 MiB; 0: the stack's)\n"
-               "  --linger MS       stay on the network this long after the run (default 0)\n"
-               "Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
-               "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
-               "  --tap IFNAME      add a TAP interface\n"
-               "  --pipe LOCAL:PEER add a frame pipe interface\n"
-               "  --ip A.B.C.D/LEN  its address\n"
-               "  --gateway A.B.C.D its default gateway\n"
-               "  --mtu N           its MTU\n"
-               "  --capture FILE    write a pcap of the non-loopback interface\n");
+               "  --linger MS       stay on the network this long after the run (default 0)\n");
+    tool_net_usage(f);
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
@@ -566,12 +559,6 @@ enum {
     OPT_TIME_LIMIT,
     OPT_BUFFER,
     OPT_LINGER,
-    OPT_TAP,
-    OPT_PIPE,
-    OPT_IP,
-    OPT_GATEWAY,
-    OPT_MTU,
-    OPT_CAPTURE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -583,12 +570,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
         {"buffer", required_argument, NULL, OPT_BUFFER},
         {"linger", required_argument, NULL, OPT_LINGER},
-        {"tap", required_argument, NULL, OPT_TAP},
-        {"pipe", required_argument, NULL, OPT_PIPE},
-        {"ip", required_argument, NULL, OPT_IP},
-        {"gateway", required_argument, NULL, OPT_GATEWAY},
-        {"mtu", required_argument, NULL, OPT_MTU},
-        {"capture", required_argument, NULL, OPT_CAPTURE},
+        TOOL_NET_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -618,38 +600,21 @@ static int parse_args(int argc, char **argv, struct options *o)
             ok = parse_long(optarg, 0, 600000, &v);
             o->linger_ms = (int)v;
             break;
-        case OPT_TAP:
-            o->net.tap = optarg;
-            break;
-        case OPT_PIPE:
-            o->net.pipe = optarg;
-            break;
-        case OPT_IP:
-            o->net.ip = optarg;
-            break;
-        case OPT_GATEWAY:
-            o->net.gateway = optarg;
-            break;
-        case OPT_MTU:
-            ok = parse_long(optarg, 68, 65535, &v);
-            o->net.mtu = (int)v;
-            break;
-        case OPT_CAPTURE:
-            o->net.capture = optarg;
-            break;
         case 'h':
             usage(stdout);
             exit(0);
         default:
-            return -1;
+            if (tool_net_option("ztcp", &o->net, c, optarg) != 1) {
+                return -1;
+            }
+            break;
         }
         if (!ok) {
             fprintf(stderr, "ztcp: bad value for --%s: %s\n", longopts[c - OPT_COUNT].name, optarg);
             return -1;
         }
     }
-    if (o->net.tap != NULL && o->net.pipe != NULL) {
-        fprintf(stderr, "ztcp: --tap and --pipe are exclusive\n");
+    if (tool_net_check("ztcp", &o->net) < 0) {
         return -1;
     }
     int rest = argc - optind;

@@ -706,15 +706,8 @@ static void usage(FILE *f)
             "  --time-limit SEC  end any mode after this long (default 120)\n"
             "  --interval-us U   send: pause between datagrams (default 0)\n"
             "  --allow-loss N    send/recv: datagrams that may be lost (default 0)\n"
-            "  --linger MS       stay on the network this long after the run (default 0)\n"
-            "Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
-            "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
-            "  --tap IFNAME      add a TAP interface\n"
-            "  --pipe LOCAL:PEER add a frame pipe interface\n"
-            "  --ip A.B.C.D/LEN  its address\n"
-            "  --gateway A.B.C.D its default gateway\n"
-            "  --mtu N           its MTU\n"
-            "  --capture FILE    write a pcap of the non-loopback interface\n");
+            "  --linger MS       stay on the network this long after the run (default 0)\n");
+    tool_net_usage(f);
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
@@ -742,12 +735,6 @@ enum {
     OPT_INTERVAL,
     OPT_ALLOW_LOSS,
     OPT_LINGER,
-    OPT_TAP,
-    OPT_PIPE,
-    OPT_IP,
-    OPT_GATEWAY,
-    OPT_MTU,
-    OPT_CAPTURE,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -765,12 +752,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"interval-us", required_argument, NULL, OPT_INTERVAL},
         {"allow-loss", required_argument, NULL, OPT_ALLOW_LOSS},
         {"linger", required_argument, NULL, OPT_LINGER},
-        {"tap", required_argument, NULL, OPT_TAP},
-        {"pipe", required_argument, NULL, OPT_PIPE},
-        {"ip", required_argument, NULL, OPT_IP},
-        {"gateway", required_argument, NULL, OPT_GATEWAY},
-        {"mtu", required_argument, NULL, OPT_MTU},
-        {"capture", required_argument, NULL, OPT_CAPTURE},
+        TOOL_NET_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -828,38 +810,21 @@ static int parse_args(int argc, char **argv, struct options *o)
             ok = parse_long(optarg, 0, 600000, &v);
             o->linger_ms = (int)v;
             break;
-        case OPT_TAP:
-            o->net.tap = optarg;
-            break;
-        case OPT_PIPE:
-            o->net.pipe = optarg;
-            break;
-        case OPT_IP:
-            o->net.ip = optarg;
-            break;
-        case OPT_GATEWAY:
-            o->net.gateway = optarg;
-            break;
-        case OPT_MTU:
-            ok = parse_long(optarg, 68, 65535, &v);
-            o->net.mtu = (int)v;
-            break;
-        case OPT_CAPTURE:
-            o->net.capture = optarg;
-            break;
         case 'h':
             usage(stdout);
             exit(0);
         default:
-            return -1;
+            if (tool_net_option("zudp", &o->net, c, optarg) != 1) {
+                return -1;
+            }
+            break;
         }
         if (!ok) {
             fprintf(stderr, "zudp: bad value for --%s: %s\n", longopts[c - OPT_COUNT].name, optarg);
             return -1;
         }
     }
-    if (o->net.tap != NULL && o->net.pipe != NULL) {
-        fprintf(stderr, "zudp: --tap and --pipe are exclusive\n");
+    if (tool_net_check("zudp", &o->net) < 0) {
         return -1;
     }
     if (o->min_size > o->max_size) {
