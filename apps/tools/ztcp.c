@@ -187,9 +187,10 @@ static void print_stats(void)
            " no-buffer %" PRIu64 "\n",
            s.ipv4.rx, s.ipv4.tx, s.ipv4.drop_malformed, s.ipv4.drop_not_ours, s.ipv4.no_buffer);
     printf("ztcp: stats tcp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-conn %" PRIu64
-           " rst-tx %" PRIu64 " listen-drops %" PRIu64 "\n",
+           " rst-tx %" PRIu64 " listen-drops %" PRIu64 " retransmits %" PRIu64 " timeouts %" PRIu64
+           " recoveries %" PRIu64 "\n",
            s.tcp.rx, s.tcp.tx, s.tcp.drop_malformed, s.tcp.drop_no_conn, s.tcp.rst_tx,
-           s.tcp.listen_drops);
+           s.tcp.listen_drops, s.tcp.retransmits, s.tcp.timeouts, s.tcp.recoveries);
     struct zsock_if_info info[8];
     int n = zsock_if_list(info, 8);
     for (int i = 0; i < n && i < 8; i++) {

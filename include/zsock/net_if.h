@@ -70,6 +70,9 @@ struct zsock_net_stats {
         uint64_t drop_no_conn;   /**< no connection or listener: answered with RST */
         uint64_t rst_tx;         /**< resets sent for such segments */
         uint64_t listen_drops;   /**< SYNs dropped: listener backlog full */
+        uint64_t retransmits;    /**< segments sent again */
+        uint64_t timeouts;       /**< retransmission timer expiries */
+        uint64_t recoveries;     /**< fast recoveries (duplicate ACKs or SACK) */
     } tcp;
 };
 

@@ -1,9 +1,11 @@
 /* The TCP connection core: RFC 9293 segment processing, window management
  * with scaling (RFC 7323), timestamps for RTT measurement, retransmission
- * timing (RFC 6298, Karn), slow start, congestion avoidance, fast retransmit
- * and NewReno recovery (RFC 5681, RFC 6582), RST validation (RFC 5961),
- * delayed ACKs, Nagle, zero-window probing and TIME-WAIT. No I/O: segments
- * leave through ops->xmit, time comes in as `now`. */
+ * timing (RFC 6298, Karn), slow start, congestion avoidance (Reno or CUBIC,
+ * RFC 9438), fast retransmit and NewReno recovery (RFC 5681, RFC 6582),
+ * selective acknowledgements and SACK-based recovery (RFC 2018, RFC 6675),
+ * RST validation (RFC 5961), delayed ACKs, Nagle, zero-window probing and
+ * TIME-WAIT. No I/O: segments leave through ops->xmit, time comes in as
+ * `now`. */
 #include "net/tcp.h"
 
 #include <errno.h>
@@ -18,6 +20,11 @@
 #define PERSIST_MAX_US 60000000LL
 #define DEFAULT_MSS    536 /* RFC 9293 3.7.1, when the peer sends none */
 #define MAX_WSCALE     14
+#define DUPTHRESH      3        /* RFC 5681 / RFC 6675 DupThresh */
+#define PTO_MIN_US     10000LL  /* RFC 8985 7.2: the probe timeout's floor */
+#define PTO_DELACK_US  200000LL /* ...plus the worst delayed ACK for one segment */
+#define CUBIC_C        0.4      /* RFC 9438 4.1, segments per second^3 */
+#define CUBIC_BETA     0.7      /* RFC 9438 4.6 */
 
 struct z_tcp_ooo {
     struct z_tcp_ooo *next;
@@ -80,6 +87,24 @@ void z_tcp_free(struct z_tcp_conn *c)
 /* ---- helpers ------------------------------------------------------------------------------------
  */
 
+static void count(struct z_tcp_conn *c, enum z_tcp_event ev)
+{
+    switch (ev) {
+    case Z_TCP_EV_RETRANSMIT:
+        c->retransmits++;
+        break;
+    case Z_TCP_EV_TIMEOUT:
+        c->timeouts++;
+        break;
+    case Z_TCP_EV_RECOVERY:
+        c->recoveries++;
+        break;
+    }
+    if (c->ops->event != NULL) {
+        c->ops->event(c, ev);
+    }
+}
+
 static bool syn_unacked(const struct z_tcp_conn *c)
 {
     return c->snd_una == c->iss;
@@ -125,6 +150,56 @@ static uint32_t ts_now(const struct z_tcp_conn *c)
     return (uint32_t)(c->now / 1000); /* 1 ms timestamp clock */
 }
 
+/* The ranges of the out-of-order queue (sorted by sequence, possibly
+ * overlapping) as SACK blocks (RFC 2018 4): first the one holding the
+ * latest arrival, then the others from the highest down, as many as fit
+ * beside `len` payload bytes in a segment of c->mss. */
+static void sack_blocks(const struct z_tcp_conn *c, struct z_tcp_opts *o, size_t len)
+{
+    struct z_tcp_range r[Z_TCP_SACK_RANGES];
+    int n = 0;
+    for (const struct z_tcp_ooo *q = c->ooo; q != NULL; q = q->next) {
+        uint32_t end = q->seq + q->len + (q->fin ? 1 : 0);
+        if (n > 0 && Z_SEQ_LEQ(q->seq, r[n - 1].right)) {
+            if (Z_SEQ_GT(end, r[n - 1].right)) {
+                r[n - 1].right = end;
+            }
+            continue;
+        }
+        if (n == Z_TCP_SACK_RANGES) {
+            break; /* the highest ranges go unreported for now */
+        }
+        r[n].left = q->seq;
+        r[n].right = end;
+        n++;
+    }
+    /* Each block costs 8 bytes, the option 4 more (kind, length, padding). */
+    int room = Z_TCP_MAX_SACK;
+    if (len > 0) {
+        room = len + 12 <= c->mss ? (int)((c->mss - len - 4) / 8) : 0;
+        if (room > Z_TCP_MAX_SACK) {
+            room = Z_TCP_MAX_SACK; /* o->sack holds no more */
+        }
+    }
+    int first = n - 1;
+    for (int i = 0; i < n; i++) {
+        if (Z_SEQ_GEQ(c->ooo_last, r[i].left) && Z_SEQ_LT(c->ooo_last, r[i].right)) {
+            first = i;
+        }
+    }
+    o->nsack = 0;
+    for (int k = 0; k < n && o->nsack < room; k++) {
+        /* k = 0 is `first`; then the others from the top */
+        int i = k == 0 ? first : (n - k <= first ? n - 1 - k : n - k);
+        o->sack[o->nsack].left = r[i].left;
+        o->sack[o->nsack].right = r[i].right;
+        o->nsack++;
+    }
+    if (o->nsack > 0) {
+        o->present |= Z_TCPOPT_SACK;
+    }
+}
+
 /* Build and send one segment. */
 static int send_segment(struct z_tcp_conn *c, uint8_t flags, uint32_t seq, size_t off, size_t len)
 {
@@ -155,8 +230,16 @@ static int send_segment(struct z_tcp_conn *c, uint8_t flags, uint32_t seq, size_
         if (!(flags & Z_TCP_ACK) || c->ts_ok) {
             h.opts.present |= Z_TCPOPT_TS;
         }
-    } else if (c->ts_ok) {
-        h.opts.present |= Z_TCPOPT_TS;
+        if (c->cfg.sack && (!(flags & Z_TCP_ACK) || c->sack_ok)) {
+            h.opts.present |= Z_TCPOPT_SACK_PERM;
+        }
+    } else {
+        if (c->ts_ok) {
+            h.opts.present |= Z_TCPOPT_TS;
+        }
+        if ((flags & Z_TCP_ACK) && c->sack_ok && c->ooo != NULL) {
+            sack_blocks(c, &h.opts, len);
+        }
     }
     if (h.opts.present & Z_TCPOPT_TS) {
         h.opts.ts_val = ts_now(c);
@@ -186,14 +269,14 @@ static void enter_closed(struct z_tcp_conn *c, int err)
     }
     c->state = Z_TCP_CLOSED;
     c->rto_deadline = c->delack_deadline = c->persist_deadline = c->tw_deadline = 0;
-    c->keep_deadline = 0;
+    c->keep_deadline = c->tlp_deadline = 0;
     c->ops->notify(c);
 }
 
 static void enter_time_wait(struct z_tcp_conn *c)
 {
     c->state = Z_TCP_TIME_WAIT;
-    c->rto_deadline = c->persist_deadline = c->keep_deadline = 0;
+    c->rto_deadline = c->persist_deadline = c->keep_deadline = c->tlp_deadline = 0;
     c->tw_deadline = c->now + c->cfg.time_wait_us;
     c->ops->notify(c);
 }
@@ -213,72 +296,111 @@ static uint32_t data_in_flight(const struct z_tcp_conn *c)
     return f;
 }
 
+static void sack_output(struct z_tcp_conn *c);
+
+/* (Re)start the tail loss probe timer (RFC 8985 7.2): two smoothed round
+ * trips (plus a delayed ACK when one segment is out), if that comes before
+ * the RTO. Only with SACK, outside recovery, one probe at a time. */
+static void arm_tlp(struct z_tcp_conn *c)
+{
+    c->tlp_deadline = 0;
+    if (!c->sack_ok || c->in_recovery || c->tlp_out || c->srtt_us == 0 ||
+        c->snd_una == c->snd_max || c->state == Z_TCP_TIME_WAIT) {
+        return;
+    }
+    int64_t pto = 2 * c->srtt_us;
+    if (c->snd_max - c->snd_una <= (uint32_t)c->mss + 1) {
+        pto += PTO_DELACK_US;
+    }
+    if (pto < PTO_MIN_US) {
+        pto = PTO_MIN_US;
+    }
+    if (c->rto_deadline == 0 || c->now + pto < c->rto_deadline) {
+        c->tlp_deadline = c->now + pto;
+    }
+}
+
+/* Send one new segment within `can` bytes of room (the smaller of what the
+ * peer's window and the congestion window leave), or the FIN. Returns false
+ * when nothing more goes out now. */
+static bool send_new(struct z_tcp_conn *c, size_t can)
+{
+    uint32_t off = data_in_flight(c);
+    if ((c->fin_sent && c->snd_nxt == c->snd_max) ||
+        (c->fin_seq_valid && Z_SEQ_GT(c->snd_una, c->fin_seq))) {
+        return false; /* everything, FIN included, is out (or even acknowledged) */
+    }
+    size_t unsent = c->snd.len > off ? c->snd.len - off : 0;
+    uint32_t flight = c->snd_nxt - c->snd_una;
+    size_t seg = unsent < c->mss ? unsent : c->mss;
+    if (seg > can) {
+        seg = can;
+    }
+    bool fin = c->fin_queued && !c->fin_sent && seg == unsent;
+    if (seg == 0 && !fin) {
+        return false;
+    }
+    if (seg < c->mss && seg < unsent) {
+        /* Window-limited to a runt: wait for a wider window instead of
+         * sending silly segments, unless nothing is in flight. */
+        if (flight > 0 || seg < c->snd_wnd / 2) {
+            return false;
+        }
+    }
+    if (seg < c->mss && !fin && flight > 0 && !c->cfg.nodelay) {
+        return false; /* Nagle: one small segment in flight at a time */
+    }
+    uint8_t flags = Z_TCP_ACK | (fin ? Z_TCP_FIN : 0) | (seg == unsent && seg > 0 ? Z_TCP_PSH : 0);
+    if (send_segment(c, flags, c->snd_nxt, off, seg) < 0) {
+        /* Not sent (no buffer): the retransmission timer tries again. */
+        if (c->rto_deadline == 0) {
+            arm_rto(c);
+        }
+        return false;
+    }
+    if (!c->rtt_timing && seg > 0 && c->snd_nxt == c->snd_max && !c->in_recovery) {
+        c->rtt_timing = true;
+        c->rtt_seq = c->snd_nxt;
+        c->rtt_start = c->now;
+    }
+    if (fin) {
+        c->fin_sent = true;
+        c->fin_seq = c->snd_nxt + (uint32_t)seg;
+        c->fin_seq_valid = true;
+    }
+    c->snd_nxt += (uint32_t)seg + (fin ? 1 : 0);
+    if (Z_SEQ_GT(c->snd_nxt, c->snd_max)) {
+        c->snd_max = c->snd_nxt;
+    }
+    if (c->rto_deadline == 0) {
+        arm_rto(c);
+    }
+    arm_tlp(c);
+    return true;
+}
+
 /* Send what the windows allow; FIN after the last byte when queued. */
 static void tcp_output(struct z_tcp_conn *c)
 {
     if (!synchronized(c) || c->state == Z_TCP_TIME_WAIT) {
         return;
     }
-    for (;;) {
-        uint32_t off = data_in_flight(c);
-        if ((c->fin_sent && c->snd_nxt == c->snd_max) ||
-            (c->fin_seq_valid && Z_SEQ_GT(c->snd_una, c->fin_seq))) {
-            break; /* everything, FIN included, is out (or even acknowledged) */
-        }
-        size_t unsent = c->snd.len > off ? c->snd.len - off : 0;
-        /* Limited transmit (RFC 3042): each of the first two duplicate ACKs
-         * lets one new segment out beyond cwnd, so a small window still
-         * produces the three duplicates fast retransmit needs. */
-        uint32_t cwnd = c->cwnd;
-        if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3) {
-            cwnd += (uint32_t)c->dupacks * c->mss;
-        }
-        uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-        uint32_t flight = c->snd_nxt - c->snd_una;
-        size_t can = wnd > flight ? wnd - flight : 0;
-        size_t seg = unsent < c->mss ? unsent : c->mss;
-        if (seg > can) {
-            seg = can;
-        }
-        bool fin = c->fin_queued && !c->fin_sent && seg == unsent;
-        if (seg == 0 && !fin) {
-            break;
-        }
-        if (seg < c->mss && seg < unsent) {
-            /* Window-limited to a runt: wait for a wider window instead of
-             * sending silly segments, unless nothing is in flight. */
-            if (flight > 0 || seg < c->snd_wnd / 2) {
+    if (c->in_recovery && c->sack_ok) {
+        sack_output(c);
+    } else {
+        for (;;) {
+            /* Limited transmit (RFC 3042): each of the first two duplicate
+             * ACKs lets one new segment out beyond cwnd, so a small window
+             * still produces the three duplicates fast retransmit needs. */
+            uint32_t cwnd = c->cwnd;
+            if (!c->in_recovery && c->dupacks > 0 && c->dupacks < DUPTHRESH) {
+                cwnd += (uint32_t)c->dupacks * c->mss;
+            }
+            uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
+            uint32_t flight = c->snd_nxt - c->snd_una;
+            if (!send_new(c, wnd > flight ? wnd - flight : 0)) {
                 break;
             }
-        }
-        if (seg < c->mss && !fin && flight > 0 && !c->cfg.nodelay) {
-            break; /* Nagle: one small segment in flight at a time */
-        }
-        uint8_t flags =
-            Z_TCP_ACK | (fin ? Z_TCP_FIN : 0) | (seg == unsent && seg > 0 ? Z_TCP_PSH : 0);
-        if (send_segment(c, flags, c->snd_nxt, off, seg) < 0) {
-            /* Not sent (no buffer): the retransmission timer tries again. */
-            if (c->rto_deadline == 0) {
-                arm_rto(c);
-            }
-            break;
-        }
-        if (!c->rtt_timing && seg > 0 && c->snd_nxt == c->snd_max) {
-            c->rtt_timing = true;
-            c->rtt_seq = c->snd_nxt;
-            c->rtt_start = c->now;
-        }
-        if (fin) {
-            c->fin_sent = true;
-            c->fin_seq = c->snd_nxt + (uint32_t)seg;
-            c->fin_seq_valid = true;
-        }
-        c->snd_nxt += (uint32_t)seg + (fin ? 1 : 0);
-        if (Z_SEQ_GT(c->snd_nxt, c->snd_max)) {
-            c->snd_max = c->snd_nxt;
-        }
-        if (c->rto_deadline == 0) {
-            arm_rto(c);
         }
     }
     /* Data waits behind a zero window with nothing in flight: probe it. */
@@ -333,6 +455,7 @@ static void take_syn_options(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, 
         c->snd_wscale = 0;
         c->rcv_wscale = 0;
     }
+    c->sack_ok = we_offered && c->cfg.sack && (o->present & Z_TCPOPT_SACK_PERM);
     c->ts_ok = we_offered && (o->present & Z_TCPOPT_TS);
     if (c->ts_ok) {
         c->ts_recent = o->ts_val;
@@ -387,25 +510,105 @@ static void rtt_sample(struct z_tcp_conn *c, int64_t r)
     c->rto_us = rto < RTO_MIN_US ? RTO_MIN_US : rto > RTO_MAX_US ? RTO_MAX_US : rto;
 }
 
+#define CWND_MAX (1u << 30)
+
+/* Cube root by Newton's method from above (no libm needed). */
+static double cube_root(double x)
+{
+    if (x <= 0) {
+        return 0;
+    }
+    double r = x < 1 ? 1 : x;
+    for (int i = 0; i < 200; i++) {
+        double n = (2 * r + x / (r * r)) / 3;
+        if (n >= r) {
+            break;
+        }
+        r = n;
+    }
+    return r;
+}
+
+/* CUBIC congestion avoidance (RFC 9438 4.2-4.5) for `acked` new bytes. */
+static void cubic_on_ack(struct z_tcp_conn *c, uint32_t acked)
+{
+    double mss = c->mss;
+    double cwnd = c->cwnd;
+    if (c->cubic_epoch == 0) {
+        c->cubic_epoch = c->now;
+        c->cubic_acc = 0;
+        c->cubic_west = cwnd;
+        if (c->cubic_wmax > cwnd) {
+            c->cubic_k = cube_root((c->cubic_wmax - cwnd) / (CUBIC_C * mss));
+        } else {
+            c->cubic_k = 0;
+            c->cubic_wmax = cwnd;
+        }
+    }
+    double t = (double)(c->now - c->cubic_epoch) / 1e6;
+    double d_now = t - c->cubic_k;
+    double d_next = t + (double)c->srtt_us / 1e6 - c->cubic_k;
+    double w_now = c->cubic_wmax + CUBIC_C * mss * d_now * d_now * d_now;
+    double target = c->cubic_wmax + CUBIC_C * mss * d_next * d_next * d_next;
+    if (target < cwnd) {
+        target = cwnd;
+    } else if (target > 1.5 * cwnd) {
+        target = 1.5 * cwnd;
+    }
+    /* The window standard TCP would have now (4.3): CUBIC never does worse. */
+    double alpha =
+        c->cubic_west >= c->cubic_wmax ? 1.0 : 3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA);
+    c->cubic_west += alpha * acked * mss / cwnd;
+    if (w_now < c->cubic_west) {
+        c->cubic_acc += c->cubic_west > cwnd ? c->cubic_west - cwnd : 0;
+    } else {
+        c->cubic_acc += (target - cwnd) * acked / cwnd;
+    }
+    if (c->cubic_acc >= 1) {
+        uint32_t add = c->cubic_acc > CWND_MAX ? CWND_MAX : (uint32_t)c->cubic_acc;
+        c->cubic_acc -= add;
+        c->cwnd = c->cwnd > CWND_MAX - add ? CWND_MAX : c->cwnd + add;
+    }
+}
+
 static void cc_on_ack(struct z_tcp_conn *c, uint32_t acked)
 {
-    if (c->in_recovery) {
+    /* In fast recovery the window is set by the recovery itself; after a
+     * timeout it grows again by slow start. */
+    if (c->in_recovery && !c->rto_recovery) {
         return;
     }
     if (c->cwnd < c->ssthresh) {
         /* Slow start, at most one MSS per ACK (RFC 5681 3.1). */
         c->cwnd += acked < c->mss ? acked : c->mss;
+    } else if (c->cfg.cc == Z_TCP_CC_CUBIC) {
+        cubic_on_ack(c, acked);
     } else {
         uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
         c->cwnd += inc > 0 ? inc : 1;
     }
+    if (c->cwnd > CWND_MAX) {
+        c->cwnd = CWND_MAX;
+    }
 }
 
-static uint32_t half_flight(const struct z_tcp_conn *c)
+/* A loss was detected: the new slow-start threshold (RFC 5681 (4): half the
+ * flight; CUBIC: beta times it, RFC 9438 4.6), at least two segments. */
+static void cc_congestion(struct z_tcp_conn *c)
 {
     uint32_t flight = c->snd_max - c->snd_una;
-    uint32_t h = flight / 2;
-    return h > 2u * c->mss ? h : 2u * c->mss;
+    uint32_t t;
+    if (c->cfg.cc == Z_TCP_CC_CUBIC) {
+        double w = c->cwnd;
+        /* Fast convergence (4.7): a flow that lost before regaining its old
+         * window leaves room for newer flows. */
+        c->cubic_wmax = w < c->cubic_wmax ? w * (1.0 + CUBIC_BETA) / 2.0 : w;
+        c->cubic_epoch = 0;
+        t = (uint32_t)(flight * CUBIC_BETA);
+    } else {
+        t = flight / 2;
+    }
+    c->ssthresh = t > 2u * c->mss ? t : 2u * c->mss;
 }
 
 /* Resend the first unacknowledged segment. */
@@ -415,14 +618,313 @@ static void retransmit_first(struct z_tcp_conn *c)
         send_segment(c, Z_TCP_SYN, c->iss, 0, 0);
         return;
     }
-    if (c->state == Z_TCP_SYN_RCVD) {
+    if (c->state == Z_TCP_SYN_RCVD || syn_unacked(c)) {
         send_segment(c, Z_TCP_SYN | Z_TCP_ACK, c->iss, 0, 0);
         return;
     }
     size_t seg = c->snd.len < c->mss ? c->snd.len : c->mss;
+    if (seg > c->snd_max - c->snd_una) {
+        seg = c->snd_max - c->snd_una; /* only what was sent: the rest may be beyond the window */
+    }
     bool fin = c->fin_sent && seg == c->snd.len;
-    c->retransmits++;
+    count(c, Z_TCP_EV_RETRANSMIT);
     send_segment(c, Z_TCP_ACK | (fin ? Z_TCP_FIN : 0), c->snd_una, 0, seg);
+}
+
+/* ---- SACK scoreboard and recovery (RFC 2018, RFC 6675) ------------------------------------- */
+
+/* Merge [l, r) into the scoreboard. When it is full the highest range goes:
+ * forgetting a SACK only costs an unneeded retransmission. */
+static void sack_add(struct z_tcp_conn *c, uint32_t l, uint32_t r)
+{
+    struct z_tcp_range *sb = c->sacked;
+    int n = c->nsacked;
+    int i = 0;
+    while (i < n && Z_SEQ_LT(sb[i].right, l)) {
+        i++;
+    }
+    int j = i;
+    while (j < n && Z_SEQ_LEQ(sb[j].left, r)) {
+        if (Z_SEQ_LT(sb[j].left, l)) {
+            l = sb[j].left;
+        }
+        if (Z_SEQ_GT(sb[j].right, r)) {
+            r = sb[j].right;
+        }
+        j++;
+    }
+    if (i == j) {
+        if (n == Z_TCP_SACK_RANGES) {
+            if (i == n) {
+                return;
+            }
+            n--;
+        }
+        memmove(&sb[i + 1], &sb[i], (size_t)(n - i) * sizeof(*sb));
+        n++;
+    } else if (j - i > 1) {
+        memmove(&sb[i + 1], &sb[j], (size_t)(n - j) * sizeof(*sb));
+        n -= j - i - 1;
+    }
+    sb[i].left = l;
+    sb[i].right = r;
+    c->nsacked = n;
+}
+
+/* Take the SACK blocks of an acceptable ACK. Blocks at or below snd_una
+ * (D-SACK, RFC 2883) or beyond what was sent are ignored. */
+static void sack_update(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
+{
+    if (!c->sack_ok || !(h->opts.present & Z_TCPOPT_SACK)) {
+        return;
+    }
+    for (int k = 0; k < h->opts.nsack && k < Z_TCP_MAX_SACK; k++) {
+        uint32_t l = h->opts.sack[k].left;
+        uint32_t r = h->opts.sack[k].right;
+        if (!Z_SEQ_LT(l, r) || Z_SEQ_LEQ(r, c->snd_una) || Z_SEQ_GT(r, c->snd_max)) {
+            continue;
+        }
+        sack_add(c, Z_SEQ_LT(l, c->snd_una) ? c->snd_una : l, r);
+    }
+}
+
+/* Forget what the cumulative ACK now covers. */
+static void sack_trim(struct z_tcp_conn *c)
+{
+    int k = 0;
+    for (int i = 0; i < c->nsacked; i++) {
+        struct z_tcp_range r = c->sacked[i];
+        if (Z_SEQ_LEQ(r.right, c->snd_una)) {
+            continue;
+        }
+        if (Z_SEQ_LT(r.left, c->snd_una)) {
+            r.left = c->snd_una;
+        }
+        c->sacked[k++] = r;
+    }
+    c->nsacked = k;
+}
+
+/* The first unSACKed sequence number at or after `from` and below `limit`
+ * (and snd_max), with the end of its hole; false if there is none. */
+static bool next_hole(const struct z_tcp_conn *c, uint32_t from, uint32_t limit, uint32_t *start,
+                      uint32_t *end)
+{
+    uint32_t x = from;
+    uint32_t e = Z_SEQ_LT(c->snd_max, limit) ? c->snd_max : limit;
+    for (int i = 0; i < c->nsacked; i++) {
+        const struct z_tcp_range *r = &c->sacked[i];
+        if (Z_SEQ_LEQ(r->right, x)) {
+            continue;
+        }
+        if (Z_SEQ_LEQ(r->left, x)) {
+            x = r->right;
+            continue;
+        }
+        if (Z_SEQ_LT(r->left, e)) {
+            e = r->left;
+        }
+        break;
+    }
+    if (!Z_SEQ_LT(x, e)) {
+        return false;
+    }
+    *start = x;
+    *end = e;
+    return true;
+}
+
+/* Holes below the returned sequence number are lost (IsLost, RFC 6675 4):
+ * DupThresh ranges, or more than (DupThresh - 1) * MSS bytes, were SACKed
+ * above them. After a timeout every hole that was out then is. */
+static uint32_t lost_edge(const struct z_tcp_conn *c)
+{
+    if (c->rto_recovery) {
+        return c->recover; /* what was out when the timer fired, not newer data */
+    }
+    uint32_t edge = c->snd_una;
+    if (c->tlp_mark_valid && Z_SEQ_GT(c->tlp_mark, edge) && Z_SEQ_LEQ(c->tlp_mark, c->snd_max)) {
+        edge = c->tlp_mark; /* sent before a probe that arrived */
+    }
+    uint32_t bytes = 0;
+    int count = 0;
+    for (int i = c->nsacked - 1; i >= 0; i--) {
+        bytes += c->sacked[i].right - c->sacked[i].left;
+        if (++count >= DUPTHRESH || bytes > (DUPTHRESH - 1) * (uint32_t)c->mss) {
+            return Z_SEQ_GT(c->sacked[i].left, edge) ? c->sacked[i].left : edge;
+        }
+    }
+    return edge;
+}
+
+/* Bytes believed in the network (RFC 6675 SetPipe): unSACKed bytes not
+ * lost, plus those retransmitted in this recovery. */
+static uint32_t sack_pipe(const struct z_tcp_conn *c, uint32_t edge)
+{
+    uint32_t pipe = 0;
+    uint32_t s = c->snd_una;
+    uint32_t e;
+    while (next_hole(c, s, c->snd_max, &s, &e)) {
+        if (Z_SEQ_LT(edge, e)) {
+            pipe += e - (Z_SEQ_GT(s, edge) ? s : edge);
+        }
+        uint32_t hr = Z_SEQ_LT(c->high_rxt, e) ? c->high_rxt : e;
+        if (Z_SEQ_GT(hr, s)) {
+            pipe += hr - s;
+        }
+        s = e;
+    }
+    return pipe;
+}
+
+/* Retransmit up to one segment of the hole starting at `seq` (at most
+ * `room` sequence numbers, the FIN included if it is there). Returns the
+ * sequence numbers sent, 0 if nothing went. */
+static uint32_t retransmit_at(struct z_tcp_conn *c, uint32_t seq, uint32_t room)
+{
+    size_t off = seq - c->snd_una;
+    size_t avail = c->snd.len > off ? c->snd.len - off : 0;
+    size_t len = avail < c->mss ? avail : c->mss;
+    if (len > room) {
+        len = room;
+    }
+    bool fin = c->fin_seq_valid && seq + (uint32_t)len == c->fin_seq && len < room;
+    if (len == 0 && !fin) {
+        return 0;
+    }
+    if (send_segment(c, Z_TCP_ACK | (fin ? Z_TCP_FIN : 0), seq, off, len) < 0) {
+        return 0;
+    }
+    count(c, Z_TCP_EV_RETRANSMIT);
+    uint32_t n = (uint32_t)len + (fin ? 1 : 0);
+    /* Watch it: the oldest watch gives way when all are taken. */
+    int w = 0;
+    while (w < c->nrxt && c->rxt[w].seq != seq) {
+        w++;
+    }
+    if (w == Z_TCP_RXT_WATCH) {
+        memmove(&c->rxt[0], &c->rxt[1], sizeof(c->rxt) - sizeof(c->rxt[0]));
+        w--;
+    } else if (w == c->nrxt) {
+        c->nrxt++;
+    }
+    c->rxt[w].seq = seq;
+    c->rxt[w].fence = c->snd_nxt;
+    if (Z_SEQ_GT(seq + n, c->high_rxt)) {
+        c->high_rxt = seq + n;
+    }
+    return n;
+}
+
+/* Transmission during SACK recovery (RFC 6675 5, NextSeg): while the
+ * congestion window has a segment of room beyond the pipe, resend lost
+ * holes, else send new data, else resend a hole below the highest SACK. */
+static void sack_output(struct z_tcp_conn *c)
+{
+    for (int guard = 0; guard < 4096; guard++) {
+        if (Z_SEQ_LT(c->high_rxt, c->snd_una)) {
+            c->high_rxt = c->snd_una;
+        }
+        uint32_t edge = lost_edge(c);
+        uint32_t pipe = sack_pipe(c, edge);
+        if ((uint64_t)pipe + c->mss > c->cwnd) {
+            break;
+        }
+        uint32_t s;
+        uint32_t e;
+        if (next_hole(c, c->high_rxt, edge, &s, &e)) {
+            if (retransmit_at(c, s, e - s) == 0) {
+                break;
+            }
+            continue;
+        }
+        uint32_t flight = c->snd_nxt - c->snd_una;
+        size_t can = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+        if (can > c->cwnd - pipe) {
+            can = c->cwnd - pipe;
+        }
+        if (send_new(c, can)) {
+            continue;
+        }
+        if (c->nsacked > 0 && next_hole(c, c->high_rxt, c->sacked[c->nsacked - 1].left, &s, &e)) {
+            if (retransmit_at(c, s, e - s) == 0) {
+                break;
+            }
+            continue;
+        }
+        break;
+    }
+}
+
+static bool is_sacked(const struct z_tcp_conn *c, uint32_t seq)
+{
+    for (int i = 0; i < c->nsacked; i++) {
+        if (Z_SEQ_GEQ(seq, c->sacked[i].left) && Z_SEQ_LT(seq, c->sacked[i].right)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A retransmission is lost when data sent after it arrived (a SACK above
+ * its fence) and it did not: send it again, and, as for any loss, reduce
+ * the window (RFC 5681 4.3, RFC 6675 leaves this case to the RTO). */
+static void detect_lost_retransmits(struct z_tcp_conn *c)
+{
+    uint32_t top = c->nsacked > 0 ? c->sacked[c->nsacked - 1].right : c->snd_una;
+    uint32_t lowest = 0;
+    bool lost = false;
+    int k = 0;
+    for (int i = 0; i < c->nrxt; i++) {
+        uint32_t seq = c->rxt[i].seq;
+        if (Z_SEQ_LT(seq, c->snd_una) || is_sacked(c, seq)) {
+            continue; /* arrived */
+        }
+        if (Z_SEQ_GT(top, c->rxt[i].fence)) {
+            if (!lost || Z_SEQ_LT(seq, lowest)) {
+                lowest = seq;
+            }
+            lost = true;
+            continue;
+        }
+        c->rxt[k++] = c->rxt[i];
+    }
+    c->nrxt = k;
+    if (lost) {
+        if (Z_SEQ_LT(lowest, c->high_rxt)) {
+            c->high_rxt = lowest;
+        }
+        cc_congestion(c);
+        c->cwnd = c->ssthresh;
+    }
+}
+
+/* Loss detected by duplicate ACKs or SACKs: fast retransmit and fast
+ * recovery, SACK-based (RFC 6675 5) when the peer sends SACKs, NewReno
+ * (RFC 6582) otherwise. */
+static void enter_recovery(struct z_tcp_conn *c)
+{
+    count(c, Z_TCP_EV_RECOVERY);
+    cc_congestion(c);
+    c->in_recovery = true;
+    c->recover = c->snd_max;
+    c->rtt_timing = false; /* Karn: the timed segment may be resent */
+    if (!c->sack_ok) {
+        retransmit_first(c);
+        c->cwnd = c->ssthresh + (uint32_t)DUPTHRESH * c->mss;
+        return;
+    }
+    c->rto_recovery = false;
+    c->high_rxt = c->snd_una;
+    c->nrxt = 0;
+    c->cwnd = c->ssthresh;
+    uint32_t s;
+    uint32_t e;
+    /* The first segment presumed lost goes at once, whatever the pipe. */
+    if (next_hole(c, c->snd_una, c->snd_max, &s, &e)) {
+        retransmit_at(c, s, e - s);
+    }
+    sack_output(c);
 }
 
 /* ---- input
@@ -518,9 +1020,13 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         send_ack(c); /* acknowledges something never sent */
         return false;
     }
+    sack_update(c, h);
     uint32_t wnd = (uint32_t)h->window << c->snd_wscale;
+    /* RFC 9293 3.10.7.4: only an ACK in [SND.UNA, SND.NXT] updates the window
+     * (an older one would let us send past the edge it offered). */
     bool window_update =
-        Z_SEQ_LT(c->snd_wl1, h->seq) || (c->snd_wl1 == h->seq && Z_SEQ_LEQ(c->snd_wl2, ack));
+        Z_SEQ_GEQ(ack, c->snd_una) &&
+        (Z_SEQ_LT(c->snd_wl1, h->seq) || (c->snd_wl1 == h->seq && Z_SEQ_LEQ(c->snd_wl2, ack)));
     if (Z_SEQ_GT(ack, c->snd_una)) {
         uint32_t acked = ack - c->snd_una;
         /* Sequence space of SYN and FIN carries no data. */
@@ -539,6 +1045,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         if (Z_SEQ_LT(c->snd_nxt, c->snd_una)) {
             c->snd_nxt = c->snd_una;
         }
+        sack_trim(c);
         c->retries = 0;
         /* RTT: timestamps when both use them, else Karn-safe timing. */
         if (c->ts_ok && (h->opts.present & Z_TCPOPT_TS) && h->opts.ts_ecr != 0) {
@@ -549,20 +1056,25 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         if (c->rtt_timing && Z_SEQ_GT(ack, c->rtt_seq)) {
             c->rtt_timing = false;
         }
-        if (c->in_recovery) {
-            if (Z_SEQ_GEQ(ack, c->recover)) {
-                c->in_recovery = false;
+        c->tlp_out = false;
+        if (c->in_recovery && Z_SEQ_GEQ(ack, c->recover)) {
+            /* Recovery ends; after a timeout slow start simply goes on. */
+            c->in_recovery = false;
+            c->tlp_mark_valid = false;
+            if (!c->rto_recovery) {
                 c->cwnd = c->ssthresh;
-            } else {
-                /* Partial ACK (RFC 6582): the next hole is lost too. */
-                retransmit_first(c);
-                c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
             }
+            c->rto_recovery = false;
+        } else if (c->in_recovery && !c->sack_ok) {
+            /* Partial ACK (RFC 6582): the next hole is lost too. */
+            retransmit_first(c);
+            c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
         } else {
             cc_on_ack(c, data);
         }
         c->dupacks = 0;
         c->rto_deadline = c->snd_una == c->snd_max ? 0 : c->now + c->rto_us;
+        arm_tlp(c);
         if (fin_acked) {
             if (c->state == Z_TCP_FIN_WAIT_1) {
                 c->state = Z_TCP_FIN_WAIT_2;
@@ -587,14 +1099,26 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
             thresh = (int)out_segs - 1;
         }
         if (c->dupacks >= thresh && !c->in_recovery) {
-            c->ssthresh = half_flight(c);
-            c->in_recovery = true;
-            c->recover = c->snd_max;
-            retransmit_first(c);
-            c->cwnd = c->ssthresh + 3u * c->mss;
-        } else if (c->in_recovery) {
-            c->cwnd += c->mss;
+            enter_recovery(c);
+        } else if (c->in_recovery && !c->sack_ok) {
+            c->cwnd += c->mss; /* NewReno: each duplicate left the network */
         }
+    }
+    if (c->sack_ok && c->in_recovery && c->nrxt > 0) {
+        detect_lost_retransmits(c);
+    }
+    /* The tail loss probe arrived, but what was sent before it did not. */
+    if (c->tlp_out && is_sacked(c, c->tlp_seq)) {
+        c->tlp_out = false;
+        if (!c->in_recovery) {
+            c->tlp_mark = c->tlp_seq;
+            c->tlp_mark_valid = true;
+        }
+    }
+    /* SACKs alone can show the first segment lost (RFC 6675 5: IsLost). */
+    if (c->sack_ok && !c->in_recovery && c->nsacked > 0 && c->snd_una != c->snd_max &&
+        Z_SEQ_GT(lost_edge(c), c->snd_una)) {
+        enter_recovery(c);
     }
     if (window_update) {
         c->snd_wnd = wnd;
@@ -650,6 +1174,7 @@ static void store_out_of_order(struct z_tcp_conn *c, uint32_t seq, const uint8_t
     if (len == 0 && !fin) {
         return;
     }
+    c->ooo_last = seq;
     if (c->ooo_bytes + len > c->cfg.rcv_buf) {
         return;
     }
@@ -978,8 +1503,8 @@ static void on_keepalive(struct z_tcp_conn *c)
 int64_t z_tcp_next_deadline(const struct z_tcp_conn *c)
 {
     int64_t t = INT64_MAX;
-    const int64_t d[] = {c->rto_deadline, c->delack_deadline, c->persist_deadline, c->tw_deadline,
-                         c->keep_deadline};
+    const int64_t d[] = {c->rto_deadline, c->delack_deadline, c->persist_deadline,
+                         c->tw_deadline,  c->keep_deadline,   c->tlp_deadline};
     for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
         if (d[i] != 0 && d[i] < t) {
             t = d[i];
@@ -992,6 +1517,7 @@ static void on_rto(struct z_tcp_conn *c)
 {
     int limit = (c->state == Z_TCP_SYN_SENT || c->state == Z_TCP_SYN_RCVD) ? c->cfg.syn_retries
                                                                            : c->cfg.max_retries;
+    count(c, Z_TCP_EV_TIMEOUT);
     if (++c->retries > limit) {
         if (c->state != Z_TCP_SYN_SENT) {
             send_segment(c, Z_TCP_RST | Z_TCP_ACK, c->snd_nxt, 0, 0);
@@ -1000,22 +1526,37 @@ static void on_rto(struct z_tcp_conn *c)
         return;
     }
     /* RFC 5681 3.1 and RFC 6298 5.5-5.7: one segment, doubled timer, no RTT
-     * sample from what is retransmitted (Karn). */
-    if (synchronized(c)) {
-        c->ssthresh = half_flight(c);
+     * sample from what is retransmitted (Karn). A FIN queued in SYN-RCVD
+     * leaves the SYN unacknowledged: the SYN-ACK is what goes again. */
+    bool sync = synchronized(c) && !syn_unacked(c);
+    if (sync) {
+        cc_congestion(c);
         c->cwnd = c->mss;
-        c->in_recovery = false;
         c->dupacks = 0;
-        /* Go back: everything after snd_una is sent again as the window opens. */
-        c->snd_nxt = c->snd_una;
-        if (c->fin_sent) {
+        if (c->sack_ok) {
+            /* Every hole is lost; SACKed data is not sent again unless a
+             * second timeout suggests the peer dropped it (RFC 2018 8). */
+            if (c->retries > 1) {
+                c->nsacked = 0;
+            }
+            c->in_recovery = true;
+            c->rto_recovery = true;
+            c->recover = c->snd_max;
+            c->high_rxt = c->snd_una;
+            c->nrxt = 0;
+        } else {
+            /* Go back: everything after snd_una is sent again as the window opens. */
+            c->in_recovery = false;
+            c->snd_nxt = c->snd_una;
             c->fin_sent = false;
         }
     }
     c->rtt_timing = false;
     c->rto_us = c->rto_us * 2 > RTO_MAX_US ? RTO_MAX_US : c->rto_us * 2;
-    c->retransmits++;
-    if (synchronized(c)) {
+    if (!(sync && c->sack_ok)) {
+        count(c, Z_TCP_EV_RETRANSMIT); /* SACK recovery counts its own */
+    }
+    if (sync) {
         c->rto_deadline = 0;
         tcp_output(c);
         if (c->rto_deadline == 0) {
@@ -1036,6 +1577,35 @@ static int64_t persist_interval(const struct z_tcp_conn *c)
         iv *= 2;
     }
     return iv > PERSIST_MAX_US ? PERSIST_MAX_US : iv;
+}
+
+/* The tail loss probe: new data if the windows allow, else the last
+ * segment again; the RTO is restarted behind it (RFC 8985 7.3). */
+static void on_tlp(struct z_tcp_conn *c)
+{
+    if (!synchronized(c) || c->state == Z_TCP_TIME_WAIT || c->in_recovery ||
+        c->snd_una == c->snd_max || c->tlp_out) {
+        return;
+    }
+    uint32_t end = c->snd_max;
+    uint32_t flight = c->snd_nxt - c->snd_una;
+    size_t can = c->snd_wnd > flight ? c->snd_wnd - flight : 0;
+    uint32_t seq = c->snd_nxt;
+    if (send_new(c, can < c->mss ? can : c->mss)) {
+        end = c->snd_max;
+    } else {
+        bool fin = c->fin_sent && c->fin_seq_valid && c->fin_seq + 1 == end;
+        uint32_t data_end = fin ? end - 1 : end;
+        uint32_t last = data_end - c->snd_una < c->mss ? data_end - c->snd_una : c->mss;
+        seq = data_end - last;
+        if (retransmit_at(c, seq, end - seq) == 0) {
+            return;
+        }
+    }
+    c->tlp_out = true;
+    c->tlp_seq = seq;
+    c->tlp_end = end;
+    arm_rto(c);
 }
 
 static void on_persist(struct z_tcp_conn *c)
@@ -1067,6 +1637,10 @@ void z_tcp_timer(struct z_tcp_conn *c, int64_t now)
         if (c->state == Z_TCP_CLOSED) {
             return;
         }
+    }
+    if (c->tlp_deadline != 0 && now >= c->tlp_deadline) {
+        c->tlp_deadline = 0;
+        on_tlp(c);
     }
     if (c->persist_deadline != 0 && now >= c->persist_deadline) {
         on_persist(c);

@@ -39,6 +39,13 @@ const char *z_tcp_state_name(enum z_tcp_state st);
 
 struct z_tcp_conn;
 
+/* What z_tcp_ops.event reports, for statistics. */
+enum z_tcp_event {
+    Z_TCP_EV_RETRANSMIT, /* a segment was sent again */
+    Z_TCP_EV_TIMEOUT,    /* the retransmission timer fired */
+    Z_TCP_EV_RECOVERY,   /* fast recovery began (duplicate ACKs or SACK) */
+};
+
 struct z_tcp_ops {
     /* Send one segment: `h` (ports left 0 for the glue to fill) and `len`
      * payload bytes taken from the send buffer starting `off` bytes after
@@ -48,6 +55,14 @@ struct z_tcp_ops {
     /* The state seen by the application changed: data or EOF to read, room to
      * write, connected, an error. */
     void (*notify)(struct z_tcp_conn *c);
+    /* Optional (may be NULL): count an event. */
+    void (*event)(struct z_tcp_conn *c, enum z_tcp_event ev);
+};
+
+/* Congestion control after slow start. */
+enum z_tcp_cc {
+    Z_TCP_CC_RENO = 0, /* RFC 5681 congestion avoidance */
+    Z_TCP_CC_CUBIC,    /* RFC 9438 (the successor of RFC 8312) */
 };
 
 /* Settings fixed when a connection starts. */
@@ -60,6 +75,18 @@ struct z_tcp_config {
     int64_t time_wait_us;
     int max_retries; /* retransmissions before ETIMEDOUT */
     int syn_retries;
+    bool sack;        /* offer SACK (RFC 2018) and use it when the peer agrees */
+    enum z_tcp_cc cc; /* congestion avoidance algorithm */
+};
+
+/* Ranges of sent data the peer reported holding (SACK scoreboard). */
+#define Z_TCP_SACK_RANGES 8
+/* Retransmissions watched for loss during a SACK recovery. */
+#define Z_TCP_RXT_WATCH 8
+
+struct z_tcp_range {
+    uint32_t left;  /* first sequence number */
+    uint32_t right; /* sequence number after the last */
 };
 
 struct z_tcp_ooo; /* out-of-order segment */
@@ -109,6 +136,40 @@ struct z_tcp_conn {
     bool in_recovery;
     uint32_t recover;
 
+    /* SACK (RFC 2018) and SACK-based loss recovery (RFC 6675): what the peer
+     * holds above snd_una, sorted and disjoint; the highest sequence number
+     * retransmitted in this recovery; whether the recovery began with a
+     * retransmission timeout (then every hole counts as lost). */
+    struct z_tcp_range sacked[Z_TCP_SACK_RANGES];
+    int nsacked;
+    uint32_t high_rxt;
+    bool rto_recovery;
+    /* Retransmissions of this recovery with `fence`, snd_nxt when each was
+     * sent: a SACK beyond the fence while the segment is still missing means
+     * the retransmission was lost too. */
+    struct {
+        uint32_t seq, fence;
+    } rxt[Z_TCP_RXT_WATCH];
+    int nrxt;
+
+    /* Tail loss probe (RFC 8985 7): with SACK, when ACKs stop arriving for
+     * about two round trips, one segment is sent to draw SACK feedback
+     * instead of waiting for the RTO. When the probe is SACKed, the holes
+     * below it count as lost. */
+    int64_t tlp_deadline;
+    bool tlp_out;
+    bool tlp_mark_valid;
+    uint32_t tlp_seq, tlp_end;
+    uint32_t tlp_mark;
+    uint32_t ooo_last; /* receiver: where the latest out-of-order segment began */
+
+    /* CUBIC (RFC 9438), windows in bytes, times in seconds */
+    double cubic_wmax;   /* window before the last reduction */
+    double cubic_k;      /* time for the cubic to regrow to cubic_wmax */
+    double cubic_west;   /* Reno-friendly estimate */
+    double cubic_acc;    /* fractional bytes of growth not yet in cwnd */
+    int64_t cubic_epoch; /* start of this congestion-avoidance epoch, 0: none */
+
     /* other timers */
     int64_t delack_deadline;
     int64_t persist_deadline;
@@ -127,6 +188,8 @@ struct z_tcp_conn {
     int64_t now;
 
     uint64_t retransmits; /* statistics */
+    uint64_t timeouts;
+    uint64_t recoveries;
 };
 
 /* Prepare a closed connection with its buffers. 0 or -ENOMEM. */

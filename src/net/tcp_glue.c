@@ -130,9 +130,27 @@ static void pcb_notify(struct z_tcp_conn *c)
     }
 }
 
+static void pcb_event(struct z_tcp_conn *c, enum z_tcp_event ev)
+{
+    struct z_tcp_pcb *pcb = c->ctx;
+    struct z_stack *s = pcb->stack;
+    switch (ev) {
+    case Z_TCP_EV_RETRANSMIT:
+        s->stats.tcp.retransmits++;
+        break;
+    case Z_TCP_EV_TIMEOUT:
+        s->stats.tcp.timeouts++;
+        break;
+    case Z_TCP_EV_RECOVERY:
+        s->stats.tcp.recoveries++;
+        break;
+    }
+}
+
 static const struct z_tcp_ops pcb_ops = {
     .xmit = pcb_xmit,
     .notify = pcb_notify,
+    .event = pcb_event,
 };
 
 /* ---- set-up
@@ -178,6 +196,8 @@ static int conn_setup(struct z_tcp_pcb *pcb, uint16_t mtu)
         .time_wait_us = TCP_TIME_WAIT_US,
         .max_retries = TCP_MAX_RETRIES,
         .syn_retries = TCP_SYN_RETRIES,
+        .sack = CONFIG_NET_TCP_SACK,
+        .cc = CONFIG_NET_TCP_CUBIC ? Z_TCP_CC_CUBIC : Z_TCP_CC_RENO,
     };
     int rc = z_tcp_init(&pcb->conn, &pcb_ops, pcb, &cfg);
     if (rc == 0) {

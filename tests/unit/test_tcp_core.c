@@ -658,7 +658,8 @@ static struct z_tcp_config cfg_default(uint32_t isn)
                                  .isn = isn,
                                  .time_wait_us = 2 * SEC,
                                  .max_retries = 6,
-                                 .syn_retries = 4};
+                                 .syn_retries = 4,
+                                 .sack = true};
 }
 
 #define ISN_A 0x10000000u
@@ -2000,6 +2001,306 @@ static void test_fast_retransmit(void **state)
     check_invariants();
 }
 
+/* ---- SACK (RFC 2018, RFC 6675) and CUBIC (RFC 9438) ------------------------------------ */
+
+/* Drops chosen by the count of A's data segments (1-based): each listed
+ * count is dropped once; with `drop_again`, the first retransmission of
+ * each lost segment is dropped too. */
+static struct {
+    int count;
+    int drops[8];
+    int ndrops;
+    uint32_t lost[8];
+    int nlost;
+    bool drop_again;
+    bool dropped_again[8];
+    uint32_t targets[8]; /* also dropped: first sendings holding these */
+    int ntargets;
+    int recoveries;
+    bool in;
+    uint32_t flight_in, ssthresh_in;
+    double wmax_in;
+    int64_t exit_at;
+    uint32_t cwnd_out;
+} SK;
+
+static struct verdict sk_filter(int from, size_t idx, const struct logent *e)
+{
+    (void)idx;
+    struct verdict v = {PASS, 0, 0};
+    if (from != 0 || e->len == 0) {
+        return v;
+    }
+    for (int i = 0; SK.drop_again && i < SK.nlost; i++) {
+        if (e->seq == SK.lost[i]) {
+            if (!SK.dropped_again[i]) {
+                SK.dropped_again[i] = true;
+                v.fate = DROP;
+            }
+            return v;
+        }
+    }
+    SK.count++;
+    for (int i = 0; i < SK.ntargets; i++) {
+        if (Z_SEQ_LEQ(e->seq, SK.targets[i]) && Z_SEQ_LT(SK.targets[i], e->seq + e->len)) {
+            SK.targets[i] = e->seq - 1; /* once */
+            SK.lost[SK.nlost++] = e->seq;
+            v.fate = DROP;
+        }
+    }
+    for (int i = 0; i < SK.ndrops; i++) {
+        if (SK.count == SK.drops[i]) {
+            SK.lost[SK.nlost++] = e->seq;
+            v.fate = DROP;
+        }
+    }
+    return v;
+}
+
+static void sk_after(void)
+{
+    if (!SK.in && CA->in_recovery) {
+        SK.in = true;
+        SK.recoveries++;
+        SK.flight_in = SA->flight_before;
+        SK.ssthresh_in = CA->ssthresh;
+        SK.wmax_in = CA->cubic_wmax;
+    } else if (SK.in && !CA->in_recovery) {
+        SK.in = false;
+        SK.exit_at = H.now;
+        SK.cwnd_out = CA->cwnd;
+    }
+}
+
+static void sk_start(const int *drops, int n, enum z_tcp_cc cc)
+{
+    struct z_tcp_config a = cfg_default(ISN_A), b = cfg_default(ISN_B);
+    a.snd_buf = b.snd_buf = 262144;
+    a.rcv_buf = b.rcv_buf = 262144;
+    a.cc = cc;
+    pair(&a, &b);
+    handshake();
+    run_for(SEC);
+    assert_true(CA->sack_ok);
+    memset(&SK, 0, sizeof(SK));
+    if (n > 0) {
+        memcpy(SK.drops, drops, (size_t)n * sizeof(int));
+    }
+    SK.ndrops = n;
+    H.filter = sk_filter;
+    H.after = sk_after;
+}
+
+/* Data segments A sent after `from` (log index) starting at `seq`. */
+static size_t copies_of(uint32_t seq, size_t from, const struct logent **first)
+{
+    size_t n = 0;
+    for (size_t k = from; k < SA->nlog; k++) {
+        if (SA->log[k].seq == seq && SA->log[k].len > 0) {
+            if (n++ == 0 && first != NULL) {
+                *first = &SA->log[k];
+            }
+        }
+    }
+    return n;
+}
+
+/* Every data segment A sent again (after log index `mark`) starts at one
+ * of the lost ones, and each lost one went `copies` times in all. */
+static void check_only_holes_resent(size_t mark, size_t copies)
+{
+    for (int i = 0; i < SK.nlost; i++) {
+        assert_int_equal(copies_of(SK.lost[i], mark, NULL), copies);
+    }
+    for (size_t k = mark; k < SA->nlog; k++) {
+        const struct logent *e = &SA->log[k];
+        for (size_t j = mark; e->len > 0 && j < k; j++) {
+            if (SA->log[j].len > 0 && SA->log[j].seq == e->seq) {
+                bool hole = false;
+                for (int i = 0; i < SK.nlost; i++) {
+                    hole = hole || e->seq == SK.lost[i];
+                }
+                if (!hole) {
+                    fail_msg("data at %u sent again", e->seq);
+                }
+                break;
+            }
+        }
+    }
+}
+
+/* Three segments lost from one window: SACK recovery resends exactly those
+ * three, all within about one round trip, in one recovery, with no timeout
+ * (NewReno would need a round trip per hole). */
+static void test_sack_recovers_several_holes(void **state)
+{
+    (void)state;
+    const int drops[] = {30, 33, 36};
+    sk_start(drops, 3, Z_TCP_CC_RENO);
+    size_t mark = SA->nlog;
+    pump(262144, 0, 65536, 60 * SEC);
+    run_for(SEC);
+    assert_int_equal(SK.nlost, 3);
+    int64_t t_first = 0;
+    int64_t t_last = 0;
+    for (int i = 0; i < 3; i++) {
+        const struct logent *orig = NULL;
+        const struct logent *re = NULL;
+        assert_int_equal(copies_of(SK.lost[i], mark, &orig), 2);
+        for (size_t k = (size_t)(orig - SA->log) + 1; k < SA->nlog; k++) {
+            if (SA->log[k].seq == SK.lost[i] && SA->log[k].len > 0) {
+                re = &SA->log[k];
+                break;
+            }
+        }
+        assert_non_null(re);
+        assert_int_equal(re->cause, CAUSE_INPUT);
+        if (i == 0) {
+            t_first = re->t;
+        }
+        t_last = re->t;
+    }
+    assert_true(t_last - t_first <= 2 * H.delay + 2 * MS);
+    assert_int_equal(CA->retransmits, 3);
+    assert_int_equal(SK.recoveries, 1);
+    /* ACKs from B carried blocks; the scoreboard is empty once all is in */
+    assert_int_equal(CA->nsacked, 0);
+    for (size_t k = 0; k < SA->nlog; k++) {
+        assert_true(SA->log[k].cause != CAUSE_TIMER || SA->log[k].len == 0);
+    }
+    check_invariants();
+}
+
+/* Two holes whose fast retransmissions are lost too, with new data flowing:
+ * the later SACKs show each retransmission lost, and it goes again at once,
+ * without waiting for the timer; data B holds is never resent. */
+static void test_sack_lost_retransmit(void **state)
+{
+    (void)state;
+    const int drops[] = {30, 40};
+    sk_start(drops, 2, Z_TCP_CC_RENO);
+    SK.drop_again = true;
+    size_t mark = SA->nlog;
+    pump(262144, 0, 65536, 60 * SEC);
+    run_for(SEC);
+    assert_true(SK.dropped_again[0] && SK.dropped_again[1]);
+    check_only_holes_resent(mark, 3);
+    assert_int_equal(CA->retransmits, 4);
+    assert_int_equal(CA->timeouts, 0);
+    check_invariants();
+}
+
+/* The same at the tail, where nothing new follows to reveal the lost
+ * retransmissions: the timer fires, and only the holes are sent again,
+ * never the data B already reported holding between and after them
+ * (RFC 6675 5.1), as going back to snd_una would. */
+static void test_sack_timeout_skips_sacked(void **state)
+{
+    (void)state;
+    sk_start(NULL, 0, Z_TCP_CC_RENO);
+    SK.drop_again = true;
+    uint32_t end = CA->snd_nxt + 262144;
+    SK.targets[0] = end - 5 * 1448;
+    SK.targets[1] = end - 2 * 1448;
+    SK.ntargets = 2;
+    size_t mark = SA->nlog;
+    pump(262144, 0, 65536, 60 * SEC);
+    run_for(SEC);
+    assert_int_equal(SK.nlost, 2);
+    assert_true(SK.dropped_again[0] && SK.dropped_again[1]);
+    check_only_holes_resent(mark, 3);
+    assert_true(CA->timeouts >= 1);
+    check_invariants();
+}
+
+/* Several holes at the receiver: one block per range, the latest first. */
+static size_t holes_base;
+
+static struct verdict holes_filter(int from, size_t idx, const struct logent *e)
+{
+    struct verdict v = {PASS, 0, 0};
+    if (from == 0 && e->len > 0 && (idx == holes_base + 1 || idx == holes_base + 3)) {
+        v.fate = DROP;
+    }
+    return v;
+}
+
+static void test_sack_blocks_several_ranges(void **state)
+{
+    (void)state;
+    pair_default();
+    handshake();
+    uint32_t eff = warm_up();
+    uint32_t start = CA->snd_nxt;
+    holes_base = SA->nlog;
+    H.filter = holes_filter;
+    size_t bmark = SB->nlog;
+    assert_int_equal(send_some(0, 6 * eff), 6 * eff);
+    assert_int_equal(SA->nlog, holes_base + 6);
+    run_for(H.delay + MS);
+    /* B got segments 0, 2, 4 and 5: the ACK after 5 reports [4, 6) first,
+     * then [2, 3). */
+    const struct logent *last = NULL;
+    for (size_t j = bmark; j < SB->nlog; j++) {
+        if (SB->log[j].opts.present & Z_TCPOPT_SACK) {
+            last = &SB->log[j];
+        }
+    }
+    assert_non_null(last);
+    assert_int_equal(last->ack, start + eff);
+    assert_int_equal(last->opts.nsack, 2);
+    assert_int_equal(last->opts.sack[0].left, start + 4 * eff);
+    assert_int_equal(last->opts.sack[0].right, start + 6 * eff);
+    assert_int_equal(last->opts.sack[1].left, start + 2 * eff);
+    assert_int_equal(last->opts.sack[1].right, start + 3 * eff);
+    H.filter = NULL;
+    run_for(5 * SEC);
+    assert_int_equal(recv_check(1, 6 * eff), 6 * eff);
+    check_invariants();
+}
+
+/* SACK is used only when both ends offer it (RFC 2018 2). */
+static void test_sack_needs_both(void **state)
+{
+    (void)state;
+    struct z_tcp_config a = cfg_default(ISN_A), b = cfg_default(ISN_B);
+    b.sack = false;
+    pair(&a, &b);
+    handshake();
+    assert_true(SA->log[0].opts.present & Z_TCPOPT_SACK_PERM);
+    assert_false(SB->log[0].opts.present & Z_TCPOPT_SACK_PERM);
+    assert_false(CA->sack_ok);
+    assert_false(CB->sack_ok);
+    check_invariants();
+}
+
+/* CUBIC: a loss reduces to 0.7 of the flight (RFC 9438 4.6), and the window
+ * regains its size before the loss by the cubic's time K (4.2). */
+static void test_cubic_reduce_and_regrow(void **state)
+{
+    (void)state;
+    const int drops[] = {30};
+    sk_start(drops, 1, Z_TCP_CC_CUBIC);
+    pump(262144, 0, 65536, 60 * SEC);
+    assert_int_equal(SK.recoveries, 1);
+    uint32_t smss = CA->mss;
+    uint32_t want = (uint32_t)(SK.flight_in * 0.7);
+    assert_between(SK.ssthresh_in, (long long)want - smss, (long long)want + smss);
+    assert_true(SK.cwnd_out <= SK.ssthresh_in + smss);
+    double wmax = CA->cubic_wmax;
+    assert_true(wmax > SK.cwnd_out);
+    double k = CA->cubic_k;
+    assert_true(k > 0);
+    /* keep the sender busy for K and a few round trips */
+    H.after = NULL;
+    int64_t until = SK.exit_at + (int64_t)(k * SEC) + 10 * H.delay;
+    while (H.now < until) {
+        pump(262144, 0, 65536, 60 * SEC);
+    }
+    assert_true(CA->cwnd >= (uint32_t)wmax);
+    check_invariants();
+}
+
 /* ---- out-of-order arrival --------------------------------------------------------------- */
 
 static size_t ooo_base;
@@ -2466,6 +2767,12 @@ int main(void)
         T(test_give_up_data),
         T(test_give_up_syn),
         T(test_fast_retransmit),
+        T(test_sack_recovers_several_holes),
+        T(test_sack_lost_retransmit),
+        T(test_sack_timeout_skips_sacked),
+        T(test_sack_blocks_several_ranges),
+        T(test_sack_needs_both),
+        T(test_cubic_reduce_and_regrow),
         T(test_out_of_order),
         T(test_delayed_ack_single),
         T(test_delayed_ack_piggyback),
