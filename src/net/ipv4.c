@@ -162,6 +162,15 @@ int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z
         z_pbuf_free(p);
         return -EMSGSIZE;
     }
+    if (total > nif->mtu && p->gso_size != 0 && total <= nif->gso_max) {
+        /* The device cuts it into segments that fit: never fragment. */
+        uint8_t *gh = z_pbuf_push(p, Z_IPV4_HLEN);
+        struct z_ipv4_hdr h;
+        fill_header(&h, tx, src, id, total, Z_IPV4_FLAG_DF);
+        z_ipv4_emit(gh, Z_IPV4_HLEN, &h);
+        s->stats.ipv4.tx++;
+        return link_output(nif, nh, p);
+    }
     if (total > nif->mtu) {
         if (tx->df) {
             z_pbuf_free(p);

@@ -69,6 +69,7 @@ struct z_netif {
     char name[IFNAMSIZ];
     uint32_t flags; /* ZSOCK_IF_* */
     uint32_t mtu;
+    uint32_t gso_max; /* TCP segmentation offload: largest packet the device cuts (0: none) */
     uint8_t mac[Z_ETH_ALEN];
     struct z_ipv4_ifaddr ipv4[Z_NETIF_MAX_IPV4];
     int n_ipv4;

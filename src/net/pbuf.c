@@ -91,6 +91,8 @@ struct z_pbuf *z_pbuf_alloc(struct z_pbuf_pool *pool, size_t headroom, size_t le
     p->refs = 1;
     p->data = p->buf + headroom;
     p->len = 0;
+    p->csum_ok = 0;
+    p->gso_size = 0;
     return p;
 }
 

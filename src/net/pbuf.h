@@ -22,7 +22,9 @@ struct z_pbuf {
     uint32_t len;          /* valid bytes */
     uint32_t size;         /* bytes of storage in buf[] */
     uint32_t refs;
-    uint8_t heap; /* allocated from the heap, not the pool */
+    uint8_t heap;      /* allocated from the heap, not the pool */
+    uint8_t csum_ok;   /* input: the device vouches for the L4 checksum */
+    uint16_t gso_size; /* output: a TCP segment the device cuts into this much payload each */
     uint8_t buf[];
 };
 

@@ -332,9 +332,14 @@ static bool send_new(struct z_tcp_conn *c, size_t can)
     }
     size_t unsent = c->snd.len > off ? c->snd.len - off : 0;
     uint32_t flight = c->snd_nxt - c->snd_una;
-    size_t seg = unsent < c->mss ? unsent : c->mss;
+    /* With segmentation offload, several segments in one packet. */
+    size_t most = c->cfg.tso_max > c->mss ? c->cfg.tso_max - c->cfg.tso_max % c->mss : c->mss;
+    size_t seg = unsent < most ? unsent : most;
     if (seg > can) {
         seg = can;
+    }
+    if (seg > c->mss && seg < unsent) {
+        seg -= seg % c->mss; /* whole segments, the tail waits for more */
     }
     bool fin = c->fin_queued && !c->fin_sent && seg == unsent;
     if (seg == 0 && !fin) {
@@ -1267,7 +1272,7 @@ static void process_text(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const 
     }
     /* Delayed ACK (RFC 1122 4.2.3.2): at least every second segment, at
      * once when this one filled a hole, otherwise within DELACK_US. */
-    c->unacked_segs++;
+    c->unacked_segs += len > c->mss ? (int)(len / c->mss) : 1; /* offloaded: several */
     if (had_ooo || c->unacked_segs >= 2) {
         send_ack(c);
     } else if (c->delack_deadline == 0) {

@@ -76,6 +76,7 @@ struct z_tcp_config {
     int max_retries; /* retransmissions before ETIMEDOUT */
     int syn_retries;
     bool sack;        /* offer SACK (RFC 2018) and use it when the peer agrees */
+    uint32_t tso_max; /* largest TCP payload the device segments (0: one MSS per packet) */
     enum z_tcp_cc cc; /* congestion avoidance algorithm */
 };
 

@@ -79,10 +79,17 @@ static int pcb_xmit(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off,
     }
     struct z_netif *via;
     uint32_t nh;
-    if (z_ipv4_route_locked(s, pcb->raddr, pcb->ifindex, &via, &nh) == 0 &&
-        (via->flags & ZSOCK_IF_LOOPBACK)) {
+    bool routed = z_ipv4_route_locked(s, pcb->raddr, pcb->ifindex, &via, &nh) == 0;
+    if (routed && (via->flags & ZSOCK_IF_LOOPBACK)) {
         /* Loopback: the receiver skips the check, so skip the sum. */
         z_tcp_emit_nocsum(at, hl + len, &hdr, len);
+    } else if (routed && len > c->mss && via->gso_max != 0) {
+        /* Segmentation offload: the device sums each segment; the field
+         * holds the pseudo-header's part, as for a partial checksum. */
+        z_tcp_emit_nocsum(at, hl + len, &hdr, len);
+        uint32_t ph = z_csum_pseudo4(pcb->laddr, pcb->raddr, Z_IPPROTO_TCP, (uint16_t)(hl + len));
+        z_put_be16(at + 16, (uint16_t)~z_csum_finish(ph));
+        p->gso_size = c->mss;
     } else {
         z_tcp_emit(at, hl + len, pcb->laddr, pcb->raddr, &hdr, len);
     }
@@ -185,9 +192,11 @@ static uint32_t make_isn(struct z_stack *s, const struct z_tcp_pcb *pcb)
     return f + (uint32_t)(z_stack_now_us(s) / 4);
 }
 
-static int conn_setup(struct z_tcp_pcb *pcb, uint16_t mtu)
+static int conn_setup(struct z_tcp_pcb *pcb, const struct z_netif *nif)
 {
+    uint16_t mtu = (uint16_t)(nif->mtu > 65535 ? 65535 : nif->mtu);
     struct z_tcp_config cfg = {
+        .tso_max = nif->gso_max > 40 ? nif->gso_max - 40 : 0,
         .snd_buf = pcb->snd_buf,
         .rcv_buf = pcb->rcv_buf,
         .mss = (uint16_t)(mtu > 40 + 64 ? mtu - 40 : 64),
@@ -301,7 +310,7 @@ int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
     }
     pcb->raddr = addr;
     pcb->rport = port;
-    rc = conn_setup(pcb, (uint16_t)(nif->mtu > 65535 ? 65535 : nif->mtu));
+    rc = conn_setup(pcb, nif);
     if (rc < 0) {
         return rc;
     }
@@ -521,7 +530,7 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
     c->keep_cnt = l->keep_cnt;
     c->ifindex = l->ifindex;
     c->listener = l;
-    if (conn_setup(c, (uint16_t)(nif->mtu > 65535 ? 65535 : nif->mtu)) < 0) {
+    if (conn_setup(c, nif) < 0) {
         free(c);
         return;
     }
@@ -537,8 +546,9 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     const uint8_t *seg = p->data + ip->ihl;
     size_t seglen = p->len - ip->ihl;
     struct z_tcp_hdr h;
-    int hl = (nif->flags & ZSOCK_IF_LOOPBACK) ? z_tcp_parse_nocsum(seg, seglen, &h)
-                                              : z_tcp_parse(seg, seglen, ip->src, ip->dst, &h);
+    int hl = ((nif->flags & ZSOCK_IF_LOOPBACK) || p->csum_ok)
+                 ? z_tcp_parse_nocsum(seg, seglen, &h)
+                 : z_tcp_parse(seg, seglen, ip->src, ip->dst, &h);
     if (hl < 0 || z_ipv4_is_broadcast(nif, ip->dst) || (ip->dst >> 28) == 0xe) {
         s->stats.tcp.drop_malformed++;
         z_pbuf_free(p);
@@ -577,8 +587,14 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
         return;
     }
     struct z_tcp_pcb *l = find_listener(s, nif, ip, &h);
-    if (l != NULL && (h.flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST)) == Z_TCP_SYN) {
+    uint8_t ctl = h.flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST | Z_TCP_FIN);
+    if (l != NULL && ctl == Z_TCP_SYN) {
         new_child(l, nif, ip, &h);
+    } else if (l != NULL && !(h.flags & (Z_TCP_ACK | Z_TCP_RST))) {
+        /* RFC 9293 3.10.7.2: a listener answers only an ACK with a reset;
+         * SYN+FIN (a scan, dropped as Linux does) and segments with no
+         * SYN, ACK or RST are dropped. */
+        s->stats.tcp.drop_malformed++;
     } else if (!(h.flags & Z_TCP_RST)) {
         s->stats.tcp.drop_no_conn++;
         send_reset(s, ip, &h, len);

@@ -288,7 +288,9 @@ void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     const uint8_t *seg = p->data + ip->ihl;
     size_t seglen = p->len - ip->ihl;
     struct z_udp_hdr u;
-    if (z_udp_parse(seg, seglen, ip->src, ip->dst, &u) < 0) {
+    int rc = p->csum_ok ? z_udp_parse_nocsum(seg, seglen, &u)
+                        : z_udp_parse(seg, seglen, ip->src, ip->dst, &u);
+    if (rc < 0) {
         s->stats.udp.drop_malformed++;
         z_pbuf_free(p);
         return;

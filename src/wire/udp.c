@@ -4,7 +4,7 @@
 
 #include "wire/wire.h"
 
-int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, struct z_udp_hdr *h)
+int z_udp_parse_nocsum(const uint8_t *buf, size_t len, struct z_udp_hdr *h)
 {
     if (len < Z_UDP_HLEN) {
         return -EBADMSG;
@@ -13,18 +13,24 @@ int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, stru
     if (ulen < Z_UDP_HLEN || ulen > len) {
         return -EBADMSG;
     }
-    uint16_t csum = z_get_be16(buf + 6);
-    /* Zero means the sender computed none; a computed zero is sent as 0xffff. */
-    if (csum != 0) {
-        uint32_t sum = z_csum_pseudo4(src, dst, Z_IPPROTO_UDP, ulen);
-        if (z_csum_finish(z_csum_add(sum, buf, ulen)) != 0) {
-            return -EBADMSG;
-        }
-    }
     h->sport = z_get_be16(buf);
     h->dport = z_get_be16(buf + 2);
     h->len = ulen;
-    h->checksum = csum;
+    h->checksum = z_get_be16(buf + 6);
+    return Z_UDP_HLEN;
+}
+
+int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, struct z_udp_hdr *h)
+{
+    int rc = z_udp_parse_nocsum(buf, len, h);
+    /* Zero means the sender computed none; a computed zero is sent as 0xffff. */
+    if (rc < 0 || h->checksum == 0) {
+        return rc;
+    }
+    uint32_t sum = z_csum_pseudo4(src, dst, Z_IPPROTO_UDP, h->len);
+    if (z_csum_finish(z_csum_add(sum, buf, h->len)) != 0) {
+        return -EBADMSG;
+    }
     return Z_UDP_HLEN;
 }
 

@@ -193,6 +193,11 @@ struct z_udp_hdr {
  * (src, dst) unless the checksum field is 0 (none sent). Returns 8. */
 int z_udp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst, struct z_udp_hdr *h);
 
+/* As z_udp_parse() without the checksum: for datagrams whose checksum the
+ * link vouches for (loopback, or a device that verified or will complete
+ * it). */
+int z_udp_parse_nocsum(const uint8_t *buf, size_t len, struct z_udp_hdr *h);
+
 /* Emit the header for a datagram whose payload is already at buf + 8
  * (plen bytes): sets len = 8 + plen and computes the checksum (0 becomes
  * 0xffff). -ENOSPC if cap < 8 + plen, -EMSGSIZE if 8 + plen > 65535. */

@@ -848,6 +848,16 @@ static void test_udp_parse_rejects(void **state)
     m[6] = m[7] = 0;
     z_put_be16(m + 4, 38);
     assert_int_equal(z_udp_parse(m, 37, PING_SRC, PING_DST, &h), -EBADMSG);
+    assert_int_equal(z_udp_parse_nocsum(m, 37, &h), -EBADMSG);
+
+    /* Without the checksum (a device vouched for it): lengths still count,
+     * a wrong sum does not. */
+    memcpy(m, dns_datagram, 37);
+    m[7] ^= 0x5a;
+    assert_int_equal(z_udp_parse(m, 37, PING_SRC, PING_DST, &h), -EBADMSG);
+    assert_int_equal(z_udp_parse_nocsum(m, 37, &h), 8);
+    assert_int_equal(h.len, 37);
+    assert_int_equal(z_udp_parse_nocsum(m, 7, &h), -EBADMSG);
     assert_int_equal(z_udp_parse(dns_datagram, 36, PING_SRC, PING_DST, &h), -EBADMSG);
 
     /* Checksum: any one bit flipped, or the wrong pseudo-header. */
