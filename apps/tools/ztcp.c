@@ -7,6 +7,12 @@
  * everything up to end of stream, writes that line and closes. The client
  * succeeds only if BYTES and HEX are those of what it sent.
  *
+ * Echo mode ("echo PORT") serves up to --count connections at once from one
+ * zsock_poll() loop on non-blocking sockets: it sends every byte back, shuts
+ * down writing after the peer's end of stream once all is echoed, and
+ * closes. It ends when --count connections have been served and closed,
+ * and prints the most connections it held open at once.
+ *
  * Stream content (tests/interop/tcp_peer.py reproduces it). With
  *   sm(seed, t) = splitmix64 output number t + 1 from state `seed`, i.e.
  *     z = seed + (t + 1) * 0x9e3779b97f4a7c15 (mod 2^64)
@@ -48,7 +54,8 @@ struct options {
     const char *mode;
     const char *host;
     int port;
-    long count;        /* server: connections accepted one after another */
+    long count;        /* server: connections accepted one after another; echo: in all */
+    int backlog;       /* server, echo: listen() backlog */
     uint64_t bytes;    /* client: bytes to send */
     uint64_t seed;     /* client: content seed */
     double time_limit; /* both: seconds for the whole run */
@@ -191,6 +198,9 @@ static void print_stats(void)
            " recoveries %" PRIu64 "\n",
            s.tcp.rx, s.tcp.tx, s.tcp.drop_malformed, s.tcp.drop_no_conn, s.tcp.rst_tx,
            s.tcp.listen_drops, s.tcp.retransmits, s.tcp.timeouts, s.tcp.recoveries);
+    printf("ztcp: stats arp rx %" PRIu64 " tx %" PRIu64 " unresolved %" PRIu64
+           " queue-full %" PRIu64 "\n",
+           s.arp.rx, s.arp.tx, s.arp.unresolved, s.arp.queue_full);
     struct zsock_if_info info[8];
     int n = zsock_if_list(info, 8);
     for (int i = 0; i < n && i < 8; i++) {
@@ -317,7 +327,7 @@ static int open_listener(const struct options *o)
         zsock_close(fd);
         return -1;
     }
-    if (zsock_listen(fd, 4) < 0) {
+    if (zsock_listen(fd, o->backlog) < 0) {
         perror("ztcp: zsock_listen");
         zsock_close(fd);
         return -1;
@@ -397,6 +407,166 @@ static int run_server(const struct options *o, uint8_t *buf, struct checksum *su
     printf("ztcp: server: %ld of %ld connections served%s\n", served, o->count,
            rc == 0 ? "" : ", FAILED");
     return rc;
+}
+
+/* ---- echo server
+ * ----------------------------------------------------------------------------------- */
+
+#define ECHO_BUF 4096
+
+struct echo_conn {
+    int fd;
+    uint8_t buf[ECHO_BUF];
+    size_t len, off; /* bytes held, and how many of them are sent */
+    bool eof;        /* the peer has shut down writing */
+    uint64_t bytes;  /* echoed so far */
+};
+
+/* Move bytes through one echo connection until it would block. 1: it is
+ * finished (end of stream echoed and our FIN queued), 0: more to come,
+ * -1: it failed (reported). */
+static int echo_step(struct echo_conn *c)
+{
+    for (;;) {
+        if (c->off < c->len) {
+            ssize_t n = zsock_send(c->fd, c->buf + c->off, c->len - c->off, ZSOCK_MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                    return 0;
+                }
+                perror("ztcp: echo: zsock_send");
+                return -1;
+            }
+            c->off += (size_t)n;
+            c->bytes += (uint64_t)n;
+            continue;
+        }
+        if (c->eof) {
+            zsock_shutdown(c->fd, ZSOCK_SHUT_WR);
+            return 1;
+        }
+        ssize_t n = zsock_recv(c->fd, c->buf, ECHO_BUF, ZSOCK_MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+                return 0;
+            }
+            perror("ztcp: echo: zsock_recv");
+            return -1;
+        }
+        c->eof = n == 0;
+        c->len = (size_t)n;
+        c->off = 0;
+    }
+}
+
+static int run_echo(const struct options *o)
+{
+    size_t max = (size_t)o->count;
+    struct echo_conn **conns = calloc(max, sizeof(*conns));
+    struct zsock_pollfd *pfd = calloc(max + 1, sizeof(*pfd));
+    size_t *slot = calloc(max + 1, sizeof(*slot));
+    int lfd = conns != NULL && pfd != NULL && slot != NULL ? open_listener(o) : -1;
+    if (lfd < 0) {
+        free(conns);
+        free(pfd);
+        free(slot);
+        return 1;
+    }
+    zsock_fcntl(lfd, F_SETFL, zsock_fcntl(lfd, F_GETFL, 0) | O_NONBLOCK);
+    printf("ztcp: echo server ready on port %d for %ld connections, backlog %d\n", o->port,
+           o->count, o->backlog);
+    double t0 = now_s(), end = t0 + o->time_limit, t_peak = 0;
+    long accepted = 0, done = 0, failed = 0, open = 0, peak = 0;
+    uint64_t echoed = 0;
+    int rc = 0;
+    while (done < o->count) {
+        if (now_s() >= end) {
+            fprintf(stderr, "ztcp: echo: time limit reached, %ld open, %ld done\n", open, done);
+            rc = 1;
+            break;
+        }
+        size_t n = 0;
+        if (accepted < o->count) {
+            pfd[n] = (struct zsock_pollfd){.fd = lfd, .events = ZSOCK_POLLIN};
+            slot[n++] = SIZE_MAX;
+        }
+        for (size_t i = 0; i < max; i++) {
+            struct echo_conn *c = conns[i];
+            if (c != NULL) {
+                pfd[n] = (struct zsock_pollfd){
+                    .fd = c->fd, .events = c->off < c->len ? ZSOCK_POLLOUT : ZSOCK_POLLIN};
+                slot[n++] = i;
+            }
+        }
+        int r = zsock_poll(pfd, (nfds_t)n, ms_left(end, 1000));
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            perror("ztcp: echo: zsock_poll");
+            rc = 1;
+            break;
+        }
+        for (size_t j = 0; j < n && r > 0; j++) {
+            if (pfd[j].revents == 0) {
+                continue;
+            }
+            if (slot[j] == SIZE_MAX) {
+                while (accepted < o->count) {
+                    int fd = zsock_accept(lfd, NULL, NULL);
+                    if (fd < 0) {
+                        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                            errno != ECONNABORTED) {
+                            perror("ztcp: echo: zsock_accept");
+                        }
+                        break;
+                    }
+                    struct echo_conn *c = calloc(1, sizeof(*c));
+                    if (c == NULL) {
+                        fprintf(stderr, "ztcp: echo: out of memory\n");
+                        zsock_close(fd);
+                        failed++;
+                        done++;
+                        accepted++;
+                        continue;
+                    }
+                    zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+                    c->fd = fd;
+                    conns[accepted++] = c;
+                    if (++open > peak) {
+                        peak = open;
+                        t_peak = now_s() - t0;
+                    }
+                }
+                continue;
+            }
+            struct echo_conn *c = conns[slot[j]];
+            int st = echo_step(c);
+            if (st != 0) {
+                failed += st < 0;
+                echoed += c->bytes;
+                done++;
+                open--;
+                zsock_close(c->fd);
+                free(c);
+                conns[slot[j]] = NULL;
+            }
+        }
+    }
+    for (size_t i = 0; i < max; i++) {
+        if (conns[i] != NULL) {
+            zsock_close(conns[i]->fd);
+            free(conns[i]);
+        }
+    }
+    zsock_close(lfd);
+    free(conns);
+    free(pfd);
+    free(slot);
+    printf("ztcp: echo: %ld of %ld connections served, %ld failed, %" PRIu64
+           " bytes echoed, peak %ld open at once (%.2f s after start), %.2f s in all\n",
+           done, o->count, failed, echoed, peak, t_peak, now_s() - t0);
+    return rc == 0 && failed == 0 ? 0 : 1;
 }
 
 /* ---- client
@@ -519,12 +689,16 @@ static int run_client(const struct options *o, uint8_t *buf, struct checksum *su
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ztcp [options] server PORT\n"
+               "       ztcp [options] echo PORT\n"
                "       ztcp [options] client HOST PORT\n"
-               "  --count N         server: connections to serve, one after another (default 1)\n"
+               "  --count N         server: connections to serve, one after another (default 1);\n"
+               "                    echo: connections to serve, all at once if they come so\n"
+               "  --backlog N       server, echo: listen() backlog (default 4; echo: 1024)\n"
                "  --bytes N         client: bytes to send (default 1048576)\n"
                "  --seed X          client: content seed (default 1)\n"
                "  --time-limit SEC  end the run after this long (default 120)\n"
-               "  --buffer BYTES    SO_RCVBUF and SO_SNDBUF (default 4 MiB; 0: the stack's)\n"
+               "  --buffer BYTES    SO_RCVBUF and SO_SNDBUF (default 4 MiB, echo: 0; 0: the "
+               "stack's)\n"
                "  --linger MS       stay on the network this long after the run (default 0)\n");
     tool_net_usage(f);
 }
@@ -560,6 +734,7 @@ enum {
     OPT_TIME_LIMIT,
     OPT_BUFFER,
     OPT_LINGER,
+    OPT_BACKLOG,
 };
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -571,12 +746,14 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
         {"buffer", required_argument, NULL, OPT_BUFFER},
         {"linger", required_argument, NULL, OPT_LINGER},
+        {"backlog", required_argument, NULL, OPT_BACKLOG},
         TOOL_NET_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     long v;
     int c;
+    bool buffer_set = false, backlog_set = false;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         bool ok = true;
         switch (c) {
@@ -596,10 +773,16 @@ static int parse_args(int argc, char **argv, struct options *o)
         case OPT_BUFFER:
             ok = parse_long(optarg, 0, 64 << 20, &v);
             o->buf_bytes = (int)v;
+            buffer_set = true;
             break;
         case OPT_LINGER:
             ok = parse_long(optarg, 0, 600000, &v);
             o->linger_ms = (int)v;
+            break;
+        case OPT_BACKLOG:
+            ok = parse_long(optarg, 1, 65535, &v);
+            o->backlog = (int)v;
+            backlog_set = true;
             break;
         case 'h':
             usage(stdout);
@@ -625,7 +808,7 @@ static int parse_args(int argc, char **argv, struct options *o)
     }
     o->mode = pos[0];
     const char *port = NULL;
-    if (strcmp(o->mode, "server") == 0) {
+    if (strcmp(o->mode, "server") == 0 || strcmp(o->mode, "echo") == 0) {
         if (rest != 2) {
             return -1;
         }
@@ -645,6 +828,15 @@ static int parse_args(int argc, char **argv, struct options *o)
         return -1;
     }
     o->port = (int)v;
+    if (strcmp(o->mode, "echo") == 0) {
+        /* Many connections: the stack's own buffer sizes unless asked. */
+        o->buf_bytes = buffer_set ? o->buf_bytes : 0;
+        o->backlog = backlog_set ? o->backlog : 1024;
+        if (o->count > 4000) {
+            fprintf(stderr, "ztcp: echo serves at most 4000 connections (one zsock_poll)\n");
+            return -1;
+        }
+    }
     return 0;
 }
 
@@ -656,6 +848,7 @@ int main(int argc, char **argv)
         .seed = 1,
         .time_limit = 120,
         .buf_bytes = BIG_BUFFERS,
+        .backlog = 4,
     };
     if (parse_args(argc, argv, &o) < 0) {
         usage(stderr);
@@ -674,7 +867,14 @@ int main(int argc, char **argv)
         free(sum);
         return 1;
     }
-    int rc = strcmp(o.mode, "server") == 0 ? run_server(&o, buf, sum) : run_client(&o, buf, sum);
+    int rc;
+    if (strcmp(o.mode, "server") == 0) {
+        rc = run_server(&o, buf, sum);
+    } else if (strcmp(o.mode, "echo") == 0) {
+        rc = run_echo(&o);
+    } else {
+        rc = run_client(&o, buf, sum);
+    }
     print_stats();
     if (o.linger_ms > 0) {
         /* The stack keeps answering ARP, ping and retransmissions meanwhile. */

@@ -10,8 +10,10 @@
 #       the TAP and nftables drops 2% on both bridge ports;
 #   (d) half-close: Linux clients send 0, 1 and 1000003 bytes, shut down
 #       writing and still read the reply and a clean end of stream.
-# Usage: tcp_tap.sh ZTCP [BIG [LOSSY]]. Needs root, /dev/net/tun and tc (else
-# exits 77, "skipped"); (c) also needs netem or nft (else it alone is skipped).
+# Usage: tcp_tap.sh ZTCP [BIG [LOSSY]] (bytes; CTest passes the cache variables
+# ZSOCK_INTEROP_TCP_BIG and ZSOCK_INTEROP_TCP_LOSSY). Needs root, /dev/net/tun
+# and tc (else exits 77, "skipped"); (c) also needs netem or nft (else it alone
+# is skipped).
 # Traffic stays inside the namespace, on 192.0.2.0/24.
 set -u
 
@@ -24,7 +26,9 @@ NS="zsock-tcp-$$"
 TAP="zc$$"
 LINUX_IP=192.0.2.1
 ZSOCK_IP=192.0.2.2
-LIMIT=60 # seconds for any one transfer
+# Seconds for one transfer: a minute plus the time at a floor rate (2 MiB/s on
+# the clean link, 0.5 MiB/s with loss), so BIG and LOSSY can be any size.
+LIMIT=$((60 + BIG / 2097152))
 T0=$SECONDS
 
 skip() {
@@ -234,6 +238,7 @@ else
 fi
 if [ -n "$LOSS" ]; then
     echo "== (c) $LOSS"
+    LIMIT=$((60 + LOSSY / 524288))
     linux_to_zsock c1 "$LOSSY" 105 7103
     zsock_to_linux c2 "$LOSSY" 106 7104
     in_ns tc -s qdisc show dev "$TAP" | grep -A2 netem | sed 's/^/   /'

@@ -1,0 +1,136 @@
+# Shared set-up of the interop scripts that put zsock on a TAP device in a
+# private network namespace (sourced, not run). A script sets NAME (used in
+# messages) and NS_TAG (a short word: namespace zsock-$NS_TAG-$$, TAP z$NS_TAG$$
+# cut to 15 characters), then calls
+#   ns_require TOOL...   skip (exit 77) unless root, /dev/net/tun and the tools;
+#   ns_setup             create the namespace and the TAP, Linux 192.0.2.1/24 on
+#                        it, zsock to be 192.0.2.2 (ZENV runs a tool with it);
+# and uses in_ns, wait_line, wait_pid, stop_pid, ok, fail, bg (a background
+# process in the namespace that cleanup kills), zsock_mac and finish. Everything is removed on exit.
+# shellcheck shell=bash
+
+LINUX_IP=192.0.2.1
+ZSOCK_IP=192.0.2.2
+STATUS=0
+PIDS=()
+TMP=""
+T0=$SECONDS
+
+skip() {
+    echo "************************************************************"
+    echo "SKIPPED $NAME: $*"
+    echo "************************************************************"
+    exit 77
+}
+
+fail() {
+    echo "FAIL: $*"
+    STATUS=1
+}
+
+ok() { echo "ok: $*"; }
+
+ns_require() {
+    local tool
+    [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and a TAP device)"
+    [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+    for tool in ip timeout "$@"; do
+        command -v "$tool" >/dev/null || skip "$tool is not installed (see scripts/install-deps.sh)"
+    done
+}
+
+ns_cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        wait "$pid" 2>/dev/null
+    done
+    if [ -n "${NS:-}" ]; then
+        ip netns exec "$NS" ip link del "$TAP" 2>/dev/null
+        ip netns del "$NS" 2>/dev/null
+    fi
+    [ -n "$TMP" ] && rm -rf "$TMP"
+}
+
+ns_setup() {
+    local old pid
+    NS="zsock-$NS_TAG-$$"
+    TAP="z$NS_TAG$$"
+    TAP=${TAP:0:15}
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-$NS_TAG.XXXXXX")
+    trap ns_cleanup EXIT
+    trap 'exit 130' INT TERM
+    # Namespaces left by an earlier run that was killed outright.
+    for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^zsock-$NS_TAG-[0-9]+\$"); do
+        pid=${old##*-}
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "removing stale namespace $old"
+            ip netns del "$old" 2>/dev/null
+        fi
+    done
+    ip netns add "$NS" 2>"$TMP/netns.err" ||
+        skip "cannot create a network namespace: $(cat "$TMP/netns.err")"
+    in_ns ip link set lo up || {
+        echo "FAIL: lo up"
+        exit 1
+    }
+    in_ns ip tuntap add dev "$TAP" mode tap || skip "cannot create a TAP device"
+    in_ns ip addr add "$LINUX_IP/24" dev "$TAP"
+    in_ns ip link set "$TAP" up
+    # shellcheck disable=SC2034 # used by the scripts that source this file
+    ZENV=(env ZSOCK_TAP="$TAP" ZSOCK_IPV4="$ZSOCK_IP/24")
+    echo "== $NAME: namespace $NS, TAP $TAP: Linux $LINUX_IP, zsock $ZSOCK_IP"
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+# bg LOG CMD...: run CMD in the namespace in the background, output to LOG;
+# BG_PID is its pid (ip execs CMD, so signals reach it).
+bg() {
+    local log=$1
+    shift
+    ip netns exec "$NS" "$@" >"$log" 2>&1 &
+    BG_PID=$!
+    PIDS+=("$BG_PID")
+}
+
+# wait_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
+wait_line() {
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# wait_pid PID SECONDS: wait for a background process to end (then kill it);
+# its exit status.
+wait_pid() {
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$1" 2>/dev/null
+    wait "$1"
+}
+
+# stop_pid PID SECONDS: ask a process to end (SIGTERM), wait; its status.
+stop_pid() {
+    kill -TERM "$1" 2>/dev/null
+    wait_pid "$1" "$2"
+}
+
+# The MAC address of zsock's interface, learnt by pinging it.
+zsock_mac() {
+    in_ns ping -c 1 -W 2 "$ZSOCK_IP" >/dev/null 2>&1
+    in_ns ip neigh show "$ZSOCK_IP" dev "$TAP" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'
+}
+
+finish() {
+    echo "== $NAME: $([ "$STATUS" -eq 0 ] && echo PASSED || echo FAILED) in $((SECONDS - T0)) s"
+    exit "$STATUS"
+}

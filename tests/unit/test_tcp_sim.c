@@ -1,0 +1,339 @@
+/* Bulk TCP between two zsock stacks on the simulated Ethernet segment: one
+ * stream of ZSOCK_SIM_BYTES (default 64 MiB) from A to B per case, over a
+ * 100 Mbit/s wire with no loss, 1 %, 5 % and 20 % loss, reordering with
+ * duplication, and a 100 ms one-way delay with 0.1 % loss. Every byte must
+ * arrive in order (a position-keyed pattern is checked) and the stream must
+ * end with a clean EOF. Per case the test prints the virtual time, the
+ * throughput, the retransmissions and the Mathis et al. estimate
+ * MSS / RTT * sqrt(3/2) / sqrt(p) next to it. There is no timing assertion:
+ * the only bound is a liveness cap in virtual time (LIVENESS_CAP_S) that
+ * catches a stalled connection. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zsock/socket.h>
+
+#include "net/sim.h"
+#include "net/tcp_pcb.h"
+#include "sockets/inet.h"
+#include "unit/test_util.h"
+
+#define SA(x) ((struct sockaddr *)&(x))
+
+#define ADDR_A 0xc0000201u /* 192.0.2.1, the sender */
+#define ADDR_B 0xc0000202u /* 192.0.2.2, the receiver */
+
+/* Not a performance bound: a transfer still running after this much
+ * virtual time has stalled. */
+#define LIVENESS_CAP_S (7 * 86400)
+
+#define SOCK_BUF (4 << 20) /* SO_SNDBUF / SO_RCVBUF on both ends */
+
+struct sim_case {
+    const char *name;
+    uint32_t loss_ppm, reorder_ppm, dup_ppm;
+    int64_t delay_us;
+    uint64_t rate_bps;
+};
+
+struct result {
+    int64_t time_us;
+    uint64_t retransmits;
+    uint64_t timeouts;   /* retransmission timer expiries */
+    uint64_t recoveries; /* fast recoveries entered */
+    uint64_t segments;   /* TCP segments A sent */
+    double srtt_us;      /* mean of the sender's smoothed RTT over the transfer */
+    uint16_t mss;
+};
+
+/* Byte `i` of the stream: depends on its position, so a lost, duplicated
+ * or misplaced byte is caught. */
+static uint8_t pattern(uint64_t i)
+{
+    uint64_t x = i * 0x9e3779b97f4a7c15ULL;
+    return (uint8_t)(x >> 56 ^ i);
+}
+
+static size_t total_bytes(void)
+{
+    const char *e = getenv("ZSOCK_SIM_BYTES");
+    if (e != NULL && *e != '\0') {
+        char *end;
+        unsigned long long v = strtoull(e, &end, 0);
+        if (*end == '\0' && v > 0) {
+            return (size_t)v;
+        }
+    }
+    return (size_t)64 << 20;
+}
+
+/* The connection of stack `s` (the one of the pair it holds). */
+static struct z_tcp_conn *conn_of(struct z_stack *s)
+{
+    for (struct z_tcp_pcb *p = s->tcp_pcbs; p != NULL; p = p->next) {
+        if (!p->listening && p->conn.state != Z_TCP_CLOSED) {
+            return &p->conn;
+        }
+    }
+    return NULL;
+}
+
+static void set_bufs(int fd)
+{
+    int v = SOCK_BUF;
+    assert_int_equal(zsock_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+    assert_int_equal(zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
+}
+
+static void run_case(const struct sim_case *k, size_t total, struct result *res)
+{
+    struct z_simnet *net = z_simnet_create(0x5eed0000u + k->loss_ppm + k->reorder_ppm);
+    assert_non_null(net);
+    struct z_stack_config ca = {.name = "A", .virtual_clock = true};
+    struct z_stack_config cb = {.name = "B", .virtual_clock = true};
+    struct z_stack *a = z_stack_create(&ca), *b = z_stack_create(&cb);
+    assert_non_null(a);
+    assert_non_null(b);
+    const uint8_t ma[6] = {2, 0, 0, 0, 0, 1}, mb[6] = {2, 0, 0, 0, 0, 2};
+    struct z_netif *ia = z_simnet_attach(net, a, ma), *ib = z_simnet_attach(net, b, mb);
+    assert_non_null(ia);
+    assert_non_null(ib);
+    z_stack_lock(a);
+    z_netif_add_ipv4_locked(ia, ADDR_A, 0xffffff00u);
+    z_stack_unlock(a);
+    z_stack_lock(b);
+    z_netif_add_ipv4_locked(ib, ADDR_B, 0xffffff00u);
+    z_stack_unlock(b);
+    struct z_sim_faults f = {.loss_ppm = k->loss_ppm,
+                             .reorder_ppm = k->reorder_ppm,
+                             .dup_ppm = k->dup_ppm,
+                             .delay_us = k->delay_us,
+                             .rate_bps = k->rate_bps};
+    z_simnet_set_faults(net, &f);
+
+    int l = z_inet_socket_on(b, SOCK_STREAM, 0, true);
+    assert_true(l >= 0);
+    set_bufs(l);
+    struct sockaddr_in sb = {.sin_family = AF_INET, .sin_port = htons(5001)};
+    sb.sin_addr.s_addr = htonl(ADDR_B);
+    assert_int_equal(zsock_bind(l, SA(sb), sizeof(sb)), 0);
+    assert_int_equal(zsock_listen(l, 4), 0);
+    int c = z_inet_socket_on(a, SOCK_STREAM, 0, true);
+    assert_true(c >= 0);
+    set_bufs(c);
+    int64_t t0 = z_simnet_now(net);
+    expect_errno(zsock_connect(c, SA(sb), sizeof(sb)), EINPROGRESS);
+    int s = -1;
+    while (s < 0 && z_simnet_now(net) - t0 < 600LL * 1000000) {
+        z_simnet_run(net, 1000);
+        s = zsock_accept(l, NULL, NULL);
+    }
+    assert_true(s >= 0);
+    zsock_fcntl(s, F_SETFL, O_NONBLOCK);
+
+    static uint8_t out[256 * 1024], in[256 * 1024];
+    size_t sent = 0, got = 0;
+    size_t pend_off = 0, pend_len = 0; /* bytes of out[] filled but not yet sent */
+    bool shut = false, eof = false;
+    double rtt_sum = 0;
+    uint64_t rtt_n = 0;
+    /* The wire runs `step` between application turns: 1 ms while bytes
+     * move, growing to 100 ms while they do not (a retransmission timeout),
+     * so that a slow case does not cost a turn per millisecond. */
+    int64_t step = 1000;
+    while (!eof && z_simnet_now(net) - t0 < LIVENESS_CAP_S * 1000000LL) {
+        bool moved = false;
+        while (sent < total) {
+            if (pend_len == 0) {
+                size_t n = total - sent < sizeof(out) ? total - sent : sizeof(out);
+                for (size_t i = 0; i < n; i++) {
+                    out[i] = pattern(sent + i);
+                }
+                pend_off = 0;
+                pend_len = n;
+            }
+            ssize_t r = zsock_send(c, out + pend_off, pend_len, 0);
+            if (r <= 0) {
+                assert_int_equal(errno, EAGAIN);
+                break;
+            }
+            sent += (size_t)r;
+            pend_off += (size_t)r;
+            pend_len -= (size_t)r;
+            moved = true;
+        }
+        if (sent == total && !shut) {
+            assert_int_equal(zsock_shutdown(c, ZSOCK_SHUT_WR), 0);
+            shut = true;
+        }
+        for (;;) {
+            ssize_t r = zsock_recv(s, in, sizeof(in), 0);
+            if (r < 0) {
+                assert_int_equal(errno, EAGAIN);
+                break;
+            }
+            if (r == 0) {
+                eof = true;
+                break;
+            }
+            for (ssize_t i = 0; i < r; i++) {
+                if (in[i] != pattern(got + (size_t)i)) {
+                    fail_msg("%s: byte %zu is %#x, not %#x", k->name, got + (size_t)i, in[i],
+                             pattern(got + (size_t)i));
+                }
+            }
+            got += (size_t)r;
+            assert_true(got <= total);
+            moved = true;
+        }
+        step = moved ? 1000 : (step * 2 > 100000 ? 100000 : step * 2);
+        z_stack_lock(a);
+        struct z_tcp_conn *cc = conn_of(a);
+        if (cc != NULL && cc->srtt_us > 0) {
+            rtt_sum += (double)cc->srtt_us * (double)step; /* weighted by time */
+            rtt_n += (uint64_t)step;
+        }
+        z_stack_unlock(a);
+        z_simnet_run(net, step);
+    }
+    if (!eof) {
+        fail_msg("%s: stalled: %zu of %zu bytes after %d s of virtual time", k->name, got, total,
+                 LIVENESS_CAP_S);
+    }
+    assert_int_equal(got, total);
+    res->time_us = z_simnet_now(net) - t0;
+    z_stack_lock(a);
+    struct z_tcp_conn *cc = conn_of(a);
+    assert_non_null(cc);
+    res->retransmits = cc->retransmits;
+    res->timeouts = cc->timeouts;
+    res->recoveries = cc->recoveries;
+    res->mss = cc->mss;
+    res->segments = a->stats.tcp.tx;
+    z_stack_unlock(a);
+    res->srtt_us = rtt_n > 0 ? rtt_sum / (double)rtt_n : 0;
+
+    /* The receiver's close finishes the stream cleanly both ways. */
+    zsock_close(s);
+    char byte;
+    ssize_t r = -1;
+    int64_t t1 = z_simnet_now(net);
+    while (z_simnet_now(net) - t1 < 600LL * 1000000) {
+        z_simnet_run(net, 10000);
+        r = zsock_recv(c, &byte, 1, 0);
+        if (r >= 0 || errno != EAGAIN) {
+            break;
+        }
+    }
+    assert_int_equal(r, 0);
+    zsock_close(c);
+    zsock_close(l);
+    z_stack_destroy(a);
+    z_stack_destroy(b);
+    z_simnet_destroy(net);
+}
+
+static const struct sim_case cases[] = {
+    {"clean", 0, 0, 0, 5000, 100000000},
+    {"loss 1%", 10000, 0, 0, 5000, 100000000},
+    {"loss 5%", 50000, 0, 0, 5000, 100000000},
+    {"loss 20%", 200000, 0, 0, 5000, 100000000},
+    {"reorder 2% + dup 1%", 0, 20000, 10000, 5000, 100000000},
+    {"delay 100ms, loss 0.1%", 1000, 0, 0, 100000, 100000000},
+};
+
+static void report(const struct sim_case *k, size_t total, const struct result *r)
+{
+    double secs = (double)r->time_us / 1e6;
+    double mbps = (double)total * 8 / secs / 1e6;
+    char model[96] = "n/a (no loss)";
+    if (k->loss_ppm > 0 && r->srtt_us > 0) {
+        /* With the measured mean srtt, and with the path's base RTT (two
+         * delays; serialisation of a frame is 0.12 ms at 100 Mbit/s). */
+        double p = k->loss_ppm / 1e6;
+        double m = (double)r->mss * 8 * sqrt(1.5) / sqrt(p) / 1e6;
+        double srtt = r->srtt_us / 1e6, base = 2.0 * (double)k->delay_us / 1e6;
+        snprintf(model, sizeof(model), "%.2f Mbit/s (ratio %.2f), base RTT %.2f (ratio %.2f)",
+                 m / srtt, mbps / (m / srtt), m / base, mbps / (m / base));
+    }
+    printf("  %-24s %9.2f s %9.2f Mbit/s  rexmit %6llu (%5.2f%% of %llu segs, %llu RTO, %llu "
+           "recoveries)  srtt %6.1f ms  mathis %s\n",
+           k->name, secs, mbps, (unsigned long long)r->retransmits,
+           r->segments ? 100.0 * (double)r->retransmits / (double)r->segments : 0.0,
+           (unsigned long long)r->segments, (unsigned long long)r->timeouts,
+           (unsigned long long)r->recoveries, r->srtt_us / 1000, model);
+    fflush(stdout);
+}
+
+static void bulk(int i)
+{
+    const struct sim_case *k = &cases[i];
+    size_t total = total_bytes();
+    struct result r;
+    memset(&r, 0, sizeof(r));
+    run_case(k, total, &r);
+    report(k, total, &r);
+}
+
+static void test_sim_bulk_clean(void **state)
+{
+    (void)state;
+    bulk(0);
+}
+
+static void test_sim_bulk_loss_1(void **state)
+{
+    (void)state;
+    bulk(1);
+}
+
+static void test_sim_bulk_loss_5(void **state)
+{
+    (void)state;
+    bulk(2);
+}
+
+static void test_sim_bulk_loss_20(void **state)
+{
+    (void)state;
+    bulk(3);
+}
+
+static void test_sim_bulk_reorder_dup(void **state)
+{
+    (void)state;
+    bulk(4);
+}
+
+static void test_sim_bulk_long_delay(void **state)
+{
+    (void)state;
+    bulk(5);
+}
+
+static int header(void **state)
+{
+    (void)state;
+    printf("  %zu bytes A -> B per case, 100 Mbit/s, MSS and mean srtt as measured by the "
+           "sender; Mathis = MSS/RTT * sqrt(3/2)/sqrt(p)\n",
+           total_bytes());
+    return 0;
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fd_leak_setup, fd_leak_teardown)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_sim_bulk_clean),   T(test_sim_bulk_loss_1),      T(test_sim_bulk_loss_5),
+        T(test_sim_bulk_loss_20), T(test_sim_bulk_reorder_dup), T(test_sim_bulk_long_delay),
+    };
+    return cmocka_run_group_tests_name("tcp_sim", tests, header, NULL);
+}
