@@ -88,6 +88,7 @@ struct z_netif {
 struct z_reasm;   /* IPv4 reassembly buffer */
 struct z_udp_pcb; /* UDP protocol control block */
 struct z_tcp_pcb; /* TCP protocol control block */
+struct z_tcp_tables;
 
 struct z_stack {
     z_mutex_t lock;
@@ -113,6 +114,7 @@ struct z_stack {
 
     struct z_udp_pcb *udp_pcbs;
     struct z_tcp_pcb *tcp_pcbs;
+    struct z_tcp_tables *tcp_tab; /* TCP lookup tables and timer heap (tcp_glue.c) */
     uint8_t isn_key[16]; /* RFC 6528 secret */
     int64_t tcp_next;    /* earliest TCP timer, INT64_MAX: none */
 

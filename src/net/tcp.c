@@ -50,13 +50,12 @@ int z_tcp_init(struct z_tcp_conn *c, const struct z_tcp_ops *ops, void *ctx,
     c->ops = ops;
     c->ctx = ctx;
     c->cfg = *cfg;
-    if (z_ring_init(&c->snd, cfg->snd_buf) < 0) {
-        return -ENOMEM;
-    }
-    if (z_ring_init(&c->rcv, cfg->rcv_buf) < 0) {
-        z_ring_free(&c->snd);
-        return -ENOMEM;
-    }
+    /* Lazy rings: no buffer memory until bytes arrive, none again once they
+     * are consumed, yet the window offered still reflects the whole rcv_buf.
+     * Where memory runs out the ring takes less: a segment is then dropped
+     * unacknowledged and a send queues less. */
+    z_ring_init_lazy(&c->snd, cfg->snd_buf);
+    z_ring_init_lazy(&c->rcv, cfg->rcv_buf);
     c->state = Z_TCP_CLOSED;
     c->rto_us = RTO_INIT_US;
     c->mss = DEFAULT_MSS;

@@ -1,7 +1,18 @@
-/* TCP in the stack: the table of protocol control blocks, listeners and
- * their queues, segment demux, RST for segments nobody owns, output of the
- * core's segments as IPv4 packets, timers, and RFC 6528 initial sequence
- * numbers (a keyed hash of the 4-tuple plus a 4 microsecond clock). */
+/* TCP in the stack: the protocol control blocks and their lookup tables,
+ * listeners and their queues, segment demux, RST for segments nobody owns,
+ * output of the core's segments as IPv4 packets, timers, and RFC 6528
+ * initial sequence numbers (a keyed hash of the 4-tuple plus a 4
+ * microsecond clock).
+ *
+ * Lookups cost the same with ten or ten thousand connections:
+ * - connections (TIME-WAIT ones included) sit in a hash table of their
+ *   4-tuple, keyed by SipHash under a per-stack random key so a peer cannot
+ *   aim at one chain; it doubles (and halves) with the number of entries;
+ * - every bound pcb hangs from the entry of its local port in a second hash
+ *   table, which also lists that port's listeners: a SYN finds its listener
+ *   and bind() checks a port by looking at that port only;
+ * - timers are a binary heap of the pcbs by next deadline, so a tick runs
+ *   only the connections that are due. */
 #include "net/tcp_pcb.h"
 
 #include <errno.h>
@@ -13,36 +24,356 @@
 #define TCP_TIME_WAIT_US (60 * 1000000LL) /* 2 * MSL with MSL = 30 s */
 #define TCP_MAX_RETRIES  15
 #define TCP_SYN_RETRIES  6
+#define TAB_MIN_BUCKETS  64
 
-/* ---- table
+/* The pcbs bound to one local port, and its listeners among them. */
+struct z_tcp_port {
+    struct z_tcp_port *next; /* hash chain */
+    uint16_t port;
+    int explicit_binds; /* pcbs bound by bind() or listen() */
+    struct z_tcp_pcb *pcbs;
+    struct z_tcp_pcb *listeners;
+};
+
+struct z_tcp_tables {
+    uint8_t key[16]; /* 4-tuple hash and ephemeral port offsets */
+    struct z_tcp_pcb **conn;
+    size_t conn_mask, conn_count;
+    struct z_tcp_port **ports;
+    size_t port_mask, port_count;
+    struct z_tcp_pcb **heap; /* min-heap on timer_at, one slot per pcb */
+    size_t heap_len, heap_cap;
+    size_t pcbs;       /* pcbs allocated */
+    uint32_t eph_next; /* RFC 6056 algorithm 3's counter */
+};
+
+/* ---- tables
  * ---------------------------------------------------------------------------------------- */
 
-static void table_add(struct z_tcp_pcb *pcb)
+static struct z_tcp_tables *tables(struct z_stack *s)
 {
-    struct z_stack *s = pcb->stack;
-    pcb->next = s->tcp_pcbs;
-    s->tcp_pcbs = pcb;
-    pcb->in_table = true;
+    if (s->tcp_tab != NULL) {
+        return s->tcp_tab;
+    }
+    struct z_tcp_tables *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        return NULL;
+    }
+    t->conn = calloc(TAB_MIN_BUCKETS, sizeof(*t->conn));
+    t->ports = calloc(TAB_MIN_BUCKETS, sizeof(*t->ports));
+    if (t->conn == NULL || t->ports == NULL) {
+        free(t->conn);
+        free(t->ports);
+        free(t);
+        return NULL;
+    }
+    t->conn_mask = t->port_mask = TAB_MIN_BUCKETS - 1;
+    z_entropy(t->key, sizeof(t->key));
+    z_entropy(&t->eph_next, sizeof(t->eph_next));
+    s->tcp_tab = t;
+    return t;
 }
 
-static void table_remove(struct z_tcp_pcb *pcb)
+static size_t tuple_hash(const struct z_tcp_tables *t, uint32_t laddr, uint16_t lport,
+                         uint32_t raddr, uint16_t rport)
 {
-    for (struct z_tcp_pcb **pp = &pcb->stack->tcp_pcbs; *pp != NULL; pp = &(*pp)->next) {
+    uint8_t tuple[12];
+    z_put_be32(tuple, laddr);
+    z_put_be32(tuple + 4, raddr);
+    z_put_be16(tuple + 8, lport);
+    z_put_be16(tuple + 10, rport);
+    return (size_t)z_siphash24(t->key, tuple, sizeof(tuple));
+}
+
+static size_t pcb_hash(const struct z_tcp_tables *t, const struct z_tcp_pcb *p)
+{
+    return tuple_hash(t, p->laddr, p->lport, p->raddr, p->rport);
+}
+
+static size_t port_hash(uint16_t port)
+{
+    return (size_t)((port * 2654435761u) >> 16);
+}
+
+/* Rehash the connection table into `n` buckets (a power of two); on
+ * allocation failure the old one stays, only with longer chains. */
+static void conn_rehash(struct z_tcp_tables *t, size_t n)
+{
+    struct z_tcp_pcb **nb = calloc(n, sizeof(*nb));
+    if (nb == NULL) {
+        return;
+    }
+    for (size_t i = 0; i <= t->conn_mask; i++) {
+        while (t->conn[i] != NULL) {
+            struct z_tcp_pcb *p = t->conn[i];
+            t->conn[i] = p->hnext;
+            size_t b = pcb_hash(t, p) & (n - 1);
+            p->hnext = nb[b];
+            nb[b] = p;
+        }
+    }
+    free(t->conn);
+    t->conn = nb;
+    t->conn_mask = n - 1;
+}
+
+static void conn_insert(struct z_tcp_pcb *pcb)
+{
+    struct z_tcp_tables *t = pcb->stack->tcp_tab;
+    size_t b = pcb_hash(t, pcb) & t->conn_mask;
+    pcb->hnext = t->conn[b];
+    t->conn[b] = pcb;
+    pcb->hashed = true;
+    if (++t->conn_count > t->conn_mask + 1) {
+        conn_rehash(t, (t->conn_mask + 1) * 2);
+    }
+}
+
+static void conn_remove(struct z_tcp_pcb *pcb)
+{
+    struct z_tcp_tables *t = pcb->stack->tcp_tab;
+    for (struct z_tcp_pcb **pp = &t->conn[pcb_hash(t, pcb) & t->conn_mask]; *pp != NULL;
+         pp = &(*pp)->hnext) {
         if (*pp == pcb) {
-            *pp = pcb->next;
+            *pp = pcb->hnext;
             break;
         }
     }
+    pcb->hashed = false;
+    pcb->hnext = NULL;
+    if (--t->conn_count < (t->conn_mask + 1) / 8 && t->conn_mask + 1 > TAB_MIN_BUCKETS) {
+        conn_rehash(t, (t->conn_mask + 1) / 2);
+    }
+}
+
+/* The connection with this 4-tuple that is not CLOSED, or NULL. */
+static struct z_tcp_pcb *conn_lookup(struct z_stack *s, uint32_t laddr, uint16_t lport,
+                                     uint32_t raddr, uint16_t rport)
+{
+    struct z_tcp_tables *t = s->tcp_tab;
+    if (t == NULL) {
+        return NULL;
+    }
+    size_t b = tuple_hash(t, laddr, lport, raddr, rport) & t->conn_mask;
+    for (struct z_tcp_pcb *p = t->conn[b]; p != NULL; p = p->hnext) {
+        if (p->lport == lport && p->rport == rport && p->raddr == raddr && p->laddr == laddr &&
+            p->conn.state != Z_TCP_CLOSED) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static void port_rehash(struct z_tcp_tables *t, size_t n)
+{
+    struct z_tcp_port **nb = calloc(n, sizeof(*nb));
+    if (nb == NULL) {
+        return;
+    }
+    for (size_t i = 0; i <= t->port_mask; i++) {
+        while (t->ports[i] != NULL) {
+            struct z_tcp_port *e = t->ports[i];
+            t->ports[i] = e->next;
+            size_t b = port_hash(e->port) & (n - 1);
+            e->next = nb[b];
+            nb[b] = e;
+        }
+    }
+    free(t->ports);
+    t->ports = nb;
+    t->port_mask = n - 1;
+}
+
+static struct z_tcp_port *port_find(const struct z_tcp_tables *t, uint16_t port)
+{
+    if (t == NULL) {
+        return NULL; /* no TCP socket was ever opened on this stack */
+    }
+    for (struct z_tcp_port *e = t->ports[port_hash(port) & t->port_mask]; e != NULL; e = e->next) {
+        if (e->port == port) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Bind the pcb to `port` (its laddr already set): it joins the port's entry
+ * and the stack's list. 0 or -ENOMEM. */
+static int port_attach(struct z_tcp_pcb *pcb, uint16_t port, bool explicitly)
+{
+    struct z_stack *s = pcb->stack;
+    struct z_tcp_tables *t = s->tcp_tab;
+    struct z_tcp_port *e = port_find(t, port);
+    if (e == NULL) {
+        e = calloc(1, sizeof(*e));
+        if (e == NULL) {
+            return -ENOMEM;
+        }
+        e->port = port;
+        size_t b = port_hash(port) & t->port_mask;
+        e->next = t->ports[b];
+        t->ports[b] = e;
+        if (++t->port_count > t->port_mask + 1) {
+            port_rehash(t, (t->port_mask + 1) * 2);
+        }
+    }
+    pcb->lport = port;
+    pcb->port = e;
+    pcb->bound_explicitly = explicitly;
+    e->explicit_binds += explicitly;
+    pcb->pprev = NULL;
+    pcb->pnext = e->pcbs;
+    if (e->pcbs != NULL) {
+        e->pcbs->pprev = pcb;
+    }
+    e->pcbs = pcb;
+    pcb->prev = NULL;
+    pcb->next = s->tcp_pcbs;
+    if (s->tcp_pcbs != NULL) {
+        s->tcp_pcbs->prev = pcb;
+    }
+    s->tcp_pcbs = pcb;
+    pcb->in_table = true;
+    return 0;
+}
+
+static void listener_unlink(struct z_tcp_pcb *pcb)
+{
+    for (struct z_tcp_pcb **pp = &pcb->port->listeners; *pp != NULL; pp = &(*pp)->lnext) {
+        if (*pp == pcb) {
+            *pp = pcb->lnext;
+            break;
+        }
+    }
+    pcb->lnext = NULL;
+}
+
+static void port_detach(struct z_tcp_pcb *pcb)
+{
+    struct z_stack *s = pcb->stack;
+    struct z_tcp_tables *t = s->tcp_tab;
+    struct z_tcp_port *e = pcb->port;
+    if (pcb->listening) {
+        listener_unlink(pcb);
+    }
+    e->explicit_binds -= pcb->bound_explicitly;
+    if (pcb->pprev != NULL) {
+        pcb->pprev->pnext = pcb->pnext;
+    } else {
+        e->pcbs = pcb->pnext;
+    }
+    if (pcb->pnext != NULL) {
+        pcb->pnext->pprev = pcb->pprev;
+    }
+    if (e->pcbs == NULL) {
+        for (struct z_tcp_port **pp = &t->ports[port_hash(e->port) & t->port_mask]; *pp != NULL;
+             pp = &(*pp)->next) {
+            if (*pp == e) {
+                *pp = e->next;
+                break;
+            }
+        }
+        free(e);
+        if (--t->port_count < (t->port_mask + 1) / 8 && t->port_mask + 1 > TAB_MIN_BUCKETS) {
+            port_rehash(t, (t->port_mask + 1) / 2);
+        }
+    }
+    if (pcb->prev != NULL) {
+        pcb->prev->next = pcb->next;
+    } else {
+        s->tcp_pcbs = pcb->next;
+    }
+    if (pcb->next != NULL) {
+        pcb->next->prev = pcb->prev;
+    }
+    pcb->next = pcb->prev = pcb->pnext = pcb->pprev = NULL;
+    pcb->port = NULL;
     pcb->in_table = false;
 }
 
-static void pcb_free(struct z_tcp_pcb *pcb)
+/* ---- timer heap
+ * ------------------------------------------------------------------------------------ */
+
+static void heap_set(struct z_tcp_tables *t, size_t i, struct z_tcp_pcb *p)
 {
-    if (pcb->in_table) {
-        table_remove(pcb);
+    t->heap[i] = p;
+    p->heap_idx = i + 1;
+}
+
+static void heap_up(struct z_tcp_tables *t, size_t i)
+{
+    struct z_tcp_pcb *p = t->heap[i];
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (t->heap[parent]->timer_at <= p->timer_at) {
+            break;
+        }
+        heap_set(t, i, t->heap[parent]);
+        i = parent;
     }
-    z_tcp_free(&pcb->conn);
-    free(pcb);
+    heap_set(t, i, p);
+}
+
+static void heap_down(struct z_tcp_tables *t, size_t i)
+{
+    struct z_tcp_pcb *p = t->heap[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= t->heap_len) {
+            break;
+        }
+        if (c + 1 < t->heap_len && t->heap[c + 1]->timer_at < t->heap[c]->timer_at) {
+            c++;
+        }
+        if (t->heap[c]->timer_at >= p->timer_at) {
+            break;
+        }
+        heap_set(t, i, t->heap[c]);
+        i = c;
+    }
+    heap_set(t, i, p);
+}
+
+static void heap_remove(struct z_tcp_tables *t, struct z_tcp_pcb *p)
+{
+    size_t i = p->heap_idx - 1;
+    p->heap_idx = 0;
+    struct z_tcp_pcb *last = t->heap[--t->heap_len];
+    if (last != p) {
+        heap_set(t, i, last);
+        heap_up(t, i);
+        heap_down(t, last->heap_idx - 1);
+    }
+}
+
+/* Put the pcb in the heap at `at` (INT64_MAX: take it out). The heap has a
+ * slot for every pcb (reserved in z_tcp_pcb_new), so this cannot fail. */
+static void heap_schedule(struct z_tcp_tables *t, struct z_tcp_pcb *p, int64_t at)
+{
+    if (at == INT64_MAX) {
+        if (p->heap_idx != 0) {
+            heap_remove(t, p);
+        }
+        return;
+    }
+    if (p->heap_idx == 0) {
+        p->timer_at = at;
+        heap_set(t, t->heap_len++, p);
+        heap_up(t, t->heap_len - 1);
+        return;
+    }
+    int64_t old = p->timer_at;
+    p->timer_at = at;
+    if (at < old) {
+        heap_up(t, p->heap_idx - 1);
+    } else if (at > old) {
+        heap_down(t, p->heap_idx - 1);
+    }
+}
+
+static int64_t heap_first(const struct z_tcp_tables *t)
+{
+    return t->heap_len > 0 ? t->heap[0]->timer_at : INT64_MAX;
 }
 
 /* Note a connection's next deadline so the core thread (or the simulator)
@@ -50,11 +381,111 @@ static void pcb_free(struct z_tcp_pcb *pcb)
 static void timer_update(struct z_tcp_pcb *pcb)
 {
     struct z_stack *s = pcb->stack;
-    int64_t d = z_tcp_next_deadline(&pcb->conn);
-    if (d < s->tcp_next) {
-        s->tcp_next = d;
+    struct z_tcp_tables *t = s->tcp_tab;
+    heap_schedule(t, pcb, z_tcp_next_deadline(&pcb->conn));
+    int64_t first = heap_first(t);
+    bool earlier = first < s->tcp_next;
+    s->tcp_next = first;
+    if (earlier) {
         z_stack_kick(s);
     }
+}
+
+void z_tcp_pcb_timer_update(struct z_tcp_pcb *pcb)
+{
+    timer_update(pcb);
+}
+
+/* ---- listener queues
+ * ------------------------------------------------------------------------------- */
+
+static void syn_list_add(struct z_tcp_pcb *l, struct z_tcp_pcb *c)
+{
+    c->syn_next = NULL;
+    c->syn_prev = l->syn_tail;
+    if (l->syn_tail != NULL) {
+        l->syn_tail->syn_next = c;
+    } else {
+        l->syn_head = c;
+    }
+    l->syn_tail = c;
+    c->in_syn = true;
+    l->syn_pending++;
+}
+
+/* The child leaves its listener's SYN list (established, dead or evicted). */
+static void syn_list_remove(struct z_tcp_pcb *c)
+{
+    struct z_tcp_pcb *l = c->listener;
+    if (!c->in_syn) {
+        return;
+    }
+    if (c->syn_prev != NULL) {
+        c->syn_prev->syn_next = c->syn_next;
+    } else {
+        l->syn_head = c->syn_next;
+    }
+    if (c->syn_next != NULL) {
+        c->syn_next->syn_prev = c->syn_prev;
+    } else {
+        l->syn_tail = c->syn_prev;
+    }
+    c->syn_next = c->syn_prev = NULL;
+    c->in_syn = false;
+    l->syn_pending--;
+}
+
+static void acc_queue_remove(struct z_tcp_pcb *c)
+{
+    struct z_tcp_pcb *l = c->listener;
+    struct z_tcp_pcb *prev = NULL;
+    for (struct z_tcp_pcb *p = l->acc_head; p != NULL; prev = p, p = p->acc_next) {
+        if (p == c) {
+            if (prev != NULL) {
+                prev->acc_next = c->acc_next;
+            } else {
+                l->acc_head = c->acc_next;
+            }
+            if (l->acc_tail == c) {
+                l->acc_tail = prev;
+            }
+            l->acc_len--;
+            break;
+        }
+    }
+    c->acc_next = NULL;
+    c->queued = false;
+}
+
+static void pcb_free(struct z_tcp_pcb *pcb)
+{
+    struct z_tcp_tables *t = pcb->stack->tcp_tab;
+    if (pcb->listener != NULL) {
+        syn_list_remove(pcb);
+        if (pcb->queued) {
+            acc_queue_remove(pcb);
+        }
+        pcb->listener = NULL;
+    }
+    if (pcb->hashed) {
+        conn_remove(pcb);
+    }
+    if (pcb->in_table) {
+        port_detach(pcb);
+    }
+    if (pcb->heap_idx != 0) {
+        heap_remove(t, pcb);
+    }
+    t->pcbs--;
+    if (t->heap_cap > TAB_MIN_BUCKETS && t->pcbs < t->heap_cap / 4) {
+        struct z_tcp_pcb **h = realloc(t->heap, t->heap_cap / 2 * sizeof(*h));
+        if (h != NULL) {
+            t->heap = h;
+            t->heap_cap /= 2;
+        }
+    }
+    z_tcp_free(&pcb->conn);
+    free(pcb);
 }
 
 /* ---- core callbacks -----------------------------------------------------------------------------
@@ -111,7 +542,7 @@ static void child_established(struct z_tcp_pcb *child)
     if (l == NULL || child->queued) {
         return;
     }
-    l->syn_pending--;
+    syn_list_remove(child);
     child->queued = true;
     child->acc_next = NULL;
     if (l->acc_tail != NULL) {
@@ -165,10 +596,25 @@ static const struct z_tcp_ops pcb_ops = {
 
 struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s)
 {
+    struct z_tcp_tables *t = tables(s);
+    if (t == NULL) {
+        return NULL;
+    }
+    if (t->pcbs == t->heap_cap) {
+        /* Every pcb has its timer heap slot before it exists. */
+        size_t cap = t->heap_cap > 0 ? t->heap_cap * 2 : TAB_MIN_BUCKETS;
+        struct z_tcp_pcb **h = realloc(t->heap, cap * sizeof(*h));
+        if (h == NULL) {
+            return NULL;
+        }
+        t->heap = h;
+        t->heap_cap = cap;
+    }
     struct z_tcp_pcb *pcb = calloc(1, sizeof(*pcb));
     if (pcb == NULL) {
         return NULL;
     }
+    t->pcbs++;
     pcb->stack = s;
     pcb->ttl = CONFIG_NET_IPV4_TTL;
     pcb->snd_buf = CONFIG_NET_TCP_SNDBUF;
@@ -226,12 +672,14 @@ void z_tcp_pcb_apply_keepalive(struct z_tcp_pcb *pcb)
     timer_update(pcb);
 }
 
-/* Is (addr, port) taken? TIME-WAIT leftovers yield to SO_REUSEADDR. */
+/* Is (addr, port) taken for an explicit bind? TIME-WAIT leftovers yield to
+ * SO_REUSEADDR. Looks only at the pcbs on that port. */
 static bool port_in_use(struct z_stack *s, const struct z_tcp_pcb *self, uint32_t addr,
                         uint16_t port)
 {
-    for (struct z_tcp_pcb *o = s->tcp_pcbs; o != NULL; o = o->next) {
-        if (o == self || o->lport != port || o->listener != NULL) {
+    struct z_tcp_port *e = port_find(s->tcp_tab, port);
+    for (struct z_tcp_pcb *o = e != NULL ? e->pcbs : NULL; o != NULL; o = o->pnext) {
+        if (o == self || o->listener != NULL) {
             continue;
         }
         if (o->laddr != 0 && addr != 0 && o->laddr != addr) {
@@ -250,6 +698,8 @@ static bool bindable(struct z_stack *s, uint32_t addr)
     return addr == 0 || (addr >> 24) == 127 || z_ipv4_is_local_locked(s, addr);
 }
 
+#define EPH_SPAN ((uint32_t)(CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1))
+
 int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
 {
     struct z_stack *s = pcb->stack;
@@ -260,12 +710,12 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
         return -EADDRNOTAVAIL;
     }
     if (port == 0) {
-        const uint32_t span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
+        /* A port nobody holds at all, from a random starting point. */
         uint32_t start;
         z_entropy(&start, sizeof(start));
-        for (uint32_t i = 0; i < span && port == 0; i++) {
-            uint16_t cand = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % span);
-            if (!port_in_use(s, pcb, addr, cand)) {
+        for (uint32_t i = 0; i < EPH_SPAN && port == 0; i++) {
+            uint16_t cand = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % EPH_SPAN);
+            if (port_find(s->tcp_tab, cand) == NULL) {
                 port = cand;
             }
         }
@@ -276,9 +726,37 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
         return -EADDRINUSE;
     }
     pcb->laddr = addr;
-    pcb->lport = port;
-    table_add(pcb);
-    return 0;
+    return port_attach(pcb, port, true);
+}
+
+/* RFC 6056 algorithm 3: the search for a connection's port starts at a
+ * keyed hash of (local address, remote address, remote port) plus a counter
+ * that moves on with every connection, so consecutive connections to one
+ * place find a free port at once, and nobody elsewhere can predict them. A
+ * port is usable unless bound explicitly or already carrying this 4-tuple. */
+static int connect_port(struct z_tcp_pcb *pcb, uint32_t raddr, uint16_t rport)
+{
+    struct z_stack *s = pcb->stack;
+    struct z_tcp_tables *t = s->tcp_tab;
+    uint8_t key[10];
+    z_put_be32(key, pcb->laddr);
+    z_put_be32(key + 4, raddr);
+    z_put_be16(key + 8, rport);
+    uint32_t offset = (uint32_t)z_siphash24(t->key, key, sizeof(key));
+    for (uint32_t i = 0; i < EPH_SPAN; i++) {
+        uint16_t cand =
+            (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (offset + t->eph_next + i) % EPH_SPAN);
+        struct z_tcp_port *e = port_find(t, cand);
+        if (e != NULL && e->explicit_binds > 0) {
+            continue;
+        }
+        if (conn_lookup(s, pcb->laddr, cand, raddr, rport) != NULL) {
+            continue;
+        }
+        t->eph_next += i + 1;
+        return port_attach(pcb, cand, false);
+    }
+    return -EADDRINUSE;
 }
 
 int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
@@ -296,17 +774,38 @@ int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
     if (rc < 0) {
         return rc;
     }
-    if (!pcb->in_table) {
-        rc = z_tcp_pcb_bind(pcb, 0, 0);
-        if (rc < 0) {
-            return rc;
+    uint32_t laddr = pcb->laddr;
+    if (laddr == 0) {
+        laddr = z_ipv4_select_source(nif, addr);
+        if (laddr == 0) {
+            laddr = 0x7f000001u;
         }
     }
-    if (pcb->laddr == 0) {
-        pcb->laddr = z_ipv4_select_source(nif, addr);
-        if (pcb->laddr == 0) {
-            pcb->laddr = 0x7f000001u;
+    if (!pcb->in_table) {
+        pcb->laddr = laddr;
+        rc = connect_port(pcb, addr, port);
+        if (rc < 0) {
+            pcb->laddr = 0;
+            return rc;
         }
+    } else {
+        /* Bound already: the 4-tuple must be free. Our own TIME-WAIT
+         * connection with timestamps may be recycled, as Linux's
+         * tcp_tw_reuse does: PAWS tells old segments apart. */
+        struct z_tcp_pcb *o = conn_lookup(s, laddr, pcb->lport, addr, port);
+        if (o != NULL && o != pcb) {
+            if (o->conn.state != Z_TCP_TIME_WAIT || !o->conn.ts_ok || !o->orphan) {
+                return -EADDRNOTAVAIL;
+            }
+            pcb_free(o);
+        }
+        pcb->laddr = laddr;
+    }
+    if (pcb->hashed) {
+        conn_remove(pcb); /* an earlier attempt's 4-tuple */
+    }
+    if (pcb->conn.ops != NULL) {
+        z_tcp_free(&pcb->conn); /* what an earlier attempt left */
     }
     pcb->raddr = addr;
     pcb->rport = port;
@@ -314,6 +813,7 @@ int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
     if (rc < 0) {
         return rc;
     }
+    conn_insert(pcb);
     rc = z_tcp_connect(&pcb->conn, z_stack_now_us(s));
     timer_update(pcb);
     return rc;
@@ -330,10 +830,22 @@ int z_tcp_pcb_listen(struct z_tcp_pcb *pcb, int backlog)
             return rc;
         }
     }
+    if (pcb->hashed) {
+        conn_remove(pcb); /* a failed connect's 4-tuple */
+    }
+    if (!pcb->bound_explicitly) {
+        /* A port connect() picked: no longer shared with new connections. */
+        pcb->bound_explicitly = true;
+        pcb->port->explicit_binds++;
+    }
     /* A zero or negative backlog still accepts one connection (never a
      * listener that silently drops every SYN, as lwIP's did). */
     pcb->backlog = backlog < 1 ? 1 : (backlog > 65535 ? 65535 : backlog);
-    pcb->listening = true;
+    if (!pcb->listening) {
+        pcb->listening = true;
+        pcb->lnext = pcb->port->listeners;
+        pcb->port->listeners = pcb;
+    }
     pcb->conn.state = Z_TCP_LISTEN;
     return 0;
 }
@@ -362,6 +874,21 @@ static void release_if_done(struct z_tcp_pcb *pcb)
     }
 }
 
+/* Reset a child the listener is dropping (the listener is closing). */
+static void drop_child(struct z_tcp_pcb *c, int64_t now)
+{
+    if (c->in_syn) {
+        syn_list_remove(c);
+    }
+    c->listener = NULL;
+    c->queued = false;
+    c->acc_next = NULL;
+    c->orphan = true;
+    z_tcp_abort(&c->conn, now);
+    timer_update(c);
+    release_if_done(c);
+}
+
 void z_tcp_pcb_close(struct z_tcp_pcb *pcb, bool abort)
 {
     struct z_stack *s = pcb->stack;
@@ -375,16 +902,16 @@ void z_tcp_pcb_close(struct z_tcp_pcb *pcb, bool abort)
     }
     if (pcb->listening) {
         /* Children never accepted are reset; those still handshaking too. */
-        for (struct z_tcp_pcb *c = s->tcp_pcbs; c != NULL;) {
-            struct z_tcp_pcb *next = c->next;
-            if (c->listener == pcb) {
-                c->listener = NULL;
-                c->orphan = true;
-                z_tcp_abort(&c->conn, now);
-                release_if_done(c);
-            }
-            c = next;
+        while (pcb->syn_head != NULL) {
+            drop_child(pcb->syn_head, now);
         }
+        while (pcb->acc_head != NULL) {
+            struct z_tcp_pcb *c = pcb->acc_head;
+            pcb->acc_head = c->acc_next;
+            pcb->acc_len--;
+            drop_child(c, now);
+        }
+        pcb->acc_tail = NULL;
         pcb->conn.state = Z_TCP_CLOSED;
         pcb_free(pcb);
         return;
@@ -400,9 +927,33 @@ void z_tcp_pcb_close(struct z_tcp_pcb *pcb, bool abort)
 
 void z_tcp_destroy_all_locked(struct z_stack *s)
 {
+    struct z_tcp_tables *t = s->tcp_tab;
+    if (t == NULL) {
+        return;
+    }
+    /* Children first forget their listeners, so no free touches a freed one. */
+    for (struct z_tcp_pcb *p = s->tcp_pcbs; p != NULL; p = p->next) {
+        p->listener = NULL;
+        p->in_syn = p->queued = false;
+    }
     while (s->tcp_pcbs != NULL) {
         pcb_free(s->tcp_pcbs);
     }
+    /* Unbound pcbs (sockets never bound) belong to their sockets; the stack
+     * must not be destroyed under live sockets, so none is left here. */
+    for (size_t i = 0; i <= t->port_mask; i++) {
+        while (t->ports[i] != NULL) {
+            struct z_tcp_port *e = t->ports[i];
+            t->ports[i] = e->next;
+            free(e);
+        }
+    }
+    free(t->conn);
+    free(t->ports);
+    free(t->heap);
+    free(t);
+    s->tcp_tab = NULL;
+    s->tcp_next = INT64_MAX;
 }
 
 /* ---- input
@@ -431,18 +982,6 @@ static void send_reset(struct z_stack *s, const struct z_ipv4_hdr *ip, const str
     z_ipv4_output_locked(s, &tx, p);
 }
 
-static struct z_tcp_pcb *find_conn(struct z_stack *s, const struct z_ipv4_hdr *ip,
-                                   const struct z_tcp_hdr *h)
-{
-    for (struct z_tcp_pcb *pcb = s->tcp_pcbs; pcb != NULL; pcb = pcb->next) {
-        if (!pcb->listening && pcb->lport == h->dport && pcb->rport == h->sport &&
-            pcb->raddr == ip->src && pcb->laddr == ip->dst && pcb->conn.state != Z_TCP_CLOSED) {
-            return pcb;
-        }
-    }
-    return NULL;
-}
-
 /* RFC 6191: a SYN may reopen a TIME-WAIT connection when its timestamp is
  * newer than the last one seen, or, without timestamps, when its sequence
  * number lies beyond the old connection's. */
@@ -461,10 +1000,10 @@ static bool tw_reusable(const struct z_tcp_pcb *pcb, const struct z_tcp_hdr *syn
 static struct z_tcp_pcb *find_listener(struct z_stack *s, struct z_netif *nif,
                                        const struct z_ipv4_hdr *ip, const struct z_tcp_hdr *h)
 {
+    struct z_tcp_port *e = port_find(s->tcp_tab, h->dport);
     struct z_tcp_pcb *wild = NULL;
-    for (struct z_tcp_pcb *pcb = s->tcp_pcbs; pcb != NULL; pcb = pcb->next) {
-        if (!pcb->listening || pcb->lport != h->dport ||
-            (pcb->ifindex != 0 && pcb->ifindex != nif->index)) {
+    for (struct z_tcp_pcb *pcb = e != NULL ? e->listeners : NULL; pcb != NULL; pcb = pcb->lnext) {
+        if (pcb->ifindex != 0 && pcb->ifindex != nif->index) {
             continue;
         }
         if (pcb->laddr == ip->dst) {
@@ -477,19 +1016,6 @@ static struct z_tcp_pcb *find_listener(struct z_stack *s, struct z_netif *nif,
     return wild;
 }
 
-/* The half-open child of `l` that arrived first. The table is newest first,
- * so it is the last one found. */
-static struct z_tcp_pcb *oldest_half_open(struct z_tcp_pcb *l)
-{
-    struct z_tcp_pcb *found = NULL;
-    for (struct z_tcp_pcb *p = l->stack->tcp_pcbs; p != NULL; p = p->next) {
-        if (p->listener == l && !p->queued && p->conn.state == Z_TCP_SYN_RCVD) {
-            found = p;
-        }
-    }
-    return found;
-}
-
 static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_ipv4_hdr *ip,
                       const struct z_tcp_hdr *h)
 {
@@ -500,12 +1026,12 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
      * spoofed SYNs cannot lock out a real client, whose handshake finishes
      * within a round trip. */
     if (l->syn_pending + l->acc_len >= l->backlog) {
-        struct z_tcp_pcb *oldest = l->syn_pending > 0 ? oldest_half_open(l) : NULL;
+        struct z_tcp_pcb *oldest = l->syn_head;
         s->stats.tcp.listen_drops++;
         if (oldest == NULL) {
             return;
         }
-        l->syn_pending--;
+        syn_list_remove(oldest);
         oldest->listener = NULL;
         oldest->orphan = true;
         oldest->conn.state = Z_TCP_CLOSED; /* silently: the peer was probably spoofed */
@@ -516,7 +1042,6 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
         return;
     }
     c->laddr = ip->dst;
-    c->lport = h->dport;
     c->raddr = ip->src;
     c->rport = h->sport;
     c->ttl = l->ttl;
@@ -529,13 +1054,14 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
     c->keep_intvl_s = l->keep_intvl_s;
     c->keep_cnt = l->keep_cnt;
     c->ifindex = l->ifindex;
-    c->listener = l;
-    if (conn_setup(c, nif) < 0) {
-        free(c);
+    c->lport = h->dport;
+    if (conn_setup(c, nif) < 0 || port_attach(c, h->dport, false) < 0) {
+        pcb_free(c);
         return;
     }
-    table_add(c);
-    l->syn_pending++;
+    conn_insert(c);
+    c->listener = l;
+    syn_list_add(l, c);
     z_tcp_accept_syn(&c->conn, h, z_stack_now_us(s));
     timer_update(c);
 }
@@ -556,7 +1082,7 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     }
     s->stats.tcp.rx++;
     size_t len = seglen - (size_t)hl;
-    struct z_tcp_pcb *pcb = find_conn(s, ip, &h);
+    struct z_tcp_pcb *pcb = conn_lookup(s, ip->dst, h.dport, ip->src, h.sport);
     if (pcb != NULL && pcb->conn.state == Z_TCP_TIME_WAIT &&
         (h.flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST)) == Z_TCP_SYN && tw_reusable(pcb, &h)) {
         /* A new incarnation of a connection in TIME-WAIT (RFC 6191): the old
@@ -572,13 +1098,12 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
         if (pcb->conn.state == Z_TCP_CLOSED) {
             struct z_tcp_pcb *l = pcb->listener;
             if (l != NULL) {
-                /* A child that died before being accepted leaves its queue. */
+                /* A child that died before being accepted leaves its queue;
+                 * one already queued stays for accept() to report. */
+                syn_list_remove(pcb);
+                pcb->orphan = !pcb->queued;
                 if (!pcb->queued) {
-                    l->syn_pending--;
-                }
-                pcb->orphan = true;
-                if (pcb->queued) {
-                    pcb->orphan = false; /* accept() will report it */
+                    pcb->listener = NULL;
                 }
             }
             release_if_done(pcb);
@@ -607,31 +1132,33 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
 
 void z_tcp_timers_locked(struct z_stack *s, int64_t now)
 {
-    int64_t next = INT64_MAX;
-    struct z_tcp_pcb *pcb = s->tcp_pcbs;
-    while (pcb != NULL) {
-        struct z_tcp_pcb *following = pcb->next;
+    struct z_tcp_tables *t = s->tcp_tab;
+    if (t == NULL) {
+        s->tcp_next = INT64_MAX;
+        return;
+    }
+    /* Only the connections that are due; each runs once per call (a
+     * deadline still due afterwards waits for the next call). */
+    while (t->heap_len > 0 && t->heap[0]->timer_at <= now) {
+        struct z_tcp_pcb *pcb = t->heap[0];
         if (z_tcp_next_deadline(&pcb->conn) <= now) {
             z_tcp_timer(&pcb->conn, now);
-            if (pcb->conn.state == Z_TCP_CLOSED) {
-                if (pcb->listener != NULL && !pcb->queued) {
-                    pcb->listener->syn_pending--;
-                    pcb->orphan = true;
-                }
-                if (pcb->orphan) {
-                    pcb_free(pcb);
-                    pcb = following;
-                    continue;
-                }
+        }
+        if (pcb->conn.state == Z_TCP_CLOSED) {
+            if (pcb->listener != NULL && !pcb->queued) {
+                syn_list_remove(pcb);
+                pcb->listener = NULL;
+                pcb->orphan = true;
+            }
+            if (pcb->orphan) {
+                pcb_free(pcb);
+                continue;
             }
         }
         int64_t d = z_tcp_next_deadline(&pcb->conn);
-        if (d < next) {
-            next = d;
-        }
-        pcb = following;
+        heap_schedule(t, pcb, d != INT64_MAX && d <= now ? now + 1 : d);
     }
-    s->tcp_next = next;
+    s->tcp_next = heap_first(t);
 }
 
 int64_t z_tcp_next_deadline_locked(struct z_stack *s)

@@ -1,7 +1,7 @@
 /* TCP in the stack: protocol control blocks that bind a connection core to
  * addresses and ports, listeners with their accept queues, the demux of
  * received segments, output as IP packets, and timers. The socket layer uses
- * only these calls. All need the stack lock. */
+ * only these calls. All need the stack lock (none is thread-safe alone). */
 #ifndef ZSOCK_TCP_PCB_H_
 #define ZSOCK_TCP_PCB_H_
 
@@ -11,11 +11,14 @@
 #include "net/net.h"
 #include "net/tcp.h"
 
+struct z_tcp_port; /* the pcbs bound to one local port (tcp_glue.c) */
+
 struct z_tcp_pcb {
-    struct z_tcp_pcb *next; /* the stack's table */
+    struct z_tcp_pcb *next; /* every bound pcb of the stack, from s->tcp_pcbs */
+    struct z_tcp_pcb *prev;
     struct z_stack *stack;
     struct z_tcp_conn conn;
-    bool in_table;
+    bool in_table;         /* bound: on the list above and in its port's entry */
     uint32_t laddr, raddr; /* host order */
     uint16_t lport, rport;
     int ifindex;
@@ -26,10 +29,22 @@ struct z_tcp_pcb {
     bool keepalive;
     int keep_idle_s, keep_intvl_s, keep_cnt; /* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
 
+    /* lookup: the 4-tuple hash chain, the port entry, the timer heap */
+    struct z_tcp_pcb *hnext;
+    bool hashed;
+    struct z_tcp_port *port;
+    struct z_tcp_pcb *pnext, *pprev; /* pcbs on the same port */
+    struct z_tcp_pcb *lnext;         /* listeners on the same port */
+    bool bound_explicitly;           /* bind() or listen(), not connect() or accept */
+    size_t heap_idx;                 /* position in the timer heap + 1; 0: absent */
+    int64_t timer_at;                /* the deadline the heap holds */
+
     /* listener */
     bool listening;
     int backlog;
     int syn_pending;            /* children in SYN-RCVD */
+    struct z_tcp_pcb *syn_head; /* those children, oldest first */
+    struct z_tcp_pcb *syn_tail;
     struct z_tcp_pcb *acc_head; /* established children not yet accepted */
     struct z_tcp_pcb *acc_tail;
     int acc_len;
@@ -37,20 +52,31 @@ struct z_tcp_pcb {
     /* child */
     struct z_tcp_pcb *listener; /* until accepted */
     struct z_tcp_pcb *acc_next;
-    bool queued;
+    struct z_tcp_pcb *syn_next, *syn_prev;
+    bool in_syn; /* on the listener's SYN list */
+    bool queued; /* on the listener's accept queue */
 
     bool orphan; /* the socket is gone; freed once the connection closes */
     void (*notify)(void *ctx);
     void *ctx;
 };
 
-/* A new unbound pcb, or NULL without memory. */
+/* A new unbound pcb, or NULL without memory. Free it with
+ * z_tcp_pcb_close(). */
 struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s);
 
-/* Same rules as UDP: -EINVAL bound already, -EADDRNOTAVAIL, -EADDRINUSE. */
+/* Bind to a local address and port (0: an unused ephemeral port from a
+ * random starting point). Same rules as UDP: -EINVAL bound already,
+ * -EADDRNOTAVAIL, -EADDRINUSE; -ENOMEM. */
 int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port);
-/* Start an active open: -ENETUNREACH, -EADDRINUSE, -ENOMEM, -EISCONN. */
+/* Start an active open. An unbound pcb gets an ephemeral port chosen as
+ * RFC 6056 algorithm 3 does (a keyed hash of the addresses and remote port
+ * plus a counter), shared with connections to other destinations but never
+ * with a port bound explicitly. Errors: -ENETUNREACH, -EADDRINUSE (no port
+ * left), -EADDRNOTAVAIL (the 4-tuple is in use), -ENOMEM, -EISCONN. */
 int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port);
+/* Listen with a backlog (clamped to 1..65535), binding first if needed.
+ * -EINVAL on a connected pcb; the errors of bind. */
 int z_tcp_pcb_listen(struct z_tcp_pcb *pcb, int backlog);
 /* The oldest established child, removed from the queue; NULL if none. */
 struct z_tcp_pcb *z_tcp_pcb_accept(struct z_tcp_pcb *listener);
@@ -62,10 +88,20 @@ void z_tcp_pcb_close(struct z_tcp_pcb *pcb, bool abort);
 /* Apply the pcb's keepalive settings to its connection (after a change). */
 void z_tcp_pcb_apply_keepalive(struct z_tcp_pcb *pcb);
 
+/* Re-read the connection's next deadline into the stack's timer heap, and
+ * wake the core thread if it became the earliest. Every call into the
+ * connection core made outside tcp_glue.c must be followed by this. */
+void z_tcp_pcb_timer_update(struct z_tcp_pcb *pcb);
+
+/* Deliver a received segment (the IPv4 packet in `p`, which is consumed) to
+ * its connection (a 4-tuple hash lookup), else to a listener (by port), else
+ * answer it with RST. */
 void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
-/* Run due connection timers; the time of the next one. */
+/* Run the timers due at `now` (only those: they are kept in a heap). */
 void z_tcp_timers_locked(struct z_stack *s, int64_t now);
+/* The earliest TCP deadline of the stack, INT64_MAX if none. */
 int64_t z_tcp_next_deadline_locked(struct z_stack *s);
+/* Free every pcb and the lookup tables (stack destruction). */
 void z_tcp_destroy_all_locked(struct z_stack *s);
 
 #endif /* ZSOCK_TCP_PCB_H_ */

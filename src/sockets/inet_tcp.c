@@ -1,6 +1,7 @@
 /* AF_INET SOCK_STREAM sockets over the stack's TCP: connect (blocking or
  * EINPROGRESS), listen/accept, send with back-pressure (a full buffer blocks
- * or gives EAGAIN, never ENOMEM), recv with PEEK/WAITALL, half-close, linger,
+ * or gives EAGAIN, never ENOMEM), recv with PEEK/WAITALL, half-close, linger
+ * (abortive, or a blocking close that waits for the peer's acknowledgement),
  * and poll readiness. Guarded by the stack lock; blocking calls wait on the
  * socket's condition variable, woken by the connection's notify callback. */
 #include <errno.h>
@@ -21,6 +22,8 @@ struct tcp_sock {
     bool closed;
     bool shut_rd;
     bool linger_abort; /* SO_LINGER on with 0 seconds: close sends RST */
+    /* SO_LINGER on with t seconds: a blocking close waits up to t for the
+     * peer to acknowledge everything, then resets. */
     struct linger linger;
     bool keepalive;
 };
@@ -39,13 +42,9 @@ static int64_t now_of(struct tcp_sock *sk)
 
 static void after_call(struct tcp_sock *sk)
 {
-    /* The call may have armed a timer earlier than the core thread knows. */
+    /* The call may have moved the connection's timers. */
     if (sk->pcb != NULL) {
-        int64_t d = z_tcp_next_deadline(&sk->pcb->conn);
-        if (d < sk->stack->tcp_next) {
-            sk->stack->tcp_next = d;
-            z_stack_kick(sk->stack);
-        }
+        z_tcp_pcb_timer_update(sk->pcb);
     }
 }
 
@@ -241,6 +240,21 @@ static ssize_t tcp_sendmsg(void *obj, const struct msghdr *msg, int flags)
             if (!z_sockbase_blocking(&sk->base, flags)) {
                 out = sent > 0 ? (ssize_t)sent : -EAGAIN;
                 break;
+            }
+            if (n == 0 && z_tcp_writable(c) > 0) {
+                /* Room, but no memory to grow the buffer into: no ACK may be
+                 * coming to wake us, so look again shortly. */
+                if (deadline == INT64_MIN) {
+                    deadline = sk->base.sndtimeo_us < 0 ? Z_FOREVER
+                                                        : z_deadline_after_us(sk->base.sndtimeo_us);
+                }
+                int64_t retry = z_deadline_after_us(10000);
+                int w = z_stack_wait(sk->stack, &sk->cond, retry < deadline ? retry : deadline);
+                if (sk->closed || (w == -ETIMEDOUT && retry >= deadline)) {
+                    out = sent > 0 ? (ssize_t)sent : (sk->closed ? -EINTR : -EAGAIN);
+                    break;
+                }
+                continue;
             }
         }
         int w = wait_event(sk, &deadline, sk->base.sndtimeo_us);
@@ -604,15 +618,54 @@ static short tcp_poll(void *obj, struct z_wait_entry *we)
     return rev;
 }
 
+/* Has everything we sent, FIN included, been acknowledged (or is the
+ * connection over)? */
+static bool linger_done(const struct z_tcp_conn *c)
+{
+    return c->state == Z_TCP_CLOSED || c->state == Z_TCP_FIN_WAIT_2 || c->state == Z_TCP_TIME_WAIT;
+}
+
+/* SO_LINGER {1, t > 0} on a blocking socket (POSIX, Linux): send the FIN
+ * after the queued data and wait until the peer has acknowledged both, or
+ * t seconds. Returns true if the time ran out first (the caller resets). */
+static bool linger_wait(struct tcp_sock *sk)
+{
+    struct z_tcp_pcb *pcb = sk->pcb;
+    struct z_tcp_conn *c = &pcb->conn;
+    bool open = c->state == Z_TCP_ESTABLISHED || c->state == Z_TCP_CLOSE_WAIT ||
+                c->state == Z_TCP_FIN_WAIT_1 || c->state == Z_TCP_CLOSING ||
+                c->state == Z_TCP_LAST_ACK;
+    if (!sk->linger.l_onoff || sk->linger.l_linger == 0 || !z_sockbase_blocking(&sk->base, 0) ||
+        pcb->listening || !open || z_tcp_readable(c) > 0) {
+        return false; /* nothing to wait for, or a close that resets anyway */
+    }
+    z_tcp_shutdown_wr(c, now_of(sk));
+    z_tcp_pcb_timer_update(pcb);
+    /* A negative time waits without limit, as Linux's does. */
+    int64_t deadline = sk->linger.l_linger < 0
+                           ? Z_FOREVER
+                           : z_deadline_after_us((int64_t)sk->linger.l_linger * 1000000);
+    while (!linger_done(c)) {
+        if (z_stack_wait(sk->stack, &sk->cond, deadline) == -ETIMEDOUT) {
+            return !linger_done(c);
+        }
+    }
+    return false;
+}
+
 static void tcp_close(void *obj)
 {
     struct tcp_sock *sk = obj;
     z_stack_lock(sk->stack);
     sk->closed = true;
+    tcp_sock_notify(sk); /* other threads blocked on the socket return first */
     if (sk->pcb != NULL) {
         struct z_tcp_pcb *pcb = sk->pcb;
+        /* While lingering the pcb keeps its notify, so ACKs wake us; the
+         * glue frees only orphans, so it cannot go away meanwhile. */
+        bool abort = sk->linger_abort || linger_wait(sk);
         sk->pcb = NULL;
-        z_tcp_pcb_close(pcb, sk->linger_abort);
+        z_tcp_pcb_close(pcb, abort);
     }
     tcp_sock_notify(sk);
     z_stack_unlock(sk->stack);
@@ -674,8 +727,8 @@ int z_inet_tcp_socket_on(struct z_stack *s, bool nonblock)
     z_stack_lock(s);
     struct z_tcp_pcb *pcb = z_tcp_pcb_new(s);
     int fd = pcb != NULL ? new_socket_for(s, pcb, nonblock) : -ENOMEM;
-    if (fd < 0) {
-        free(pcb);
+    if (fd < 0 && pcb != NULL) {
+        z_tcp_pcb_close(pcb, true);
     }
     z_stack_unlock(s);
     return fd;

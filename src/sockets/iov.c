@@ -76,6 +76,9 @@ size_t z_iov_scatter(struct z_iov_iter *it, const void *src, size_t len)
     return iov_copy(it, (uint8_t *)src, len, 1);
 }
 
+/* A lazy ring's first allocation: small exchanges stay small. */
+#define RING_MIN_ALLOC 2048
+
 int z_ring_init(struct z_ring *r, size_t cap)
 {
     r->buf = malloc(cap > 0 ? cap : 1);
@@ -83,6 +86,21 @@ int z_ring_init(struct z_ring *r, size_t cap)
         return -ENOMEM;
     }
     r->cap = cap;
+    r->limit = cap;
+    r->lazy = false;
+    r->peak = r->hint = 0;
+    r->head = 0;
+    r->len = 0;
+    return 0;
+}
+
+int z_ring_init_lazy(struct z_ring *r, size_t limit)
+{
+    r->peak = r->hint = 0;
+    r->buf = NULL;
+    r->cap = 0;
+    r->limit = limit;
+    r->lazy = true;
     r->head = 0;
     r->len = 0;
     return 0;
@@ -93,10 +111,79 @@ void z_ring_free(struct z_ring *r)
     free(r->buf);
     r->buf = NULL;
     r->cap = r->len = r->head = 0;
+    if (!r->lazy) {
+        r->limit = 0;
+    }
+}
+
+/* Reallocate to `cap` bytes (at least len), keeping the stored bytes and
+ * their offsets. Bytes that do not wrap keep their indexes too. */
+static int ring_realloc(struct z_ring *r, size_t cap)
+{
+    if (r->len > 0 && r->head + r->len <= r->cap) {
+        if (r->head > 0 && r->head + r->len > cap) {
+            memmove(r->buf, r->buf + r->head, r->len);
+            r->head = 0;
+        }
+        uint8_t *nb = realloc(r->buf, cap);
+        if (nb == NULL) {
+            return -ENOMEM;
+        }
+        r->buf = nb;
+        r->cap = cap;
+        return 0;
+    }
+    uint8_t *nb = malloc(cap);
+    if (nb == NULL) {
+        return -ENOMEM;
+    }
+    z_ring_peek(r, 0, nb, r->len);
+    free(r->buf);
+    r->buf = nb;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
+/* Make a lazy ring able to hold `need` bytes from its oldest one: double
+ * (from RING_MIN_ALLOC) up to the limit. Returns 0 or -ENOMEM. */
+static int ring_grow(struct z_ring *r, size_t need)
+{
+    if (need <= r->cap) {
+        return 0;
+    }
+    size_t cap = r->cap > 0 ? r->cap : (r->hint > RING_MIN_ALLOC ? r->hint : RING_MIN_ALLOC);
+    while (cap < need && cap <= r->limit / 2) {
+        cap *= 2;
+    }
+    if (cap < need || cap > r->limit) {
+        cap = need > r->limit ? need : r->limit;
+    }
+    return ring_realloc(r, cap);
 }
 
 size_t z_ring_copy_in(struct z_ring *r, size_t pos, struct z_iov_iter *it, size_t n)
 {
+    if (n == 0) {
+        return 0; /* a lazy ring may have no buffer to point into */
+    }
+    if (r->lazy) {
+        /* The offset `pos` stands for: in the free region, so at least len. */
+        size_t offset = pos >= r->head ? pos - r->head : pos + r->cap - r->head;
+        if (offset < r->len) {
+            offset += r->cap;
+        }
+        if (offset + n > r->peak) {
+            r->peak = offset + n;
+        }
+        if (offset + n > r->cap && ring_grow(r, offset + n) < 0) {
+            n = r->cap > offset ? r->cap - offset : 0; /* what fits without memory */
+            if (n == 0) {
+                return 0;
+            }
+        }
+        pos = z_ring_pos(r, offset);
+    }
     size_t first = r->cap - pos < n ? r->cap - pos : n;
     size_t done = z_iov_gather(it, r->buf + pos, first);
     if (done == first && n > first) {
@@ -107,6 +194,9 @@ size_t z_ring_copy_in(struct z_ring *r, size_t pos, struct z_iov_iter *it, size_
 
 size_t z_ring_copy_out(const struct z_ring *r, size_t pos, struct z_iov_iter *it, size_t n)
 {
+    if (n == 0) {
+        return 0;
+    }
     size_t first = r->cap - pos < n ? r->cap - pos : n;
     size_t done = z_iov_scatter(it, r->buf + pos, first);
     if (done == first && n > first) {
@@ -152,12 +242,27 @@ void z_ring_consume(struct z_ring *r, size_t len)
     }
     r->len -= len;
     r->head = z_ring_pos(r, len);
+    if (r->lazy && r->len == 0) {
+        free(r->buf); /* idle: no buffer until the next byte */
+        r->buf = NULL;
+        r->cap = 0;
+        r->head = 0;
+        r->hint = r->peak;
+        r->peak = 0;
+    }
 }
 
 int z_ring_resize(struct z_ring *r, size_t cap)
 {
     if (cap < r->len) {
         cap = r->len;
+    }
+    if (r->lazy) {
+        if (r->cap > cap && ring_realloc(r, cap > 0 ? cap : 1) < 0) {
+            return -ENOMEM;
+        }
+        r->limit = cap;
+        return 0;
     }
     uint8_t *nb = malloc(cap > 0 ? cap : 1);
     if (nb == NULL) {
@@ -167,6 +272,7 @@ int z_ring_resize(struct z_ring *r, size_t cap)
     free(r->buf);
     r->buf = nb;
     r->cap = cap;
+    r->limit = cap;
     r->head = 0;
     return 0;
 }

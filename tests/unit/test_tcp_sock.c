@@ -1,15 +1,19 @@
 /* TCP stream sockets over loopback and over a simulated lossy link:
  * connect/accept, data integrity both ways, half-close, refused and reset
- * connections, non-blocking connect with poll, back-pressure, and bulk
- * transfer through loss, reordering and duplication under a virtual clock. */
+ * connections, non-blocking connect with poll, back-pressure, lazily
+ * allocated buffers, 10,000 simultaneous connections, lingering close, and
+ * bulk transfer through loss, reordering and duplication under a virtual
+ * clock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zsock/socket.h>
 
@@ -288,6 +292,441 @@ static void test_many_connections(void **state)
     zsock_close(l);
 }
 
+/* ---- scale: lazy buffers, many connections, lingering close ------------------------------- */
+
+/* The pcb of the connection from local port `lport` to `rport` (lock held). */
+static struct z_tcp_pcb *find_pcb(struct z_stack *st, uint16_t lport, uint16_t rport)
+{
+    for (struct z_tcp_pcb *p = st->tcp_pcbs; p != NULL; p = p->next) {
+        if (p->lport == lport && p->rport == rport && !p->listening) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static uint16_t port_of(int fd, bool peer)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    assert_int_equal(peer ? zsock_getpeername(fd, SA(a), &len) : zsock_getsockname(fd, SA(a), &len),
+                     0);
+    return ntohs(a.sin_port);
+}
+
+/* A lazy ring grows on demand keeping its bytes in order (across a wrap
+ * too), gives back its buffer when emptied, starts the next busy period at
+ * the size the last one needed, and never exceeds its limit. */
+static void test_ring_lazy(void **state)
+{
+    (void)state;
+    enum { LIMIT = 100000 };
+    struct z_ring r;
+    assert_int_equal(z_ring_init_lazy(&r, LIMIT), 0);
+    assert_null(r.buf);
+    assert_int_equal(z_ring_space(&r), LIMIT);
+    static uint8_t in[LIMIT], out[LIMIT];
+    for (size_t i = 0; i < sizeof(in); i++) {
+        in[i] = (uint8_t)(i * 13 + (i >> 8));
+    }
+    size_t w = 0, rd = 0;
+    rng_seed(5);
+    while (rd < sizeof(in)) {
+        size_t n = 1 + rng_below(7000);
+        if (n > sizeof(in) - w) {
+            n = sizeof(in) - w;
+        }
+        w += z_ring_write(&r, in + w, n);
+        assert_true(r.cap <= LIMIT);
+        size_t m = rng_below((uint32_t)(r.len + 1));
+        if (w == sizeof(in)) {
+            m = r.len;
+        }
+        assert_int_equal(z_ring_peek(&r, 0, out + rd, m), m);
+        z_ring_consume(&r, m);
+        rd += m;
+        if (r.len == 0) {
+            assert_null(r.buf); /* released while empty */
+            assert_int_equal(r.cap, 0);
+        }
+    }
+    assert_memory_equal(in, out, sizeof(in));
+    /* Filled to the limit, and not a byte more. */
+    assert_int_equal(z_ring_write(&r, in, LIMIT), LIMIT);
+    assert_int_equal(z_ring_write(&r, in, 1), 0);
+    assert_int_equal(r.cap, LIMIT);
+    z_ring_consume(&r, LIMIT);
+    assert_null(r.buf);
+    /* The next period starts at the size the last one needed. */
+    assert_int_equal(z_ring_write(&r, in, 10), 10);
+    assert_int_equal(r.cap, LIMIT);
+    z_ring_consume(&r, 10);
+    assert_int_equal(z_ring_write(&r, in, 10), 10);
+    assert_true(r.cap < LIMIT); /* ...and a small one brings it back down */
+    z_ring_free(&r);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+    /* Memory refused: as many bytes as fit are stored, the rest is not, and
+     * what is stored stays intact. */
+    assert_int_equal(z_ring_init_lazy(&r, SIZE_MAX / 2), 0);
+    assert_int_equal(z_ring_write(&r, in, 100), 100);
+    size_t cap = r.cap;
+    struct iovec v = {.iov_base = in + 100, .iov_len = 5000};
+    struct z_iov_iter it;
+    z_iov_iter_init(&it, &v, 1);
+    size_t got = z_ring_copy_in(&r, z_ring_pos(&r, r.len), &it, SIZE_MAX / 4);
+    assert_int_equal(got, cap - 100);
+    z_ring_commit(&r, got);
+    assert_int_equal(z_ring_peek(&r, 0, out, r.len), cap);
+    assert_memory_equal(out, in, cap);
+    z_ring_free(&r);
+#endif
+}
+
+/* Buffers are allocated only while bytes are in them: none after the
+ * handshake, grown to hold what arrives, none again once it is read and
+ * acknowledged; the window offered still reflects the whole SO_RCVBUF. */
+static void test_lazy_buffers(void **state)
+{
+    (void)state;
+    int c, s;
+    connected_pair(&c, &s);
+    struct z_stack *st = z_stack_default();
+    uint16_t cport = port_of(c, false), sport = port_of(s, false);
+    z_stack_lock(st);
+    struct z_tcp_pcb *pc = find_pcb(st, cport, sport), *ps = find_pcb(st, sport, cport);
+    bool none = pc != NULL && ps != NULL && pc->conn.snd.buf == NULL && pc->conn.rcv.buf == NULL &&
+                ps->conn.snd.buf == NULL && ps->conn.rcv.buf == NULL;
+    z_stack_unlock(st); /* (assertions outside the lock: a failure must not leave it held) */
+    assert_true(none);
+    /* A segment from the server carries its first scaled window: the whole
+     * receive buffer, though none of it is allocated. */
+    char x;
+    assert_int_equal(zsock_send(s, "x", 1, 0), 1);
+    assert_int_equal(zsock_recv(c, &x, 1, 0), 1);
+    z_stack_lock(st);
+    uint32_t rcvbuf = ps->rcv_buf;
+    uint32_t offered = pc->conn.snd_wnd;
+    uint32_t unit = 1u << ps->conn.rcv_wscale;
+    bool rcv_none = ps->conn.rcv.buf == NULL;
+    z_stack_unlock(st);
+    assert_true(rcv_none);
+    assert_true(offered <= rcvbuf);
+    assert_true(offered + unit > rcvbuf);
+
+    size_t total = rcvbuf / 2 < 300000 ? rcvbuf / 2 : 300000;
+    uint8_t *out = malloc(total), *in = malloc(total);
+    for (size_t i = 0; i < total; i++) {
+        out[i] = (uint8_t)(i * 7 + (i >> 9));
+    }
+    assert_int_equal(zsock_send(c, out, total, 0), (ssize_t)total);
+    int avail = 0;
+    for (int i = 0; i < 500 && (size_t)avail < total; i++) {
+        zsock_ioctl(s, FIONREAD, &avail);
+        if ((size_t)avail < total) {
+            usleep(2000);
+        }
+    }
+    assert_int_equal(avail, (int)total);
+    z_stack_lock(st);
+    bool grown =
+        ps->conn.rcv.buf != NULL && ps->conn.rcv.cap >= total && ps->conn.rcv.cap <= rcvbuf;
+    z_stack_unlock(st);
+    assert_true(grown);
+    assert_int_equal(zsock_recv(s, in, total, ZSOCK_MSG_WAITALL), (ssize_t)total);
+    assert_memory_equal(in, out, total);
+    z_stack_lock(st);
+    bool released = ps->conn.rcv.buf == NULL; /* read: released */
+    z_stack_unlock(st);
+    assert_true(released);
+    /* Once acknowledged, the sender's copy goes too (the last ACK may wait
+     * for the delayed-ACK timer). */
+    released = false;
+    for (int i = 0; i < 500 && !released; i++) {
+        z_stack_lock(st);
+        released = pc->conn.snd.len == 0 && pc->conn.snd.buf == NULL;
+        z_stack_unlock(st);
+        if (!released) {
+            usleep(2000);
+        }
+    }
+    assert_true(released);
+    free(out);
+    free(in);
+    zsock_close(c);
+    zsock_close(s);
+}
+
+/* 10,000 connections at once between zsock clients and a zsock server in
+ * this process (20,001 descriptors), a few bytes each way on each, then all
+ * closed. Its own stack, so the TIME-WAIT entries it leaves go with it. */
+static void test_ten_thousand_connections(void **state)
+{
+    (void)state;
+    enum { N = 10000 };
+    if (CONFIG_ZVFS_OPEN_MAX < 2 * N + 1 + z_fd_count_open()) {
+        skip(); /* a configuration with a small descriptor table */
+    }
+    struct z_stack_config cfg = {.name = "tenk", .loopback = true};
+    struct z_stack *st = z_stack_create(&cfg);
+    assert_non_null(st);
+    assert_int_equal(z_stack_start(st), 0);
+    int l = z_inet_socket_on(st, SOCK_STREAM, 0, false);
+    struct sockaddr_in a = lo(0);
+    assert_int_equal(zsock_bind(l, SA(a), sizeof(a)), 0);
+    assert_int_equal(zsock_listen(l, N), 0);
+    socklen_t alen = sizeof(a);
+    assert_int_equal(zsock_getsockname(l, SA(a), &alen), 0);
+    static int cs[N], ss[N];
+    for (int i = 0; i < N; i++) {
+        cs[i] = z_inet_socket_on(st, SOCK_STREAM, 0, false);
+        assert_true(cs[i] >= 0);
+        assert_int_equal(zsock_connect(cs[i], SA(a), sizeof(a)), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        ss[i] = zsock_accept(l, NULL, NULL);
+        assert_true(ss[i] >= 0);
+    }
+    /* All of them established at the same time, each client port once. */
+    z_stack_lock(st);
+    int established = 0, conns = 0;
+    for (struct z_tcp_pcb *p = st->tcp_pcbs; p != NULL; p = p->next) {
+        established += p->conn.state == Z_TCP_ESTABLISHED;
+        conns += !p->listening;
+    }
+    z_stack_unlock(st);
+    assert_int_equal(established, 2 * N);
+    assert_int_equal(conns, 2 * N);
+    for (int i = 0; i < N; i++) {
+        uint32_t v = (uint32_t)i * 2654435761u;
+        assert_int_equal(zsock_send(cs[i], &v, sizeof(v), 0), sizeof(v));
+    }
+    for (int i = 0; i < N; i++) {
+        uint32_t v = 0;
+        assert_int_equal(zsock_recv(ss[i], &v, sizeof(v), ZSOCK_MSG_WAITALL), sizeof(v));
+        assert_int_equal(v, (uint32_t)i * 2654435761u);
+        v = ~v;
+        assert_int_equal(zsock_send(ss[i], &v, sizeof(v), 0), sizeof(v));
+    }
+    for (int i = 0; i < N; i++) {
+        uint32_t v = 0;
+        assert_int_equal(zsock_recv(cs[i], &v, sizeof(v), ZSOCK_MSG_WAITALL), sizeof(v));
+        assert_int_equal(v, ~((uint32_t)i * 2654435761u));
+    }
+    /* Idle now: once the last ACKs are out, no connection holds a buffer. */
+    int holding = 2 * N;
+    for (int i = 0; i < 1000 && holding > 0; i++) {
+        holding = 0;
+        z_stack_lock(st);
+        for (struct z_tcp_pcb *p = st->tcp_pcbs; p != NULL; p = p->next) {
+            holding += p->conn.snd.buf != NULL || p->conn.rcv.buf != NULL;
+        }
+        z_stack_unlock(st);
+        if (holding > 0) {
+            usleep(5000);
+        }
+    }
+    assert_int_equal(holding, 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(zsock_close(cs[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        char b;
+        assert_int_equal(zsock_recv(ss[i], &b, 1, 0), 0); /* the client's FIN */
+        assert_int_equal(zsock_close(ss[i]), 0);
+    }
+    zsock_close(l);
+    /* Every client side ends in TIME-WAIT; the server sides are gone. */
+    int tw = 0, left = 0;
+    for (int i = 0; i < 1000 && (tw != N || left != N); i++) {
+        tw = left = 0;
+        z_stack_lock(st);
+        for (struct z_tcp_pcb *p = st->tcp_pcbs; p != NULL; p = p->next) {
+            tw += p->conn.state == Z_TCP_TIME_WAIT;
+            left++;
+        }
+        z_stack_unlock(st);
+        if (tw != N || left != N) {
+            usleep(5000);
+        }
+    }
+    assert_int_equal(tw, N);
+    assert_int_equal(left, N);
+    z_stack_destroy(st);
+}
+
+enum { LINGER_BYTES = CONFIG_NET_TCP_BUF_MAX < 256 * 1024 ? CONFIG_NET_TCP_BUF_MAX : 256 * 1024 };
+
+/* Two sockets bound to one port (SO_REUSEADDR) cannot both connect to the
+ * same place: the second 4-tuple would be the first's (EADDRNOTAVAIL, as
+ * Linux); a connect() without bind picks a port whose 4-tuple is free. */
+static void test_connect_tuple_in_use(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int l = listener(&port);
+    int one = 1;
+    int c1 = zsock_socket(AF_INET, SOCK_STREAM, 0), c2 = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(zsock_setsockopt(c1, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+    assert_int_equal(zsock_setsockopt(c2, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+    struct sockaddr_in b = lo(0);
+    assert_int_equal(zsock_bind(c1, SA(b), sizeof(b)), 0);
+    b.sin_port = htons(port_of(c1, false));
+    assert_int_equal(zsock_bind(c2, SA(b), sizeof(b)), 0);
+    struct sockaddr_in a = lo(port);
+    assert_int_equal(zsock_connect(c1, SA(a), sizeof(a)), 0);
+    expect_errno(zsock_connect(c2, SA(a), sizeof(a)), EADDRNOTAVAIL);
+    int c3 = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(zsock_connect(c3, SA(a), sizeof(a)), 0);
+    assert_true(port_of(c3, false) != port_of(c1, false));
+    int s1 = zsock_accept(l, NULL, NULL), s3 = zsock_accept(l, NULL, NULL);
+    assert_true(s1 >= 0 && s3 >= 0);
+    assert_int_equal(zsock_send(c3, "3", 1, 0), 1);
+    assert_int_equal(zsock_send(c1, "1", 1, 0), 1);
+    char x1 = 0, x3 = 0;
+    assert_int_equal(zsock_recv(s1, &x1, 1, 0), 1);
+    assert_int_equal(zsock_recv(s3, &x3, 1, 0), 1);
+    assert_int_equal(x1, '1');
+    assert_int_equal(x3, '3');
+    zsock_close(c1);
+    zsock_close(c2);
+    zsock_close(c3);
+    zsock_close(s1);
+    zsock_close(s3);
+    zsock_close(l);
+}
+
+/* A pair with a small receive buffer on the server side, so a sender's
+ * close has to wait for the reader to make room. */
+static void small_pair(int *client, int *server, bool client_nonblock)
+{
+    int l = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    int small = 2048;
+    assert_int_equal(zsock_setsockopt(l, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+    struct sockaddr_in a = lo(0);
+    assert_int_equal(zsock_bind(l, SA(a), sizeof(a)), 0);
+    assert_int_equal(zsock_listen(l, 1), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(zsock_getsockname(l, SA(a), &len), 0);
+    int c = zsock_socket(AF_INET, SOCK_STREAM | (client_nonblock ? SOCK_NONBLOCK : 0), 0);
+    int big = LINGER_BYTES; /* the whole test's data queues at once */
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big)), 0);
+    int rc = zsock_connect(c, SA(a), sizeof(a));
+    if (rc < 0) {
+        assert_int_equal(errno, EINPROGRESS);
+        struct zsock_pollfd p = {.fd = c, .events = ZSOCK_POLLOUT};
+        assert_int_equal(zsock_poll(&p, 1, 5000), 1);
+    }
+    *server = zsock_accept(l, NULL, NULL);
+    assert_true(*server >= 0);
+    zsock_close(l);
+    *client = c;
+}
+
+enum { READ_CHUNK = 1024 };
+
+struct slow_reader {
+    int fd;
+    int start_after_ms;
+    size_t got; /* bytes read so far (updated as it goes) */
+    int error;  /* errno of the recv that ended it, 0 at end of stream */
+    pthread_mutex_t mu;
+};
+
+static void *slow_reader_main(void *arg)
+{
+    struct slow_reader *r = arg;
+    usleep((useconds_t)r->start_after_ms * 1000);
+    char buf[READ_CHUNK];
+    for (;;) {
+        ssize_t n = zsock_recv(r->fd, buf, sizeof(buf), 0);
+        if (n <= 0) {
+            r->error = n < 0 ? errno : 0;
+            break;
+        }
+        pthread_mutex_lock(&r->mu);
+        r->got += (size_t)n;
+        pthread_mutex_unlock(&r->mu);
+    }
+    return NULL;
+}
+
+static size_t reader_got(struct slow_reader *r)
+{
+    pthread_mutex_lock(&r->mu);
+    size_t g = r->got;
+    pthread_mutex_unlock(&r->mu);
+    return g;
+}
+
+/* SO_LINGER {1, t}: a blocking close returns only once the peer has
+ * acknowledged every byte (and the FIN): by then the reader, which starts
+ * late, has taken all but what its small buffer holds. The stream then ends
+ * normally. */
+static void test_linger_waits_for_ack(void **state)
+{
+    (void)state;
+    int c, s;
+    small_pair(&c, &s, false);
+    struct slow_reader r = {.fd = s, .start_after_ms = 100, .mu = PTHREAD_MUTEX_INITIALIZER};
+    pthread_t t;
+    pthread_create(&t, NULL, slow_reader_main, &r);
+    static char data[LINGER_BYTES];
+    assert_int_equal(zsock_send(c, data, sizeof(data), 0), (ssize_t)sizeof(data));
+    struct linger lg = {.l_onoff = 1, .l_linger = 60};
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    assert_int_equal(zsock_close(c), 0);
+    /* All but the receive buffer was read, give or take the one recv whose
+     * count the reader has not added yet. */
+    assert_true(reader_got(&r) + 2048 + READ_CHUNK >= sizeof(data));
+    pthread_join(t, NULL);
+    assert_int_equal(r.got, sizeof(data));
+    assert_int_equal(r.error, 0); /* end of stream, not a reset */
+    zsock_close(s);
+}
+
+/* When the time runs out first the connection is reset. */
+static void test_linger_timeout_resets(void **state)
+{
+    (void)state;
+    int c, s;
+    small_pair(&c, &s, false);
+    static char data[LINGER_BYTES];
+    assert_int_equal(zsock_send(c, data, sizeof(data), 0), (ssize_t)sizeof(data));
+    struct linger lg = {.l_onoff = 1, .l_linger = 1};
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    assert_int_equal(zsock_close(c), 0); /* nobody reads: a second, then RST */
+    struct slow_reader r = {.fd = s, .mu = PTHREAD_MUTEX_INITIALIZER};
+    slow_reader_main(&r);
+    assert_int_equal(r.error, ECONNRESET);
+    assert_true(r.got < sizeof(data));
+    zsock_close(s);
+}
+
+/* A non-blocking socket does not wait: close returns at once, and the data
+ * and the FIN still go out behind it. */
+static void test_linger_nonblocking_returns(void **state)
+{
+    (void)state;
+    int c, s;
+    small_pair(&c, &s, true);
+    static char data[LINGER_BYTES];
+    size_t sent = 0;
+    while (sent < sizeof(data)) {
+        ssize_t n = zsock_send(c, data + sent, sizeof(data) - sent, 0);
+        assert_true(n > 0);
+        sent += (size_t)n;
+    }
+    struct linger lg = {.l_onoff = 1, .l_linger = 60};
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    /* Were it to wait, nobody would read for a minute and it would reset. */
+    assert_int_equal(zsock_close(c), 0);
+    struct slow_reader r = {.fd = s, .mu = PTHREAD_MUTEX_INITIALIZER};
+    slow_reader_main(&r);
+    assert_int_equal(r.error, 0);
+    assert_int_equal(r.got, sizeof(data));
+    zsock_close(s);
+}
+
 /* ---- over a simulated lossy link ------------------------------------------------------------ */
 
 /* Two stacks on a simulated segment with a connected TCP pair between them
@@ -414,6 +853,44 @@ static void test_sim_keepalive(void **state)
     world_down(&w);
 }
 
+/* A stack that never opened a TCP socket (so has no TCP tables yet) answers
+ * a connection attempt with a reset, and keeps running. */
+static void test_sim_refused_by_fresh_stack(void **state)
+{
+    (void)state;
+    struct z_simnet *net = z_simnet_create(5);
+    struct z_stack_config ca = {.name = "A", .virtual_clock = true};
+    struct z_stack_config cb = {.name = "B", .virtual_clock = true};
+    struct z_stack *a = z_stack_create(&ca), *b = z_stack_create(&cb);
+    const uint8_t ma[6] = {2, 0, 0, 0, 0, 1}, mb[6] = {2, 0, 0, 0, 0, 2};
+    struct z_netif *ia = z_simnet_attach(net, a, ma), *ib = z_simnet_attach(net, b, mb);
+    z_stack_lock(a);
+    z_netif_add_ipv4_locked(ia, 0xc0000201u, 0xffffff00u);
+    z_stack_unlock(a);
+    z_stack_lock(b);
+    z_netif_add_ipv4_locked(ib, 0xc0000202u, 0xffffff00u);
+    z_stack_unlock(b);
+    int c = z_inet_socket_on(a, SOCK_STREAM, 0, true);
+    struct sockaddr_in sb = {.sin_family = AF_INET, .sin_port = htons(80)};
+    sb.sin_addr.s_addr = htonl(0xc0000202u);
+    expect_errno(zsock_connect(c, SA(sb), sizeof(sb)), EINPROGRESS);
+    z_simnet_run(net, 100000);
+    int err = 0;
+    socklen_t len = sizeof(err);
+    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+    assert_int_equal(err, ECONNREFUSED);
+    struct zsock_net_stats st;
+    z_stack_lock(b);
+    st = b->stats;
+    z_stack_unlock(b);
+    assert_int_equal(st.tcp.drop_no_conn, 1);
+    assert_int_equal(st.tcp.rst_tx, 1);
+    zsock_close(c);
+    z_stack_destroy(a);
+    z_stack_destroy(b);
+    z_simnet_destroy(net);
+}
+
 static void test_sim_clean(void **state)
 {
     (void)state;
@@ -519,6 +996,14 @@ int main(void)
         T(test_reset_on_close_with_unread_data),
         T(test_linger_zero_aborts),
         T(test_many_connections),
+        T(test_ring_lazy),
+        T(test_lazy_buffers),
+        T(test_ten_thousand_connections),
+        T(test_connect_tuple_in_use),
+        T(test_linger_waits_for_ack),
+        T(test_linger_timeout_resets),
+        T(test_linger_nonblocking_returns),
+        T(test_sim_refused_by_fresh_stack),
         T(test_sim_clean),
         T(test_sim_lossy),
         T(test_sim_hostile),

@@ -129,6 +129,11 @@ static void tap_rx_poll(struct z_netif *nif)
 static void tap_destroy(struct z_netif *nif)
 {
     struct tap_state *t = nif->drv_state;
+    if (t->offload) {
+        /* A persistent TAP keeps its settings: leave it as found for the
+         * next user, who may not read virtio-net headers. */
+        ioctl(t->fd, TUNSETOFFLOAD, 0UL);
+    }
     close(t->fd);
     free(t->big);
     free(t);
