@@ -34,10 +34,12 @@ stage "embedded limits"
 cmake --preset embedded -DZSOCK_WERROR=ON >/dev/null
 cmake --build build-embedded -j"$jobs"
 # The poll, thread, network and simulation suites size their workloads for
-# host limits (thousands of descriptors, 64 KiB datagrams, large pools);
-# everything else must hold on the small ones.
+# host limits (thousands of descriptors, 64 KiB datagrams, large pools), as
+# do the interop tests of many connections, large files and floods (16
+# descriptors and 2 KiB TCP buffers cannot hold them); everything else must
+# hold on the small ones, the UDP and TCP exchanges with Linux included.
 ctest --test-dir build-embedded -j"$jobs" --output-on-failure -LE install \
-    -E 'test_(poll|threads|sim|netif|udp|tcp_sock|tcp_sim)$'
+    -E 'test_(poll|threads|sim|netif|udp|tcp_sock|tcp_sim)$|interop_(http_tap|tcp_many|tcp_synflood|tcp_malformed|nc_halfclose|zperf_tap)$'
 
 stage "fuzz: every wire/ parser, bounded run"
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_BUILD_FUZZ=ON \
@@ -50,6 +52,12 @@ stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_socketpair --quick
 ./build/bench/bench_udp --quick
 ./build/bench/bench_tcp --quick
+# TCP over TAP against the kernel, with and without offloads, next to lwIP
+# where Debian's liblwip-dev built it (root only; skipped elsewhere).
+lwip=build/bench/lwip/lwip_zperf
+[ -x "$lwip" ] || lwip=""
+ZPERF_BENCH_SECONDS=3 bash bench/bench_tap.sh build/apps/zperf/zperf build/apps/zperf/zperf-linux \
+    $lwip || true
 
 stage "final: host suite (interop ran in the first stage)"
 ctest --test-dir build -j"$jobs" -LE interop

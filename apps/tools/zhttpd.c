@@ -19,13 +19,12 @@
  * (K counts the requests of that connection from 1; BYTES is the body),
  * and at the end a summary with the peak number of open connections and
  * the stack's TCP counters. SIGINT/SIGTERM end the run cleanly. */
-#include "tool_net.h"
+#include "tool_util.h"
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
 
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -86,13 +85,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- requests
@@ -536,37 +528,12 @@ static bool linger_done(struct conn *c, double t)
 /* ---- the loop
  * -------------------------------------------------------------------------------------- */
 
-static int open_listener(const struct options *o)
-{
-    int fd = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    if (fd < 0) {
-        perror("zhttpd: zsock_socket");
-        return -1;
-    }
-    int one = 1;
-    zsock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-        zsock_listen(fd, o->backlog) < 0) {
-        perror("zhttpd: bind/listen");
-        zsock_close(fd);
-        return -1;
-    }
-    zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
-    return fd;
-}
-
 static void accept_all(int lfd, struct conn **conns, int max, long *next_id, struct counters *k)
 {
     while (k->conns < max) {
         struct sockaddr_in peer;
-        socklen_t plen = sizeof(peer);
-        int fd = zsock_accept(lfd, (struct sockaddr *)&peer, &plen);
+        int fd = tool_accept("zhttpd", lfd, &peer);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED) {
-                perror("zhttpd: zsock_accept");
-            }
             return;
         }
         struct conn *c = calloc(1, sizeof(*c));
@@ -578,12 +545,11 @@ static void accept_all(int lfd, struct conn **conns, int max, long *next_id, str
             zsock_close(fd);
             return;
         }
-        zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
         c->fd = fd;
         c->file = -1;
         c->out = out;
         c->id = ++*next_id;
-        c->last_active = now_s();
+        c->last_active = tool_now_s();
         char a[INET_ADDRSTRLEN] = "?";
         zsock_inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
         snprintf(c->who, sizeof(c->who), "%s:%u", a, (unsigned)ntohs(peer.sin_port));
@@ -612,11 +578,11 @@ static int serve(const struct options *o, int lfd, int dirfd, struct counters *k
         free(slot);
         return 1;
     }
-    double end = o->time_limit > 0 ? now_s() + o->time_limit : 0;
+    double end = o->time_limit > 0 ? tool_now_s() + o->time_limit : 0;
     long next_id = 0;
     int rc = 0;
     while (!stop_requested) {
-        double t = now_s();
+        double t = tool_now_s();
         if (end > 0 && t >= end) {
             printf("zhttpd: time limit reached\n");
             break;
@@ -648,7 +614,7 @@ static int serve(const struct options *o, int lfd, int dirfd, struct counters *k
             rc = 1;
             break;
         }
-        t = now_s();
+        t = tool_now_s();
         for (int j = 0; j < n; j++) {
             if (r <= 0) {
                 pfd[j].revents = 0; /* no events: only the timeouts below */
@@ -724,10 +690,7 @@ static void print_stats(const struct counters *k)
            k->requests, k->status[2], k->status[4], k->status[5], k->bytes_out, k->peak);
     struct zsock_net_stats s;
     if (zsock_net_stats(&s) == 0) {
-        printf("zhttpd: stats tcp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64
-               " no-conn %" PRIu64 " rst-tx %" PRIu64 " listen-drops %" PRIu64 "\n",
-               s.tcp.rx, s.tcp.tx, s.tcp.drop_malformed, s.tcp.drop_no_conn, s.tcp.rst_tx,
-               s.tcp.listen_drops);
+        tool_print_tcp_stats("zhttpd", &s, false);
     }
 }
 
@@ -747,93 +710,24 @@ static void usage(FILE *f)
     tool_net_usage(f);
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-enum {
-    OPT_PORT = 256,
-    OPT_BACKLOG,
-    OPT_MAX_CONNS,
-    OPT_TIME_LIMIT,
-    OPT_IDLE,
-    OPT_MAX_REQ,
-    OPT_QUIET,
-};
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option longopts[] = {
-        {"port", required_argument, NULL, OPT_PORT},
-        {"backlog", required_argument, NULL, OPT_BACKLOG},
-        {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
-        {"idle-timeout", required_argument, NULL, OPT_IDLE},
-        {"max-requests", required_argument, NULL, OPT_MAX_REQ},
-        {"quiet", no_argument, NULL, OPT_QUIET},
-        TOOL_NET_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    const struct tool_opt opts[] = {
+        {"port", TOOL_OPT_INT, &o->port, 1, 65535, NULL},
+        {"backlog", TOOL_OPT_INT, &o->backlog, 1, 65535, NULL},
+        /* zsock_poll takes CONFIG_ZVFS_POLL_MAX entries, the listener too. */
+        {"max-conns", TOOL_OPT_INT, &o->max_conns, 1, 4000, NULL},
+        {"time-limit", TOOL_OPT_SECONDS, &o->time_limit, 1, 86400, NULL},
+        {"idle-timeout", TOOL_OPT_SECONDS, &o->idle_timeout, 1, 86400, NULL},
+        {"max-requests", TOOL_OPT_LONG, &o->max_requests, 1, 1000000000, NULL},
+        {"quiet", TOOL_OPT_FLAG, &o->quiet, 0, 0, NULL},
+        {0},
     };
-    long v = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case OPT_PORT:
-            ok = parse_long(optarg, 1, 65535, &v);
-            o->port = (int)v;
-            break;
-        case OPT_BACKLOG:
-            ok = parse_long(optarg, 1, 65535, &v);
-            o->backlog = (int)v;
-            break;
-        case OPT_MAX_CONNS:
-            /* zsock_poll takes CONFIG_ZVFS_POLL_MAX entries, the listener too. */
-            ok = parse_long(optarg, 1, 4000, &v);
-            o->max_conns = (int)v;
-            break;
-        case OPT_TIME_LIMIT:
-            ok = parse_long(optarg, 1, 86400, &v);
-            o->time_limit = (double)v;
-            break;
-        case OPT_IDLE:
-            ok = parse_long(optarg, 1, 86400, &v);
-            o->idle_timeout = (double)v;
-            break;
-        case OPT_MAX_REQ:
-            ok = parse_long(optarg, 1, 1000000000, &o->max_requests);
-            break;
-        case OPT_QUIET:
-            o->quiet = true;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            if (tool_net_option("zhttpd", &o->net, c, optarg) != 1) {
-                return -1;
-            }
-            break;
-        }
-        if (!ok) {
-            fprintf(stderr, "zhttpd: bad value for --%s: %s\n", longopts[c - OPT_PORT].name,
-                    optarg);
-            return -1;
-        }
-    }
-    if (tool_net_check("zhttpd", &o->net) < 0 || argc - optind != 1) {
+    int first = tool_parse_options("zhttpd", argc, argv, opts, &o->net, usage);
+    if (first < 0 || argc - first != 1) {
         return -1;
     }
-    o->dir = argv[optind];
+    o->dir = argv[first];
     return 0;
 }
 
@@ -849,7 +743,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    setvbuf(stdout, NULL, _IOLBF, 0);
     int dirfd = open(o.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dirfd < 0) {
         fprintf(stderr, "zhttpd: %s: %s\n", o.dir, strerror(errno));
@@ -859,16 +752,12 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    if (tool_net_setup("zhttpd", &o.net) < 0) {
-        close(dirfd);
-        return 1;
-    }
-    tool_net_print_interfaces("zhttpd");
-    int lfd = open_listener(&o);
+    int lfd = tool_start("zhttpd", &o.net) < 0 ? -1 : tool_listener("zhttpd", o.port, o.backlog, 0);
     if (lfd < 0) {
         close(dirfd);
         return 1;
     }
+    tool_set_nonblock(lfd);
     printf("zhttpd: serving %s on port %d\n", o.dir, o.port);
     struct counters k = {0};
     int rc = serve(&o, lfd, dirfd, &k);

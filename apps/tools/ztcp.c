@@ -29,18 +29,16 @@
  * (reflected polynomial 0xedb88320, initial and final XOR 0xffffffff) and
  * Adler-32 that of RFC 1950 (initial value 1) -- Python's zlib.crc32 and
  * zlib.adler32. */
-#include "tool_net.h"
+#include "tool_util.h"
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define PAD_WORDS   8192 /* content period of the sm() part, in words */
 #define CHUNK       (PAD_WORDS * 8)
@@ -64,29 +62,6 @@ struct options {
     struct tool_net net;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(long us)
-{
-    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-/* Milliseconds left before `deadline`, at most `cap`, never negative. */
-static int ms_left(double deadline, int cap)
-{
-    double left = (deadline - now_s()) * 1000.0;
-    if (left <= 0) {
-        return 0;
-    }
-    return left < cap ? (int)left + 1 : cap;
-}
-
 static double mib_per_s(uint64_t bytes, double dt)
 {
     return dt > 0 ? (double)bytes / (1024.0 * 1024.0) / dt : 0.0;
@@ -94,14 +69,6 @@ static double mib_per_s(uint64_t bytes, double dt)
 
 /* ---- stream content and checksum
  * --------------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static void put_le64(uint8_t *p, uint64_t v)
 {
@@ -115,7 +82,7 @@ static void make_pad(uint64_t seed, uint64_t *pad)
 {
     uint64_t st = seed;
     for (int t = 0; t < PAD_WORDS; t++) {
-        pad[t] = splitmix64(&st);
+        pad[t] = tool_splitmix64(&st);
     }
 }
 
@@ -178,12 +145,9 @@ static uint64_t checksum_value(const struct checksum *k)
     return ((uint64_t)crc << 32) | ((uint64_t)k->b << 16 | k->a);
 }
 
-/* ---- interfaces and statistics
- * ----------------------------------------------------------------------- */
+/* ---- statistics
+ * ------------------------------------------------------------------------------------ */
 
-/* Add the interface the options name (--tap or --pipe), address it and
- * bring it up; start --capture on it or else on the first non-loopback
- * interface. Returns 0 or -1. */
 static void print_stats(void)
 {
     struct zsock_net_stats s;
@@ -193,43 +157,21 @@ static void print_stats(void)
     printf("ztcp: stats ipv4 rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " not-ours %" PRIu64
            " no-buffer %" PRIu64 "\n",
            s.ipv4.rx, s.ipv4.tx, s.ipv4.drop_malformed, s.ipv4.drop_not_ours, s.ipv4.no_buffer);
-    printf("ztcp: stats tcp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-conn %" PRIu64
-           " rst-tx %" PRIu64 " listen-drops %" PRIu64 " retransmits %" PRIu64 " timeouts %" PRIu64
-           " recoveries %" PRIu64 "\n",
-           s.tcp.rx, s.tcp.tx, s.tcp.drop_malformed, s.tcp.drop_no_conn, s.tcp.rst_tx,
-           s.tcp.listen_drops, s.tcp.retransmits, s.tcp.timeouts, s.tcp.recoveries);
+    tool_print_tcp_stats("ztcp", &s, true);
     printf("ztcp: stats arp rx %" PRIu64 " tx %" PRIu64 " unresolved %" PRIu64
            " queue-full %" PRIu64 "\n",
            s.arp.rx, s.arp.tx, s.arp.unresolved, s.arp.queue_full);
-    struct zsock_if_info info[8];
-    int n = zsock_if_list(info, 8);
-    for (int i = 0; i < n && i < 8; i++) {
-        struct zsock_if_stats st;
-        if (!(info[i].flags & ZSOCK_IF_LOOPBACK) && zsock_if_stats(info[i].index, &st) == 0) {
-            printf("ztcp: stats if %s rx %" PRIu64 " (%" PRIu64 " bytes) rx-dropped %" PRIu64
-                   " tx %" PRIu64 " (%" PRIu64 " bytes) tx-dropped %" PRIu64 "\n",
-                   info[i].name, st.rx_packets, st.rx_bytes, st.rx_dropped, st.tx_packets,
-                   st.tx_bytes, st.tx_dropped);
-        }
-    }
+    tool_print_if_stats("ztcp", false);
 }
 
 /* ---- socket helpers
  * -------------------------------------------------------------------------------- */
 
-static void set_buffers(int fd, const struct options *o)
-{
-    if (o->buf_bytes > 0) {
-        zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->buf_bytes, sizeof(o->buf_bytes));
-        zsock_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->buf_bytes, sizeof(o->buf_bytes));
-    }
-}
-
 /* Wait up to `deadline` for `events` on fd: 1 ready, 0 time is up, -1 error. */
 static int wait_for(int fd, short events, double deadline)
 {
     for (;;) {
-        int ms = ms_left(deadline, 1000);
+        int ms = tool_ms_left(deadline, 1000);
         if (ms == 0) {
             return 0;
         }
@@ -299,41 +241,17 @@ static ssize_t recv_some(int fd, uint8_t *buf, size_t len, double deadline)
  * (FIONWRITE reaches 0) so that closing loses nothing. */
 static void drain_sent(int fd, double deadline)
 {
-    while (now_s() < deadline) {
+    while (tool_now_s() < deadline) {
         int queued = 0;
         if (zsock_ioctl(fd, FIONWRITE, &queued) < 0 || queued == 0) {
             return;
         }
-        sleep_us(1000);
+        tool_sleep_us(1000);
     }
 }
 
 /* ---- server
  * ---------------------------------------------------------------------------------------- */
-
-static int open_listener(const struct options *o)
-{
-    int fd = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    if (fd < 0) {
-        perror("ztcp: zsock_socket");
-        return -1;
-    }
-    int one = 1;
-    zsock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    set_buffers(fd, o);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-        perror("ztcp: zsock_bind");
-        zsock_close(fd);
-        return -1;
-    }
-    if (zsock_listen(fd, o->backlog) < 0) {
-        perror("ztcp: zsock_listen");
-        zsock_close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* One connection: read to end of stream, answer, close. 0 or -1. */
 static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *buf,
@@ -342,12 +260,12 @@ static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *bu
     char who[INET_ADDRSTRLEN] = "?";
     zsock_inet_ntop(AF_INET, &peer->sin_addr, who, sizeof(who));
     checksum_init(sum);
-    double t0 = now_s();
+    double t0 = tool_now_s();
     ssize_t n;
     while ((n = recv_some(fd, buf, CHUNK, end)) > 0) {
         checksum_update(sum, buf, (size_t)n);
     }
-    double dt = now_s() - t0;
+    double dt = tool_now_s() - t0;
     if (n < 0) {
         fprintf(stderr, "ztcp: connection %ld from %s:%u failed after %" PRIu64 " bytes\n", k, who,
                 (unsigned)ntohs(peer->sin_port), sum->len);
@@ -369,12 +287,12 @@ static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *bu
 
 static int run_server(const struct options *o, uint8_t *buf, struct checksum *sum)
 {
-    int lfd = open_listener(o);
+    int lfd = tool_listener("ztcp", o->port, o->backlog, o->buf_bytes);
     if (lfd < 0) {
         return 1;
     }
     printf("ztcp: server ready on port %d\n", o->port);
-    double end = now_s() + o->time_limit;
+    double end = tool_now_s() + o->time_limit;
     long served = 0;
     int rc = 0;
     while (served < o->count && rc == 0) {
@@ -465,22 +383,24 @@ static int run_echo(const struct options *o)
     struct echo_conn **conns = calloc(max, sizeof(*conns));
     struct zsock_pollfd *pfd = calloc(max + 1, sizeof(*pfd));
     size_t *slot = calloc(max + 1, sizeof(*slot));
-    int lfd = conns != NULL && pfd != NULL && slot != NULL ? open_listener(o) : -1;
+    int lfd = conns != NULL && pfd != NULL && slot != NULL
+                  ? tool_listener("ztcp", o->port, o->backlog, o->buf_bytes)
+                  : -1;
     if (lfd < 0) {
         free(conns);
         free(pfd);
         free(slot);
         return 1;
     }
-    zsock_fcntl(lfd, F_SETFL, zsock_fcntl(lfd, F_GETFL, 0) | O_NONBLOCK);
+    tool_set_nonblock(lfd);
     printf("ztcp: echo server ready on port %d for %ld connections, backlog %d\n", o->port,
            o->count, o->backlog);
-    double t0 = now_s(), end = t0 + o->time_limit, t_peak = 0;
+    double t0 = tool_now_s(), end = t0 + o->time_limit, t_peak = 0;
     long accepted = 0, done = 0, failed = 0, open = 0, peak = 0;
     uint64_t echoed = 0;
     int rc = 0;
     while (done < o->count) {
-        if (now_s() >= end) {
+        if (tool_now_s() >= end) {
             fprintf(stderr, "ztcp: echo: time limit reached, %ld open, %ld done\n", open, done);
             rc = 1;
             break;
@@ -498,7 +418,7 @@ static int run_echo(const struct options *o)
                 slot[n++] = i;
             }
         }
-        int r = zsock_poll(pfd, (nfds_t)n, ms_left(end, 1000));
+        int r = zsock_poll(pfd, (nfds_t)n, tool_ms_left(end, 1000));
         if (r < 0) {
             if (errno == EINTR) {
                 continue;
@@ -513,12 +433,8 @@ static int run_echo(const struct options *o)
             }
             if (slot[j] == SIZE_MAX) {
                 while (accepted < o->count) {
-                    int fd = zsock_accept(lfd, NULL, NULL);
+                    int fd = tool_accept("ztcp: echo", lfd, NULL);
                     if (fd < 0) {
-                        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                            errno != ECONNABORTED) {
-                            perror("ztcp: echo: zsock_accept");
-                        }
                         break;
                     }
                     struct echo_conn *c = calloc(1, sizeof(*c));
@@ -530,12 +446,11 @@ static int run_echo(const struct options *o)
                         accepted++;
                         continue;
                     }
-                    zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
                     c->fd = fd;
                     conns[accepted++] = c;
                     if (++open > peak) {
                         peak = open;
-                        t_peak = now_s() - t0;
+                        t_peak = tool_now_s() - t0;
                     }
                 }
                 continue;
@@ -565,7 +480,7 @@ static int run_echo(const struct options *o)
     free(slot);
     printf("ztcp: echo: %ld of %ld connections served, %ld failed, %" PRIu64
            " bytes echoed, peak %ld open at once (%.2f s after start), %.2f s in all\n",
-           done, o->count, failed, echoed, peak, t_peak, now_s() - t0);
+           done, o->count, failed, echoed, peak, t_peak, tool_now_s() - t0);
     return rc == 0 && failed == 0 ? 0 : 1;
 }
 
@@ -574,19 +489,16 @@ static int run_echo(const struct options *o)
 
 static int open_client(const struct options *o, double end)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
-    if (zsock_inet_pton(AF_INET, o->host, &sin.sin_addr) != 1) {
-        fprintf(stderr, "ztcp: bad IPv4 address %s\n", o->host);
+    struct sockaddr_in sin;
+    if (!tool_sockaddr("ztcp", o->host, o->port, &sin)) {
         return -1;
     }
-    int fd = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    int fd = tool_socket("ztcp", SOCK_STREAM, IPPROTO_TCP);
     if (fd < 0) {
-        perror("ztcp: zsock_socket");
         return -1;
     }
-    set_buffers(fd, o);
-    int fl = zsock_fcntl(fd, F_GETFL, 0);
-    zsock_fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    tool_set_buffers(fd, o->buf_bytes);
+    tool_set_nonblock(fd);
     if (zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
         perror("ztcp: zsock_connect");
         zsock_close(fd);
@@ -615,14 +527,14 @@ static int run_client(const struct options *o, uint8_t *buf, struct checksum *su
         return 1;
     }
     make_pad(o->seed, pad);
-    double t0 = now_s();
+    double t0 = tool_now_s();
     double end = t0 + o->time_limit;
     int fd = open_client(o, end);
     if (fd < 0) {
         free(pad);
         return 1;
     }
-    double t_conn = now_s();
+    double t_conn = tool_now_s();
     checksum_init(sum);
     const char *failure = NULL;
     for (uint64_t c = 0; c * CHUNK < o->bytes && failure == NULL; c++) {
@@ -634,7 +546,7 @@ static int run_client(const struct options *o, uint8_t *buf, struct checksum *su
             failure = "send";
         }
     }
-    double t_sent = now_s();
+    double t_sent = tool_now_s();
     if (failure == NULL && zsock_shutdown(fd, ZSOCK_SHUT_WR) < 0) {
         perror("ztcp: zsock_shutdown");
         failure = "shutdown";
@@ -651,7 +563,7 @@ static int run_client(const struct options *o, uint8_t *buf, struct checksum *su
             failure = "reply too long";
         }
     }
-    double t_done = now_s();
+    double t_done = tool_now_s();
     reply[got] = '\0';
     uint64_t r_bytes = 0, r_sum = 0;
     uint64_t want = checksum_value(sum);
@@ -703,131 +615,26 @@ static void usage(FILE *f)
     tool_net_usage(f);
 }
 
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || *s == '\0' || *s == '-' || *end != '\0') {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-enum {
-    OPT_COUNT = 256,
-    OPT_BYTES,
-    OPT_SEED,
-    OPT_TIME_LIMIT,
-    OPT_BUFFER,
-    OPT_LINGER,
-    OPT_BACKLOG,
-};
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option longopts[] = {
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"bytes", required_argument, NULL, OPT_BYTES},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
-        {"buffer", required_argument, NULL, OPT_BUFFER},
-        {"linger", required_argument, NULL, OPT_LINGER},
-        {"backlog", required_argument, NULL, OPT_BACKLOG},
-        TOOL_NET_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    long v;
-    int c;
     bool buffer_set = false, backlog_set = false;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case OPT_COUNT:
-            ok = parse_long(optarg, 1, 1000000, &o->count);
-            break;
-        case OPT_BYTES:
-            ok = parse_u64(optarg, &o->bytes);
-            break;
-        case OPT_SEED:
-            ok = parse_u64(optarg, &o->seed);
-            break;
-        case OPT_TIME_LIMIT:
-            ok = parse_long(optarg, 1, 86400, &v);
-            o->time_limit = (double)v;
-            break;
-        case OPT_BUFFER:
-            ok = parse_long(optarg, 0, 64 << 20, &v);
-            o->buf_bytes = (int)v;
-            buffer_set = true;
-            break;
-        case OPT_LINGER:
-            ok = parse_long(optarg, 0, 600000, &v);
-            o->linger_ms = (int)v;
-            break;
-        case OPT_BACKLOG:
-            ok = parse_long(optarg, 1, 65535, &v);
-            o->backlog = (int)v;
-            backlog_set = true;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            if (tool_net_option("ztcp", &o->net, c, optarg) != 1) {
-                return -1;
-            }
-            break;
-        }
-        if (!ok) {
-            fprintf(stderr, "ztcp: bad value for --%s: %s\n", longopts[c - OPT_COUNT].name, optarg);
-            return -1;
-        }
-    }
-    if (tool_net_check("ztcp", &o->net) < 0) {
+    const struct tool_opt opts[] = {
+        {"count", TOOL_OPT_LONG, &o->count, 1, 1000000, NULL},
+        {"bytes", TOOL_OPT_U64, &o->bytes, 0, 0, NULL},
+        {"seed", TOOL_OPT_U64, &o->seed, 0, 0, NULL},
+        {"time-limit", TOOL_OPT_SECONDS, &o->time_limit, 1, 86400, NULL},
+        {"buffer", TOOL_OPT_INT, &o->buf_bytes, 0, 64 << 20, &buffer_set},
+        {"linger", TOOL_OPT_INT, &o->linger_ms, 0, 600000, NULL},
+        {"backlog", TOOL_OPT_INT, &o->backlog, 1, 65535, &backlog_set},
+        {0},
+    };
+    int first = tool_parse_options("ztcp", argc, argv, opts, &o->net, usage);
+    static const char *const port_modes[] = {"server", "echo", NULL};
+    static const char *const host_modes[] = {"client", NULL};
+    if (first < 0 || tool_parse_mode("ztcp", argc - first, argv + first, port_modes, host_modes,
+                                     &o->mode, &o->host, &o->port) < 0) {
         return -1;
     }
-    int rest = argc - optind;
-    char **pos = argv + optind;
-    if (rest < 1) {
-        return -1;
-    }
-    o->mode = pos[0];
-    const char *port = NULL;
-    if (strcmp(o->mode, "server") == 0 || strcmp(o->mode, "echo") == 0) {
-        if (rest != 2) {
-            return -1;
-        }
-        port = pos[1];
-    } else if (strcmp(o->mode, "client") == 0) {
-        if (rest != 3) {
-            return -1;
-        }
-        o->host = pos[1];
-        port = pos[2];
-    } else {
-        fprintf(stderr, "ztcp: unknown mode %s\n", o->mode);
-        return -1;
-    }
-    if (!parse_long(port, 1, 65535, &v)) {
-        fprintf(stderr, "ztcp: bad port %s\n", port);
-        return -1;
-    }
-    o->port = (int)v;
     if (strcmp(o->mode, "echo") == 0) {
         /* Many connections: the stack's own buffer sizes unless asked. */
         o->buf_bytes = buffer_set ? o->buf_bytes : 0;
@@ -854,11 +661,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (tool_net_setup("ztcp", &o.net) < 0) {
+    if (tool_start("ztcp", &o.net) < 0) {
         return 1;
     }
-    tool_net_print_interfaces("ztcp");
     uint8_t *buf = malloc(CHUNK);
     struct checksum *sum = malloc(sizeof(*sum));
     if (buf == NULL || sum == NULL) {
@@ -876,11 +681,7 @@ int main(int argc, char **argv)
         rc = run_client(&o, buf, sum);
     }
     print_stats();
-    if (o.linger_ms > 0) {
-        /* The stack keeps answering ARP, ping and retransmissions meanwhile. */
-        printf("ztcp: lingering %d ms\n", o.linger_ms);
-        sleep_us((long)o.linger_ms * 1000);
-    }
+    tool_linger("ztcp", o.linger_ms);
     free(buf);
     free(sum);
     return rc;

@@ -1,18 +1,16 @@
 /* zudp: a UDP test tool on zsock's public API only. An echo server, a client
  * that verifies every echoed byte (retrying what the network loses), and a
  * one-way sender and receiver, for interoperability tests over TAP or pipe. */
-#include "tool_net.h"
+#include "tool_util.h"
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define UDP_MAX       65507 /* largest IPv4 UDP payload */
 #define RX_BUF        (UDP_MAX + 1)
@@ -43,39 +41,8 @@ struct options {
     struct tool_net net;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_us(long us)
-{
-    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
-    nanosleep(&ts, NULL);
-}
-
-/* Milliseconds left before `deadline`, at most `cap`, never negative. */
-static int ms_left(double deadline, int cap)
-{
-    double left = (deadline - now_s()) * 1000.0;
-    if (left <= 0) {
-        return 0;
-    }
-    return left < cap ? (int)left + 1 : cap;
-}
-
 /* ---- deterministic datagrams
  * ------------------------------------------------------------------------- */
-
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static void put_u64(uint8_t *p, uint64_t v)
 {
@@ -100,15 +67,15 @@ static uint64_t get_u64(const uint8_t *p)
 static uint64_t seq_mask(const struct options *o)
 {
     uint64_t st = o->seed;
-    return splitmix64(&st);
+    return tool_splitmix64(&st);
 }
 
 static size_t datagram_size(const struct options *o, uint64_t seq, uint64_t *state)
 {
     uint64_t st = o->seed ^ (seq * 0xd1342543de82ef95ull);
-    splitmix64(&st);
+    tool_splitmix64(&st);
     uint64_t span = (uint64_t)(o->max_size - o->min_size) + 1;
-    size_t len = (size_t)o->min_size + (size_t)(splitmix64(&st) % span);
+    size_t len = (size_t)o->min_size + (size_t)(tool_splitmix64(&st) % span);
     if (state != NULL) {
         *state = st;
     }
@@ -121,11 +88,11 @@ static size_t make_datagram(const struct options *o, uint64_t seq, uint8_t *buf)
     size_t len = datagram_size(o, seq, &st);
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
-        uint64_t r = splitmix64(&st);
+        uint64_t r = tool_splitmix64(&st);
         memcpy(buf + i, &r, 8);
     }
     if (i < len) {
-        uint64_t r = splitmix64(&st);
+        uint64_t r = tool_splitmix64(&st);
         memcpy(buf + i, &r, len - i);
     }
     if (len >= 8) {
@@ -171,12 +138,9 @@ static bool is_control(const uint8_t *buf, size_t len, const char *magic, uint64
     return true;
 }
 
-/* ---- interfaces and statistics
- * ----------------------------------------------------------------------- */
+/* ---- statistics
+ * ------------------------------------------------------------------------------------ */
 
-/* Add the interface the options name (--tap or --pipe), address it and
- * bring it up; start --capture on it or else on the first non-loopback
- * interface. Returns 0 or -1. */
 static void print_stats(void)
 {
     struct zsock_net_stats s;
@@ -198,57 +162,31 @@ static void print_stats(void)
     printf("zudp: stats udp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-port %" PRIu64
            " rcvbuf-full %" PRIu64 "\n",
            s.udp.rx, s.udp.tx, s.udp.drop_malformed, s.udp.drop_no_port, s.udp.drop_rcvbuf);
-    struct zsock_if_info info[8];
-    int n = zsock_if_list(info, 8);
-    for (int i = 0; i < n && i < 8; i++) {
-        struct zsock_if_stats st;
-        if (zsock_if_stats(info[i].index, &st) == 0) {
-            printf("zudp: stats if %s rx %" PRIu64 " (%" PRIu64 " bytes) rx-dropped %" PRIu64
-                   " tx %" PRIu64 " (%" PRIu64 " bytes) tx-dropped %" PRIu64 "\n",
-                   info[i].name, st.rx_packets, st.rx_bytes, st.rx_dropped, st.tx_packets,
-                   st.tx_bytes, st.tx_dropped);
-        }
-    }
+    tool_print_if_stats("zudp", true);
 }
 
 /* ---- sockets
  * --------------------------------------------------------------------------------------- */
 
-static int open_bound(int port)
+/* A UDP socket bound to `port` (any address), or with `host` connected to
+ * HOST:PORT. -1 on failure (printed). */
+static int open_udp(const char *host, int port)
 {
-    int fd = zsock_socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sin;
+    if (!tool_sockaddr("zudp", host, port, &sin)) {
+        return -1;
+    }
+    int fd = tool_socket("zudp", SOCK_DGRAM, 0);
     if (fd < 0) {
-        perror("zudp: zsock_socket");
         return -1;
     }
     /* Room for a burst of the largest datagrams; the stack caps it. */
     int big = 4 << 20;
     zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-        perror("zudp: zsock_bind");
-        zsock_close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int open_connected(const char *host, int port)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (zsock_inet_pton(AF_INET, host, &sin.sin_addr) != 1) {
-        fprintf(stderr, "zudp: bad IPv4 address %s\n", host);
-        return -1;
-    }
-    int fd = zsock_socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0) {
-        perror("zudp: zsock_socket");
-        return -1;
-    }
-    int big = 4 << 20;
-    zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    if (zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
-        perror("zudp: zsock_connect");
+    bool ok = host != NULL ? zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0
+                           : zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    if (!ok) {
+        tool_perror("zudp", host != NULL ? "zsock_connect" : "zsock_bind");
         zsock_close(fd);
         return -1;
     }
@@ -278,18 +216,66 @@ static bool transient(int err)
            err == EHOSTUNREACH || err == ENETUNREACH || err == EINTR;
 }
 
+/* The socket of a server (echo-server, recv), bound and announced as ready;
+ * -1 on failure (printed). */
+static int open_server(const struct options *o)
+{
+    int fd = open_udp(NULL, o->port);
+    if (fd >= 0) {
+        printf("zudp: %s ready on port %d\n", o->mode, o->port);
+        fflush(stdout);
+    }
+    return fd;
+}
+
+/* The next datagram to a server (echo-server, recv) into buf, its sender in
+ * src: its length, or -1 when the run ends, *why saying why. The run ends at
+ * `end`, or after a quiet time from `last`: start_ms until the first
+ * datagram (`started`), idle_ms after. */
+static ssize_t next_datagram(const struct options *o, int fd, uint8_t *buf, bool started,
+                             double last, double end, struct sockaddr_in *src, socklen_t *slen,
+                             const char **why)
+{
+    for (;;) {
+        double quiet_until = last + (started ? o->idle_ms : o->start_ms) / 1000.0;
+        double until = quiet_until < end ? quiet_until : end;
+        int r = wait_readable(fd, tool_ms_left(until, 1000));
+        if (r < 0) {
+            *why = "poll error";
+            return -1;
+        }
+        if (r == 0) {
+            double t = tool_now_s();
+            if (t >= end || t >= quiet_until) {
+                *why = t >= end ? "time limit" : started ? "idle timeout" : "nothing received";
+                return -1;
+            }
+            continue;
+        }
+        *slen = sizeof(*src);
+        ssize_t n =
+            zsock_recvfrom(fd, buf, RX_BUF, ZSOCK_MSG_DONTWAIT, (struct sockaddr *)src, slen);
+        if (n >= 0) {
+            return n;
+        }
+        if (!transient(errno)) {
+            perror("zudp: zsock_recvfrom");
+            *why = "receive error";
+            return -1;
+        }
+    }
+}
+
 /* ---- echo-server
  * ----------------------------------------------------------------------------------- */
 
 static int run_echo_server(const struct options *o, uint8_t *buf)
 {
-    int fd = open_bound(o->port);
+    int fd = open_server(o);
     if (fd < 0) {
         return 1;
     }
-    printf("zudp: echo-server ready on port %d\n", o->port);
-    fflush(stdout);
-    double t0 = now_s();
+    double t0 = tool_now_s();
     double end = t0 + o->time_limit;
     double last = t0;
     long echoed = 0;
@@ -298,39 +284,14 @@ static int run_echo_server(const struct options *o, uint8_t *buf)
     bool started = false;
     const char *why = "count reached";
     while (o->count == 0 || echoed < o->count) {
-        double quiet_until = last + (started ? o->idle_ms : o->start_ms) / 1000.0;
-        double until = quiet_until < end ? quiet_until : end;
-        int r = wait_readable(fd, ms_left(until, 1000));
-        if (r < 0) {
-            why = "poll error";
-            break;
-        }
-        if (r == 0) {
-            double t = now_s();
-            if (t >= end) {
-                why = "time limit";
-                break;
-            }
-            if (t >= quiet_until) {
-                why = started ? "idle timeout" : "nothing received";
-                break;
-            }
-            continue;
-        }
         struct sockaddr_in src;
-        socklen_t slen = sizeof(src);
-        ssize_t n =
-            zsock_recvfrom(fd, buf, RX_BUF, ZSOCK_MSG_DONTWAIT, (struct sockaddr *)&src, &slen);
+        socklen_t slen;
+        ssize_t n = next_datagram(o, fd, buf, started, last, end, &src, &slen, &why);
         if (n < 0) {
-            if (transient(errno)) {
-                continue;
-            }
-            perror("zudp: zsock_recvfrom");
-            why = "receive error";
             break;
         }
         started = true;
-        last = now_s();
+        last = tool_now_s();
         if (zsock_sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&src, slen) < 0) {
             if (!transient(errno)) {
                 perror("zudp: zsock_sendto");
@@ -342,7 +303,7 @@ static int run_echo_server(const struct options *o, uint8_t *buf)
         echoed++;
         bytes += (uint64_t)n;
     }
-    double dt = now_s() - t0;
+    double dt = tool_now_s() - t0;
     printf("zudp: echoed %ld datagrams, %" PRIu64 " bytes, send errors %ld, %.2f s (%s)\n", echoed,
            bytes, send_errors, dt, why);
     zsock_close(fd);
@@ -371,13 +332,13 @@ static int run_client(const struct options *o, uint8_t *rx)
 {
     uint8_t *tx = malloc(RX_BUF);
     uint8_t *scratch = malloc(RX_BUF);
-    int fd = tx != NULL && scratch != NULL ? open_connected(o->host, o->port) : -1;
+    int fd = tx != NULL && scratch != NULL ? open_udp(o->host, o->port) : -1;
     if (fd < 0) {
         free(tx);
         free(scratch);
         return 1;
     }
-    double t0 = now_s();
+    double t0 = tool_now_s();
     double end = t0 + o->time_limit;
     long verified = 0, retries = 0, stale = 0, corrupt = 0, send_errors = 0, sent = 0;
     int max_attempts = 0;
@@ -394,7 +355,7 @@ static int run_client(const struct options *o, uint8_t *rx)
                 failure = "retries exhausted";
                 break;
             }
-            if (now_s() >= end) {
+            if (tool_now_s() >= end) {
                 fprintf(stderr, "zudp: time limit of %.0f s reached at datagram %ld\n",
                         o->time_limit, seq);
                 failure = "time limit";
@@ -412,16 +373,16 @@ static int run_client(const struct options *o, uint8_t *rx)
                 }
                 send_errors++;
                 /* Let the link drain or the peer appear before resending. */
-                sleep_us(errno == ECONNREFUSED ? 100000 : 2000);
+                tool_sleep_us(errno == ECONNREFUSED ? 100000 : 2000);
                 continue;
             }
-            double until = now_s() + o->timeout_ms / 1000.0;
+            double until = tool_now_s() + o->timeout_ms / 1000.0;
             while (!ok && failure == NULL) {
-                int r = wait_readable(fd, ms_left(until < end ? until : end, 1000));
+                int r = wait_readable(fd, tool_ms_left(until < end ? until : end, 1000));
                 if (r < 0) {
                     failure = "poll error";
                 } else if (r == 0) {
-                    if (now_s() >= until || now_s() >= end) {
+                    if (tool_now_s() >= until || tool_now_s() >= end) {
                         break; /* resend */
                     }
                     continue;
@@ -458,7 +419,7 @@ static int run_client(const struct options *o, uint8_t *rx)
             }
         }
     }
-    double dt = now_s() - t0;
+    double dt = tool_now_s() - t0;
     printf("zudp: sent %ld, verified %ld, retries %ld\n", sent, verified, retries);
     printf("zudp: client details: %" PRIu64 " bytes verified, %.2f s, %.1f Mbit/s each way, "
            "most retries of one datagram %d, late echoes %ld, corrupt %ld, transient errors %ld\n",
@@ -479,29 +440,29 @@ static int run_client(const struct options *o, uint8_t *rx)
 static int run_send(const struct options *o, uint8_t *rx)
 {
     uint8_t *tx = malloc(RX_BUF);
-    int fd = tx != NULL ? open_connected(o->host, o->port) : -1;
+    int fd = tx != NULL ? open_udp(o->host, o->port) : -1;
     if (fd < 0) {
         free(tx);
         return 1;
     }
-    double t0 = now_s();
+    double t0 = tool_now_s();
     double end = t0 + o->time_limit;
     uint64_t a, b;
     /* Handshake: the receiver is there and both sides have resolved each other. */
     bool synced = false;
-    while (!synced && now_s() < end) {
+    while (!synced && tool_now_s() < end) {
         size_t n = make_control(tx, SYNC_MAGIC, o->seed, (uint64_t)o->count, 0);
         if (zsock_send(fd, tx, n, 0) < 0 && !transient(errno)) {
             perror("zudp: zsock_send");
             break;
         }
-        double until = now_s() + 0.2;
-        while (!synced && wait_readable(fd, ms_left(until, 200)) > 0) {
+        double until = tool_now_s() + 0.2;
+        while (!synced && wait_readable(fd, tool_ms_left(until, 200)) > 0) {
             ssize_t r = zsock_recv(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT);
             synced = r > 0 && is_control(rx, (size_t)r, READY_MAGIC, o->seed, &a, &b);
         }
         if (!synced) {
-            sleep_us(50000);
+            tool_sleep_us(50000);
         }
     }
     if (!synced) {
@@ -520,30 +481,30 @@ static int run_send(const struct options *o, uint8_t *rx)
             if (zsock_send(fd, tx, len, 0) == (ssize_t)len) {
                 break;
             }
-            if (!transient(errno) || tries >= 5000 || now_s() >= end) {
+            if (!transient(errno) || tries >= 5000 || tool_now_s() >= end) {
                 perror("zudp: zsock_send");
                 failed = true;
                 break;
             }
             stalls++;
-            sleep_us(200);
+            tool_sleep_us(200);
         }
         if (!failed) {
             sent++;
             bytes += len;
             if (o->interval_us > 0) {
-                sleep_us(o->interval_us);
+                tool_sleep_us(o->interval_us);
             }
         }
     }
-    double dt = now_s() - t0;
+    double dt = tool_now_s() - t0;
     /* Tell the receiver we are done; it answers with what it verified. */
     long peer_verified = -1;
-    for (int i = 0; i < 20 && peer_verified < 0 && now_s() < end + 5; i++) {
+    for (int i = 0; i < 20 && peer_verified < 0 && tool_now_s() < end + 5; i++) {
         size_t n = make_control(tx, DONE_MAGIC, o->seed, (uint64_t)sent, 0);
         zsock_send(fd, tx, n, 0);
-        double until = now_s() + 0.3;
-        while (peer_verified < 0 && wait_readable(fd, ms_left(until, 300)) > 0) {
+        double until = tool_now_s() + 0.3;
+        while (peer_verified < 0 && wait_readable(fd, tool_ms_left(until, 300)) > 0) {
             ssize_t r = zsock_recv(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT);
             if (r > 0 && is_control(rx, (size_t)r, ACK_MAGIC, o->seed, &a, &b)) {
                 peer_verified = (long)b;
@@ -595,15 +556,13 @@ static int run_recv(const struct options *o, uint8_t *rx)
 {
     uint8_t *expect = malloc(RX_BUF);
     uint8_t *seen = calloc((size_t)o->count / 8 + 1, 1);
-    int fd = expect != NULL && seen != NULL ? open_bound(o->port) : -1;
+    int fd = expect != NULL && seen != NULL ? open_server(o) : -1;
     if (fd < 0) {
         free(expect);
         free(seen);
         return 1;
     }
-    printf("zudp: recv ready on port %d\n", o->port);
-    fflush(stdout);
-    double t0 = now_s();
+    double t0 = tool_now_s();
     double end = t0 + o->time_limit;
     double last = t0;
     bool started = false, done = false;
@@ -611,34 +570,13 @@ static int run_recv(const struct options *o, uint8_t *rx)
     uint64_t bytes = 0, a, b;
     const char *why = "done";
     while (!done) {
-        double quiet_until = last + (started ? o->idle_ms : o->start_ms) / 1000.0;
-        double until = quiet_until < end ? quiet_until : end;
-        int r = wait_readable(fd, ms_left(until, 1000));
-        if (r < 0) {
-            why = "poll error";
-            break;
-        }
-        if (r == 0) {
-            double t = now_s();
-            if (t >= end || t >= quiet_until) {
-                why = t >= end ? "time limit" : started ? "idle timeout" : "nothing received";
-                break;
-            }
-            continue;
-        }
         struct sockaddr_in src;
-        socklen_t slen = sizeof(src);
-        ssize_t n =
-            zsock_recvfrom(fd, rx, RX_BUF, ZSOCK_MSG_DONTWAIT, (struct sockaddr *)&src, &slen);
+        socklen_t slen;
+        ssize_t n = next_datagram(o, fd, rx, started, last, end, &src, &slen, &why);
         if (n < 0) {
-            if (transient(errno)) {
-                continue;
-            }
-            perror("zudp: zsock_recvfrom");
-            why = "receive error";
             break;
         }
-        last = now_s();
+        last = tool_now_s();
         uint8_t ctl[64];
         if (is_control(rx, (size_t)n, SYNC_MAGIC, o->seed, &a, &b)) {
             started = true;
@@ -672,7 +610,7 @@ static int run_recv(const struct options *o, uint8_t *rx)
             highest = k > highest ? k : highest;
         }
     }
-    double dt = now_s() - t0;
+    double dt = tool_now_s() - t0;
     printf("zudp: received %ld, verified %ld, lost %ld, duplicates %ld, reordered %ld, corrupt "
            "%ld\n",
            received, verified, o->count - verified, dups, reordered, corrupt);
@@ -710,154 +648,38 @@ static void usage(FILE *f)
     tool_net_usage(f);
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-enum {
-    OPT_COUNT = 256,
-    OPT_MAX_SIZE,
-    OPT_MIN_SIZE,
-    OPT_SEED,
-    OPT_TIMEOUT,
-    OPT_RETRIES,
-    OPT_IDLE,
-    OPT_START,
-    OPT_TIME_LIMIT,
-    OPT_INTERVAL,
-    OPT_ALLOW_LOSS,
-    OPT_LINGER,
-};
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option longopts[] = {
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"max-size", required_argument, NULL, OPT_MAX_SIZE},
-        {"min-size", required_argument, NULL, OPT_MIN_SIZE},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"retries", required_argument, NULL, OPT_RETRIES},
-        {"idle-timeout", required_argument, NULL, OPT_IDLE},
-        {"start-timeout", required_argument, NULL, OPT_START},
-        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
-        {"interval-us", required_argument, NULL, OPT_INTERVAL},
-        {"allow-loss", required_argument, NULL, OPT_ALLOW_LOSS},
-        {"linger", required_argument, NULL, OPT_LINGER},
-        TOOL_NET_LONGOPTS,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     long count = -1;
-    long v;
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        bool ok = true;
-        switch (c) {
-        case OPT_COUNT:
-            ok = parse_long(optarg, 0, 100000000, &count);
-            break;
-        case OPT_MAX_SIZE:
-            ok = parse_long(optarg, 1, UDP_MAX, &v);
-            o->max_size = (int)v;
-            break;
-        case OPT_MIN_SIZE:
-            ok = parse_long(optarg, 1, UDP_MAX, &v);
-            o->min_size = (int)v;
-            break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            o->seed = strtoull(optarg, &end, 0);
-            ok = errno == 0 && *optarg != '\0' && *end == '\0';
-            break;
-        }
-        case OPT_TIMEOUT:
-            ok = parse_long(optarg, 1, 600000, &v);
-            o->timeout_ms = (int)v;
-            break;
-        case OPT_RETRIES:
-            ok = parse_long(optarg, 0, 100000, &v);
-            o->retries = (int)v;
-            break;
-        case OPT_IDLE:
-            ok = parse_long(optarg, 1, 3600000, &v);
-            o->idle_ms = (int)v;
-            break;
-        case OPT_START:
-            ok = parse_long(optarg, 1, 3600000, &v);
-            o->start_ms = (int)v;
-            break;
-        case OPT_TIME_LIMIT:
-            ok = parse_long(optarg, 1, 86400, &v);
-            o->time_limit = (double)v;
-            break;
-        case OPT_INTERVAL:
-            ok = parse_long(optarg, 0, 10000000, &o->interval_us);
-            break;
-        case OPT_ALLOW_LOSS:
-            ok = parse_long(optarg, 0, 100000000, &o->allow_loss);
-            break;
-        case OPT_LINGER:
-            ok = parse_long(optarg, 0, 600000, &v);
-            o->linger_ms = (int)v;
-            break;
-        case 'h':
-            usage(stdout);
-            exit(0);
-        default:
-            if (tool_net_option("zudp", &o->net, c, optarg) != 1) {
-                return -1;
-            }
-            break;
-        }
-        if (!ok) {
-            fprintf(stderr, "zudp: bad value for --%s: %s\n", longopts[c - OPT_COUNT].name, optarg);
-            return -1;
-        }
-    }
-    if (tool_net_check("zudp", &o->net) < 0) {
+    const struct tool_opt opts[] = {
+        {"count", TOOL_OPT_LONG, &count, 0, 100000000, NULL},
+        {"max-size", TOOL_OPT_INT, &o->max_size, 1, UDP_MAX, NULL},
+        {"min-size", TOOL_OPT_INT, &o->min_size, 1, UDP_MAX, NULL},
+        {"seed", TOOL_OPT_U64_ANY, &o->seed, 0, 0, NULL},
+        {"timeout", TOOL_OPT_INT, &o->timeout_ms, 1, 600000, NULL},
+        {"retries", TOOL_OPT_INT, &o->retries, 0, 100000, NULL},
+        {"idle-timeout", TOOL_OPT_INT, &o->idle_ms, 1, 3600000, NULL},
+        {"start-timeout", TOOL_OPT_INT, &o->start_ms, 1, 3600000, NULL},
+        {"time-limit", TOOL_OPT_SECONDS, &o->time_limit, 1, 86400, NULL},
+        {"interval-us", TOOL_OPT_LONG, &o->interval_us, 0, 10000000, NULL},
+        {"allow-loss", TOOL_OPT_LONG, &o->allow_loss, 0, 100000000, NULL},
+        {"linger", TOOL_OPT_INT, &o->linger_ms, 0, 600000, NULL},
+        {0},
+    };
+    int first = tool_parse_options("zudp", argc, argv, opts, &o->net, usage);
+    if (first < 0) {
         return -1;
     }
     if (o->min_size > o->max_size) {
         fprintf(stderr, "zudp: --min-size exceeds --max-size\n");
         return -1;
     }
-    int rest = argc - optind;
-    char **pos = argv + optind;
-    if (rest < 1) {
+    static const char *const port_modes[] = {"echo-server", "recv", NULL};
+    static const char *const host_modes[] = {"client", "send", NULL};
+    if (tool_parse_mode("zudp", argc - first, argv + first, port_modes, host_modes, &o->mode,
+                        &o->host, &o->port) < 0) {
         return -1;
     }
-    o->mode = pos[0];
-    const char *port = NULL;
-    if (strcmp(o->mode, "echo-server") == 0 || strcmp(o->mode, "recv") == 0) {
-        if (rest != 2) {
-            return -1;
-        }
-        port = pos[1];
-    } else if (strcmp(o->mode, "client") == 0 || strcmp(o->mode, "send") == 0) {
-        if (rest != 3) {
-            return -1;
-        }
-        o->host = pos[1];
-        port = pos[2];
-    } else {
-        fprintf(stderr, "zudp: unknown mode %s\n", o->mode);
-        return -1;
-    }
-    if (!parse_long(port, 1, 65535, &v)) {
-        fprintf(stderr, "zudp: bad port %s\n", port);
-        return -1;
-    }
-    o->port = (int)v;
     o->count = count >= 0 ? count : strcmp(o->mode, "echo-server") == 0 ? 0 : 1000;
     return 0;
 }
@@ -878,11 +700,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    setvbuf(stdout, NULL, _IOLBF, 0);
-    if (tool_net_setup("zudp", &o.net) < 0) {
+    if (tool_start("zudp", &o.net) < 0) {
         return 1;
     }
-    tool_net_print_interfaces("zudp");
     uint8_t *buf = malloc(RX_BUF);
     if (buf == NULL) {
         fprintf(stderr, "zudp: out of memory\n");
@@ -899,11 +719,7 @@ int main(int argc, char **argv)
         rc = run_recv(&o, buf);
     }
     print_stats();
-    if (o.linger_ms > 0) {
-        /* The stack keeps answering ARP and ping meanwhile. */
-        printf("zudp: lingering %d ms\n", o.linger_ms);
-        sleep_us((long)o.linger_ms * 1000);
-    }
+    tool_linger("zudp", o.linger_ms);
     free(buf);
     return rc;
 }

@@ -64,6 +64,7 @@
 #define _GNU_SOURCE /* clock_nanosleep, struct tcp_info, MSG_NOSIGNAL */
 #endif
 
+#include "zp_bytes.h"
 #include "zp_sock.h"
 
 #include <errno.h>
@@ -191,30 +192,6 @@ static void sleep_until_ns(uint64_t t)
 static void sleep_ms(int ms)
 {
     sleep_until_ns(now_ns() + (uint64_t)ms * 1000000ull);
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) {
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-    }
-}
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (56 - 8 * i));
-    }
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
 }
 
 static double gbps(uint64_t bytes, double secs)
@@ -531,9 +508,9 @@ static void hdr_encode(uint8_t *p, const struct zp_hdr *h)
     p[4] = 1;
     p[5] = (uint8_t)h->dir;
     p[6] = h->verify ? 1 : 0;
-    put_be32(p + 8, h->stream);
-    put_be64(p + 16, h->limit);
-    put_be64(p + 24, h->dur_ms);
+    zp_put_be32(p + 8, h->stream);
+    zp_put_be64(p + 16, h->limit);
+    zp_put_be64(p + 24, h->dur_ms);
 }
 
 static int hdr_decode(const uint8_t *p, struct zp_hdr *h)
@@ -543,9 +520,9 @@ static int hdr_decode(const uint8_t *p, struct zp_hdr *h)
     }
     h->dir = p[5];
     h->verify = (p[6] & 1) != 0;
-    h->stream = get_be32(p + 8);
-    h->limit = get_be64(p + 16);
-    h->dur_ms = get_be64(p + 24);
+    h->stream = zp_get_be32(p + 8);
+    h->limit = zp_get_be64(p + 16);
+    h->dur_ms = zp_get_be64(p + 24);
     return 0;
 }
 
@@ -625,8 +602,8 @@ static void *tcp_client_stream(void *arg)
         }
         s->t1 = now_ns();
         if (r == TRAILER_LEN) {
-            s->bytes = get_be64(tr);
-            s->errors = get_be64(tr + 8);
+            s->bytes = zp_get_be64(tr);
+            s->errors = zp_get_be64(tr + 8);
             s->ok = s->bytes == sent;
             if (!s->ok) {
                 fprintf(stderr,
@@ -696,8 +673,8 @@ static void *tcp_server_stream(void *arg)
         }
         s->t1 = now_ns();
         uint8_t tr[TRAILER_LEN];
-        put_be64(tr, s->bytes);
-        put_be64(tr + 8, s->errors);
+        zp_put_be64(tr, s->bytes);
+        zp_put_be64(tr + 8, s->errors);
         if (!failed && send_all(s->fd, tr, sizeof(tr)) < 0) {
             fprintf(stderr, PROG ": %s: sending the trailer: %s\n", who, strerror(errno));
             failed = true;
@@ -733,10 +710,10 @@ static void udp_hdr_encode(uint8_t *p, const struct udp_hdr *h)
     p[5] = (uint8_t)h->type;
     p[6] = h->verify ? 1 : 0;
     p[7] = 0;
-    put_be32(p + 8, h->stream);
-    put_be32(p + 12, h->session);
-    put_be64(p + 16, h->seq);
-    put_be64(p + 24, h->ts);
+    zp_put_be32(p + 8, h->stream);
+    zp_put_be32(p + 12, h->session);
+    zp_put_be64(p + 16, h->seq);
+    zp_put_be64(p + 24, h->ts);
 }
 
 static int udp_hdr_decode(const uint8_t *p, size_t len, struct udp_hdr *h)
@@ -746,10 +723,10 @@ static int udp_hdr_decode(const uint8_t *p, size_t len, struct udp_hdr *h)
     }
     h->type = p[5];
     h->verify = (p[6] & 1) != 0;
-    h->stream = get_be32(p + 8);
-    h->session = get_be32(p + 12);
-    h->seq = get_be64(p + 16);
-    h->ts = get_be64(p + 24);
+    h->stream = zp_get_be32(p + 8);
+    h->session = zp_get_be32(p + 12);
+    h->seq = zp_get_be64(p + 16);
+    h->ts = zp_get_be64(p + 24);
     if ((h->type == UDP_SUMMARY && len < UDP_SUMMARY_LEN) ||
         (h->type == UDP_START && len < UDP_START_LEN)) {
         return -1;
@@ -762,7 +739,7 @@ static void udp_sum_encode(uint8_t *p, const struct udp_sum *u)
     const uint64_t v[9] = {u->received, u->lost,      u->ooo,       u->dups, u->bytes,
                            u->errors,   u->jitter_ns, u->active_us, u->sent};
     for (int i = 0; i < 9; i++) {
-        put_be64(p + 8 * i, v[i]);
+        zp_put_be64(p + 8 * i, v[i]);
     }
 }
 
@@ -771,7 +748,7 @@ static void udp_sum_decode(const uint8_t *p, struct udp_sum *u)
     uint64_t *v[9] = {&u->received, &u->lost,      &u->ooo,       &u->dups, &u->bytes,
                       &u->errors,   &u->jitter_ns, &u->active_us, &u->sent};
     for (int i = 0; i < 9; i++) {
-        *v[i] = get_be64(p + 8 * i);
+        *v[i] = zp_get_be64(p + 8 * i);
     }
 }
 
@@ -981,11 +958,11 @@ static void udp_start_encode(uint8_t *p, const struct stream *s, uint32_t sessio
         .type = UDP_START, .verify = s->verify, .stream = s->id, .session = session};
     memset(p, 0, UDP_START_LEN);
     udp_hdr_encode(p, &h);
-    put_be64(p + UDP_HDR, s->rate);
-    put_be32(p + UDP_HDR + 8, (uint32_t)s->len);
+    zp_put_be64(p + UDP_HDR, s->rate);
+    zp_put_be32(p + UDP_HDR + 8, (uint32_t)s->len);
     p[UDP_HDR + 12] = (uint8_t)s->dir;
-    put_be64(p + UDP_HDR + 16, s->limit);
-    put_be64(p + UDP_HDR + 24, s->dur_ms);
+    zp_put_be64(p + UDP_HDR + 16, s->limit);
+    zp_put_be64(p + UDP_HDR + 24, s->dur_ms);
 }
 
 /* Client upload: a start request until the server is ready, the data, then
@@ -1316,10 +1293,10 @@ static void udp_server_datagram(struct server *sv, const uint8_t *buf, size_t n,
             if (u != NULL) {
                 struct stream *s = u->s;
                 const uint8_t *p = buf + UDP_HDR;
-                s->rate = get_be64(p);
-                s->len = get_be32(p + 8);
-                s->limit = get_be64(p + 16);
-                s->dur_ms = get_be64(p + 24);
+                s->rate = zp_get_be64(p);
+                s->len = zp_get_be32(p + 8);
+                s->limit = zp_get_be64(p + 16);
+                s->dur_ms = zp_get_be64(p + 24);
                 if (s->len < UDP_HDR || s->len > MAX_UDP_LEN) {
                     s->len = DEFAULT_UDP_LEN;
                 }

@@ -90,6 +90,8 @@ struct z_udp_pcb; /* UDP protocol control block */
 struct z_tcp_pcb; /* TCP protocol control block */
 struct z_tcp_tables;
 
+#define Z_STACK_WAKEUPS 64
+
 struct z_stack {
     z_mutex_t lock;
     char name[16];
@@ -107,6 +109,15 @@ struct z_stack {
     struct z_pbuf *pending_tail;
     bool processing;
 
+    /* Socket wake-ups queued while the lock is held, run just before it is
+     * released (z_stack_unlock, z_stack_wait): a burst of input wakes each
+     * socket once, not once per packet. */
+    struct {
+        void (*fn)(void *ctx);
+        void *ctx;
+    } wakeups[Z_STACK_WAKEUPS];
+    int nwakeups;
+
     uint16_t ip_id;
     struct z_reasm *reasm;
     int reasm_count;
@@ -115,8 +126,8 @@ struct z_stack {
     struct z_udp_pcb *udp_pcbs;
     struct z_tcp_pcb *tcp_pcbs;
     struct z_tcp_tables *tcp_tab; /* TCP lookup tables and timer heap (tcp_glue.c) */
-    uint8_t isn_key[16]; /* RFC 6528 secret */
-    int64_t tcp_next;    /* earliest TCP timer, INT64_MAX: none */
+    uint8_t isn_key[16];          /* RFC 6528 secret */
+    int64_t tcp_next;             /* earliest TCP timer, INT64_MAX: none */
 
     bool echo_reply;  /* answer ICMP echo requests */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */
@@ -161,11 +172,18 @@ int z_stack_start(struct z_stack *s);
 void z_stack_kick(struct z_stack *s);
 
 void z_stack_lock(struct z_stack *s);
-/* Process queued input, then release the lock. */
+/* Process queued input, run queued wake-ups, then release the lock. */
 void z_stack_unlock(struct z_stack *s);
 
+/* Call fn(ctx) before the lock is released, once however often it is asked
+ * for in this critical section (the stack's way to wake a socket). ctx must
+ * stay valid until then. Lock held. */
+void z_stack_wakeup_locked(struct z_stack *s, void (*fn)(void *ctx), void *ctx);
+
 /* Wait on `cond` with the lock held (released while waiting), after
- * processing queued input. Returns as z_cond_wait_until(). */
+ * processing queued input and running queued wake-ups; if there were any,
+ * return 0 at once instead, so the caller checks its condition again.
+ * Returns as z_cond_wait_until(). */
 int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us);
 
 /* Microseconds on the stack's clock. */
@@ -183,6 +201,11 @@ void z_stack_defer_input_locked(struct z_stack *s, struct z_netif *nif, struct z
 
 /* A driver received a frame: take the lock, process it, release. */
 void z_netif_input(struct z_netif *nif, struct z_pbuf *p);
+
+/* Hand a chain of frames (linked by `next`) to the stack in one critical
+ * section, so a burst costs one lock round and wakes each socket once.
+ * Takes the chain. Lock not held. */
+void z_netif_input_chain(struct z_netif *nif, struct z_pbuf *chain);
 
 /* Process one received frame; lock held. Takes the buffer. */
 void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p);

@@ -132,9 +132,37 @@ static bool process_pending(struct z_stack *s)
     return true;
 }
 
+void z_stack_wakeup_locked(struct z_stack *s, void (*fn)(void *ctx), void *ctx)
+{
+    for (int i = 0; i < s->nwakeups; i++) {
+        if (s->wakeups[i].ctx == ctx && s->wakeups[i].fn == fn) {
+            return;
+        }
+    }
+    if (s->nwakeups == Z_STACK_WAKEUPS) {
+        fn(ctx); /* the queue is full: at once */
+        return;
+    }
+    s->wakeups[s->nwakeups].fn = fn;
+    s->wakeups[s->nwakeups].ctx = ctx;
+    s->nwakeups++;
+}
+
+/* Run the queued wake-ups; true if there were any. */
+static bool run_wakeups(struct z_stack *s)
+{
+    int n = s->nwakeups;
+    for (int i = 0; i < s->nwakeups; i++) {
+        s->wakeups[i].fn(s->wakeups[i].ctx);
+    }
+    s->nwakeups = 0;
+    return n > 0;
+}
+
 void z_stack_unlock(struct z_stack *s)
 {
     process_pending(s);
+    run_wakeups(s);
     z_mutex_unlock(&s->lock);
 }
 
@@ -142,7 +170,8 @@ int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us)
 {
     /* Whatever this thread queued (a SYN over loopback, say) must be
      * processed before it sleeps, or it would wait for its own packets. */
-    if (process_pending(s)) {
+    bool input = process_pending(s);
+    if (run_wakeups(s) || input) {
         return 0; /* the caller's condition may have changed: it checks again */
     }
     return z_cond_wait_until(cond, &s->lock, deadline_us);
@@ -183,6 +212,22 @@ void z_netif_input(struct z_netif *nif, struct z_pbuf *p)
     struct z_stack *s = nif->stack;
     z_stack_lock(s);
     z_netif_input_locked(nif, p);
+    z_stack_unlock(s);
+}
+
+void z_netif_input_chain(struct z_netif *nif, struct z_pbuf *chain)
+{
+    if (chain == NULL) {
+        return;
+    }
+    struct z_stack *s = nif->stack;
+    z_stack_lock(s);
+    while (chain != NULL) {
+        struct z_pbuf *p = chain;
+        chain = p->next;
+        p->next = NULL;
+        z_netif_input_locked(nif, p);
+    }
     z_stack_unlock(s);
 }
 

@@ -1089,7 +1089,14 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
                 return false;
             }
         }
-        c->ops->notify(c);
+        /* Writers wake when a third of the buffer is free again (as Linux's
+         * sk_stream_write_space), or all is acknowledged: not on every ACK
+         * of a bulk transfer. */
+        size_t room = z_tcp_writable(c);
+        size_t low = c->cfg.snd_buf / 3 > 0 ? c->cfg.snd_buf / 3 : 1;
+        if (fin_acked || c->snd.len == 0 || (room >= low && room - data < low)) {
+            c->ops->notify(c);
+        }
     } else if (ack == c->snd_una && len == 0 && !(h->flags & (Z_TCP_SYN | Z_TCP_FIN)) &&
                wnd == c->snd_wnd && c->snd_max != c->snd_una) {
         /* A duplicate ACK (RFC 5681 2): same ACK, no data, same window (a

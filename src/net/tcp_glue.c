@@ -553,7 +553,7 @@ static void child_established(struct z_tcp_pcb *child)
     l->acc_tail = child;
     l->acc_len++;
     if (l->notify != NULL) {
-        l->notify(l->ctx);
+        z_stack_wakeup_locked(l->stack, l->notify, l->ctx);
     }
 }
 
@@ -564,7 +564,7 @@ static void pcb_notify(struct z_tcp_conn *c)
         child_established(pcb);
     }
     if (pcb->notify != NULL) {
-        pcb->notify(pcb->ctx);
+        z_stack_wakeup_locked(pcb->stack, pcb->notify, pcb->ctx);
     }
 }
 

@@ -278,7 +278,7 @@ static void deliver(struct z_udp_pcb *pcb, const struct z_netif *nif, const stru
     pcb->rx_dgrams++;
     s->stats.udp.rx++;
     if (pcb->notify != NULL) {
-        pcb->notify(pcb->ctx);
+        z_stack_wakeup_locked(s, pcb->notify, pcb->ctx);
     }
 }
 
@@ -364,7 +364,7 @@ void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, si
             (pcb->laddr == 0 || pcb->laddr == src)) {
             pcb->pending_error = err;
             if (pcb->notify != NULL) {
-                pcb->notify(pcb->ctx);
+                z_stack_wakeup_locked(s, pcb->notify, pcb->ctx);
             }
         }
     }

@@ -264,15 +264,9 @@ int z_ring_resize(struct z_ring *r, size_t cap)
         r->limit = cap;
         return 0;
     }
-    uint8_t *nb = malloc(cap > 0 ? cap : 1);
-    if (nb == NULL) {
+    if (ring_realloc(r, cap > 0 ? cap : 1) < 0) {
         return -ENOMEM;
     }
-    z_ring_peek(r, 0, nb, r->len);
-    free(r->buf);
-    r->buf = nb;
-    r->cap = cap;
     r->limit = cap;
-    r->head = 0;
     return 0;
 }

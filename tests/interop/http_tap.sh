@@ -17,15 +17,11 @@ set -u
 
 ZHTTPD=${1:?usage: http_tap.sh ZHTTPD [BIG]}
 BIG=${2:-104857600}
-NAME=http_tap.sh
 NS_TAG=http
 # shellcheck source=ns_lib.sh
 . "$(cd "$(dirname "$0")" && pwd)/ns_lib.sh"
 ns_require curl nc sha256sum
-[ -x "$ZHTTPD" ] || {
-    echo "FAIL: no zhttpd binary at $ZHTTPD"
-    exit 1
-}
+need_binary "$ZHTTPD" zhttpd
 ns_setup
 
 PORT=8080
@@ -43,11 +39,7 @@ CURL=(in_ns curl --noproxy '*' -sS --max-time 60)
 
 bg "$TMP/z.log" "${ZENV[@]}" timeout 300 "$ZHTTPD" --port "$PORT" --time-limit 280 "$WWW"
 Z=$BG_PID
-wait_line "$TMP/z.log" "zhttpd: serving" 10 || {
-    cat "$TMP/z.log"
-    fail "zhttpd did not start"
-    finish
-}
+started "$TMP/z.log" "zhttpd: serving" zhttpd || finish
 
 # ---- (a) the big file --------------------------------------------------------------------
 start=$SECONDS

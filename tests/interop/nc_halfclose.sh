@@ -12,16 +12,12 @@ set -u
 
 ZTCP=${1:?usage: nc_halfclose.sh ZTCP [SIZE]}
 SIZE=${2:-4000037}
-NAME=nc_halfclose.sh
 NS_TAG=nc
 # shellcheck source=ns_lib.sh
 . "$(cd "$(dirname "$0")" && pwd)/ns_lib.sh"
 ns_require nc python3
 nc -h 2>&1 | grep -q OpenBSD || skip "nc is not OpenBSD netcat (netcat-openbsd, for -N)"
-[ -x "$ZTCP" ] || {
-    echo "FAIL: no ztcp binary at $ZTCP"
-    exit 1
-}
+need_binary "$ZTCP" ztcp
 ns_setup
 PORT=7300
 SIZES=(0 1 65536 "$SIZE")
@@ -29,11 +25,7 @@ SIZES=(0 1 65536 "$SIZE")
 bg "$TMP/z.log" "${ZENV[@]}" timeout 100 "$ZTCP" server "$PORT" --count ${#SIZES[@]} \
     --time-limit 90 --linger 200
 Z=$BG_PID
-wait_line "$TMP/z.log" "server ready" 10 || {
-    cat "$TMP/z.log"
-    fail "ztcp server did not start"
-    finish
-}
+started "$TMP/z.log" "server ready" "ztcp server" || finish
 for n in "${SIZES[@]}"; do
     head -c "$n" /dev/urandom >"$TMP/in.$n"
     want=$(python3 -c 'import sys, zlib

@@ -1,16 +1,23 @@
 # Shared set-up of the interop scripts that put zsock on a TAP device in a
-# private network namespace (sourced, not run). A script sets NAME (used in
-# messages) and NS_TAG (a short word: namespace zsock-$NS_TAG-$$, TAP z$NS_TAG$$
-# cut to 15 characters), then calls
+# private network namespace (sourced, not run). A script sets NS_TAG (a short
+# word: namespace zsock-$NS_TAG-$$, TAP z$NS_TAG$$ cut to 15 characters,
+# temporary directory zsock-$NS_TAG.*) and may set NAME (used in messages,
+# default the script's file name), then calls
 #   ns_require TOOL...   skip (exit 77) unless root, /dev/net/tun and the tools;
+#   ns_require_scapy     skip unless scapy is there (SCAPY_PY runs it);
+#   need_binary FILE WHAT  fail (exit 1) unless FILE is an executable;
 #   ns_setup             create the namespace and the TAP, Linux 192.0.2.1/24 on
 #                        it, zsock to be 192.0.2.2 (ZENV runs a tool with it);
-# and uses in_ns, wait_line, wait_pid, stop_pid, ok, fail, bg (a background
-# process in the namespace that cleanup kills), zsock_mac and finish. Everything is removed on exit.
+# and uses in_ns, wait_line, started, wait_pid, stop_pid, ok, fail, bg (a
+# background process in the namespace that cleanup kills), zsock_mac,
+# neigh_mac and finish. Everything is removed on exit. A script without a
+# namespace calls run_setup (TMP and the clean-up) instead of ns_setup, and
+# spawn instead of bg.
 # shellcheck shell=bash
 
 LINUX_IP=192.0.2.1
 ZSOCK_IP=192.0.2.2
+NAME=${NAME:-$(basename "$0")}
 STATUS=0
 PIDS=()
 TMP=""
@@ -39,6 +46,18 @@ ns_require() {
     done
 }
 
+ns_require_scapy() {
+    SCAPY_PY=/usr/bin/python3 # Debian's python3-scapy is installed for the system Python
+    "$SCAPY_PY" -c 'import scapy.all' 2>/dev/null || skip "no scapy for $SCAPY_PY (python3-scapy)"
+}
+
+need_binary() {
+    [ -x "$1" ] || {
+        echo "FAIL: no $2 binary at $1"
+        exit 1
+    }
+}
+
 ns_cleanup() {
     local pid
     for pid in "${PIDS[@]}"; do
@@ -54,14 +73,20 @@ ns_cleanup() {
     [ -n "$TMP" ] && rm -rf "$TMP"
 }
 
+# run_setup: TMP, a new temporary directory, and the traps that clean up
+# when the script ends.
+run_setup() {
+    TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-$NS_TAG.XXXXXX")
+    trap ns_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
 ns_setup() {
     local old pid
     NS="zsock-$NS_TAG-$$"
     TAP="z$NS_TAG$$"
     TAP=${TAP:0:15}
-    TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-$NS_TAG.XXXXXX")
-    trap ns_cleanup EXIT
-    trap 'exit 130' INT TERM
+    run_setup
     # Namespaces left by an earlier run that was killed outright.
     for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^zsock-$NS_TAG-[0-9]+\$"); do
         pid=${old##*-}
@@ -86,14 +111,21 @@ ns_setup() {
 
 in_ns() { ip netns exec "$NS" "$@"; }
 
-# bg LOG CMD...: run CMD in the namespace in the background, output to LOG;
-# BG_PID is its pid (ip execs CMD, so signals reach it).
+# spawn LOG CMD...: run CMD in the background, output to LOG; BG_PID is its
+# pid, which cleanup kills.
+spawn() {
+    local log=$1
+    shift
+    "$@" >"$log" 2>&1 &
+    BG_PID=$!
+    PIDS+=("$BG_PID")
+}
+
+# bg LOG CMD...: spawn CMD in the namespace (ip execs CMD, so signals reach it).
 bg() {
     local log=$1
     shift
-    ip netns exec "$NS" "$@" >"$log" 2>&1 &
-    BG_PID=$!
-    PIDS+=("$BG_PID")
+    spawn "$log" ip netns exec "$NS" "$@"
 }
 
 # wait_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
@@ -103,6 +135,16 @@ wait_line() {
         grep -q -- "$2" "$1" 2>/dev/null && return 0
         sleep 0.1
     done
+    return 1
+}
+
+# started LOG PATTERN WHAT: wait up to 10 s until LOG has a line matching
+# PATTERN (a background process is ready); else show LOG, fail "WHAT did not
+# start" and return 1.
+started() {
+    wait_line "$1" "$2" 10 && return 0
+    cat "$1"
+    fail "$3 did not start"
     return 1
 }
 
@@ -124,10 +166,15 @@ stop_pid() {
     wait_pid "$1" "$2"
 }
 
+# The MAC address Linux's neighbour entry holds for zsock (none: empty).
+neigh_mac() {
+    in_ns ip neigh show "$ZSOCK_IP" dev "$TAP" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'
+}
+
 # The MAC address of zsock's interface, learnt by pinging it.
 zsock_mac() {
     in_ns ping -c 1 -W 2 "$ZSOCK_IP" >/dev/null 2>&1
-    in_ns ip neigh show "$ZSOCK_IP" dev "$TAP" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'
+    neigh_mac
 }
 
 finish() {

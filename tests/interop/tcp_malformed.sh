@@ -16,29 +16,20 @@
 set -u
 
 ZTCP=${1:?usage: tcp_malformed.sh ZTCP}
-NAME=tcp_malformed.sh
 NS_TAG=bad
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=ns_lib.sh
 . "$HERE/ns_lib.sh"
 ns_require python3
-SCAPY_PY=/usr/bin/python3 # Debian's python3-scapy is installed for the system Python
-"$SCAPY_PY" -c 'import scapy.all' 2>/dev/null || skip "no scapy for $SCAPY_PY (python3-scapy)"
-[ -x "$ZTCP" ] || {
-    echo "FAIL: no ztcp binary at $ZTCP"
-    exit 1
-}
+ns_require_scapy
+need_binary "$ZTCP" ztcp
 ns_setup
 PORT=7500
 
 bg "$TMP/z.log" "${ZENV[@]}" timeout 100 "$ZTCP" server "$PORT" --count 3 --time-limit 90 \
     --linger 200
 Z=$BG_PID
-wait_line "$TMP/z.log" "server ready" 10 || {
-    cat "$TMP/z.log"
-    fail "ztcp server did not start"
-    finish
-}
+started "$TMP/z.log" "server ready" "ztcp server" || finish
 start=$SECONDS
 if in_ns timeout 60 "$SCAPY_PY" "$HERE/tcp_attack.py" malformed --iface "$TAP" --dst "$ZSOCK_IP" \
     --dport "$PORT" --time-limit 50 >"$TMP/attack.log" 2>&1; then

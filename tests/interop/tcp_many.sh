@@ -12,16 +12,12 @@ set -u
 
 ZTCP=${1:?usage: tcp_many.sh ZTCP [CONNS]}
 CONNS=${2:-1000}
-NAME=tcp_many.sh
 NS_TAG=many
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=ns_lib.sh
 . "$HERE/ns_lib.sh"
 ns_require python3
-[ -x "$ZTCP" ] || {
-    echo "FAIL: no ztcp binary at $ZTCP"
-    exit 1
-}
+need_binary "$ZTCP" ztcp
 ns_setup
 PORT=7200
 
@@ -29,11 +25,7 @@ PORT=7200
 # table is CONFIG_ZVFS_OPEN_MAX); Linux's limit matters only to the peer.
 bg "$TMP/z.log" "${ZENV[@]}" timeout 100 "$ZTCP" echo "$PORT" --count "$CONNS" --time-limit 90
 Z=$BG_PID
-wait_line "$TMP/z.log" "echo server ready" 10 || {
-    cat "$TMP/z.log"
-    fail "ztcp echo server did not start"
-    finish
-}
+started "$TMP/z.log" "echo server ready" "ztcp echo server" || finish
 start=$SECONDS
 if in_ns timeout 80 python3 "$HERE/many_peer.py" "$ZSOCK_IP" "$PORT" --conns "$CONNS" \
     --time-limit 70 >"$TMP/p.log" 2>&1; then

@@ -23,29 +23,20 @@ RATE=${3:-2000}
 BYTES=${4:-8388608}
 BACKLOG=${5:-16}
 CLIENTS=3
-NAME=tcp_synflood.sh
 NS_TAG=syn
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=ns_lib.sh
 . "$HERE/ns_lib.sh"
 ns_require python3 ping
-SCAPY_PY=/usr/bin/python3 # Debian's python3-scapy is installed for the system Python
-"$SCAPY_PY" -c 'import scapy.all' 2>/dev/null || skip "no scapy for $SCAPY_PY (python3-scapy)"
-[ -x "$ZTCP" ] || {
-    echo "FAIL: no ztcp binary at $ZTCP"
-    exit 1
-}
+ns_require_scapy
+need_binary "$ZTCP" ztcp
 ns_setup
 PORT=7400
 
 bg "$TMP/z.log" "${ZENV[@]}" timeout 120 "$ZTCP" server "$PORT" --count $((CLIENTS + 1)) \
     --backlog "$BACKLOG" --time-limit 110 --linger 200
 Z=$BG_PID
-wait_line "$TMP/z.log" "server ready" 10 || {
-    cat "$TMP/z.log"
-    fail "ztcp server did not start"
-    finish
-}
+started "$TMP/z.log" "server ready" "ztcp server" || finish
 ZMAC=$(zsock_mac)
 [ -n "$ZMAC" ] || {
     fail "cannot learn zsock's MAC address"

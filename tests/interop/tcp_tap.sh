@@ -20,111 +20,30 @@ set -u
 ZTCP=${1:?usage: tcp_tap.sh ZTCP [BIG [LOSSY]]}
 BIG=${2:-67108864}
 LOSSY=${3:-16777216}
-HERE=$(cd "$(dirname "$0")" && pwd)
-PEER="$HERE/tcp_peer.py"
-NS="zsock-tcp-$$"
-TAP="zc$$"
-LINUX_IP=192.0.2.1
-ZSOCK_IP=192.0.2.2
 # Seconds for one transfer: a minute plus the time at a floor rate (2 MiB/s on
 # the clean link, 0.5 MiB/s with loss), so BIG and LOSSY can be any size.
 LIMIT=$((60 + BIG / 2097152))
-T0=$SECONDS
-
-skip() {
-    echo "************************************************************"
-    echo "SKIPPED tcp_tap.sh: $*"
-    echo "************************************************************"
-    exit 77
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and a TAP device)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip tc python3 timeout; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (see scripts/install-deps.sh)"
-done
-[ -x "$ZTCP" ] || { echo "FAIL: no ztcp binary at $ZTCP"; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-tcp-tap.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    ip netns exec "$NS" ip link del "$TAP" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Namespaces left by an earlier run that was killed outright (its pid is gone).
-for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^zsock-tcp-[0-9]+$'); do
-    pid=${old#zsock-tcp-}
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "removing stale namespace $old"
-        ip netns exec "$old" ip link del "zc$pid" 2>/dev/null
-        ip netns del "$old" 2>/dev/null
-    fi
-done
-
-ip netns add "$NS" 2>"$TMP/netns.err" || skip "cannot create a network namespace: $(cat "$TMP/netns.err")"
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up || { echo "FAIL: lo up"; exit 1; }
-in_ns ip tuntap add dev "$TAP" mode tap || skip "cannot create a TAP device"
-in_ns ip addr add "$LINUX_IP/24" dev "$TAP"
-in_ns ip link set "$TAP" up
-
-STATUS=0
-fail() {
-    echo "FAIL: $*"
-    STATUS=1
-}
-ok() { echo "ok: $*"; }
-
-# wait_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
-wait_line() {
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# wait_pid PID SECONDS: wait for a background process to end; its status.
-wait_pid() {
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$1" 2>/dev/null
-    wait "$1"
-}
+NS_TAG=tcp
+HERE=$(cd "$(dirname "$0")" && pwd)
+PEER="$HERE/tcp_peer.py"
+# shellcheck source=ns_lib.sh
+. "$HERE/ns_lib.sh"
+ns_require tc python3
+need_binary "$ZTCP" ztcp
+ns_setup
 
 # Linux's retransmitted segments in the namespace so far.
 retrans() { in_ns nstat -az TcpRetransSegs 2>/dev/null | awk '$1 == "TcpRetransSegs" {print $2}'; }
 # The MiB/s figure of a "details" or "connection" line of a log.
 rate_of() { sed -n "s/.*$2.* \([0-9.]*\) MiB\/s.*/\1/p" "$1" | head -n1; }
 
-ZENV=(env ZSOCK_TAP="$TAP" ZSOCK_IPV4="$ZSOCK_IP/24")
-
 # linux_to_zsock NAME BYTES SEED PORT: Linux client -> ztcp server.
 linux_to_zsock() {
     local name=$1 bytes=$2 seed=$3 port=$4 z r0 start
-    in_ns "${ZENV[@]}" timeout $((LIMIT + 20)) "$ZTCP" server "$port" --time-limit $((LIMIT + 10)) \
-        --linger 500 >"$TMP/$name.z.log" 2>&1 &
-    z=$!
-    PIDS+=("$z")
-    if ! wait_line "$TMP/$name.z.log" "server ready" 10; then
-        cat "$TMP/$name.z.log"
-        fail "$name: ztcp server did not start"
-        return
-    fi
+    bg "$TMP/$name.z.log" "${ZENV[@]}" timeout $((LIMIT + 20)) "$ZTCP" server "$port" \
+        --time-limit $((LIMIT + 10)) --linger 500
+    z=$BG_PID
+    started "$TMP/$name.z.log" "server ready" "$name: ztcp server" || return
     r0=$(retrans)
     start=$SECONDS
     if in_ns timeout $((LIMIT + 10)) python3 "$PEER" client "$ZSOCK_IP" "$port" --bytes "$bytes" \
@@ -143,15 +62,10 @@ linux_to_zsock() {
 # zsock_to_linux NAME BYTES SEED PORT: ztcp client -> Linux server.
 zsock_to_linux() {
     local name=$1 bytes=$2 seed=$3 port=$4 p start
-    in_ns timeout $((LIMIT + 20)) python3 "$PEER" server "$port" --bind "$LINUX_IP" \
-        --time-limit $((LIMIT + 10)) >"$TMP/$name.p.log" 2>&1 &
-    p=$!
-    PIDS+=("$p")
-    if ! wait_line "$TMP/$name.p.log" "server ready" 10; then
-        cat "$TMP/$name.p.log"
-        fail "$name: Python server did not start"
-        return
-    fi
+    bg "$TMP/$name.p.log" timeout $((LIMIT + 20)) python3 "$PEER" server "$port" --bind "$LINUX_IP" \
+        --time-limit $((LIMIT + 10))
+    p=$BG_PID
+    started "$TMP/$name.p.log" "server ready" "$name: Python server" || return
     start=$SECONDS
     if in_ns "${ZENV[@]}" timeout $((LIMIT + 10)) "$ZTCP" client "$LINUX_IP" "$port" \
         --bytes "$bytes" --seed "$seed" --time-limit "$LIMIT" >"$TMP/$name.z.log" 2>&1 &&
@@ -166,17 +80,15 @@ zsock_to_linux() {
     cat "$TMP/$name.p.log"
 }
 
-echo "== namespace $NS, TAP $TAP: Linux $LINUX_IP, zsock $ZSOCK_IP; $BIG bytes clean, $LOSSY lossy"
+echo "== $BIG bytes clean, $LOSSY lossy"
 
 # ---- (a), (b): a clean link ----------------------------------------------------------------
 linux_to_zsock a "$BIG" 101 7100
 zsock_to_linux b "$BIG" 102 7101
 
 # ---- (d): half-close, three connections to one zsock server --------------------------------
-in_ns "${ZENV[@]}" timeout 40 "$ZTCP" server 7102 --count 3 --time-limit 30 --linger 500 \
-    >"$TMP/d.z.log" 2>&1 &
-D=$!
-PIDS+=("$D")
+bg "$TMP/d.z.log" "${ZENV[@]}" timeout 40 "$ZTCP" server 7102 --count 3 --time-limit 30 --linger 500
+D=$BG_PID
 if wait_line "$TMP/d.z.log" "server ready" 10; then
     for n in 0 1 1000003; do
         if in_ns timeout 30 python3 "$PEER" client "$ZSOCK_IP" 7102 --bytes "$n" --seed 104 \
@@ -249,5 +161,4 @@ echo "== throughput: (a) Linux -> zsock $(rate_of "$TMP/a.p.log" "client details
     "(b) zsock -> Linux $(rate_of "$TMP/b.z.log" "client details") MiB/s;" \
     "2% loss: Linux -> zsock $(rate_of "$TMP/c1.p.log" "client details" 2>/dev/null) MiB/s," \
     "zsock -> Linux $(rate_of "$TMP/c2.z.log" "client details" 2>/dev/null) MiB/s"
-echo "== tcp_tap.sh: $([ $STATUS -eq 0 ] && echo PASSED || echo FAILED) in $((SECONDS - T0)) s"
-exit $STATUS
+finish

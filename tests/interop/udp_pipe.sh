@@ -9,54 +9,14 @@ set -u
 ZUDP=${1:?usage: udp_pipe.sh ZUDP [MAX_SIZE [COUNT]]}
 MAX=${2:-65507}
 COUNT=${3:-2000}
-T0=$SECONDS
-command -v timeout >/dev/null || {
-    echo "SKIPPED udp_pipe.sh: timeout (coreutils) is not installed"
-    exit 77
-}
-[ -x "$ZUDP" ] || { echo "FAIL: no zudp binary at $ZUDP"; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-udp-pipe.XXXXXX")
+NS_TAG=udp-pipe
+# shellcheck source=ns_lib.sh
+. "$(cd "$(dirname "$0")" && pwd)/ns_lib.sh"
+command -v timeout >/dev/null || skip "timeout (coreutils) is not installed"
+need_binary "$ZUDP" zudp
+run_setup # no namespace: the frame pipe needs no privilege
 A_SOCK="$TMP/a.sock"
 B_SOCK="$TMP/b.sock"
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-STATUS=0
-fail() {
-    echo "FAIL: $*"
-    STATUS=1
-}
-ok() { echo "ok: $*"; }
-
-wait_line() {
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-wait_pid() {
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$1" 2>/dev/null
-    wait "$1"
-}
 
 # Side A is 192.0.2.1 on a.sock, side B 192.0.2.2 on b.sock.
 side_a() { ZSOCK_PIPE="$A_SOCK:$B_SOCK" ZSOCK_IPV4=192.0.2.1/24 timeout 150 "$ZUDP" "$@"; }
@@ -74,15 +34,10 @@ run() {
     shift
     local cside=$1
     shift
-    "$sside" "${sargs[@]}" >"$TMP/$name.server.log" 2>&1 &
-    local spid=$!
-    PIDS+=("$spid")
-    if ! wait_line "$TMP/$name.server.log" "$ready" 10; then
-        cat "$TMP/$name.server.log"
-        fail "$name: server did not start"
-        return
-    fi
-    local start=$SECONDS
+    spawn "$TMP/$name.server.log" "$sside" "${sargs[@]}"
+    local spid=$BG_PID start
+    started "$TMP/$name.server.log" "$ready" "$name: server" || return
+    start=$SECONDS
     if "$cside" "$@" >"$TMP/$name.client.log" 2>&1; then
         ok "$name in $((SECONDS - start)) s: $(grep -E '^zudp: sent' "$TMP/$name.client.log")"
     else
@@ -113,5 +68,4 @@ run oneway side_b "recv ready" recv 7002 --count "$COUNT" --max-size "$MAX" --se
     -- side_a send 192.0.2.2 7002 --count "$COUNT" --max-size "$MAX" --seed 303 \
     --allow-loss "$LOSS" --interval-us 200 --time-limit 120
 
-echo "== udp_pipe.sh: $([ $STATUS -eq 0 ] && echo PASSED || echo FAILED) in $((SECONDS - T0)) s"
-exit $STATUS
+finish

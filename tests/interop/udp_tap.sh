@@ -9,97 +9,22 @@ set -u
 ZUDP=${1:?usage: udp_tap.sh ZUDP [MAX_SIZE [COUNT]]}
 MAX=${2:-65507}
 COUNT=${3:-10000}
+NS_TAG=udp
 HERE=$(cd "$(dirname "$0")" && pwd)
 PEER="$HERE/udp_peer.py"
-NS="zsock-udp-$$"
-TAP="zt$$"
-LINUX_IP=192.0.2.1
-ZSOCK_IP=192.0.2.2
 SMALL=200 # datagrams of the captured runs, up to SMALL_MAX bytes
 SMALL_MAX=$((MAX < 8000 ? MAX : 8000))
 # Fragmentation is checked when the stack's configuration carries datagrams
 # larger than one 1500-byte frame (the embedded limits do not).
 FRAG=$((MAX > 1472 ? 1 : 0))
 PING_BIG=$((MAX < 4000 ? MAX : 4000))
-T0=$SECONDS
-
-skip() {
-    echo "************************************************************"
-    echo "SKIPPED udp_tap.sh: $*"
-    echo "************************************************************"
-    exit 77
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and a TAP device)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip python3 ping tshark timeout; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (see scripts/install-deps.sh)"
-done
-[ -x "$ZUDP" ] || { echo "FAIL: no zudp binary at $ZUDP"; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-udp-tap.XXXXXX")
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    ip netns exec "$NS" ip link del "$TAP" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Namespaces left by an earlier run that was killed outright (its pid is gone).
-for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^zsock-udp-[0-9]+$'); do
-    pid=${old#zsock-udp-}
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "removing stale namespace $old"
-        ip netns exec "$old" ip link del "zt$pid" 2>/dev/null
-        ip netns del "$old" 2>/dev/null
-    fi
-done
-
-ip netns add "$NS" 2>"$TMP/netns.err" || skip "cannot create a network namespace: $(cat "$TMP/netns.err")"
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up || { echo "FAIL: lo up"; exit 1; }
-in_ns ip tuntap add dev "$TAP" mode tap || skip "cannot create a TAP device"
-in_ns ip addr add "$LINUX_IP/24" dev "$TAP"
-in_ns ip link set "$TAP" up
-
-STATUS=0
-fail() {
-    echo "FAIL: $*"
-    STATUS=1
-}
-ok() { echo "ok: $*"; }
-
-# wait_line FILE PATTERN SECONDS: wait until FILE has a line matching PATTERN.
-wait_line() {
-    local i
-    for ((i = 0; i < $3 * 10; i++)); do
-        grep -q -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# wait_pid PID SECONDS: wait for a background process to end; its status.
-wait_pid() {
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
-        kill -0 "$1" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill "$1" 2>/dev/null
-    wait "$1"
-}
+# shellcheck source=ns_lib.sh
+. "$HERE/ns_lib.sh"
+ns_require python3 ping tshark
+need_binary "$ZUDP" zudp
+ns_setup
 
 mac_of() { sed -n 's/^zudp: interface .* mac \([0-9a-f:]*\) .*/\1/p' "$1" | head -n1; }
-neigh_mac() { in_ns ip neigh show "$ZSOCK_IP" dev "$TAP" | sed -n 's/.*lladdr \([0-9a-f:]*\).*/\1/p'; }
 
 # Checksums are verified too, so a bad one counts as an error.
 TSHARK_OPTS="-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE"
@@ -136,14 +61,13 @@ check_capture() {
     echo "   $(basename "$pcap"): $(grep -c . "$TMP/all.txt") frames, none malformed"
 }
 
-echo "== namespace $NS, TAP $TAP: Linux $LINUX_IP, zsock $ZSOCK_IP; sizes up to $MAX, $COUNT datagrams"
+echo "== sizes up to $MAX, $COUNT datagrams"
 
 # ---- Phase A: ping and a short Linux -> zsock run, captured by ZSOCK_CAPTURE --------------
-in_ns env ZSOCK_TAP="$TAP" ZSOCK_IPV4="$ZSOCK_IP/24" ZSOCK_CAPTURE="$TMP/server.pcap" \
-    "$ZUDP" echo-server 7000 --idle-timeout 2000 --time-limit 100 >"$TMP/a.log" 2>&1 &
-A=$!
-PIDS+=("$A")
-wait_line "$TMP/a.log" "echo-server ready" 10 || { cat "$TMP/a.log"; echo "FAIL: zudp did not start"; exit 1; }
+bg "$TMP/a.log" "${ZENV[@]}" ZSOCK_CAPTURE="$TMP/server.pcap" "$ZUDP" echo-server 7000 \
+    --idle-timeout 2000 --time-limit 100
+A=$BG_PID
+started "$TMP/a.log" "echo-server ready" zudp || finish
 ZMAC=$(mac_of "$TMP/a.log")
 echo "   zsock interface: $(grep '^zudp: interface' "$TMP/a.log")"
 
@@ -186,11 +110,9 @@ check_capture "$TMP/server.pcap" arp "arp.opcode == 2 && arp.src.proto_ipv4 == $
     "icmp.type == 8" "icmp.type == 0 && ip.src == $ZSOCK_IP" udp "${FRAG_FILTERS[@]}"
 
 # ---- Phase B: Linux -> zsock, COUNT datagrams up to MAX bytes -----------------------------
-in_ns env ZSOCK_TAP="$TAP" ZSOCK_IPV4="$ZSOCK_IP/24" \
-    "$ZUDP" echo-server 7001 --idle-timeout 3000 --time-limit 200 >"$TMP/b.log" 2>&1 &
-B=$!
-PIDS+=("$B")
-wait_line "$TMP/b.log" "echo-server ready" 10 || { cat "$TMP/b.log"; echo "FAIL: zudp did not start"; exit 1; }
+bg "$TMP/b.log" "${ZENV[@]}" "$ZUDP" echo-server 7001 --idle-timeout 3000 --time-limit 200
+B=$BG_PID
+started "$TMP/b.log" "echo-server ready" zudp || finish
 start=$SECONDS
 if in_ns timeout 150 python3 "$PEER" client "$ZSOCK_IP" 7001 --count "$COUNT" --max-size "$MAX" \
     --seed 22 --time-limit 120 >"$TMP/b_client.log" 2>&1; then
@@ -203,17 +125,15 @@ wait_pid "$B" 20 || fail "zudp echo-server (phase B) exit status"
 cat "$TMP/b.log"
 
 # ---- Phase C: zsock -> Linux, short and captured, interface from --tap/--ip/--capture -----
-in_ns timeout 150 python3 "$PEER" echo "$LINUX_IP" 7002 --idle 3 --time-limit 200 >"$TMP/c_echo.log" 2>&1 &
-C=$!
-PIDS+=("$C")
-wait_line "$TMP/c_echo.log" "echo ready" 10 || { cat "$TMP/c_echo.log"; echo "FAIL: python echo did not start"; exit 1; }
+bg "$TMP/c_echo.log" timeout 150 python3 "$PEER" echo "$LINUX_IP" 7002 --idle 3 --time-limit 200
+C=$BG_PID
+started "$TMP/c_echo.log" "echo ready" "python echo" || finish
 # --linger keeps the TAP attached after the run: when zudp closes it the
 # carrier drops and Linux flushes its neighbours.
-in_ns timeout 60 "$ZUDP" client "$LINUX_IP" 7002 --tap "$TAP" --ip "$ZSOCK_IP/24" \
+bg "$TMP/c.log" timeout 60 "$ZUDP" client "$LINUX_IP" 7002 --tap "$TAP" --ip "$ZSOCK_IP/24" \
     --capture "$TMP/client.pcap" --count "$SMALL" --max-size "$SMALL_MAX" --seed 33 \
-    --time-limit 50 --linger 3000 >"$TMP/c.log" 2>&1 &
-CZ=$!
-PIDS+=("$CZ")
+    --time-limit 50 --linger 3000
+CZ=$BG_PID
 wait_line "$TMP/c.log" "zudp: lingering" 55 || fail "zudp client (phase C) did not finish its run"
 # (d) zsock resolved Linux: it got an ARP reply, and Linux learned the new MAC.
 ZMAC=$(mac_of "$TMP/c.log")
@@ -241,12 +161,11 @@ wait_pid "$C" 20 || fail "python echo server (phase C) exit status"
 cat "$TMP/c_echo.log"
 
 # ---- Phase D: zsock -> Linux, COUNT datagrams up to MAX bytes (environment configuration) ---
-in_ns timeout 150 python3 "$PEER" echo "$LINUX_IP" 7003 --idle 3 --time-limit 200 >"$TMP/d_echo.log" 2>&1 &
-D=$!
-PIDS+=("$D")
-wait_line "$TMP/d_echo.log" "echo ready" 10 || { cat "$TMP/d_echo.log"; echo "FAIL: python echo did not start"; exit 1; }
+bg "$TMP/d_echo.log" timeout 150 python3 "$PEER" echo "$LINUX_IP" 7003 --idle 3 --time-limit 200
+D=$BG_PID
+started "$TMP/d_echo.log" "echo ready" "python echo" || finish
 start=$SECONDS
-if in_ns env ZSOCK_TAP="$TAP" ZSOCK_IPV4="$ZSOCK_IP/24" timeout 150 "$ZUDP" client "$LINUX_IP" 7003 \
+if in_ns "${ZENV[@]}" timeout 150 "$ZUDP" client "$LINUX_IP" 7003 \
     --count "$COUNT" --max-size "$MAX" --seed 44 --time-limit 120 >"$TMP/d.log" 2>&1; then
     ok "zsock -> Linux in $((SECONDS - start)) s: $(grep 'zudp: sent' "$TMP/d.log")"
 else
@@ -256,5 +175,4 @@ cat "$TMP/d.log"
 wait_pid "$D" 20 || fail "python echo server (phase D) exit status"
 cat "$TMP/d_echo.log"
 
-echo "== udp_tap.sh: $([ $STATUS -eq 0 ] && echo PASSED || echo FAILED) in $((SECONDS - T0)) s"
-exit $STATUS
+finish

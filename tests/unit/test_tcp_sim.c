@@ -37,6 +37,7 @@
 #define SOCK_BUF (4 << 20) /* SO_SNDBUF / SO_RCVBUF on both ends */
 
 struct sim_case {
+    const char *test; /* the cmocka test's name */
     const char *name;
     uint32_t loss_ppm, reorder_ppm, dup_ppm;
     int64_t delay_us;
@@ -240,14 +241,16 @@ static void run_case(const struct sim_case *k, size_t total, struct result *res)
     z_simnet_destroy(net);
 }
 
-static const struct sim_case cases[] = {
-    {"clean", 0, 0, 0, 5000, 100000000},
-    {"loss 1%", 10000, 0, 0, 5000, 100000000},
-    {"loss 5%", 50000, 0, 0, 5000, 100000000},
-    {"loss 20%", 200000, 0, 0, 5000, 100000000},
-    {"reorder 2% + dup 1%", 0, 20000, 10000, 5000, 100000000},
-    {"delay 100ms, loss 0.1%", 1000, 0, 0, 100000, 100000000},
+static struct sim_case cases[] = {
+    {"test_sim_bulk_clean", "clean", 0, 0, 0, 5000, 100000000},
+    {"test_sim_bulk_loss_1", "loss 1%", 10000, 0, 0, 5000, 100000000},
+    {"test_sim_bulk_loss_5", "loss 5%", 50000, 0, 0, 5000, 100000000},
+    {"test_sim_bulk_loss_20", "loss 20%", 200000, 0, 0, 5000, 100000000},
+    {"test_sim_bulk_reorder_dup", "reorder 2% + dup 1%", 0, 20000, 10000, 5000, 100000000},
+    {"test_sim_bulk_long_delay", "delay 100ms, loss 0.1%", 1000, 0, 0, 100000, 100000000},
 };
+
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
 static void report(const struct sim_case *k, size_t total, const struct result *r)
 {
@@ -272,50 +275,15 @@ static void report(const struct sim_case *k, size_t total, const struct result *
     fflush(stdout);
 }
 
-static void bulk(int i)
+/* One test per case of cases[]: its state is the case. */
+static void test_sim_bulk(void **state)
 {
-    const struct sim_case *k = &cases[i];
+    const struct sim_case *k = *state;
     size_t total = total_bytes();
     struct result r;
     memset(&r, 0, sizeof(r));
     run_case(k, total, &r);
     report(k, total, &r);
-}
-
-static void test_sim_bulk_clean(void **state)
-{
-    (void)state;
-    bulk(0);
-}
-
-static void test_sim_bulk_loss_1(void **state)
-{
-    (void)state;
-    bulk(1);
-}
-
-static void test_sim_bulk_loss_5(void **state)
-{
-    (void)state;
-    bulk(2);
-}
-
-static void test_sim_bulk_loss_20(void **state)
-{
-    (void)state;
-    bulk(3);
-}
-
-static void test_sim_bulk_reorder_dup(void **state)
-{
-    (void)state;
-    bulk(4);
-}
-
-static void test_sim_bulk_long_delay(void **state)
-{
-    (void)state;
-    bulk(5);
 }
 
 static int header(void **state)
@@ -327,13 +295,12 @@ static int header(void **state)
     return 0;
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, fd_leak_setup, fd_leak_teardown)
-
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        T(test_sim_bulk_clean),   T(test_sim_bulk_loss_1),      T(test_sim_bulk_loss_5),
-        T(test_sim_bulk_loss_20), T(test_sim_bulk_reorder_dup), T(test_sim_bulk_long_delay),
-    };
+    struct CMUnitTest tests[N_CASES];
+    for (size_t i = 0; i < N_CASES; i++) {
+        tests[i] = (struct CMUnitTest){cases[i].test, test_sim_bulk, fd_leak_setup,
+                                       fd_leak_teardown, &cases[i]};
+    }
     return cmocka_run_group_tests_name("tcp_sim", tests, header, NULL);
 }

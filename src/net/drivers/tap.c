@@ -70,6 +70,8 @@ static void tap_rx_poll(struct z_netif *nif)
     struct tap_state *t = nif->drv_state;
     struct z_stack *s = nif->stack;
     size_t small = s->pool.buf_size;
+    struct z_pbuf *head = NULL;
+    struct z_pbuf **tail = &head;
     for (int i = 0; i < 64; i++) {
         struct virtio_net_hdr vh;
         struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, small);
@@ -83,7 +85,7 @@ static void tap_rx_poll(struct z_netif *nif)
             if (p != NULL) {
                 z_pbuf_free(p);
             }
-            return;
+            break;
         }
         size_t len = (size_t)n - sizeof(vh);
         if (p == NULL || len > small) {
@@ -122,8 +124,10 @@ static void tap_rx_poll(struct z_netif *nif)
                 z_csum_finish(z_csum_add(0, p->data + vh.csum_start, p->len - vh.csum_start));
             z_put_be16(at, sum);
         }
-        z_netif_input(nif, p);
+        *tail = p;
+        tail = &p->next;
     }
+    z_netif_input_chain(nif, head);
 }
 
 static void tap_destroy(struct z_netif *nif)
@@ -153,6 +157,8 @@ static bool tap_offload(int fd)
 {
     const char *env = getenv("ZSOCK_TAP_OFFLOAD");
     if (env != NULL && strcmp(env, "0") == 0) {
+        /* A persistent TAP may keep an earlier user's offloads: clear them. */
+        ioctl(fd, TUNSETOFFLOAD, 0UL);
         return false;
     }
     return ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0;

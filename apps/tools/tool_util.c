@@ -1,0 +1,317 @@
+/* What the command-line tools share beyond their network set-up: time,
+ * numbers and the command line, sockets, the start and the end of a run.
+ * Public API only. */
+#include "tool_util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- time
+ * ------------------------------------------------------------------------------------------ */
+
+double tool_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tool_sleep_us(long us)
+{
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+int tool_ms_left(double deadline, int cap)
+{
+    double left = (deadline - tool_now_s()) * 1000.0;
+    if (left <= 0) {
+        return 0;
+    }
+    return left < cap ? (int)left + 1 : cap;
+}
+
+/* ---- numbers and the command line
+ * ------------------------------------------------------------------ */
+
+uint64_t tool_splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+bool tool_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 0);
+    if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool tool_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || *s == '\0' || *s == '-' || *end != '\0') {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Store the argument of option `t`. false for a bad value. */
+static bool take_option(const struct tool_opt *t, const char *arg)
+{
+    long v;
+    bool ok = true;
+    switch (t->kind) {
+    case TOOL_OPT_INT:
+        if ((ok = tool_parse_long(arg, t->lo, t->hi, &v))) {
+            *(int *)t->value = (int)v;
+        }
+        break;
+    case TOOL_OPT_LONG:
+        ok = tool_parse_long(arg, t->lo, t->hi, (long *)t->value);
+        break;
+    case TOOL_OPT_SECONDS:
+        if ((ok = tool_parse_long(arg, t->lo, t->hi, &v))) {
+            *(double *)t->value = (double)v;
+        }
+        break;
+    case TOOL_OPT_U64:
+        ok = tool_parse_u64(arg, (uint64_t *)t->value);
+        break;
+    case TOOL_OPT_U64_ANY: {
+        char *end;
+        errno = 0;
+        *(uint64_t *)t->value = strtoull(arg, &end, 0);
+        ok = errno == 0 && *arg != '\0' && *end == '\0';
+        break;
+    }
+    case TOOL_OPT_FLAG:
+        *(bool *)t->value = true;
+        break;
+    }
+    if (ok && t->given != NULL) {
+        *t->given = true;
+    }
+    return ok;
+}
+
+enum { OPT_FIRST = 256 }; /* getopt_long's value for opts[0]; the network's are above */
+
+int tool_parse_options(const char *prog, int argc, char **argv, const struct tool_opt *opts,
+                       struct tool_net *net, void (*usage)(FILE *))
+{
+    static const struct option net_longopts[] = {TOOL_NET_LONGOPTS};
+    const size_t n_net = sizeof(net_longopts) / sizeof(net_longopts[0]);
+    struct option longopts[TOOL_OPTS_MAX + sizeof(net_longopts) / sizeof(net_longopts[0]) + 2];
+    size_t n = 0;
+    for (; n < TOOL_OPTS_MAX && opts[n].name != NULL; n++) {
+        int has_arg = opts[n].kind == TOOL_OPT_FLAG ? no_argument : required_argument;
+        longopts[n] = (struct option){opts[n].name, has_arg, NULL, OPT_FIRST + (int)n};
+    }
+    memcpy(longopts + n, net_longopts, sizeof(net_longopts));
+    longopts[n + n_net] = (struct option){"help", no_argument, NULL, 'h'};
+    longopts[n + n_net + 1] = (struct option){NULL, 0, NULL, 0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'h') {
+            usage(stdout);
+            exit(0);
+        }
+        if (c >= OPT_FIRST && c < OPT_FIRST + (int)n) {
+            const struct tool_opt *t = &opts[c - OPT_FIRST];
+            if (!take_option(t, optarg)) {
+                fprintf(stderr, "%s: bad value for --%s: %s\n", prog, t->name, optarg);
+                return -1;
+            }
+        } else if (tool_net_option(prog, net, c, optarg) != 1) {
+            return -1;
+        }
+    }
+    return tool_net_check(prog, net) < 0 ? -1 : optind;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+    for (; *list != NULL; list++) {
+        if (strcmp(s, *list) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int tool_parse_mode(const char *prog, int argc, char *const *argv, const char *const *port_modes,
+                    const char *const *host_modes, const char **mode, const char **host, int *port)
+{
+    if (argc < 1) {
+        return -1;
+    }
+    *mode = argv[0];
+    const char *p;
+    if (in_list(*mode, port_modes)) {
+        if (argc != 2) {
+            return -1;
+        }
+        p = argv[1];
+    } else if (in_list(*mode, host_modes)) {
+        if (argc != 3) {
+            return -1;
+        }
+        *host = argv[1];
+        p = argv[2];
+    } else {
+        fprintf(stderr, "%s: unknown mode %s\n", prog, *mode);
+        return -1;
+    }
+    long v;
+    if (!tool_parse_long(p, 1, 65535, &v)) {
+        fprintf(stderr, "%s: bad port %s\n", prog, p);
+        return -1;
+    }
+    *port = (int)v;
+    return 0;
+}
+
+/* ---- sockets
+ * --------------------------------------------------------------------------------------- */
+
+void tool_perror(const char *prog, const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(errno));
+}
+
+int tool_socket(const char *prog, int type, int protocol)
+{
+    int fd = zsock_socket(AF_INET, type, protocol);
+    if (fd < 0) {
+        tool_perror(prog, "zsock_socket");
+    }
+    return fd;
+}
+
+bool tool_sockaddr(const char *prog, const char *host, int port, struct sockaddr_in *sin)
+{
+    *sin = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (host != NULL && zsock_inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+        fprintf(stderr, "%s: bad IPv4 address %s\n", prog, host);
+        return false;
+    }
+    return true;
+}
+
+void tool_set_buffers(int fd, int bytes)
+{
+    if (bytes > 0) {
+        zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+        zsock_setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+    }
+}
+
+int tool_listener(const char *prog, int port, int backlog, int buf_bytes)
+{
+    int fd = tool_socket(prog, SOCK_STREAM, IPPROTO_TCP);
+    if (fd < 0) {
+        return -1;
+    }
+    int one = 1;
+    zsock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    tool_set_buffers(fd, buf_bytes);
+    struct sockaddr_in sin;
+    tool_sockaddr(prog, NULL, port, &sin);
+    const char *failed = NULL;
+    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+        failed = "zsock_bind";
+    } else if (zsock_listen(fd, backlog) < 0) {
+        failed = "zsock_listen";
+    }
+    if (failed != NULL) {
+        tool_perror(prog, failed);
+        zsock_close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void tool_set_nonblock(int fd)
+{
+    zsock_fcntl(fd, F_SETFL, zsock_fcntl(fd, F_GETFL, 0) | O_NONBLOCK);
+}
+
+int tool_accept(const char *who, int lfd, struct sockaddr_in *peer)
+{
+    socklen_t plen = sizeof(*peer);
+    int fd = zsock_accept(lfd, (struct sockaddr *)peer, peer != NULL ? &plen : NULL);
+    if (fd < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
+            tool_perror(who, "zsock_accept");
+        }
+        return -1;
+    }
+    tool_set_nonblock(fd);
+    return fd;
+}
+
+/* ---- a run's start and end
+ * ------------------------------------------------------------------------- */
+
+int tool_start(const char *prog, const struct tool_net *net)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (tool_net_setup(prog, net) < 0) {
+        return -1;
+    }
+    tool_net_print_interfaces(prog);
+    return 0;
+}
+
+void tool_print_tcp_stats(const char *prog, const struct zsock_net_stats *s, bool recovery)
+{
+    char more[128] = "";
+    if (recovery) {
+        snprintf(more, sizeof(more),
+                 " retransmits %" PRIu64 " timeouts %" PRIu64 " recoveries %" PRIu64,
+                 s->tcp.retransmits, s->tcp.timeouts, s->tcp.recoveries);
+    }
+    printf("%s: stats tcp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-conn %" PRIu64
+           " rst-tx %" PRIu64 " listen-drops %" PRIu64 "%s\n",
+           prog, s->tcp.rx, s->tcp.tx, s->tcp.drop_malformed, s->tcp.drop_no_conn, s->tcp.rst_tx,
+           s->tcp.listen_drops, more);
+}
+
+void tool_print_if_stats(const char *prog, bool loopback)
+{
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        struct zsock_if_stats st;
+        bool shown = loopback || !(info[i].flags & ZSOCK_IF_LOOPBACK);
+        if (shown && zsock_if_stats(info[i].index, &st) == 0) {
+            printf("%s: stats if %s rx %" PRIu64 " (%" PRIu64 " bytes) rx-dropped %" PRIu64
+                   " tx %" PRIu64 " (%" PRIu64 " bytes) tx-dropped %" PRIu64 "\n",
+                   prog, info[i].name, st.rx_packets, st.rx_bytes, st.rx_dropped, st.tx_packets,
+                   st.tx_bytes, st.tx_dropped);
+        }
+    }
+}
+
+void tool_linger(const char *prog, int ms)
+{
+    if (ms > 0) {
+        printf("%s: lingering %d ms\n", prog, ms);
+        tool_sleep_us((long)ms * 1000);
+    }
+}
