@@ -356,6 +356,12 @@ static bool send_new(struct z_tcp_conn *c, size_t can)
     }
     uint8_t flags = Z_TCP_ACK | (fin ? Z_TCP_FIN : 0) | (seg == unsent && seg > 0 ? Z_TCP_PSH : 0);
     if (send_segment(c, flags, c->snd_nxt, off, seg) < 0) {
+        if (seg > c->mss) {
+            /* No buffer for an offloaded packet: one segment at a time
+             * from now on (the caller comes back at once). */
+            c->cfg.tso_max = 0;
+            return true;
+        }
         /* Not sent (no buffer): the retransmission timer tries again. */
         if (c->rto_deadline == 0) {
             arm_rto(c);
@@ -1061,6 +1067,22 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
             c->rtt_timing = false;
         }
         c->tlp_out = false;
+        if (c->rto_undo_armed) {
+            c->rto_undo_armed = false;
+            if (c->rto_recovery && (h->opts.present & Z_TCPOPT_TS) && h->opts.ts_ecr != 0 &&
+                Z_SEQ_LT(h->opts.ts_ecr, c->rto_ts)) {
+                /* The timeout was spurious: what was sent before it is
+                 * arriving. Stop resending and take the window back. */
+                c->spurious_rtos++;
+                c->in_recovery = false;
+                c->rto_recovery = false;
+                c->tlp_mark_valid = false;
+                c->cwnd = c->undo_cwnd;
+                c->ssthresh = c->undo_ssthresh;
+                c->cubic_wmax = c->undo_wmax;
+                c->cubic_epoch = 0;
+            }
+        }
         if (c->in_recovery && Z_SEQ_GEQ(ack, c->recover)) {
             /* Recovery ends; after a timeout slow start simply goes on. */
             c->in_recovery = false;
@@ -1540,6 +1562,13 @@ static void on_rto(struct z_tcp_conn *c)
      * sample from what is retransmitted (Karn). A FIN queued in SYN-RCVD
      * leaves the SYN unacknowledged: the SYN-ACK is what goes again. */
     bool sync = synchronized(c) && !syn_unacked(c);
+    if (sync && c->retries == 1 && c->sack_ok && c->ts_ok) {
+        c->rto_undo_armed = true;
+        c->rto_ts = ts_now(c);
+        c->undo_cwnd = c->cwnd;
+        c->undo_ssthresh = c->ssthresh;
+        c->undo_wmax = c->cubic_wmax;
+    }
     if (sync) {
         cc_congestion(c);
         c->cwnd = c->mss;

@@ -162,6 +162,16 @@ struct z_tcp_conn {
     bool tlp_mark_valid;
     uint32_t tlp_seq, tlp_end;
     uint32_t tlp_mark;
+
+    /* Spurious timeout detection (Eifel, RFC 3522) with timestamps: the
+     * first ACK after a timeout echoing a time before the retransmission
+     * shows the original arrived; the window before the timeout returns
+     * (RFC 4015). */
+    bool rto_undo_armed;
+    uint32_t rto_ts;
+    uint32_t undo_cwnd, undo_ssthresh;
+    double undo_wmax;
+    uint64_t spurious_rtos;
     uint32_t ooo_last; /* receiver: where the latest out-of-order segment began */
 
     /* CUBIC (RFC 9438), windows in bytes, times in seconds */

@@ -254,10 +254,15 @@ static void wire_send(struct side *s, const struct z_tcp_hdr *h, const uint8_t *
     free(buf);
 }
 
+static bool big_fails; /* xmit refuses packets above the MSS, as with no buffer for them */
+
 static int xmit(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off, size_t len)
 {
     struct side *s = c->ctx;
     static uint8_t payload[1 << 17];
+    if (big_fails && len > c->mss) {
+        return -ENOBUFS;
+    }
     if (len > 0 && (off + len > c->snd.len || len > sizeof(payload))) {
         violation(s, &s->ring_violations, "%c sent off %zu len %zu with %zu bytes buffered",
                   name_of(s->id), off, len, c->snd.len);
@@ -2213,6 +2218,96 @@ static void test_sack_timeout_skips_sacked(void **state)
     check_invariants();
 }
 
+/* A timeout that was spurious (the ACKs were only late): the first ACK
+ * after it echoes a time before the retransmission, so the core stops
+ * resending and takes its window back (RFC 3522, RFC 4015). */
+static bool acks_late;
+
+static struct verdict late_filter(int from, size_t idx, const struct logent *e)
+{
+    (void)idx;
+    (void)e;
+    struct verdict v = {PASS, 0, 0};
+    if (from == 1 && acks_late) {
+        v.extra = 400 * MS;
+    }
+    return v;
+}
+
+static void test_spurious_rto_undone(void **state)
+{
+    (void)state;
+    pair_default();
+    handshake();
+    for (int i = 0; i < 20; i++) {
+        exchange(100);
+    }
+    assert_true(CA->sack_ok && CA->ts_ok);
+    uint32_t cwnd0 = CA->cwnd;
+    uint32_t ssthresh0 = CA->ssthresh;
+    H.filter = late_filter;
+    acks_late = true;
+    assert_int_equal(send_some(0, 4 * CA->mss), 4 * CA->mss);
+    run_for(CA->rto_us + 50 * MS);
+    assert_int_equal(CA->timeouts, 1);
+    assert_int_equal(CA->cwnd, CA->mss);
+    acks_late = false;
+    run_for(2 * SEC);
+    assert_int_equal(CA->spurious_rtos, 1);
+    /* the tail loss probe and the timeout's segment, nothing after */
+    assert_int_equal(CA->retransmits, 2);
+    assert_true(CA->cwnd >= cwnd0); /* restored, and grown by the ACKs since */
+    assert_int_equal(CA->ssthresh, ssthresh0);
+    assert_false(CA->in_recovery);
+    assert_int_equal(recv_check(1, 4 * CA->mss), 4 * CA->mss);
+    check_invariants();
+}
+
+/* Segmentation offload: with tso_max set, A hands down packets of several
+ * segments (whole ones, unless the packet takes all that is queued); if
+ * such a packet cannot be sent, A goes on one segment at a time. */
+static void tso_transfer(bool fail)
+{
+    struct z_tcp_config a = cfg_default(ISN_A), b = cfg_default(ISN_B);
+    a.snd_buf = b.snd_buf = a.rcv_buf = b.rcv_buf = 262144;
+    a.tso_max = 65535 - 40;
+    pair(&a, &b);
+    handshake();
+    run_for(SEC);
+    big_fails = fail;
+    size_t mark = SA->nlog;
+    pump(262144, 0, 65536, 60 * SEC);
+    big_fails = false;
+    size_t big = 0;
+    for (size_t k = mark; k < SA->nlog; k++) {
+        const struct logent *e = &SA->log[k];
+        if (e->len > CA->mss) {
+            big++;
+            assert_true(e->len <= a.tso_max);
+        }
+    }
+    if (fail) {
+        assert_int_equal(big, 0);
+        assert_int_equal(CA->cfg.tso_max, 0);
+    } else {
+        assert_true(big > 0);
+    }
+    assert_int_equal(CA->retransmits, 0);
+    check_invariants();
+}
+
+static void test_tso_packets(void **state)
+{
+    (void)state;
+    tso_transfer(false);
+}
+
+static void test_tso_fallback(void **state)
+{
+    (void)state;
+    tso_transfer(true);
+}
+
 /* Several holes at the receiver: one block per range, the latest first. */
 static size_t holes_base;
 
@@ -2770,6 +2865,9 @@ int main(void)
         T(test_sack_recovers_several_holes),
         T(test_sack_lost_retransmit),
         T(test_sack_timeout_skips_sacked),
+        T(test_spurious_rto_undone),
+        T(test_tso_packets),
+        T(test_tso_fallback),
         T(test_sack_blocks_several_ranges),
         T(test_sack_needs_both),
         T(test_cubic_reduce_and_regrow),

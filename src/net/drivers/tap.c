@@ -151,15 +151,20 @@ static const struct z_netif_driver tap_driver = {
     .destroy = tap_destroy,
 };
 
+/* No offloads: a persistent TAP may keep an earlier user's, so clear them. */
+static bool tap_offload_off(int fd)
+{
+    ioctl(fd, TUNSETOFFLOAD, 0UL);
+    return false;
+}
+
 /* Ask for checksum and TCPv4 segmentation offload; false if refused or
  * turned off by ZSOCK_TAP_OFFLOAD=0. */
 static bool tap_offload(int fd)
 {
     const char *env = getenv("ZSOCK_TAP_OFFLOAD");
     if (env != NULL && strcmp(env, "0") == 0) {
-        /* A persistent TAP may keep an earlier user's offloads: clear them. */
-        ioctl(fd, TUNSETOFFLOAD, 0UL);
-        return false;
+        return tap_offload_off(fd);
     }
     return ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0;
 }
@@ -188,7 +193,10 @@ struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err
         return NULL;
     }
     t->fd = fd;
-    t->offload = tap_offload(fd);
+    /* Offloaded packets are up to 64 KiB each: only where the buffer pool's
+     * heap budget holds several (not on the small embedded limits). */
+    t->offload =
+        s->pool.heap_budget >= 4 * (size_t)TAP_GSO_MAX ? tap_offload(fd) : tap_offload_off(fd);
     /* Frames up to the largest MTU, or coalesced packets with offload. */
     t->big_cap = Z_ETH_HLEN + TAP_GSO_MAX + 4;
     t->big = malloc(t->big_cap);
