@@ -21,6 +21,7 @@
 #define DEFAULT_MSS    536 /* RFC 9293 3.7.1, when the peer sends none */
 #define MAX_WSCALE     14
 #define DUPTHRESH      3        /* RFC 5681 / RFC 6675 DupThresh */
+#define QUICKACKS      16       /* first segments acknowledged at once, as Linux does */
 #define PTO_MIN_US     10000LL  /* RFC 8985 7.2: the probe timeout's floor */
 #define PTO_DELACK_US  200000LL /* ...plus the worst delayed ACK for one segment */
 #define CUBIC_C        0.4      /* RFC 9438 4.1, segments per second^3 */
@@ -58,6 +59,7 @@ int z_tcp_init(struct z_tcp_conn *c, const struct z_tcp_ops *ops, void *ctx,
     z_ring_init_lazy(&c->rcv, cfg->rcv_buf);
     c->state = Z_TCP_CLOSED;
     c->rto_us = RTO_INIT_US;
+    c->quickacks = QUICKACKS;
     c->mss = DEFAULT_MSS;
     /* The smallest shift that lets the whole buffer be advertised. */
     while (c->rcv_wscale < MAX_WSCALE && (cfg->rcv_buf >> c->rcv_wscale) > 65535) {
@@ -1301,7 +1303,12 @@ static void process_text(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const 
     /* Delayed ACK (RFC 1122 4.2.3.2): at least every second segment, at
      * once when this one filled a hole, otherwise within DELACK_US. */
     c->unacked_segs += len > c->mss ? (int)(len / c->mss) : 1; /* offloaded: several */
-    if (had_ooo || c->unacked_segs >= 2) {
+    if (had_ooo || c->unacked_segs >= 2 || c->quickacks > 0) {
+        /* At the start every segment is acknowledged at once, so the
+         * peer's slow start is not held back by delayed ACKs. */
+        if (c->quickacks > 0) {
+            c->quickacks--;
+        }
         send_ack(c);
     } else if (c->delack_deadline == 0) {
         c->delack_deadline = c->now + DELACK_US;

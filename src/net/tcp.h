@@ -187,6 +187,7 @@ struct z_tcp_conn {
     int persist_backoff; /* unanswered zero-window probes */
     int64_t tw_deadline;
     int unacked_segs; /* full segments received since our last ACK */
+    int quickacks;    /* segments still acknowledged at once (slow start's start) */
 
     /* keepalive (RFC 1122 4.2.3.6): probes after keep_idle of silence */
     bool keepalive;

@@ -21,9 +21,9 @@
 
 #include "net/siphash.h"
 
-#define TCP_TIME_WAIT_US (60 * 1000000LL) /* 2 * MSL with MSL = 30 s */
-#define TCP_MAX_RETRIES  15
-#define TCP_SYN_RETRIES  6
+#define TCP_TIME_WAIT_US ((int64_t)CONFIG_NET_TCP_TIME_WAIT_DELAY * 1000) /* 2 * MSL */
+#define TCP_MAX_RETRIES  CONFIG_NET_TCP_RETRY_COUNT
+#define TCP_SYN_RETRIES  CONFIG_NET_TCP_SYN_RETRY_COUNT
 #define TAB_MIN_BUCKETS  64
 
 /* The pcbs bound to one local port, and its listeners among them. */

@@ -2504,6 +2504,35 @@ static void test_delayed_ack_single(void **state)
     check_invariants();
 }
 
+/* Quick ACKs at the start: the first 16 data segments of a connection are
+ * acknowledged at once, so slow start is not held back by the delay; after
+ * them, a lone segment waits for the delayed-ACK timer again. */
+static void test_quickack_at_start(void **state)
+{
+    (void)state;
+    pair_default();
+    handshake();
+    for (int i = 0; i < 16; i++) {
+        size_t bmark = SB->nlog;
+        int64_t t0 = H.now;
+        assert_int_equal(send_some(0, 100), 100);
+        run_until(t0 + H.delay);
+        assert_int_equal(SB->nlog, bmark + 1);
+        assert_int_equal(SB->log[bmark].t, t0 + H.delay);
+        assert_int_equal(SB->log[bmark].ack, CA->snd_nxt);
+        assert_int_equal(recv_check(1, 100), 100);
+        run_for(SEC);
+    }
+    size_t bmark = SB->nlog;
+    int64_t t0 = H.now;
+    assert_int_equal(send_some(0, 100), 100);
+    run_until(t0 + H.delay);
+    assert_int_equal(SB->nlog, bmark); /* the 17th waits */
+    run_for(SEC);
+    assert_int_equal(SB->nlog, bmark + 1);
+    check_invariants();
+}
+
 static void test_delayed_ack_piggyback(void **state)
 {
     (void)state;
@@ -2873,6 +2902,7 @@ int main(void)
         T(test_cubic_reduce_and_regrow),
         T(test_out_of_order),
         T(test_delayed_ack_single),
+        T(test_quickack_at_start),
         T(test_delayed_ack_piggyback),
         T(test_delayed_ack_two_full),
         T(test_nagle),
