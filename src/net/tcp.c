@@ -270,7 +270,7 @@ static void enter_closed(struct z_tcp_conn *c, int err)
     }
     c->state = Z_TCP_CLOSED;
     c->rto_deadline = c->delack_deadline = c->persist_deadline = c->tw_deadline = 0;
-    c->keep_deadline = c->tlp_deadline = 0;
+    c->keep_deadline = c->tlp_deadline = c->rack_deadline = 0;
     c->ops->notify(c);
 }
 
@@ -278,6 +278,7 @@ static void enter_time_wait(struct z_tcp_conn *c)
 {
     c->state = Z_TCP_TIME_WAIT;
     c->rto_deadline = c->persist_deadline = c->keep_deadline = c->tlp_deadline = 0;
+    c->rack_deadline = 0;
     c->tw_deadline = c->now + c->cfg.time_wait_us;
     c->ops->notify(c);
 }
@@ -792,6 +793,8 @@ static uint32_t sack_pipe(const struct z_tcp_conn *c, uint32_t edge)
 /* Retransmit up to one segment of the hole starting at `seq` (at most
  * `room` sequence numbers, the FIN included if it is there). Returns the
  * sequence numbers sent, 0 if nothing went. */
+static void arm_rack(struct z_tcp_conn *c);
+
 static uint32_t retransmit_at(struct z_tcp_conn *c, uint32_t seq, uint32_t room)
 {
     size_t off = seq - c->snd_una;
@@ -809,19 +812,29 @@ static uint32_t retransmit_at(struct z_tcp_conn *c, uint32_t seq, uint32_t room)
     }
     count(c, Z_TCP_EV_RETRANSMIT);
     uint32_t n = (uint32_t)len + (fin ? 1 : 0);
-    /* Watch it: the oldest watch gives way when all are taken. */
+    /* Watch it. When all watches are taken, the highest one gives way: the
+     * lowest holes are the ones that hold the connection back. */
     int w = 0;
     while (w < c->nrxt && c->rxt[w].seq != seq) {
         w++;
     }
     if (w == Z_TCP_RXT_WATCH) {
-        memmove(&c->rxt[0], &c->rxt[1], sizeof(c->rxt) - sizeof(c->rxt[0]));
-        w--;
+        int hi = 0;
+        for (int i = 1; i < c->nrxt; i++) {
+            if (Z_SEQ_GT(c->rxt[i].seq, c->rxt[hi].seq)) {
+                hi = i;
+            }
+        }
+        w = Z_SEQ_LT(seq, c->rxt[hi].seq) ? hi : -1;
     } else if (w == c->nrxt) {
         c->nrxt++;
     }
-    c->rxt[w].seq = seq;
-    c->rxt[w].fence = c->snd_nxt;
+    if (w >= 0) {
+        c->rxt[w].seq = seq;
+        c->rxt[w].fence = c->snd_nxt;
+        c->rxt[w].at = c->now;
+        arm_rack(c);
+    }
     if (Z_SEQ_GT(seq + n, c->high_rxt)) {
         c->high_rxt = seq + n;
     }
@@ -868,6 +881,31 @@ static void sack_output(struct z_tcp_conn *c)
     }
 }
 
+/* How long a retransmission may go without news before it counts as lost:
+ * a smoothed round trip and a quarter (RFC 8985 6.2's reordering window),
+ * at least 1 ms. */
+static int64_t rack_wait(const struct z_tcp_conn *c)
+{
+    int64_t w = c->srtt_us + c->srtt_us / 4;
+    return w < 1000 ? 1000 : w;
+}
+
+/* The time the oldest watched retransmission goes stale, or none. */
+static void arm_rack(struct z_tcp_conn *c)
+{
+    c->rack_deadline = 0;
+    if (!c->in_recovery || c->rto_recovery || c->nrxt == 0) {
+        return;
+    }
+    int64_t first = c->rxt[0].at;
+    for (int i = 1; i < c->nrxt; i++) {
+        if (c->rxt[i].at < first) {
+            first = c->rxt[i].at;
+        }
+    }
+    c->rack_deadline = first + rack_wait(c);
+}
+
 static bool is_sacked(const struct z_tcp_conn *c, uint32_t seq)
 {
     for (int i = 0; i < c->nsacked; i++) {
@@ -879,20 +917,23 @@ static bool is_sacked(const struct z_tcp_conn *c, uint32_t seq)
 }
 
 /* A retransmission is lost when data sent after it arrived (a SACK above
- * its fence) and it did not: send it again, and, as for any loss, reduce
- * the window (RFC 5681 4.3, RFC 6675 leaves this case to the RTO). */
+ * its fence) and it did not, or when a round trip and a quarter passed
+ * without news of it: send it again, and, as for any loss, reduce the
+ * window, once per recovery (RFC 5681 4.3; RFC 6675 leaves this case to the
+ * RTO, RFC 8985 does not). */
 static void detect_lost_retransmits(struct z_tcp_conn *c)
 {
     uint32_t top = c->nsacked > 0 ? c->sacked[c->nsacked - 1].right : c->snd_una;
     uint32_t lowest = 0;
     bool lost = false;
     int k = 0;
+    int64_t wait = rack_wait(c);
     for (int i = 0; i < c->nrxt; i++) {
         uint32_t seq = c->rxt[i].seq;
         if (Z_SEQ_LT(seq, c->snd_una) || is_sacked(c, seq)) {
             continue; /* arrived */
         }
-        if (Z_SEQ_GT(top, c->rxt[i].fence)) {
+        if (Z_SEQ_GT(top, c->rxt[i].fence) || c->now - c->rxt[i].at >= wait) {
             if (!lost || Z_SEQ_LT(seq, lowest)) {
                 lowest = seq;
             }
@@ -906,9 +947,13 @@ static void detect_lost_retransmits(struct z_tcp_conn *c)
         if (Z_SEQ_LT(lowest, c->high_rxt)) {
             c->high_rxt = lowest;
         }
-        cc_congestion(c);
-        c->cwnd = c->ssthresh;
+        if (!c->rxt_cut) {
+            c->rxt_cut = true;
+            cc_congestion(c);
+            c->cwnd = c->ssthresh;
+        }
     }
+    arm_rack(c);
 }
 
 /* Loss detected by duplicate ACKs or SACKs: fast retransmit and fast
@@ -929,6 +974,7 @@ static void enter_recovery(struct z_tcp_conn *c)
     c->rto_recovery = false;
     c->high_rxt = c->snd_una;
     c->nrxt = 0;
+    c->rxt_cut = false;
     c->cwnd = c->ssthresh;
     uint32_t s;
     uint32_t e;
@@ -1089,6 +1135,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
             /* Recovery ends; after a timeout slow start simply goes on. */
             c->in_recovery = false;
             c->tlp_mark_valid = false;
+            c->rack_deadline = 0;
             if (!c->rto_recovery) {
                 c->cwnd = c->ssthresh;
             }
@@ -1543,8 +1590,8 @@ static void on_keepalive(struct z_tcp_conn *c)
 int64_t z_tcp_next_deadline(const struct z_tcp_conn *c)
 {
     int64_t t = INT64_MAX;
-    const int64_t d[] = {c->rto_deadline, c->delack_deadline, c->persist_deadline,
-                         c->tw_deadline,  c->keep_deadline,   c->tlp_deadline};
+    const int64_t d[] = {c->rto_deadline,  c->delack_deadline, c->persist_deadline, c->tw_deadline,
+                         c->keep_deadline, c->tlp_deadline,    c->rack_deadline};
     for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
         if (d[i] != 0 && d[i] < t) {
             t = d[i];
@@ -1591,6 +1638,8 @@ static void on_rto(struct z_tcp_conn *c)
             c->recover = c->snd_max;
             c->high_rxt = c->snd_una;
             c->nrxt = 0;
+            c->rack_deadline = 0;
+            c->rxt_cut = true; /* the timeout cut the window already */
         } else {
             /* Go back: everything after snd_una is sent again as the window opens. */
             c->in_recovery = false;
@@ -1688,6 +1737,13 @@ void z_tcp_timer(struct z_tcp_conn *c, int64_t now)
     if (c->tlp_deadline != 0 && now >= c->tlp_deadline) {
         c->tlp_deadline = 0;
         on_tlp(c);
+    }
+    if (c->rack_deadline != 0 && now >= c->rack_deadline) {
+        c->rack_deadline = 0;
+        if (c->in_recovery && c->sack_ok) {
+            detect_lost_retransmits(c);
+            tcp_output(c);
+        }
     }
     if (c->persist_deadline != 0 && now >= c->persist_deadline) {
         on_persist(c);

@@ -83,7 +83,7 @@ struct z_tcp_config {
 /* Ranges of sent data the peer reported holding (SACK scoreboard). */
 #define Z_TCP_SACK_RANGES 8
 /* Retransmissions watched for loss during a SACK recovery. */
-#define Z_TCP_RXT_WATCH 8
+#define Z_TCP_RXT_WATCH 32
 
 struct z_tcp_range {
     uint32_t left;  /* first sequence number */
@@ -146,12 +146,17 @@ struct z_tcp_conn {
     uint32_t high_rxt;
     bool rto_recovery;
     /* Retransmissions of this recovery with `fence`, snd_nxt when each was
-     * sent: a SACK beyond the fence while the segment is still missing means
-     * the retransmission was lost too. */
+     * sent, and the time: a SACK beyond the fence while the segment is still
+     * missing, or no news of it a round trip and a quarter after it went
+     * (RACK's rule, RFC 8985 6.2, checked by rack_deadline), means the
+     * retransmission was lost too. */
     struct {
         uint32_t seq, fence;
+        int64_t at;
     } rxt[Z_TCP_RXT_WATCH];
     int nrxt;
+    int64_t rack_deadline;
+    bool rxt_cut; /* the window was reduced for a lost retransmission in this recovery */
 
     /* Tail loss probe (RFC 8985 7): with SACK, when ACKs stop arriving for
      * about two round trips, one segment is sent to draw SACK feedback

@@ -2021,6 +2021,8 @@ static struct {
     bool dropped_again[8];
     uint32_t targets[8]; /* also dropped: first sendings holding these */
     int ntargets;
+    bool blackout;        /* from the first retransmission on, A's data is lost... */
+    int64_t blackout_end; /* ...until then */
     int recoveries;
     bool in;
     uint32_t flight_in, ssthresh_in;
@@ -2034,6 +2036,15 @@ static struct verdict sk_filter(int from, size_t idx, const struct logent *e)
     (void)idx;
     struct verdict v = {PASS, 0, 0};
     if (from != 0 || e->len == 0) {
+        return v;
+    }
+    for (int i = 0; SK.blackout && SK.blackout_end == 0 && i < SK.nlost; i++) {
+        if (e->seq == SK.lost[i]) {
+            SK.blackout_end = H.now + 500 * MS;
+        }
+    }
+    if (H.now < SK.blackout_end) {
+        v.fate = DROP;
         return v;
     }
     for (int i = 0; SK.drop_again && i < SK.nlost; i++) {
@@ -2111,10 +2122,11 @@ static size_t copies_of(uint32_t seq, size_t from, const struct logent **first)
 }
 
 /* Every data segment A sent again (after log index `mark`) starts at one
- * of the lost ones, and each lost one went `copies` times in all. */
+ * of the lost ones, and each lost one went `copies` times in all (when not
+ * 0). */
 static void check_only_holes_resent(size_t mark, size_t copies)
 {
-    for (int i = 0; i < SK.nlost; i++) {
+    for (int i = 0; copies > 0 && i < SK.nlost; i++) {
         assert_int_equal(copies_of(SK.lost[i], mark, NULL), copies);
     }
     for (size_t k = mark; k < SA->nlog; k++) {
@@ -2196,10 +2208,9 @@ static void test_sack_lost_retransmit(void **state)
 }
 
 /* The same at the tail, where nothing new follows to reveal the lost
- * retransmissions: the timer fires, and only the holes are sent again,
- * never the data B already reported holding between and after them
- * (RFC 6675 5.1), as going back to snd_una would. */
-static void test_sack_timeout_skips_sacked(void **state)
+ * retransmissions: a round trip and a quarter without news of them shows
+ * them lost (RFC 8985 6.2), with no timeout. */
+static void test_sack_tail_lost_retransmit(void **state)
 {
     (void)state;
     sk_start(NULL, 0, Z_TCP_CC_RENO);
@@ -2214,6 +2225,29 @@ static void test_sack_timeout_skips_sacked(void **state)
     assert_int_equal(SK.nlost, 2);
     assert_true(SK.dropped_again[0] && SK.dropped_again[1]);
     check_only_holes_resent(mark, 3);
+    assert_int_equal(CA->timeouts, 0);
+    check_invariants();
+}
+
+/* Holes at the tail, then the link loses everything A sends for half a
+ * second: the timer fires, and afterwards only the holes are sent again,
+ * never the data B already reported holding between and after them
+ * (RFC 6675 5.1), as going back to snd_una would. */
+static void test_sack_timeout_skips_sacked(void **state)
+{
+    (void)state;
+    sk_start(NULL, 0, Z_TCP_CC_RENO);
+    SK.blackout = true;
+    uint32_t end = CA->snd_nxt + 262144;
+    SK.targets[0] = end - 5 * 1448;
+    SK.targets[1] = end - 2 * 1448;
+    SK.ntargets = 2;
+    size_t mark = SA->nlog;
+    pump(262144, 0, 65536, 60 * SEC);
+    run_for(SEC);
+    assert_int_equal(SK.nlost, 2);
+    assert_true(SK.blackout_end != 0);
+    check_only_holes_resent(mark, 0);
     assert_true(CA->timeouts >= 1);
     check_invariants();
 }
@@ -2893,6 +2927,7 @@ int main(void)
         T(test_fast_retransmit),
         T(test_sack_recovers_several_holes),
         T(test_sack_lost_retransmit),
+        T(test_sack_tail_lost_retransmit),
         T(test_sack_timeout_skips_sacked),
         T(test_spurious_rto_undone),
         T(test_tso_packets),
