@@ -2210,11 +2210,13 @@ static void test_sack_lost_retransmit(void **state)
 /* The same at the tail, where nothing new follows to reveal the lost
  * retransmissions: a round trip and a quarter without news of them shows
  * them lost (RFC 8985 6.2), with no timeout. */
-static void test_sack_tail_lost_retransmit(void **state)
+/* 256 KiB from A with the 5th and the 2nd segment from the end lost (and
+ * whatever else the SK settings add); returns A's log mark before it. */
+static size_t tail_holes_transfer(bool drop_again, bool blackout)
 {
-    (void)state;
     sk_start(NULL, 0, Z_TCP_CC_RENO);
-    SK.drop_again = true;
+    SK.drop_again = drop_again;
+    SK.blackout = blackout;
     uint32_t end = CA->snd_nxt + 262144;
     SK.targets[0] = end - 5 * 1448;
     SK.targets[1] = end - 2 * 1448;
@@ -2223,6 +2225,13 @@ static void test_sack_tail_lost_retransmit(void **state)
     pump(262144, 0, 65536, 60 * SEC);
     run_for(SEC);
     assert_int_equal(SK.nlost, 2);
+    return mark;
+}
+
+static void test_sack_tail_lost_retransmit(void **state)
+{
+    (void)state;
+    size_t mark = tail_holes_transfer(true, false);
     assert_true(SK.dropped_again[0] && SK.dropped_again[1]);
     check_only_holes_resent(mark, 3);
     assert_int_equal(CA->timeouts, 0);
@@ -2236,16 +2245,7 @@ static void test_sack_tail_lost_retransmit(void **state)
 static void test_sack_timeout_skips_sacked(void **state)
 {
     (void)state;
-    sk_start(NULL, 0, Z_TCP_CC_RENO);
-    SK.blackout = true;
-    uint32_t end = CA->snd_nxt + 262144;
-    SK.targets[0] = end - 5 * 1448;
-    SK.targets[1] = end - 2 * 1448;
-    SK.ntargets = 2;
-    size_t mark = SA->nlog;
-    pump(262144, 0, 65536, 60 * SEC);
-    run_for(SEC);
-    assert_int_equal(SK.nlost, 2);
+    size_t mark = tail_holes_transfer(false, true);
     assert_true(SK.blackout_end != 0);
     check_only_holes_resent(mark, 0);
     assert_true(CA->timeouts >= 1);
