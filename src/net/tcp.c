@@ -354,8 +354,13 @@ static bool send_new(struct z_tcp_conn *c, size_t can)
             return false;
         }
     }
-    if (seg < c->mss && !fin && flight > 0 && !c->cfg.nodelay) {
-        return false; /* Nagle: one small segment in flight at a time */
+    if (seg < c->mss && !fin && flight > 0 && !c->cfg.nodelay &&
+        z_ring_space(&c->snd) >= c->mss - seg) {
+        /* Nagle: one small segment in flight at a time, while the
+         * application can still fill it; with a send buffer too small for
+         * that (a few KiB on a microcontroller), waiting gains nothing and
+         * would stall on the peer's delayed ACK. */
+        return false;
     }
     uint8_t flags = Z_TCP_ACK | (fin ? Z_TCP_FIN : 0) | (seg == unsent && seg > 0 ? Z_TCP_PSH : 0);
     if (send_segment(c, flags, c->snd_nxt, off, seg) < 0) {

@@ -2653,6 +2653,28 @@ static void test_nagle(void **state)
     nagle(false);
 }
 
+/* Nagle does not hold a small segment back when the send buffer could not
+ * fill it anyway: with 2 KiB of buffer, the tail of a full buffer goes out
+ * with the full segment, not after the peer's ACK. */
+static void test_nagle_small_buffer(void **state)
+{
+    (void)state;
+    struct z_tcp_config a = cfg_default(ISN_A), b = cfg_default(ISN_B);
+    a.snd_buf = 2048;
+    pair(&a, &b);
+    handshake();
+    warm_up();
+    size_t mark = SA->nlog;
+    int64_t t0 = H.now;
+    assert_int_equal(send_some(0, 2048), 2048);
+    assert_int_equal(SA->nlog, mark + 2);
+    assert_int_equal(SA->log[mark].len + SA->log[mark + 1].len, 2048);
+    assert_int_equal(SA->log[mark + 1].t, t0);
+    run_for(SEC);
+    assert_int_equal(recv_check(1, 2048), 2048);
+    check_invariants();
+}
+
 static void test_nodelay(void **state)
 {
     (void)state;
@@ -2942,6 +2964,7 @@ int main(void)
         T(test_delayed_ack_two_full),
         T(test_nagle),
         T(test_nodelay),
+        T(test_nagle_small_buffer),
         T(test_garbage_every_state),
         T(test_garbage_out_of_window),
     };
