@@ -180,6 +180,9 @@ void z_stack_unlock(struct z_stack *s);
  * stay valid until then. Lock held. */
 void z_stack_wakeup_locked(struct z_stack *s, void (*fn)(void *ctx), void *ctx);
 
+/* Drop queued calls with this ctx (it is about to be freed). Lock held. */
+void z_stack_wakeup_cancel_locked(struct z_stack *s, void *ctx);
+
 /* Wait on `cond` with the lock held (released while waiting), after
  * processing queued input and running queued wake-ups; if there were any,
  * return 0 at once instead, so the caller checks its condition again.

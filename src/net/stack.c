@@ -148,6 +148,17 @@ void z_stack_wakeup_locked(struct z_stack *s, void (*fn)(void *ctx), void *ctx)
     s->nwakeups++;
 }
 
+void z_stack_wakeup_cancel_locked(struct z_stack *s, void *ctx)
+{
+    int k = 0;
+    for (int i = 0; i < s->nwakeups; i++) {
+        if (s->wakeups[i].ctx != ctx) {
+            s->wakeups[k++] = s->wakeups[i];
+        }
+    }
+    s->nwakeups = k;
+}
+
 /* Run the queued wake-ups; true if there were any. */
 static bool run_wakeups(struct z_stack *s)
 {
@@ -161,8 +172,10 @@ static bool run_wakeups(struct z_stack *s)
 
 void z_stack_unlock(struct z_stack *s)
 {
-    process_pending(s);
-    run_wakeups(s);
+    /* A queued call may send (an ACK over loopback): process that too. */
+    do {
+        process_pending(s);
+    } while (run_wakeups(s) && s->pending_head != NULL);
     z_mutex_unlock(&s->lock);
 }
 

@@ -1355,16 +1355,31 @@ static void process_text(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const 
     /* Delayed ACK (RFC 1122 4.2.3.2): at least every second segment, at
      * once when this one filled a hole, otherwise within DELACK_US. */
     c->unacked_segs += len > c->mss ? (int)(len / c->mss) : 1; /* offloaded: several */
-    if (had_ooo || c->unacked_segs >= 2 || c->quickacks > 0) {
+    if (had_ooo || c->quickacks > 0) {
         /* At the start every segment is acknowledged at once, so the
          * peer's slow start is not held back by delayed ACKs. */
         if (c->quickacks > 0) {
             c->quickacks--;
         }
         send_ack(c);
+    } else if (c->unacked_segs >= 2) {
+        if (c->defer_ack) {
+            c->ack_pending = true; /* the glue sends one for the whole burst */
+        } else {
+            send_ack(c);
+        }
     } else if (c->delack_deadline == 0) {
         c->delack_deadline = c->now + DELACK_US;
     }
+}
+
+void z_tcp_ack_flush(struct z_tcp_conn *c, int64_t now)
+{
+    c->now = now;
+    if (c->ack_pending && c->unacked_segs > 0 && synchronized(c)) {
+        send_ack(c);
+    }
+    c->ack_pending = false;
 }
 
 void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t *payload,

@@ -193,6 +193,8 @@ struct z_tcp_conn {
     int64_t tw_deadline;
     int unacked_segs; /* full segments received since our last ACK */
     int quickacks;    /* segments still acknowledged at once (slow start's start) */
+    bool defer_ack;   /* set by the glue: an ACK due every second segment waits for */
+    bool ack_pending; /* z_tcp_ack_flush() at the end of the burst of input */
 
     /* keepalive (RFC 1122 4.2.3.6): probes after keep_idle of silence */
     bool keepalive;
@@ -224,6 +226,10 @@ int z_tcp_accept_syn(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, int64_t 
 /* Process a segment for this connection (its checksum already verified). */
 void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t *payload,
                  size_t len, int64_t now);
+
+/* Send the ACK that input left pending (ack_pending, with defer_ack set),
+ * if no segment has carried it since. */
+void z_tcp_ack_flush(struct z_tcp_conn *c, int64_t now);
 
 /* Run due timers. */
 void z_tcp_timer(struct z_tcp_conn *c, int64_t now);

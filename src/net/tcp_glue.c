@@ -460,6 +460,7 @@ static void acc_queue_remove(struct z_tcp_pcb *c)
 static void pcb_free(struct z_tcp_pcb *pcb)
 {
     struct z_tcp_tables *t = pcb->stack->tcp_tab;
+    z_stack_wakeup_cancel_locked(pcb->stack, pcb); /* a pending ACK flush */
     if (pcb->listener != NULL) {
         syn_list_remove(pcb);
         if (pcb->queued) {
@@ -655,6 +656,7 @@ static int conn_setup(struct z_tcp_pcb *pcb, const struct z_netif *nif)
         .cc = CONFIG_NET_TCP_CUBIC ? Z_TCP_CC_CUBIC : Z_TCP_CC_RENO,
     };
     int rc = z_tcp_init(&pcb->conn, &pcb_ops, pcb, &cfg);
+    pcb->conn.defer_ack = true;
     if (rc == 0) {
         z_tcp_pcb_apply_keepalive(pcb);
     }
@@ -1066,6 +1068,14 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
     timer_update(c);
 }
 
+/* The ACK left pending by a burst of input (run before the lock goes). */
+static void pcb_ack_flush(void *ctx)
+{
+    struct z_tcp_pcb *pcb = ctx;
+    z_tcp_ack_flush(&pcb->conn, z_stack_now_us(pcb->stack));
+    timer_update(pcb);
+}
+
 void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p)
 {
     struct z_stack *s = nif->stack;
@@ -1094,6 +1104,10 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     }
     if (pcb != NULL) {
         z_tcp_input(&pcb->conn, &h, seg + hl, len, z_stack_now_us(s));
+        if (pcb->conn.ack_pending) {
+            /* One ACK for the whole burst of input being processed. */
+            z_stack_wakeup_locked(s, pcb_ack_flush, pcb);
+        }
         timer_update(pcb);
         if (pcb->conn.state == Z_TCP_CLOSED) {
             struct z_tcp_pcb *l = pcb->listener;
