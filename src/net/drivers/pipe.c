@@ -1,6 +1,9 @@
 /* Frame pipe: Ethernet frames carried one per datagram over a Unix datagram
  * socket, so two zsock processes (or two stacks) share a link without any
- * privilege. Each side binds its own path and sends to the other's. */
+ * privilege. Each side binds its own path and sends to the other's, from a
+ * second socket: the core thread reads one while senders (under the stack
+ * lock) connect and write the other, so no descriptor is shared between
+ * threads. */
 #include "net/net.h"
 
 #include <errno.h>
@@ -13,8 +16,9 @@
 #include <unistd.h>
 
 struct pipe_state {
-    int fd;
-    bool connected; /* to the peer's path, once it exists */
+    int fd;         /* bound to the local path: frames in */
+    int tx;         /* frames out */
+    bool connected; /* tx to the peer's path, once it exists */
     struct sockaddr_un peer;
     char local[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -29,25 +33,25 @@ struct pipe_state {
 static int pipe_send(struct pipe_state *ps, const void *data, size_t len)
 {
     if (!ps->connected) {
-        if (connect(ps->fd, (struct sockaddr *)&ps->peer, sizeof(ps->peer)) < 0) {
+        if (connect(ps->tx, (struct sockaddr *)&ps->peer, sizeof(ps->peer)) < 0) {
             return -errno;
         }
         ps->connected = true;
     }
     for (int attempt = 0;; attempt++) {
-        if (send(ps->fd, data, len, MSG_DONTWAIT) >= 0) {
+        if (send(ps->tx, data, len, MSG_DONTWAIT) >= 0) {
             return 0;
         }
         int err = errno;
         if (err == EAGAIN && attempt < 3) {
-            struct pollfd pfd = {.fd = ps->fd, .events = POLLOUT};
+            struct pollfd pfd = {.fd = ps->tx, .events = POLLOUT};
             poll(&pfd, 1, PIPE_FULL_WAIT_MS);
             continue;
         }
         if (err == ECONNREFUSED || err == ENOTCONN) {
             /* The peer went away; it may come back under the same path. */
             struct sockaddr_un none = {.sun_family = AF_UNSPEC};
-            connect(ps->fd, (struct sockaddr *)&none, sizeof(none));
+            connect(ps->tx, (struct sockaddr *)&none, sizeof(none));
             ps->connected = false;
         }
         return -err;
@@ -77,6 +81,9 @@ static void pipe_destroy(struct z_netif *nif)
 {
     struct pipe_state *ps = nif->drv_state;
     close(ps->fd);
+    if (ps->tx >= 0) {
+        close(ps->tx);
+    }
     unlink(ps->local);
     free(ps);
 }
@@ -113,8 +120,15 @@ struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const ch
         return NULL;
     }
     ps->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (ps->fd < 0) {
+    ps->tx = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (ps->fd < 0 || ps->tx < 0) {
         *err = -errno;
+        if (ps->fd >= 0) {
+            close(ps->fd);
+        }
+        if (ps->tx >= 0) {
+            close(ps->tx);
+        }
         free(ps);
         return NULL;
     }
@@ -122,13 +136,14 @@ struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const ch
     if (bind(ps->fd, (struct sockaddr *)&me, sizeof(me)) < 0) {
         *err = -errno;
         close(ps->fd);
+        close(ps->tx);
         free(ps);
         return NULL;
     }
     strcpy(ps->local, local);
     int big = 4 << 20;
     setsockopt(ps->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    setsockopt(ps->fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+    setsockopt(ps->tx, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
     uint8_t mac[Z_ETH_ALEN];
     z_netif_random_mac(mac);
     struct z_netif *nif = z_netif_add_locked(s, "pipe", ZSOCK_IF_ETHERNET | ZSOCK_IF_BROADCAST,
