@@ -2,7 +2,7 @@
 # The project's test command: builds and runs the whole suite on the host
 # configuration, again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # the threaded tests under ThreadSanitizer, the suite on the embedded limits,
-# a bounded fuzz run of the packet parsers, then prints the benchmark figures. Exits non-zero on the first failure.
+# the Cortex-M4 cross builds with their size report, a bounded fuzz run of the packet parsers, then prints the benchmark figures. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -43,6 +43,12 @@ cmake --build build-embedded -j"$jobs"
 # hold on the small ones, the UDP and TCP exchanges with Linux included.
 ctest --test-dir build-embedded -j"$jobs" --output-on-failure -LE install \
     -E 'test_(poll|threads|sim|netif|udp|tcp_sock|tcp_sim)$|interop_(http_tap|tcp_many|tcp_synflood|tcp_malformed|nc_halfclose)$'
+
+stage "embedded cross build and size report"
+# The library for Cortex-M4 (arm-none-eabi + newlib) in the cortex-m4-*
+# presets and its footprint per module (docs/embedded.md): figures only, but
+# every build must pass.
+bash bench/size_report.sh
 
 stage "fuzz: every wire/ parser, bounded run"
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_BUILD_FUZZ=ON \

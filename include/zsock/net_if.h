@@ -97,13 +97,15 @@ int zsock_net_init(void);
 
 /** Add a TAP interface on Linux's /dev/net/tun named `ifname` (created if
  * needed; needs CAP_NET_ADMIN). Returns the new interface index, or -errno
- * (-ENOENT no /dev/net/tun, -EPERM, -EBUSY name in use...). The interface
+ * (-ENOENT no /dev/net/tun, -EPERM, -EBUSY name in use, -ENOTSUP in a build
+ * without the hosted drivers: ZSOCK_DRIVERS_HOSTED=OFF). The interface
  * is left down and without address. */
 int zsock_if_add_tap(const char *ifname);
 
 /** Add a frame pipe: Ethernet frames carried in datagrams over a Unix
  * socket bound to path `local` and sent to path `peer`, so two zsock
- * processes can share a link without privileges. Returns the index or -errno. */
+ * processes can share a link without privileges. Returns the index or -errno
+ * (-ENOTSUP in a build without the hosted drivers: ZSOCK_DRIVERS_HOSTED=OFF). */
 int zsock_if_add_pipe(const char *local, const char *peer);
 
 /** Remove an interface (not loopback: -EPERM). Sockets bound to it get

@@ -10,6 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(ZSOCK_NO_HOSTED_DRIVERS)
+/* Built without the TAP and pipe drivers (ZSOCK_DRIVERS_HOSTED=OFF, the
+ * cross builds: docs/embedded.md): asking for one fails with ENOTSUP. */
+static struct z_netif *no_hosted_driver(struct z_stack *s, const char *a, const char *b, int *err)
+{
+    (void)s;
+    (void)a;
+    (void)b;
+    *err = -ENOTSUP;
+    return NULL;
+}
+
+static struct z_netif *no_tap(struct z_stack *s, const char *ifname, int *err)
+{
+    return no_hosted_driver(s, ifname, NULL, err);
+}
+#define z_tap_add_locked  no_tap
+#define z_pipe_add_locked no_hosted_driver
+#endif
+
 static struct z_stack *default_stack;
 static z_once_t default_once = Z_ONCE_INIT;
 

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
+#if !defined(ZSOCK_PORT_NONE)
+#include <sys/eventfd.h>
+#endif
 
 #define TICK_US              100000 /* periodic work every 100 ms */
 #define ICMP_ERRORS_PER_TICK 100    /* ICMP error rate limit: 1000/s */
@@ -255,6 +257,15 @@ void z_stack_kick(struct z_stack *s)
     }
 }
 
+#if defined(ZSOCK_PORT_NONE)
+/* The single-threaded "none" port (docs/embedded.md) has no core thread and
+ * no descriptors to poll: an entry point for the application's own loop is
+ * later work (issue 11). Until then a stack cannot be started there. */
+int z_stack_start(struct z_stack *s)
+{
+    return s->virtual_clock ? -EINVAL : -ENOSYS;
+}
+#else
 #define MAX_RX_FDS 64
 
 static void *core_thread(void *arg)
@@ -329,3 +340,4 @@ int z_stack_start(struct z_stack *s)
     s->thread_running = true;
     return 0;
 }
+#endif /* ZSOCK_PORT_NONE */

@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(ZSOCK_PORT_NONE)
+#include "port/none/port_none.h" /* single-threaded, see docs/embedded.md */
+#else
 #include "port/posix/port_posix.h"
+#endif
 
 /* Deadlines and durations are microseconds on the monotonic clock. */
 #define Z_FOREVER INT64_MAX

@@ -18,18 +18,6 @@ int64_t z_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int64_t z_deadline_after_us(int64_t us)
-{
-    if (us < 0) {
-        return Z_FOREVER;
-    }
-    int64_t now = z_now_us();
-    if (us > Z_FOREVER - now) {
-        return Z_FOREVER;
-    }
-    return now + us;
-}
-
 static void die_on(int rc, const char *what)
 {
     if (rc != 0) {

@@ -1,0 +1,5 @@
+/* <netdb.h> for the "none" port: see zsock_netdefs.h. */
+#ifndef ZSOCK_NONE_NETDB_H_
+#define ZSOCK_NONE_NETDB_H_
+#include <zsock_netdefs.h>
+#endif

@@ -1,0 +1,5 @@
+/* <netinet/tcp.h> for the "none" port: see zsock_netdefs.h. */
+#ifndef ZSOCK_NONE_NETINET_TCP_H_
+#define ZSOCK_NONE_NETINET_TCP_H_
+#include <zsock_netdefs.h>
+#endif

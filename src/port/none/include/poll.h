@@ -1,0 +1,5 @@
+/* <poll.h> for the "none" port: see zsock_netdefs.h. */
+#ifndef ZSOCK_NONE_POLL_H_
+#define ZSOCK_NONE_POLL_H_
+#include <zsock_netdefs.h>
+#endif

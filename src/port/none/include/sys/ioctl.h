@@ -1,0 +1,5 @@
+/* <sys/ioctl.h> for the "none" port: see zsock_netdefs.h. */
+#ifndef ZSOCK_NONE_SYS_IOCTL_H_
+#define ZSOCK_NONE_SYS_IOCTL_H_
+#include <zsock_netdefs.h>
+#endif

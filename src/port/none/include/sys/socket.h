@@ -1,0 +1,5 @@
+/* <sys/socket.h> for the "none" port: see zsock_netdefs.h. */
+#ifndef ZSOCK_NONE_SYS_SOCKET_H_
+#define ZSOCK_NONE_SYS_SOCKET_H_
+#include <zsock_netdefs.h>
+#endif
