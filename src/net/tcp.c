@@ -8,6 +8,8 @@
  * `now`. */
 #include "net/tcp.h"
 
+#include <zsock/config.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +22,16 @@
 #define PERSIST_MAX_US 60000000LL
 #define DEFAULT_MSS    536 /* RFC 9293 3.7.1, when the peer sends none */
 #define MAX_WSCALE     14
-#define DUPTHRESH      3        /* RFC 5681 / RFC 6675 DupThresh */
-#define QUICKACKS      16       /* first segments acknowledged at once, as Linux does */
-#define PTO_MIN_US     10000LL  /* RFC 8985 7.2: the probe timeout's floor */
-#define PTO_DELACK_US  200000LL /* ...plus the worst delayed ACK for one segment */
-#define CUBIC_C        0.4      /* RFC 9438 4.1, segments per second^3 */
-#define CUBIC_BETA     0.7      /* RFC 9438 4.6 */
+/* SACK and CUBIC compiled in (CONFIG_NET_TCP_SACK, CONFIG_NET_TCP_CUBIC): when
+ * out, the constant false lets the compiler drop their code. */
+#define SACK_ON(c)    (CONFIG_NET_TCP_SACK && (c)->sack_ok)
+#define CUBIC_ON(c)   (CONFIG_NET_TCP_CUBIC && (c)->cfg.cc == Z_TCP_CC_CUBIC)
+#define DUPTHRESH     3        /* RFC 5681 / RFC 6675 DupThresh */
+#define QUICKACKS     16       /* first segments acknowledged at once, as Linux does */
+#define PTO_MIN_US    10000LL  /* RFC 8985 7.2: the probe timeout's floor */
+#define PTO_DELACK_US 200000LL /* ...plus the worst delayed ACK for one segment */
+#define CUBIC_C       0.4      /* RFC 9438 4.1, segments per second^3 */
+#define CUBIC_BETA    0.7      /* RFC 9438 4.6 */
 
 struct z_tcp_ooo {
     struct z_tcp_ooo *next;
@@ -231,14 +237,14 @@ static int send_segment(struct z_tcp_conn *c, uint8_t flags, uint32_t seq, size_
         if (!(flags & Z_TCP_ACK) || c->ts_ok) {
             h.opts.present |= Z_TCPOPT_TS;
         }
-        if (c->cfg.sack && (!(flags & Z_TCP_ACK) || c->sack_ok)) {
+        if (CONFIG_NET_TCP_SACK && c->cfg.sack && (!(flags & Z_TCP_ACK) || c->sack_ok)) {
             h.opts.present |= Z_TCPOPT_SACK_PERM;
         }
     } else {
         if (c->ts_ok) {
             h.opts.present |= Z_TCPOPT_TS;
         }
-        if ((flags & Z_TCP_ACK) && c->sack_ok && c->ooo != NULL) {
+        if ((flags & Z_TCP_ACK) && SACK_ON(c) && c->ooo != NULL) {
             sack_blocks(c, &h.opts, len);
         }
     }
@@ -306,7 +312,7 @@ static void sack_output(struct z_tcp_conn *c);
 static void arm_tlp(struct z_tcp_conn *c)
 {
     c->tlp_deadline = 0;
-    if (!c->sack_ok || c->in_recovery || c->tlp_out || c->srtt_us == 0 ||
+    if (!SACK_ON(c) || c->in_recovery || c->tlp_out || c->srtt_us == 0 ||
         c->snd_una == c->snd_max || c->state == Z_TCP_TIME_WAIT) {
         return;
     }
@@ -403,7 +409,7 @@ static void tcp_output(struct z_tcp_conn *c)
     if (!synchronized(c) || c->state == Z_TCP_TIME_WAIT) {
         return;
     }
-    if (c->in_recovery && c->sack_ok) {
+    if (c->in_recovery && SACK_ON(c)) {
         sack_output(c);
     } else {
         for (;;) {
@@ -473,7 +479,8 @@ static void take_syn_options(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, 
         c->snd_wscale = 0;
         c->rcv_wscale = 0;
     }
-    c->sack_ok = we_offered && c->cfg.sack && (o->present & Z_TCPOPT_SACK_PERM);
+    c->sack_ok =
+        CONFIG_NET_TCP_SACK && we_offered && c->cfg.sack && (o->present & Z_TCPOPT_SACK_PERM);
     c->ts_ok = we_offered && (o->present & Z_TCPOPT_TS);
     if (c->ts_ok) {
         c->ts_recent = o->ts_val;
@@ -599,7 +606,7 @@ static void cc_on_ack(struct z_tcp_conn *c, uint32_t acked)
     if (c->cwnd < c->ssthresh) {
         /* Slow start, at most one MSS per ACK (RFC 5681 3.1). */
         c->cwnd += acked < c->mss ? acked : c->mss;
-    } else if (c->cfg.cc == Z_TCP_CC_CUBIC) {
+    } else if (CUBIC_ON(c)) {
         cubic_on_ack(c, acked);
     } else {
         uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
@@ -616,7 +623,7 @@ static void cc_congestion(struct z_tcp_conn *c)
 {
     uint32_t flight = c->snd_max - c->snd_una;
     uint32_t t;
-    if (c->cfg.cc == Z_TCP_CC_CUBIC) {
+    if (CUBIC_ON(c)) {
         double w = c->cwnd;
         /* Fast convergence (4.7): a flow that lost before regaining its old
          * window leaves room for newer flows. */
@@ -693,7 +700,7 @@ static void sack_add(struct z_tcp_conn *c, uint32_t l, uint32_t r)
  * (D-SACK, RFC 2883) or beyond what was sent are ignored. */
 static void sack_update(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
 {
-    if (!c->sack_ok || !(h->opts.present & Z_TCPOPT_SACK)) {
+    if (!SACK_ON(c) || !(h->opts.present & Z_TCPOPT_SACK)) {
         return;
     }
     for (int k = 0; k < h->opts.nsack && k < Z_TCP_MAX_SACK; k++) {
@@ -971,7 +978,7 @@ static void enter_recovery(struct z_tcp_conn *c)
     c->in_recovery = true;
     c->recover = c->snd_max;
     c->rtt_timing = false; /* Karn: the timed segment may be resent */
-    if (!c->sack_ok) {
+    if (!SACK_ON(c)) {
         retransmit_first(c);
         c->cwnd = c->ssthresh + (uint32_t)DUPTHRESH * c->mss;
         return;
@@ -1145,7 +1152,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
                 c->cwnd = c->ssthresh;
             }
             c->rto_recovery = false;
-        } else if (c->in_recovery && !c->sack_ok) {
+        } else if (c->in_recovery && !SACK_ON(c)) {
             /* Partial ACK (RFC 6582): the next hole is lost too. */
             retransmit_first(c);
             c->cwnd = c->cwnd > acked ? c->cwnd - acked + c->mss : c->mss;
@@ -1187,11 +1194,11 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         }
         if (c->dupacks >= thresh && !c->in_recovery) {
             enter_recovery(c);
-        } else if (c->in_recovery && !c->sack_ok) {
+        } else if (c->in_recovery && !SACK_ON(c)) {
             c->cwnd += c->mss; /* NewReno: each duplicate left the network */
         }
     }
-    if (c->sack_ok && c->in_recovery && c->nrxt > 0) {
+    if (SACK_ON(c) && c->in_recovery && c->nrxt > 0) {
         detect_lost_retransmits(c);
     }
     /* The tail loss probe arrived, but what was sent before it did not. */
@@ -1203,7 +1210,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         }
     }
     /* SACKs alone can show the first segment lost (RFC 6675 5: IsLost). */
-    if (c->sack_ok && !c->in_recovery && c->nsacked > 0 && c->snd_una != c->snd_max &&
+    if (SACK_ON(c) && !c->in_recovery && c->nsacked > 0 && c->snd_una != c->snd_max &&
         Z_SEQ_GT(lost_edge(c), c->snd_una)) {
         enter_recovery(c);
     }
@@ -1636,7 +1643,7 @@ static void on_rto(struct z_tcp_conn *c)
      * sample from what is retransmitted (Karn). A FIN queued in SYN-RCVD
      * leaves the SYN unacknowledged: the SYN-ACK is what goes again. */
     bool sync = synchronized(c) && !syn_unacked(c);
-    if (sync && c->retries == 1 && c->sack_ok && c->ts_ok) {
+    if (sync && c->retries == 1 && SACK_ON(c) && c->ts_ok) {
         c->rto_undo_armed = true;
         c->rto_ts = ts_now(c);
         c->undo_cwnd = c->cwnd;
@@ -1647,7 +1654,7 @@ static void on_rto(struct z_tcp_conn *c)
         cc_congestion(c);
         c->cwnd = c->mss;
         c->dupacks = 0;
-        if (c->sack_ok) {
+        if (SACK_ON(c)) {
             /* Every hole is lost; SACKed data is not sent again unless a
              * second timeout suggests the peer dropped it (RFC 2018 8). */
             if (c->retries > 1) {
@@ -1669,7 +1676,7 @@ static void on_rto(struct z_tcp_conn *c)
     }
     c->rtt_timing = false;
     c->rto_us = c->rto_us * 2 > RTO_MAX_US ? RTO_MAX_US : c->rto_us * 2;
-    if (!(sync && c->sack_ok)) {
+    if (!(sync && SACK_ON(c))) {
         count(c, Z_TCP_EV_RETRANSMIT); /* SACK recovery counts its own */
     }
     if (sync) {
@@ -1754,13 +1761,13 @@ void z_tcp_timer(struct z_tcp_conn *c, int64_t now)
             return;
         }
     }
-    if (c->tlp_deadline != 0 && now >= c->tlp_deadline) {
+    if (CONFIG_NET_TCP_SACK && c->tlp_deadline != 0 && now >= c->tlp_deadline) {
         c->tlp_deadline = 0;
         on_tlp(c);
     }
-    if (c->rack_deadline != 0 && now >= c->rack_deadline) {
+    if (CONFIG_NET_TCP_SACK && c->rack_deadline != 0 && now >= c->rack_deadline) {
         c->rack_deadline = 0;
-        if (c->in_recovery && c->sack_ok) {
+        if (c->in_recovery && SACK_ON(c)) {
             detect_lost_retransmits(c);
             tcp_output(c);
         }
