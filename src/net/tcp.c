@@ -1117,9 +1117,15 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         }
         sack_trim(c);
         c->retries = 0;
-        /* RTT: timestamps when both use them, else Karn-safe timing. */
+        /* RTT: timestamps when both use them, else Karn-safe timing. In a
+         * recovery after a timeout, an echo from before the timeout is no
+         * sample: the peer echoes an old time when it acknowledges a
+         * duplicate of what it had (RFC 7323 4.3), and the wait would
+         * count as round trip. */
         if (c->ts_ok && (h->opts.present & Z_TCPOPT_TS) && h->opts.ts_ecr != 0) {
-            rtt_sample(c, ((int64_t)(ts_now(c) - h->opts.ts_ecr)) * 1000);
+            if (!(c->rto_recovery && Z_SEQ_LT(h->opts.ts_ecr, c->last_rto_ts))) {
+                rtt_sample(c, ((int64_t)(ts_now(c) - h->opts.ts_ecr)) * 1000);
+            }
         } else if (c->rtt_timing && Z_SEQ_GT(ack, c->rtt_seq)) {
             rtt_sample(c, c->now - c->rtt_start);
         }
@@ -1632,6 +1638,7 @@ static void on_rto(struct z_tcp_conn *c)
     int limit = (c->state == Z_TCP_SYN_SENT || c->state == Z_TCP_SYN_RCVD) ? c->cfg.syn_retries
                                                                            : c->cfg.max_retries;
     count(c, Z_TCP_EV_TIMEOUT);
+    c->last_rto_ts = ts_now(c);
     if (++c->retries > limit) {
         if (c->state != Z_TCP_SYN_SENT) {
             send_segment(c, Z_TCP_RST | Z_TCP_ACK, c->snd_nxt, 0, 0);

@@ -174,6 +174,7 @@ struct z_tcp_conn {
      * (RFC 4015). */
     bool rto_undo_armed;
     uint32_t rto_ts;
+    uint32_t last_rto_ts; /* our timestamp clock at the latest timeout */
     uint32_t undo_cwnd, undo_ssthresh;
     double undo_wmax;
     uint64_t spurious_rtos;
