@@ -12,10 +12,16 @@ static z_once_t builtin_once = Z_ONCE_INIT;
 /* Built-in families, registered on first use. AF_UNIX has none: as in
  * Zephyr, its sockets exist only as zsock_socketpair() pairs. */
 extern struct z_socket_family z_inet_family;
+#ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
+extern struct z_socket_family z_tls_family; /* src/tls/tls_sock.c */
+#endif
 
 static void register_builtin(void)
 {
     z_socket_family_register(&z_inet_family);
+#ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
+    z_socket_family_register(&z_tls_family);
+#endif
 }
 
 void z_socket_family_register(struct z_socket_family *fam)
