@@ -141,7 +141,8 @@ struct tls_sock {
     int dtls_role;
     int cert_nocopy;
     uint32_t dtls_hs_min_ms, dtls_hs_max_ms;
-    char *hostname; /* NULL: no hostname check */
+    char *hostname;         /* the name the server's certificate must carry */
+    bool hostname_disabled; /* TLS_HOSTNAME set to NULL: no name check */
     sec_tag_t tags[CONFIG_NET_SOCKETS_TLS_MAX_CREDENTIALS];
     int ntags;
     struct tls_creds *creds;
@@ -507,10 +508,17 @@ static int entropy_cb(void *ctx, unsigned char *out, size_t len)
     return z_entropy(out, len) == 0 ? 0 : MBEDTLS_ERR_CTR_DRBG_ENTROPY_SOURCE_FAILED;
 }
 
+/* mbedTLS's verification callback: a client that was given no host name
+ * (and did not turn the check off with TLS_HOSTNAME NULL) cannot match the
+ * server's name, and fails as Zephyr's does (the check is enforced by
+ * default); then the application's TLS_CERT_VERIFY_CALLBACK, if any. */
 static int verify_trampoline(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
     struct tls_sock *ts = ctx;
-    return ts->vcb.cb(ts->vcb.ctx, crt, depth, flags);
+    if (depth == 0 && !ts->server && ts->hostname == NULL && !ts->hostname_disabled) {
+        *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
+    }
+    return ts->vcb.cb != NULL ? ts->vcb.cb(ts->vcb.ctx, crt, depth, flags) : 0;
 }
 
 /* Parse the credentials into the socket's own mbedTLS objects and put them
@@ -602,7 +610,7 @@ static int setup_ssl(struct tls_sock *ts)
     if (ts->nalpn > 0 && mbedtls_ssl_conf_alpn_protocols(&ts->conf, (const char **)ts->alpn) != 0) {
         return -EINVAL;
     }
-    if (ts->vcb.cb != NULL) {
+    if (ts->vcb.cb != NULL || !ts->server) {
         mbedtls_ssl_conf_verify(&ts->conf, verify_trampoline, ts);
     }
     if (ts->server && ts->cache_on) {
@@ -1580,6 +1588,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         }
         free(ts->hostname);
         ts->hostname = h;
+        ts->hostname_disabled = h == NULL;
         return 0;
     }
     case TLS_CIPHERSUITE_LIST: {
