@@ -26,20 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-struct api {
-    const char *name;
-    int (*socket)(int, int, int);
-    int (*bind)(int, const struct sockaddr *, socklen_t);
-    int (*listen)(int, int);
-    int (*accept)(int, struct sockaddr *, socklen_t *);
-    int (*connect)(int, const struct sockaddr *, socklen_t);
-    ssize_t (*send)(int, const void *, size_t, int);
-    ssize_t (*recv)(int, void *, size_t, int);
-    int (*getsockname)(int, struct sockaddr *, socklen_t *);
-    int (*setsockopt)(int, int, int, const void *, socklen_t);
-    int (*close)(int);
-};
-
 /* The stack zsock's sockets are created on: a fresh one per measurement. */
 static struct z_stack *bench_stack;
 
@@ -49,40 +35,21 @@ static int zs_socket(int domain, int type, int proto)
     return z_inet_socket_on(bench_stack, type, proto, false);
 }
 
-static ssize_t zs_send(int fd, const void *b, size_t n, int f)
-{
-    return zsock_send(fd, b, n, f);
-}
-static ssize_t zs_recv(int fd, void *b, size_t n, int f)
-{
-    return zsock_recv(fd, b, n, f);
-}
+static const struct bench_api zsock_api = BENCH_ZSOCK_API(zs_socket);
+static const struct bench_api linux_api = BENCH_LINUX_API;
 
-static const struct api zsock_api = {"zsock",           zs_socket,        zsock_bind, zsock_listen,
-                                     zsock_accept,      zsock_connect,    zs_send,    zs_recv,
-                                     zsock_getsockname, zsock_setsockopt, zsock_close};
-static const struct api linux_api = {"linux", socket, bind,        listen,     accept, connect,
-                                     send,    recv,   getsockname, setsockopt, close};
-
-static int make_listener(const struct api *A, uint16_t *port)
+static int make_listener(const struct bench_api *A, uint16_t *port)
 {
     int l = A->socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    A->setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (A->bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || A->listen(l, 1024) < 0) {
+    if (bench_listen(A, l, 1024, port) < 0) {
         fprintf(stderr, "%s: listen: %s\n", A->name, strerror(errno));
         exit(1);
     }
-    socklen_t len = sizeof(a);
-    A->getsockname(l, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
     return l;
 }
 
 struct sink {
-    const struct api *A;
+    const struct bench_api *A;
     int listener;
     size_t total;
 };
@@ -106,7 +73,7 @@ static void *bulk_sink(void *arg)
 }
 
 /* MiB/s of one bulk transfer of `total` bytes. */
-static double bulk_run(const struct api *A, size_t total)
+static double bulk_run(const struct bench_api *A, size_t total)
 {
     uint16_t port;
     int l = make_listener(A, &port);
@@ -114,8 +81,7 @@ static double bulk_run(const struct api *A, size_t total)
     pthread_t t;
     pthread_create(&t, NULL, bulk_sink, &s);
     int c = A->socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = bench_loopback(port);
     if (A->connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
         fprintf(stderr, "%s: connect: %s\n", A->name, strerror(errno));
         exit(1);
@@ -141,7 +107,7 @@ static double bulk_run(const struct api *A, size_t total)
 }
 
 struct echo1 {
-    const struct api *A;
+    const struct bench_api *A;
     int listener;
     int count;
 };
@@ -161,15 +127,14 @@ static void *echo_one_byte(void *arg)
 }
 
 /* Connections per second: connect, one byte each way, close. */
-static double cps_run(const struct api *A, int count)
+static double cps_run(const struct bench_api *A, int count)
 {
     uint16_t port;
     int l = make_listener(A, &port);
     struct echo1 e = {A, l, count};
     pthread_t t;
     pthread_create(&t, NULL, echo_one_byte, &e);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = bench_loopback(port);
     double t0 = now_s();
     for (int i = 0; i < count; i++) {
         int c = A->socket(AF_INET, SOCK_STREAM, 0);
@@ -284,14 +249,13 @@ struct idle_result {
 /* Open n connections (each accepted: 2n sockets), send one byte each way on
  * every one, and measure the memory they hold idle. Closes them client
  * first, so the client side of each ends in TIME-WAIT. */
-static struct idle_result idle_run(const struct api *A, int n)
+static struct idle_result idle_run(const struct bench_api *A, int n)
 {
     struct idle_result r = {0};
     uint16_t port;
     int l = make_listener(A, &port);
     int *cs = malloc(sizeof(int) * (size_t)n), *ss = malloc(sizeof(int) * (size_t)n);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = bench_loopback(port);
     bool kernel = A == &linux_api;
     double heap0 = heap_bytes(), rss0 = rss_bytes();
     double slab0 = kernel ? slab_bytes() : 0, sock0 = kernel ? sockstat_tcp_pages() : 0;
@@ -365,7 +329,7 @@ int main(int argc, char **argv)
             linux_idle_n = (int)((rl.rlim_cur - 64) / 2);
         }
     }
-    const struct api *apis[] = {&zsock_api, &linux_api};
+    const struct bench_api *apis[] = {&zsock_api, &linux_api};
     double bulk[2], cps[2], cps_tw[2];
     struct idle_result idle[2];
     int tw_present[2] = {0, 0};

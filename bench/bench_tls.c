@@ -102,38 +102,12 @@ static void add_cred(sec_tag_t tag, enum tls_credential_type type, const char *n
 /* ---- the socket calls of each set-up
  * ------------------------------------------------------------------------- */
 
-struct api {
-    const char *name;
-    int (*socket)(int, int, int);
-    int (*bind)(int, const struct sockaddr *, socklen_t);
-    int (*listen)(int, int);
-    int (*accept)(int, struct sockaddr *, socklen_t *);
-    int (*connect)(int, const struct sockaddr *, socklen_t);
-    ssize_t (*send)(int, const void *, size_t, int);
-    ssize_t (*recv)(int, void *, size_t, int);
-    int (*getsockname)(int, struct sockaddr *, socklen_t *);
-    int (*setsockopt)(int, int, int, const void *, socklen_t);
-    int (*close)(int);
-};
-
-static ssize_t zs_send(int fd, const void *b, size_t n, int f)
-{
-    return zsock_send(fd, b, n, f);
-}
-static ssize_t zs_recv(int fd, void *b, size_t n, int f)
-{
-    return zsock_recv(fd, b, n, f);
-}
-
-static const struct api zsock_api = {"zsock",           zsock_socket,     zsock_bind, zsock_listen,
-                                     zsock_accept,      zsock_connect,    zs_send,    zs_recv,
-                                     zsock_getsockname, zsock_setsockopt, zsock_close};
-static const struct api linux_api = {"linux", socket, bind,        listen,     accept, connect,
-                                     send,    recv,   getsockname, setsockopt, close};
+static const struct bench_api zsock_api = BENCH_ZSOCK_API(zsock_socket);
+static const struct bench_api linux_api = BENCH_LINUX_API;
 
 /* No Nagle delay on any of the sockets: TLS writes a handshake flight in
  * several sends. */
-static void nodelay(const struct api *A, int fd)
+static void nodelay(const struct bench_api *A, int fd)
 {
     int one = 1;
     A->setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -142,16 +116,14 @@ static void nodelay(const struct api *A, int fd)
 /* A listener on 127.0.0.1, any port (*port), with protocol `proto`; for a
  * TLS protocol the server credentials `tag` and the suite. -1 if the
  * protocol is not there (errno kept). */
-static int make_listener(const struct api *A, int proto, sec_tag_t tag, int suite, bool resume,
-                         uint16_t *port)
+static int make_listener(const struct bench_api *A, int proto, sec_tag_t tag, int suite,
+                         bool resume, uint16_t *port)
 {
     int cache = TLS_SESSION_CACHE_ENABLED;
     int l = A->socket(AF_INET, SOCK_STREAM, proto);
     if (l < 0) {
         return -1;
     }
-    int one = 1;
-    A->setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (proto != IPPROTO_TCP &&
         (A->setsockopt(l, SOL_TLS, TLS_SEC_TAG_LIST, &tag, sizeof(tag)) < 0 ||
          A->setsockopt(l, SOL_TLS, TLS_CIPHERSUITE_LIST, &suite, sizeof(suite)) < 0 ||
@@ -159,21 +131,16 @@ static int make_listener(const struct api *A, int proto, sec_tag_t tag, int suit
         fprintf(stderr, "bench_tls: %s listener options: %s\n", A->name, strerror(errno));
         exit(1);
     }
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (A->bind(l, (struct sockaddr *)&a, sizeof(a)) < 0 || A->listen(l, 64) < 0) {
+    if (bench_listen(A, l, 64, port) < 0) {
         fprintf(stderr, "bench_tls: %s listen: %s\n", A->name, strerror(errno));
         exit(1);
     }
-    socklen_t len = sizeof(a);
-    A->getsockname(l, (struct sockaddr *)&a, &len);
-    *port = ntohs(a.sin_port);
     return l;
 }
 
 /* A connected client of `proto` (TLS: CA tag, host name, suite; connect()
  * runs the handshake), or exit. */
-static int make_client(const struct api *A, int proto, int suite, bool resume, uint16_t port)
+static int make_client(const struct bench_api *A, int proto, int suite, bool resume, uint16_t port)
 {
     int c = A->socket(AF_INET, SOCK_STREAM, proto);
     sec_tag_t ca = TAG_CA;
@@ -187,8 +154,7 @@ static int make_client(const struct api *A, int proto, int suite, bool resume, u
         fprintf(stderr, "bench_tls: %s client socket: %s\n", A->name, strerror(errno));
         exit(1);
     }
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in a = bench_loopback(port);
     nodelay(A, c);
     if (A->connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
         fprintf(stderr, "bench_tls: %s connect: %s\n", A->name, strerror(errno));
@@ -213,7 +179,7 @@ struct side {
 };
 
 struct bio {
-    const struct api *A;
+    const struct bench_api *A;
     int fd;
 };
 
@@ -392,7 +358,7 @@ static const char *const setup_names[] = {"zsock-tls", "mbedtls/z", "mbedtls/k"}
 
 struct job {
     enum setup setup;
-    const struct api *A;
+    const struct bench_api *A;
     int listener;
     int suite;
     int count;       /* connections */
@@ -443,7 +409,7 @@ static long resumed_sum[3], handshake_sum[3];
  * when the set-up is not available. */
 static double measure(enum setup setup, int suite, int count, size_t total, bool resume)
 {
-    const struct api *A = setup == MBEDTLS_KERNEL ? &linux_api : &zsock_api;
+    const struct bench_api *A = setup == MBEDTLS_KERNEL ? &linux_api : &zsock_api;
     int proto = setup == ZSOCK_TLS ? IPPROTO_TLS_1_2 : IPPROTO_TCP;
     uint16_t port;
     sec_tag_t tag = suite == SUITE_ECDSA ? TAG_EC : TAG_RSA;

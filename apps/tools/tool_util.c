@@ -1,6 +1,6 @@
 /* What the command-line tools share beyond their network set-up: time,
- * numbers and the command line, sockets, the start and the end of a run.
- * Public API only. */
+ * numbers and the command line, the test stream and its checksum, sockets,
+ * the start and the end of a run. Public API only. */
 #include "tool_util.h"
 
 #include <errno.h>
@@ -71,7 +71,7 @@ bool tool_parse_u64(const char *s, uint64_t *out)
 }
 
 /* Store the argument of option `t`. false for a bad value. */
-static bool take_option(const struct tool_opt *t, const char *arg)
+static bool take_option(const struct tool_opt *t, char *arg)
 {
     long v;
     bool ok = true;
@@ -102,6 +102,14 @@ static bool take_option(const struct tool_opt *t, const char *arg)
     case TOOL_OPT_FLAG:
         *(bool *)t->value = true;
         break;
+    case TOOL_OPT_STRING:
+        *(const char **)t->value = arg;
+        break;
+    case TOOL_OPT_CALL: {
+        const struct tool_opt_call *call = t->value;
+        ok = call->parse(arg, call->ctx);
+        break;
+    }
     }
     if (ok && t->given != NULL) {
         *t->given = true;
@@ -186,6 +194,86 @@ int tool_parse_mode(const char *prog, int argc, char *const *argv, const char *c
     return 0;
 }
 
+/* ---- the test stream and its checksum
+ * -------------------------------------------------------------- */
+
+#define ADLER_MOD  65521u
+#define ADLER_NMAX 5552 /* bytes before the Adler sums must be reduced */
+
+void tool_stream_init(struct tool_stream *s, uint64_t seed)
+{
+    uint64_t st = seed;
+    for (int t = 0; t < TOOL_STREAM_WORDS; t++) {
+        s->pad[t] = tool_splitmix64(&st);
+    }
+    s->chunk_no = UINT64_MAX;
+}
+
+const uint8_t *tool_stream_at(struct tool_stream *s, uint64_t off, uint64_t end, size_t *len)
+{
+    uint64_t c = off / TOOL_STREAM_CHUNK;
+    if (c != s->chunk_no) {
+        uint64_t base = c * TOOL_STREAM_WORDS;
+        for (int t = 0; t < TOOL_STREAM_WORDS; t++) {
+            uint64_t v = s->pad[t] ^ (base + (uint64_t)t);
+            for (int i = 0; i < 8; i++) {
+                s->chunk[8 * t + i] = (uint8_t)(v >> (8 * i));
+            }
+        }
+        s->chunk_no = c;
+    }
+    size_t in = (size_t)(off % TOOL_STREAM_CHUNK);
+    size_t max = end - off < TOOL_STREAM_CHUNK ? (size_t)(end - off) : TOOL_STREAM_CHUNK;
+    *len = TOOL_STREAM_CHUNK - in < max ? TOOL_STREAM_CHUNK - in : max;
+    return s->chunk + in;
+}
+
+void tool_checksum_init(struct tool_checksum *k)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t r = i;
+        for (int bit = 0; bit < 8; bit++) {
+            r = (r & 1) ? (r >> 1) ^ 0xedb88320u : r >> 1;
+        }
+        k->tab[i] = r;
+    }
+    k->crc = 0xffffffffu;
+    k->a = 1;
+    k->b = 0;
+    k->len = 0;
+}
+
+void tool_checksum_update(struct tool_checksum *k, const uint8_t *p, size_t n)
+{
+    uint32_t crc = k->crc;
+    for (size_t i = 0; i < n; i++) {
+        crc = k->tab[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    }
+    k->crc = crc;
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < ADLER_NMAX ? n - done : ADLER_NMAX;
+        uint32_t a = k->a, b = k->b;
+        for (size_t i = 0; i < m; i++) {
+            a += p[done + i];
+            b += a;
+        }
+        k->a = a % ADLER_MOD;
+        k->b = b % ADLER_MOD;
+        done += m;
+    }
+    k->len += n;
+}
+
+uint64_t tool_checksum_value(const struct tool_checksum *k)
+{
+    return ((uint64_t)(k->crc ^ 0xffffffffu) << 32) | ((uint64_t)k->b << 16 | k->a);
+}
+
+double tool_mib_per_s(uint64_t bytes, double dt)
+{
+    return dt > 0 ? (double)bytes / (1024.0 * 1024.0) / dt : 0.0;
+}
+
 /* ---- sockets
  * --------------------------------------------------------------------------------------- */
 
@@ -263,6 +351,17 @@ int tool_accept(const char *who, int lfd, struct sockaddr_in *peer)
     }
     tool_set_nonblock(fd);
     return fd;
+}
+
+void tool_drain_sent(int fd, double deadline)
+{
+    while (tool_now_s() < deadline) {
+        int queued = 0;
+        if (zsock_ioctl(fd, FIONWRITE, &queued) < 0 || queued == 0) {
+            return;
+        }
+        tool_sleep_us(1000);
+    }
 }
 
 /* ---- a run's start and end

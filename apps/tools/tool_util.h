@@ -1,7 +1,9 @@
-/* What the command-line tools (zudp, ztcp, zhttpd) share beyond their
- * network set-up: time, numbers and the command line, sockets, the start and
- * the end of a run. Errors are printed with the tool's name (`prog`) in
- * front. Public API only. */
+/* What the command-line tools (zudp, ztcp, ztls, zhttpd) share beyond their
+ * network set-up: time, numbers and the command line, the test stream and
+ * its checksum, sockets, the start and the end of a run. Errors are printed
+ * with the tool's name (`prog`) in front. Public API only. None of it is
+ * meant for more than one thread: the option parser uses getopt's globals,
+ * and the stream and checksum objects belong to their caller. */
 #ifndef ZSOCK_TOOL_UTIL_H_
 #define ZSOCK_TOOL_UTIL_H_
 
@@ -45,6 +47,16 @@ enum tool_opt_kind {
     TOOL_OPT_U64,     /* uint64_t, as tool_parse_u64 */
     TOOL_OPT_U64_ANY, /* uint64_t as strtoull reads it (a minus sign wraps around) */
     TOOL_OPT_FLAG,    /* bool set to true; the option takes no argument */
+    TOOL_OPT_STRING,  /* const char *: the argument itself (argv's string) */
+    TOOL_OPT_CALL,    /* struct tool_opt_call: the tool's own parser reads it */
+};
+
+/* The parser of a TOOL_OPT_CALL option: parse(arg, ctx) stores what `arg`
+ * says (it may modify `arg`, a string of argv, and keep pointers into it)
+ * and returns false for a bad value. */
+struct tool_opt_call {
+    bool (*parse)(char *arg, void *ctx);
+    void *ctx;
 };
 
 /* One long option --NAME of a tool: where its value goes and its range. */
@@ -62,7 +74,7 @@ struct tool_opt {
  * name), the network options into `net` (then checked together) and --help
  * (usage(stdout), exit 0). A bad value is printed as "PROG: bad value for
  * --NAME: ARG". Returns the index in argv of the first positional argument,
- * or -1. */
+ * or -1. Uses getopt_long, so one thread at a time. */
 int tool_parse_options(const char *prog, int argc, char **argv, const struct tool_opt *opts,
                        struct tool_net *net, void (*usage)(FILE *));
 
@@ -72,6 +84,56 @@ int tool_parse_options(const char *prog, int argc, char **argv, const struct too
  * printed, a wrong number of arguments is not). */
 int tool_parse_mode(const char *prog, int argc, char *const *argv, const char *const *port_modes,
                     const char *const *host_modes, const char **mode, const char **host, int *port);
+
+/* ---- the test stream and its checksum
+ *
+ * The stream named by a 64-bit seed and its 64-bit checksum, as
+ * apps/tools/ztcp.c describes them (tests/interop/tcp_peer.py reproduces
+ * both): word j (bytes 8j..8j+7, little-endian) is splitmix64 output
+ * number (j mod 8192) + 1 of `seed` XOR j; the checksum is
+ * (CRC-32 << 32) | Adler-32, zlib's. Each object is its caller's: the
+ * functions keep no other state, so threads with objects of their own may
+ * use them at once. */
+
+#define TOOL_STREAM_WORDS 8192                    /* period of the splitmix64 part, in words */
+#define TOOL_STREAM_CHUNK (TOOL_STREAM_WORDS * 8) /* bytes tool_stream_at gives at most */
+
+/* A stream: its period of splitmix64 words and the chunk last made (large:
+ * allocate it). */
+struct tool_stream {
+    uint64_t pad[TOOL_STREAM_WORDS];
+    uint8_t chunk[TOOL_STREAM_CHUNK];
+    uint64_t chunk_no; /* which chunk `chunk` holds, UINT64_MAX: none */
+};
+
+/* The stream `seed`, from its first byte. Cannot fail. */
+void tool_stream_init(struct tool_stream *s, uint64_t seed);
+
+/* The bytes of the stream from offset `off` (< `end`) on, up to the end of
+ * their chunk of TOOL_STREAM_CHUNK bytes and never past `end`: a pointer into
+ * `s` (valid until the next call with `s`), their count in *len (> 0). Cannot
+ * fail. Going through a stream in order makes each chunk once. */
+const uint8_t *tool_stream_at(struct tool_stream *s, uint64_t off, uint64_t end, size_t *len);
+
+/* A running checksum and the bytes it has seen. */
+struct tool_checksum {
+    uint32_t crc;  /* CRC-32 so far, pre-inverted */
+    uint32_t a, b; /* Adler-32 sums */
+    uint64_t len;  /* bytes seen */
+    uint32_t tab[256];
+};
+
+/* Start a checksum over no bytes. Cannot fail. */
+void tool_checksum_init(struct tool_checksum *k);
+
+/* Add the n bytes at p. Cannot fail. */
+void tool_checksum_update(struct tool_checksum *k, const uint8_t *p, size_t n);
+
+/* The checksum of the bytes seen so far: (CRC-32 << 32) | Adler-32. */
+uint64_t tool_checksum_value(const struct tool_checksum *k);
+
+/* MiB per second of `bytes` in dt seconds; 0 for dt <= 0. */
+double tool_mib_per_s(uint64_t bytes, double dt);
 
 /* ---- sockets */
 
@@ -98,6 +160,12 @@ void tool_set_nonblock(int fd);
  * -1 when there is none waiting or accept failed (printed as
  * "WHO: zsock_accept: ..." unless it only would block or was aborted). */
 int tool_accept(const char *who, int lfd, struct sockaddr_in *peer);
+
+/* After the last write on fd: wait until the peer has acknowledged all
+ * (FIONWRITE reaches 0; a TLS socket asks its TCP socket), so that closing
+ * loses nothing, but not past `deadline` (tool_now_s() time). Returns at
+ * once, silently, when FIONWRITE fails. Blocks the calling thread only. */
+void tool_drain_sent(int fd, double deadline);
 
 /* ---- a run's start and end */
 

@@ -40,12 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PAD_WORDS   8192 /* content period of the sm() part, in words */
-#define CHUNK       (PAD_WORDS * 8)
+#define CHUNK       TOOL_STREAM_CHUNK
 #define REPLY_MAX   256
 #define REPLY_FMT   "ztcp: received %" PRIu64 " checksum %016" PRIx64 "\n"
-#define ADLER_MOD   65521u
-#define ADLER_NMAX  5552 /* bytes before the Adler sums must be reduced */
 #define BIG_BUFFERS (4 << 20)
 
 struct options {
@@ -61,89 +58,6 @@ struct options {
     int buf_bytes;     /* both: SO_RCVBUF and SO_SNDBUF, 0: the stack's default */
     struct tool_net net;
 };
-
-static double mib_per_s(uint64_t bytes, double dt)
-{
-    return dt > 0 ? (double)bytes / (1024.0 * 1024.0) / dt : 0.0;
-}
-
-/* ---- stream content and checksum
- * --------------------------------------------------------------------- */
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-/* pad[t] = sm(seed, t). */
-static void make_pad(uint64_t seed, uint64_t *pad)
-{
-    uint64_t st = seed;
-    for (int t = 0; t < PAD_WORDS; t++) {
-        pad[t] = tool_splitmix64(&st);
-    }
-}
-
-/* Bytes c * CHUNK .. (c + 1) * CHUNK - 1 of the stream. */
-static void make_chunk(const uint64_t *pad, uint64_t c, uint8_t *buf)
-{
-    uint64_t base = c * PAD_WORDS;
-    for (int t = 0; t < PAD_WORDS; t++) {
-        put_le64(buf + 8 * t, pad[t] ^ (base + (uint64_t)t));
-    }
-}
-
-struct checksum {
-    uint32_t crc;  /* running CRC-32, pre-inverted */
-    uint32_t a, b; /* Adler-32 sums */
-    uint64_t len;  /* bytes seen */
-    uint32_t tab[256];
-};
-
-static void checksum_init(struct checksum *k)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t r = i;
-        for (int bit = 0; bit < 8; bit++) {
-            r = (r & 1) ? (r >> 1) ^ 0xedb88320u : r >> 1;
-        }
-        k->tab[i] = r;
-    }
-    k->crc = 0xffffffffu;
-    k->a = 1;
-    k->b = 0;
-    k->len = 0;
-}
-
-static void checksum_update(struct checksum *k, const uint8_t *p, size_t n)
-{
-    uint32_t crc = k->crc;
-    for (size_t i = 0; i < n; i++) {
-        crc = k->tab[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    }
-    k->crc = crc;
-    size_t done = 0;
-    while (done < n) {
-        size_t m = n - done < ADLER_NMAX ? n - done : ADLER_NMAX;
-        uint32_t a = k->a, b = k->b;
-        for (size_t i = 0; i < m; i++) {
-            a += p[done + i];
-            b += a;
-        }
-        k->a = a % ADLER_MOD;
-        k->b = b % ADLER_MOD;
-        done += m;
-    }
-    k->len += n;
-}
-
-static uint64_t checksum_value(const struct checksum *k)
-{
-    uint32_t crc = k->crc ^ 0xffffffffu;
-    return ((uint64_t)crc << 32) | ((uint64_t)k->b << 16 | k->a);
-}
 
 /* ---- statistics
  * ------------------------------------------------------------------------------------ */
@@ -237,33 +151,20 @@ static ssize_t recv_some(int fd, uint8_t *buf, size_t len, double deadline)
     }
 }
 
-/* After the last write: wait until the peer has acknowledged everything
- * (FIONWRITE reaches 0) so that closing loses nothing. */
-static void drain_sent(int fd, double deadline)
-{
-    while (tool_now_s() < deadline) {
-        int queued = 0;
-        if (zsock_ioctl(fd, FIONWRITE, &queued) < 0 || queued == 0) {
-            return;
-        }
-        tool_sleep_us(1000);
-    }
-}
-
 /* ---- server
  * ---------------------------------------------------------------------------------------- */
 
 /* One connection: read to end of stream, answer, close. 0 or -1. */
 static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *buf,
-                     struct checksum *sum, double end)
+                     struct tool_checksum *sum, double end)
 {
     char who[INET_ADDRSTRLEN] = "?";
     zsock_inet_ntop(AF_INET, &peer->sin_addr, who, sizeof(who));
-    checksum_init(sum);
+    tool_checksum_init(sum);
     double t0 = tool_now_s();
     ssize_t n;
     while ((n = recv_some(fd, buf, CHUNK, end)) > 0) {
-        checksum_update(sum, buf, (size_t)n);
+        tool_checksum_update(sum, buf, (size_t)n);
     }
     double dt = tool_now_s() - t0;
     if (n < 0) {
@@ -272,20 +173,20 @@ static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *bu
         return -1;
     }
     char line[REPLY_MAX];
-    int len = snprintf(line, sizeof(line), REPLY_FMT, sum->len, checksum_value(sum));
+    int len = snprintf(line, sizeof(line), REPLY_FMT, sum->len, tool_checksum_value(sum));
     if (send_all(fd, (const uint8_t *)line, (size_t)len, end) < 0) {
         return -1;
     }
     zsock_shutdown(fd, ZSOCK_SHUT_WR);
-    drain_sent(fd, end);
+    tool_drain_sent(fd, end);
     printf("ztcp: connection %ld from %s:%u: received %" PRIu64 " bytes checksum %016" PRIx64
            " in %.2f s, %.1f MiB/s\n",
-           k, who, (unsigned)ntohs(peer->sin_port), sum->len, checksum_value(sum), dt,
-           mib_per_s(sum->len, dt));
+           k, who, (unsigned)ntohs(peer->sin_port), sum->len, tool_checksum_value(sum), dt,
+           tool_mib_per_s(sum->len, dt));
     return 0;
 }
 
-static int run_server(const struct options *o, uint8_t *buf, struct checksum *sum)
+static int run_server(const struct options *o, uint8_t *buf, struct tool_checksum *sum)
 {
     int lfd = tool_listener("ztcp", o->port, o->backlog, o->buf_bytes);
     if (lfd < 0) {
@@ -519,32 +420,32 @@ static int open_client(const struct options *o, double end)
     return -1;
 }
 
-static int run_client(const struct options *o, uint8_t *buf, struct checksum *sum)
+static int run_client(const struct options *o, struct tool_checksum *sum)
 {
-    uint64_t *pad = malloc(PAD_WORDS * sizeof(uint64_t));
-    if (pad == NULL) {
+    struct tool_stream *s = malloc(sizeof(*s));
+    if (s == NULL) {
         fprintf(stderr, "ztcp: out of memory\n");
         return 1;
     }
-    make_pad(o->seed, pad);
+    tool_stream_init(s, o->seed);
     double t0 = tool_now_s();
     double end = t0 + o->time_limit;
     int fd = open_client(o, end);
     if (fd < 0) {
-        free(pad);
+        free(s);
         return 1;
     }
     double t_conn = tool_now_s();
-    checksum_init(sum);
+    tool_checksum_init(sum);
     const char *failure = NULL;
-    for (uint64_t c = 0; c * CHUNK < o->bytes && failure == NULL; c++) {
-        make_chunk(pad, c, buf);
-        uint64_t left = o->bytes - c * CHUNK;
-        size_t len = left < CHUNK ? (size_t)left : CHUNK;
-        checksum_update(sum, buf, len);
-        if (send_all(fd, buf, len, end) < 0) {
+    for (uint64_t off = 0; off < o->bytes && failure == NULL;) {
+        size_t len;
+        const uint8_t *p = tool_stream_at(s, off, o->bytes, &len);
+        tool_checksum_update(sum, p, len);
+        if (send_all(fd, p, len, end) < 0) {
             failure = "send";
         }
+        off += len;
     }
     double t_sent = tool_now_s();
     if (failure == NULL && zsock_shutdown(fd, ZSOCK_SHUT_WR) < 0) {
@@ -566,7 +467,7 @@ static int run_client(const struct options *o, uint8_t *buf, struct checksum *su
     double t_done = tool_now_s();
     reply[got] = '\0';
     uint64_t r_bytes = 0, r_sum = 0;
-    uint64_t want = checksum_value(sum);
+    uint64_t want = tool_checksum_value(sum);
     if (failure == NULL) {
         char expect[REPLY_MAX];
         snprintf(expect, sizeof(expect), REPLY_FMT, sum->len, want);
@@ -584,14 +485,14 @@ static int run_client(const struct options *o, uint8_t *buf, struct checksum *su
     double dt = t_done - t_conn;
     printf("ztcp: client details: %" PRIu64 " bytes, seed %" PRIu64 ", checksum %016" PRIx64
            ", connect %.3f s, send %.2f s, until reply %.2f s, %.1f MiB/s\n",
-           sum->len, o->seed, want, t_conn - t0, t_sent - t_conn, dt, mib_per_s(sum->len, dt));
+           sum->len, o->seed, want, t_conn - t0, t_sent - t_conn, dt, tool_mib_per_s(sum->len, dt));
     if (failure == NULL) {
         printf("ztcp: sent %" PRIu64 ", verified\n", sum->len);
     } else {
         fprintf(stderr, "ztcp: client failed: %s\n", failure);
     }
     zsock_close(fd);
-    free(pad);
+    free(s);
     return failure == NULL ? 0 : 1;
 }
 
@@ -665,7 +566,7 @@ int main(int argc, char **argv)
         return 1;
     }
     uint8_t *buf = malloc(CHUNK);
-    struct checksum *sum = malloc(sizeof(*sum));
+    struct tool_checksum *sum = malloc(sizeof(*sum));
     if (buf == NULL || sum == NULL) {
         fprintf(stderr, "ztcp: out of memory\n");
         free(buf);
@@ -678,7 +579,7 @@ int main(int argc, char **argv)
     } else if (strcmp(o.mode, "echo") == 0) {
         rc = run_echo(&o);
     } else {
-        rc = run_client(&o, buf, sum);
+        rc = run_client(&o, sum);
     }
     print_stats();
     tool_linger("ztcp", o.linger_ms);

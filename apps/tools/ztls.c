@@ -49,7 +49,6 @@
 #include <zsock/tls_credentials.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -59,12 +58,9 @@
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
-#define PAD_WORDS   8192 /* content period of the sm() part, in words */
-#define CHUNK       (PAD_WORDS * 8)
+#define CHUNK       TOOL_STREAM_CHUNK
 #define REPLY_MAX   256
 #define REPLY_FMT   "ztls: received %" PRIu64 " checksum %016" PRIx64 "\n"
-#define ADLER_MOD   65521u
-#define ADLER_NMAX  5552
 #define MAX_CA      8
 #define MAX_CIPHERS 64
 #define MAX_ALPN    8
@@ -99,106 +95,20 @@ struct options {
     struct tool_net net;
 };
 
-static double mib_per_s(uint64_t bytes, double dt)
-{
-    return dt > 0 ? (double)bytes / (1024.0 * 1024.0) / dt : 0.0;
-}
-
-/* ---- stream content and checksum (those of ztcp)
+/* ---- the stream's checksum
  * ------------------------------------------------------------------------- */
 
-struct stream {
-    uint64_t pad[PAD_WORDS];
-    uint8_t chunk[CHUNK];
-    uint64_t chunk_no; /* which chunk `chunk` holds, UINT64_MAX: none */
-};
-
-static void stream_init(struct stream *s, uint64_t seed)
-{
-    uint64_t st = seed;
-    for (int t = 0; t < PAD_WORDS; t++) {
-        s->pad[t] = tool_splitmix64(&st);
-    }
-    s->chunk_no = UINT64_MAX;
-}
-
-/* The bytes of the stream from `off` on, at most `max` of them (> 0). */
-static const uint8_t *stream_at(struct stream *s, uint64_t off, size_t *len, size_t max)
-{
-    uint64_t c = off / CHUNK;
-    if (c != s->chunk_no) {
-        uint64_t base = c * PAD_WORDS;
-        for (int t = 0; t < PAD_WORDS; t++) {
-            uint64_t v = s->pad[t] ^ (base + (uint64_t)t);
-            for (int i = 0; i < 8; i++) {
-                s->chunk[8 * t + i] = (uint8_t)(v >> (8 * i));
-            }
-        }
-        s->chunk_no = c;
-    }
-    size_t in = (size_t)(off % CHUNK);
-    *len = CHUNK - in < max ? CHUNK - in : max;
-    return s->chunk + in;
-}
-
-struct checksum {
-    uint32_t crc, a, b;
-    uint64_t len;
-    uint32_t tab[256];
-};
-
-static void checksum_init(struct checksum *k)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t r = i;
-        for (int bit = 0; bit < 8; bit++) {
-            r = (r & 1) ? (r >> 1) ^ 0xedb88320u : r >> 1;
-        }
-        k->tab[i] = r;
-    }
-    k->crc = 0xffffffffu;
-    k->a = 1;
-    k->b = 0;
-    k->len = 0;
-}
-
-static void checksum_update(struct checksum *k, const uint8_t *p, size_t n)
-{
-    uint32_t crc = k->crc;
-    for (size_t i = 0; i < n; i++) {
-        crc = k->tab[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
-    }
-    k->crc = crc;
-    for (size_t done = 0; done < n;) {
-        size_t m = n - done < ADLER_NMAX ? n - done : ADLER_NMAX;
-        uint32_t a = k->a, b = k->b;
-        for (size_t i = 0; i < m; i++) {
-            a += p[done + i];
-            b += a;
-        }
-        k->a = a % ADLER_MOD;
-        k->b = b % ADLER_MOD;
-        done += m;
-    }
-    k->len += n;
-}
-
-static uint64_t checksum_value(const struct checksum *k)
-{
-    return ((uint64_t)(k->crc ^ 0xffffffffu) << 32) | ((uint64_t)k->b << 16 | k->a);
-}
-
 /* The checksum of the first `bytes` of the stream `seed`. */
-static uint64_t stream_checksum(struct stream *s, struct checksum *k, uint64_t bytes)
+static uint64_t stream_checksum(struct tool_stream *s, struct tool_checksum *k, uint64_t bytes)
 {
-    checksum_init(k);
+    tool_checksum_init(k);
     for (uint64_t off = 0; off < bytes;) {
         size_t len;
-        const uint8_t *p = stream_at(s, off, &len, bytes - off < CHUNK ? bytes - off : CHUNK);
-        checksum_update(k, p, len);
+        const uint8_t *p = tool_stream_at(s, off, bytes, &len);
+        tool_checksum_update(k, p, len);
         off += len;
     }
-    return checksum_value(k);
+    return tool_checksum_value(k);
 }
 
 /* ---- credentials and socket options
@@ -423,13 +333,13 @@ static ssize_t recv_some(int fd, uint8_t *buf, size_t len)
 }
 
 /* Send the first `bytes` of the stream; their checksum into k. 0 or -1. */
-static int send_stream(int fd, struct stream *s, struct checksum *k, uint64_t bytes)
+static int send_stream(int fd, struct tool_stream *s, struct tool_checksum *k, uint64_t bytes)
 {
-    checksum_init(k);
+    tool_checksum_init(k);
     for (uint64_t off = 0; off < bytes;) {
         size_t len;
-        const uint8_t *p = stream_at(s, off, &len, bytes - off < CHUNK ? bytes - off : CHUNK);
-        checksum_update(k, p, len);
+        const uint8_t *p = tool_stream_at(s, off, bytes, &len);
+        tool_checksum_update(k, p, len);
         if (send_all(fd, p, len) < 0) {
             return -1;
         }
@@ -442,8 +352,8 @@ static int send_stream(int fd, struct stream *s, struct checksum *k, uint64_t by
  * ---------------------------------------------------------------------------------------- */
 
 /* The HTTP response in buf (len bytes, NUL-terminated): status and body. */
-static int check_http(const struct options *o, char *buf, size_t len, struct stream *s,
-                      struct checksum *k)
+static int check_http(const struct options *o, char *buf, size_t len, struct tool_stream *s,
+                      struct tool_checksum *k)
 {
     char *end = strstr(buf, "\r\n\r\n");
     int status = 0;
@@ -453,9 +363,9 @@ static int check_http(const struct options *o, char *buf, size_t len, struct str
     }
     const uint8_t *body = (const uint8_t *)end + 4;
     size_t body_len = len - (size_t)(end + 4 - buf);
-    checksum_init(k);
-    checksum_update(k, body, body_len);
-    uint64_t got = checksum_value(k);
+    tool_checksum_init(k);
+    tool_checksum_update(k, body, body_len);
+    uint64_t got = tool_checksum_value(k);
     printf("ztls: http status %d, body %zu bytes checksum %016" PRIx64 "\n", status, body_len, got);
     if (status != 200) {
         fprintf(stderr, "ztls: http status %d\n", status);
@@ -509,10 +419,10 @@ static char *recv_to_end(int fd, size_t *len)
  * writing after the last byte, read to end of stream. Prints both
  * directions' byte counts and checksums, and "ztls: echo verified" when what
  * came back is what was sent. 0, or -1 (printed). */
-static int raw_exchange(const struct options *o, int fd, struct stream *s, struct checksum *k,
-                        double end)
+static int raw_exchange(const struct options *o, int fd, struct tool_stream *s,
+                        struct tool_checksum *k, double end)
 {
-    struct checksum *in = malloc(sizeof(*in));
+    struct tool_checksum *in = malloc(sizeof(*in));
     uint8_t *buf = malloc(CHUNK);
     if (in == NULL || buf == NULL) {
         fprintf(stderr, "ztls: out of memory\n");
@@ -520,8 +430,8 @@ static int raw_exchange(const struct options *o, int fd, struct stream *s, struc
         free(buf);
         return -1;
     }
-    checksum_init(k);
-    checksum_init(in);
+    tool_checksum_init(k);
+    tool_checksum_init(in);
     tool_set_nonblock(fd);
     double t0 = tool_now_s();
     uint64_t off = 0;
@@ -557,11 +467,10 @@ static int raw_exchange(const struct options *o, int fd, struct stream *s, struc
         }
         if (off < o->bytes && (p.revents & ZSOCK_POLLOUT)) {
             size_t len;
-            const uint8_t *d =
-                stream_at(s, off, &len, o->bytes - off < CHUNK ? o->bytes - off : CHUNK);
+            const uint8_t *d = tool_stream_at(s, off, o->bytes, &len);
             ssize_t n = zsock_send(fd, d, len, ZSOCK_MSG_DONTWAIT);
             if (n > 0) {
-                checksum_update(k, d, (size_t)n);
+                tool_checksum_update(k, d, (size_t)n);
                 off += (uint64_t)n;
             } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 perror("ztls: zsock_send");
@@ -571,7 +480,7 @@ static int raw_exchange(const struct options *o, int fd, struct stream *s, struc
         if (p.revents & (ZSOCK_POLLIN | ZSOCK_POLLHUP | ZSOCK_POLLERR)) {
             ssize_t n = zsock_recv(fd, buf, CHUNK, ZSOCK_MSG_DONTWAIT);
             if (n > 0) {
-                checksum_update(in, buf, (size_t)n);
+                tool_checksum_update(in, buf, (size_t)n);
             } else if (n == 0) {
                 eof = true;
             } else if (errno != EAGAIN && errno != EINTR) {
@@ -587,9 +496,9 @@ static int raw_exchange(const struct options *o, int fd, struct stream *s, struc
     }
     printf("ztls: raw: sent %" PRIu64 " bytes checksum %016" PRIx64 ", received %" PRIu64
            " bytes checksum %016" PRIx64 "%s in %.2f s, %.1f MiB/s\n",
-           off, checksum_value(k), in->len, checksum_value(in), eof ? " and end of stream" : "", dt,
-           mib_per_s(off, dt));
-    if (rc == 0 && in->len == off && checksum_value(in) == checksum_value(k)) {
+           off, tool_checksum_value(k), in->len, tool_checksum_value(in),
+           eof ? " and end of stream" : "", dt, tool_mib_per_s(off, dt));
+    if (rc == 0 && in->len == off && tool_checksum_value(in) == tool_checksum_value(k)) {
         printf("ztls: echo verified\n");
     }
     free(in);
@@ -597,8 +506,8 @@ static int raw_exchange(const struct options *o, int fd, struct stream *s, struc
     return rc;
 }
 
-static int run_client(const struct options *o, const sec_tag_t *tags, int n_tags, struct stream *s,
-                      struct checksum *k)
+static int run_client(const struct options *o, const sec_tag_t *tags, int n_tags,
+                      struct tool_stream *s, struct tool_checksum *k)
 {
     struct sockaddr_in sin;
     if (!tool_sockaddr("ztls", o->host, o->port, &sin)) {
@@ -648,7 +557,7 @@ static int run_client(const struct options *o, const sec_tag_t *tags, int n_tags
             perror("ztls: zsock_shutdown");
             failure = "shutdown";
         }
-        uint64_t want = checksum_value(k);
+        uint64_t want = tool_checksum_value(k);
         double t_sent = tool_now_s();
         size_t got = 0;
         char *reply = failure == NULL ? recv_to_end(fd, &got) : NULL;
@@ -670,7 +579,7 @@ static int run_client(const struct options *o, const sec_tag_t *tags, int n_tags
         free(reply);
         printf("ztls: client details: %" PRIu64 " bytes, seed %" PRIu64 ", handshake %.3f s, "
                "send %.2f s, until reply %.2f s, %.1f MiB/s\n",
-               o->bytes, o->seed, t_conn - t0, t_sent - t_conn, dt, mib_per_s(o->bytes, dt));
+               o->bytes, o->seed, t_conn - t0, t_sent - t_conn, dt, tool_mib_per_s(o->bytes, dt));
         if (failure == NULL) {
             printf("ztls: sent %" PRIu64 ", verified\n", o->bytes);
         }
@@ -687,28 +596,20 @@ static int run_client(const struct options *o, const sec_tag_t *tags, int n_tags
  * --------------------------------------------------------------------------------------- */
 
 /* After the last write: wait up to 10 s until the peer has acknowledged
- * everything (FIONWRITE, which the TLS socket asks its TCP socket, reaches
- * 0), so that closing and leaving lose nothing. */
+ * everything, so that closing and leaving lose nothing. */
 static void drain_sent(int fd)
 {
-    double deadline = tool_now_s() + 10;
-    while (tool_now_s() < deadline) {
-        int queued = 0;
-        if (zsock_ioctl(fd, FIONWRITE, &queued) < 0 || queued == 0) {
-            return;
-        }
-        tool_sleep_us(1000);
-    }
+    tool_drain_sent(fd, tool_now_s() + 10);
 }
 
 /* server: read to end of stream, answer the checksum line. */
-static int serve_stream(int fd, uint8_t *buf, struct checksum *k, long no)
+static int serve_stream(int fd, uint8_t *buf, struct tool_checksum *k, long no)
 {
-    checksum_init(k);
+    tool_checksum_init(k);
     double t0 = tool_now_s();
     ssize_t n;
     while ((n = recv_some(fd, buf, CHUNK)) > 0) {
-        checksum_update(k, buf, (size_t)n);
+        tool_checksum_update(k, buf, (size_t)n);
     }
     double dt = tool_now_s() - t0;
     if (n < 0) {
@@ -716,7 +617,7 @@ static int serve_stream(int fd, uint8_t *buf, struct checksum *k, long no)
         return -1;
     }
     char line[REPLY_MAX];
-    int len = snprintf(line, sizeof(line), REPLY_FMT, k->len, checksum_value(k));
+    int len = snprintf(line, sizeof(line), REPLY_FMT, k->len, tool_checksum_value(k));
     if (send_all(fd, (const uint8_t *)line, (size_t)len) < 0) {
         return -1;
     }
@@ -724,7 +625,7 @@ static int serve_stream(int fd, uint8_t *buf, struct checksum *k, long no)
     drain_sent(fd);
     printf("ztls: connection %ld: received %" PRIu64 " bytes checksum %016" PRIx64
            " in %.2f s, %.1f MiB/s\n",
-           no, k->len, checksum_value(k), dt, mib_per_s(k->len, dt));
+           no, k->len, tool_checksum_value(k), dt, tool_mib_per_s(k->len, dt));
     return 0;
 }
 
@@ -749,7 +650,7 @@ static int serve_echo(int fd, uint8_t *buf, long no)
 }
 
 /* http: answer requests until the peer ends the stream or asks to close. */
-static int serve_http(const struct options *o, int fd, struct stream *s, long no)
+static int serve_http(const struct options *o, int fd, struct tool_stream *s, long no)
 {
     char req[HTTP_HEAD + 1];
     size_t have = 0;
@@ -800,8 +701,7 @@ static int serve_http(const struct options *o, int fd, struct stream *s, long no
         if (get) {
             for (uint64_t off = 0; off < o->bytes;) {
                 size_t len;
-                const uint8_t *p =
-                    stream_at(s, off, &len, o->bytes - off < CHUNK ? o->bytes - off : CHUNK);
+                const uint8_t *p = tool_stream_at(s, off, o->bytes, &len);
                 if (send_all(fd, p, len) < 0) {
                     return -1;
                 }
@@ -820,8 +720,8 @@ static int serve_http(const struct options *o, int fd, struct stream *s, long no
     }
 }
 
-static int run_server(const struct options *o, const sec_tag_t *tags, int n_tags, struct stream *s,
-                      struct checksum *k)
+static int run_server(const struct options *o, const sec_tag_t *tags, int n_tags,
+                      struct tool_stream *s, struct tool_checksum *k)
 {
     uint8_t *buf = malloc(CHUNK);
     int lfd = buf != NULL ? tls_socket(o, tags, n_tags, false) : -1;
@@ -903,11 +803,11 @@ static int run_server(const struct options *o, const sec_tag_t *tags, int n_tags
 }
 
 /* gen: the stream to stdout. */
-static int run_gen(const struct options *o, struct stream *s)
+static int run_gen(const struct options *o, struct tool_stream *s)
 {
     for (uint64_t off = 0; off < o->bytes;) {
         size_t len;
-        const uint8_t *p = stream_at(s, off, &len, o->bytes - off < CHUNK ? o->bytes - off : CHUNK);
+        const uint8_t *p = tool_stream_at(s, off, o->bytes, &len);
         if (fwrite(p, 1, len, stdout) != len) {
             perror("ztls: gen: write");
             return 1;
@@ -948,31 +848,49 @@ static void usage(FILE *f)
     tool_net_usage(f);
 }
 
-enum {
-    OPT_CA = 256,
-    OPT_CERT,
-    OPT_KEY,
-    OPT_PSK,
-    OPT_PSK_ID,
-    OPT_HOSTNAME,
-    OPT_NO_HOSTNAME,
-    OPT_VERIFY,
-    OPT_CIPHERS,
-    OPT_ALPN,
-    OPT_TLS,
-    OPT_BYTES,
-    OPT_SEED,
-    OPT_GET,
-    OPT_RAW,
-    OPT_COUNT,
-    OPT_TIME_LIMIT,
-    OPT_LINGER,
-    OPT_BUFFER,
+/* --ca FILE: one more trusted CA. */
+static bool parse_ca(char *arg, void *ctx)
+{
+    struct options *o = ctx;
+    if (o->n_ca == MAX_CA) {
+        return false;
+    }
+    o->ca[o->n_ca++] = arg;
+    return true;
+}
+
+/* A word of an option and its value. */
+struct word {
+    const char *name;
+    int value;
 };
 
-/* A comma-separated list of IANA suite ids. */
-static bool parse_ciphers(char *list, struct options *o)
+/* The value of `arg` among words (ending with a NULL name), or `bad`. */
+static int word_value(const char *arg, const struct word *words, int bad)
 {
+    for (; words->name != NULL; words++) {
+        if (strcmp(arg, words->name) == 0) {
+            return words->value;
+        }
+    }
+    return bad;
+}
+
+static bool parse_verify(char *arg, void *ctx)
+{
+    static const struct word words[] = {{"none", TLS_PEER_VERIFY_NONE},
+                                        {"optional", TLS_PEER_VERIFY_OPTIONAL},
+                                        {"required", TLS_PEER_VERIFY_REQUIRED},
+                                        {NULL, 0}};
+    struct options *o = ctx;
+    o->verify = word_value(arg, words, -2);
+    return o->verify != -2;
+}
+
+/* A comma-separated list of IANA suite ids. */
+static bool parse_ciphers(char *list, void *ctx)
+{
+    struct options *o = ctx;
     for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
          t = strtok_r(NULL, ",", &save)) {
         long v;
@@ -984,8 +902,9 @@ static bool parse_ciphers(char *list, struct options *o)
     return o->n_ciphers > 0;
 }
 
-static bool parse_alpn(char *list, struct options *o)
+static bool parse_alpn(char *list, void *ctx)
 {
+    struct options *o = ctx;
     for (char *save = NULL, *t = strtok_r(list, ",", &save); t != NULL;
          t = strtok_r(NULL, ",", &save)) {
         if (o->n_alpn == MAX_ALPN || strlen(t) > 255) {
@@ -997,130 +916,54 @@ static bool parse_alpn(char *list, struct options *o)
     return o->n_alpn > 0;
 }
 
-static bool take_option(int c, char *arg, struct options *o)
+static bool parse_tls(char *arg, void *ctx)
 {
-    long v;
-    switch (c) {
-    case OPT_CA:
-        if (o->n_ca == MAX_CA) {
-            return false;
-        }
-        o->ca[o->n_ca++] = arg;
-        return true;
-    case OPT_CERT:
-        o->cert = arg;
-        return true;
-    case OPT_KEY:
-        o->key = arg;
-        return true;
-    case OPT_PSK:
-        o->psk = arg;
-        return true;
-    case OPT_PSK_ID:
-        o->psk_id = arg;
-        return true;
-    case OPT_HOSTNAME:
-        o->hostname = arg;
-        return true;
-    case OPT_NO_HOSTNAME:
-        o->no_hostname = true;
-        return true;
-    case OPT_VERIFY:
-        o->verify = strcmp(arg, "none") == 0       ? TLS_PEER_VERIFY_NONE
-                    : strcmp(arg, "optional") == 0 ? TLS_PEER_VERIFY_OPTIONAL
-                    : strcmp(arg, "required") == 0 ? TLS_PEER_VERIFY_REQUIRED
-                                                   : -2;
-        return o->verify != -2;
-    case OPT_CIPHERS:
-        return parse_ciphers(arg, o);
-    case OPT_ALPN:
-        return parse_alpn(arg, o);
-    case OPT_TLS:
-        o->protocol = strcmp(arg, "1.0") == 0   ? IPPROTO_TLS_1_0
-                      : strcmp(arg, "1.1") == 0 ? IPPROTO_TLS_1_1
-                      : strcmp(arg, "1.2") == 0 ? IPPROTO_TLS_1_2
-                      : strcmp(arg, "1.3") == 0 ? IPPROTO_TLS_1_3
-                                                : -1;
-        return o->protocol != -1;
-    case OPT_BYTES:
-        o->bytes_given = true;
-        return tool_parse_u64(arg, &o->bytes);
-    case OPT_SEED:
-        return tool_parse_u64(arg, &o->seed);
-    case OPT_GET:
-        o->get_path = arg;
-        return arg[0] == '/';
-    case OPT_RAW:
-        o->raw = true;
-        return true;
-    case OPT_COUNT:
-        return tool_parse_long(arg, 1, 1000000, &o->count);
-    case OPT_TIME_LIMIT:
-        if (!tool_parse_long(arg, 1, 86400, &v)) {
-            return false;
-        }
-        o->time_limit = (double)v;
-        return true;
-    case OPT_LINGER:
-        if (!tool_parse_long(arg, 0, 600000, &v)) {
-            return false;
-        }
-        o->linger_ms = (int)v;
-        return true;
-    case OPT_BUFFER:
-        if (!tool_parse_long(arg, 0, 64 << 20, &v)) {
-            return false;
-        }
-        o->buf_bytes = (int)v;
-        return true;
-    default:
-        return false;
-    }
+    static const struct word words[] = {{"1.0", IPPROTO_TLS_1_0},
+                                        {"1.1", IPPROTO_TLS_1_1},
+                                        {"1.2", IPPROTO_TLS_1_2},
+                                        {"1.3", IPPROTO_TLS_1_3},
+                                        {NULL, 0}};
+    struct options *o = ctx;
+    o->protocol = word_value(arg, words, -1);
+    return o->protocol != -1;
+}
+
+static bool parse_get(char *arg, void *ctx)
+{
+    struct options *o = ctx;
+    o->get_path = arg;
+    return arg[0] == '/';
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-    static const struct option longopts[] = {
-        {"ca", required_argument, NULL, OPT_CA},
-        {"cert", required_argument, NULL, OPT_CERT},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"psk", required_argument, NULL, OPT_PSK},
-        {"psk-id", required_argument, NULL, OPT_PSK_ID},
-        {"hostname", required_argument, NULL, OPT_HOSTNAME},
-        {"no-hostname", no_argument, NULL, OPT_NO_HOSTNAME},
-        {"verify", required_argument, NULL, OPT_VERIFY},
-        {"ciphers", required_argument, NULL, OPT_CIPHERS},
-        {"alpn", required_argument, NULL, OPT_ALPN},
-        {"tls", required_argument, NULL, OPT_TLS},
-        {"bytes", required_argument, NULL, OPT_BYTES},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"get", required_argument, NULL, OPT_GET},
-        {"raw", no_argument, NULL, OPT_RAW},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"time-limit", required_argument, NULL, OPT_TIME_LIMIT},
-        {"linger", required_argument, NULL, OPT_LINGER},
-        {"buffer", required_argument, NULL, OPT_BUFFER},
-        {"help", no_argument, NULL, 'h'},
-        TOOL_NET_LONGOPTS,
-        {NULL, 0, NULL, 0},
+    struct tool_opt_call ca = {parse_ca, o}, verify = {parse_verify, o},
+                         ciphers = {parse_ciphers, o}, alpn = {parse_alpn, o}, tls = {parse_tls, o},
+                         get = {parse_get, o};
+    const struct tool_opt opts[] = {
+        {"ca", TOOL_OPT_CALL, &ca, 0, 0, NULL},
+        {"cert", TOOL_OPT_STRING, &o->cert, 0, 0, NULL},
+        {"key", TOOL_OPT_STRING, &o->key, 0, 0, NULL},
+        {"psk", TOOL_OPT_STRING, &o->psk, 0, 0, NULL},
+        {"psk-id", TOOL_OPT_STRING, &o->psk_id, 0, 0, NULL},
+        {"hostname", TOOL_OPT_STRING, &o->hostname, 0, 0, NULL},
+        {"no-hostname", TOOL_OPT_FLAG, &o->no_hostname, 0, 0, NULL},
+        {"verify", TOOL_OPT_CALL, &verify, 0, 0, NULL},
+        {"ciphers", TOOL_OPT_CALL, &ciphers, 0, 0, NULL},
+        {"alpn", TOOL_OPT_CALL, &alpn, 0, 0, NULL},
+        {"tls", TOOL_OPT_CALL, &tls, 0, 0, NULL},
+        {"bytes", TOOL_OPT_U64, &o->bytes, 0, 0, &o->bytes_given},
+        {"seed", TOOL_OPT_U64, &o->seed, 0, 0, NULL},
+        {"get", TOOL_OPT_CALL, &get, 0, 0, NULL},
+        {"raw", TOOL_OPT_FLAG, &o->raw, 0, 0, NULL},
+        {"count", TOOL_OPT_LONG, &o->count, 1, 1000000, NULL},
+        {"time-limit", TOOL_OPT_SECONDS, &o->time_limit, 1, 86400, NULL},
+        {"linger", TOOL_OPT_INT, &o->linger_ms, 0, 600000, NULL},
+        {"buffer", TOOL_OPT_INT, &o->buf_bytes, 0, 64 << 20, NULL},
+        {0},
     };
-    int c;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-        if (c == 'h') {
-            usage(stdout);
-            exit(0);
-        }
-        if (c >= OPT_CA && c <= OPT_BUFFER) {
-            if (!take_option(c, optarg, o)) {
-                fprintf(stderr, "ztls: bad value for --%s: %s\n", longopts[c - OPT_CA].name,
-                        optarg != NULL ? optarg : "");
-                return -1;
-            }
-        } else if (tool_net_option("ztls", &o->net, c, optarg) != 1) {
-            return -1;
-        }
-    }
-    if (tool_net_check("ztls", &o->net) < 0) {
+    int first = tool_parse_options("ztls", argc, argv, opts, &o->net, usage);
+    if (first < 0) {
         return -1;
     }
     if ((o->cert == NULL) != (o->key == NULL) || (o->psk == NULL) != (o->psk_id == NULL)) {
@@ -1131,8 +974,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         fprintf(stderr, "ztls: --get and --raw exclude each other\n");
         return -1;
     }
-    argc -= optind;
-    argv += optind;
+    argc -= first;
+    argv += first;
     if (argc == 1 && strcmp(argv[0], "gen") == 0) {
         o->mode = argv[0];
         return 0;
@@ -1157,15 +1000,15 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    struct stream *s = malloc(sizeof(*s));
-    struct checksum *k = malloc(sizeof(*k));
+    struct tool_stream *s = malloc(sizeof(*s));
+    struct tool_checksum *k = malloc(sizeof(*k));
     if (s == NULL || k == NULL) {
         fprintf(stderr, "ztls: out of memory\n");
         free(s);
         free(k);
         return 1;
     }
-    stream_init(s, o.seed);
+    tool_stream_init(s, o.seed);
     int rc = 1;
     sec_tag_t tags[MAX_CA + 2];
     int n_tags = 0;

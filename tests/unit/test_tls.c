@@ -133,6 +133,16 @@ static struct sockaddr_in lo(uint16_t port)
     return s;
 }
 
+/* Bind l to 127.0.0.1, a port of the stack's choice: that port. */
+static uint16_t bind_lo(int l)
+{
+    struct sockaddr_in a = lo(0);
+    assert_int_equal(zsock_bind(l, SA(a), sizeof(a)), 0);
+    socklen_t len = sizeof(a);
+    assert_int_equal(zsock_getsockname(l, SA(a), &len), 0);
+    return ntohs(a.sin_port);
+}
+
 static void set_tags(int fd, const sec_tag_t *tags, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -146,6 +156,15 @@ static void set_tags(int fd, const sec_tag_t *tags, int n)
 static void set_int(int fd, int level, int opt, int v)
 {
     assert_int_equal(zsock_setsockopt(fd, level, opt, &v, sizeof(v)), 0);
+}
+
+/* The int option (level, opt) of fd, which must have one. */
+static int get_int(int fd, int level, int opt)
+{
+    int v = -1;
+    socklen_t len = sizeof(v);
+    assert_int_equal(zsock_getsockopt(fd, level, opt, &v, &len), 0);
+    return v;
 }
 
 static void set_timeo(int fd, int opt, int ms)
@@ -227,12 +246,8 @@ static void srv_start(struct srv *s, const struct srv_cfg *cfg)
     }
     set_int(s->l, SOL_TLS, TLS_SESSION_CACHE, cfg->cache);
     set_timeo(s->l, SO_RCVTIMEO, 20000);
-    struct sockaddr_in a = lo(0);
-    assert_int_equal(zsock_bind(s->l, SA(a), sizeof(a)), 0);
+    s->port = bind_lo(s->l);
     assert_int_equal(zsock_listen(s->l, 8), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(zsock_getsockname(s->l, SA(a), &len), 0);
-    s->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
 }
 
@@ -240,6 +255,12 @@ static void srv_stop(struct srv *s)
 {
     pthread_join(s->th, NULL);
     zsock_close(s->l);
+}
+
+/* A server with the credentials `tag` that echoes one connection. */
+static void echo_srv_start(struct srv *s, sec_tag_t tag)
+{
+    srv_start(s, &(struct srv_cfg){.tags = {tag}, .ntags = 1, .peer_verify = -1, .echo = true});
 }
 
 /* A client socket (not yet connected) with tags and a hostname. */
@@ -258,10 +279,27 @@ static int client_new(const sec_tag_t *tags, int n, const char *host)
     return c;
 }
 
+/* A client (not yet connected) that trusts the test CA and wants
+ * "server.test". */
+static int ca_client(void)
+{
+    return client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+}
+
 static int client_connect(int c, uint16_t port)
 {
     struct sockaddr_in a = lo(port);
     return zsock_connect(c, SA(a), sizeof(a));
+}
+
+/* An echo server with the credentials `tag` (echo_srv_start) and a
+ * ca_client() connected to it. */
+static int echo_connected(struct srv *s, sec_tag_t tag)
+{
+    echo_srv_start(s, tag);
+    int c = ca_client();
+    assert_int_equal(client_connect(c, s->port), 0);
+    return c;
 }
 
 static void echo_once(int c, const char *msg)
@@ -271,6 +309,14 @@ static void echo_once(int c, const char *msg)
     assert_int_equal(zsock_send(c, msg, n, 0), (ssize_t)n);
     assert_int_equal(zsock_recv(c, buf, n, ZSOCK_MSG_WAITALL), (ssize_t)n);
     assert_memory_equal(buf, msg, n);
+}
+
+/* Echo `msg` once on c, close c and wait for the server s. */
+static void echo_close(struct srv *s, int c, const char *msg)
+{
+    echo_once(c, msg);
+    zsock_close(c);
+    srv_stop(s);
 }
 
 static uint32_t verify_result(int fd)
@@ -288,18 +334,10 @@ static void test_handshake_echo(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1, .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
-    assert_int_equal(client_connect(c, s.port), 0);
+    int c = echo_connected(&s, TAG_SRV);
     echo_once(c, "hello over TLS");
-    int v;
-    socklen_t len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_PROTOCOL, &v, &len), 0);
-    assert_int_equal(v, IPPROTO_TLS_1_2);
-    len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(c, SOL_TLS, TLS_CIPHERSUITE_USED, &v, &len), 0);
-    assert_true(v > 0);
+    assert_int_equal(get_int(c, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TLS_1_2);
+    assert_true(get_int(c, SOL_TLS, TLS_CIPHERSUITE_USED) > 0);
     assert_int_equal(verify_result(c), 0);
     struct z_tls_info info;
     assert_int_equal(z_tls_get_info(c, &info), 0);
@@ -307,7 +345,7 @@ static void test_handshake_echo(void **state)
     assert_string_equal(info.version, "TLSv1.2");
     assert_false(info.resumed);
     struct sockaddr_in peer;
-    len = sizeof(peer);
+    socklen_t len = sizeof(peer);
     assert_int_equal(zsock_getpeername(c, SA(peer), &len), 0);
     assert_int_equal(ntohs(peer.sin_port), s.port);
     zsock_close(c);
@@ -352,26 +390,27 @@ static void *bulk_writer(void *arg)
     return NULL;
 }
 
-static void test_bulk_16mib_echo(void **state)
+/* Bulk echo over the connected socket c (the peer echoes): a thread
+ * writes bulk_writer's pattern, $ZSOCK_TLS_BULK_BYTES of it or `dflt`
+ * bytes, while this one reads it back, `max_read` bytes at most a call, and
+ * checks every byte. The bytes echoed. */
+static size_t bulk_echo(int c, size_t dflt, size_t max_read)
 {
-    (void)state;
-    struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1, .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
-    assert_int_equal(client_connect(c, s.port), 0);
     const char *env = getenv("ZSOCK_TLS_BULK_BYTES");
-    /* 16 MiB; 1 MiB where TCP buffers are a few KiB (embedded preset). */
-    size_t dflt = CONFIG_NET_TCP_SNDBUF >= 65536 ? 16u << 20 : 1u << 20;
     struct bulk b = {.fd = c, .total = env != NULL ? strtoul(env, NULL, 0) : dflt};
     pthread_t w;
     assert_int_equal(pthread_create(&w, NULL, bulk_writer, &b), 0);
     static uint8_t buf[70000];
+    assert_true(max_read <= sizeof(buf));
+    int64_t t0 = mono_us();
     size_t got = 0;
     bool same = true;
     while (got < b.total) {
-        ssize_t n = zsock_recv(c, buf, sizeof(buf), 0);
-        assert_true(n > 0);
+        ssize_t n = zsock_recv(c, buf, max_read, 0);
+        if (n <= 0) {
+            fail_msg("recv after %zu bytes: %zd, %s (%lld ms)", got, n, strerror(errno),
+                     (long long)(mono_us() - t0) / 1000);
+        }
         for (ssize_t i = 0; i < n && same; i++) {
             same = buf[i] == pattern(got + (size_t)i);
         }
@@ -381,22 +420,29 @@ static void test_bulk_16mib_echo(void **state)
     assert_true(b.ok);
     assert_true(same);
     assert_int_equal(got, b.total);
+    return b.total;
+}
+
+static void test_bulk_16mib_echo(void **state)
+{
+    (void)state;
+    struct srv s;
+    int c = echo_connected(&s, TAG_SRV);
+    /* 16 MiB; 1 MiB where TCP buffers are a few KiB (embedded preset). */
+    size_t total = bulk_echo(c, CONFIG_NET_TCP_SNDBUF >= 65536 ? 16u << 20 : 1u << 20, 70000);
     zsock_close(c);
     srv_stop(&s);
-    assert_int_equal(s.echoed, (int64_t)b.total);
+    assert_int_equal(s.echoed, (int64_t)total);
 }
 
 static void test_der_credentials(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(
-        &s, &(struct srv_cfg){.tags = {TAG_SRV_DER}, .ntags = 1, .peer_verify = -1, .echo = true});
+    echo_srv_start(&s, TAG_SRV_DER);
     int c = client_new((sec_tag_t[]){TAG_CA_DER}, 1, "localhost");
     assert_int_equal(client_connect(c, s.port), 0);
-    echo_once(c, "DER");
-    zsock_close(c);
-    srv_stop(&s);
+    echo_close(&s, c, "DER");
 }
 
 static void test_ecdsa_and_suite_restriction(void **state)
@@ -405,9 +451,8 @@ static void test_ecdsa_and_suite_restriction(void **state)
     /* TLS-ECDHE-ECDSA-WITH-AES-256-GCM-SHA384 */
     const int suite = 0xC02C;
     struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV_EC}, .ntags = 1, .peer_verify = -1, .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    echo_srv_start(&s, TAG_SRV_EC);
+    int c = ca_client();
     assert_int_equal(zsock_setsockopt(c, SOL_TLS, TLS_CIPHERSUITE_LIST, &suite, sizeof(suite)), 0);
     int list[8];
     socklen_t len = sizeof(list);
@@ -415,13 +460,8 @@ static void test_ecdsa_and_suite_restriction(void **state)
     assert_int_equal(len, sizeof(int));
     assert_int_equal(list[0], suite);
     assert_int_equal(client_connect(c, s.port), 0);
-    int used;
-    len = sizeof(used);
-    assert_int_equal(zsock_getsockopt(c, SOL_TLS, TLS_CIPHERSUITE_USED, &used, &len), 0);
-    assert_int_equal(used, suite);
-    echo_once(c, "ecdsa");
-    zsock_close(c);
-    srv_stop(&s);
+    assert_int_equal(get_int(c, SOL_TLS, TLS_CIPHERSUITE_USED), suite);
+    echo_close(&s, c, "ecdsa");
 }
 
 static void test_no_common_suite(void **state)
@@ -431,7 +471,7 @@ static void test_no_common_suite(void **state)
     const int suite = 0xC02C;
     struct srv s;
     srv_start(&s, &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    int c = ca_client();
     assert_int_equal(zsock_setsockopt(c, SOL_TLS, TLS_CIPHERSUITE_LIST, &suite, sizeof(suite)), 0);
     expect_errno(client_connect(c, s.port),
                  ECONNABORTED); /* the server's handshake_failure alert */
@@ -455,13 +495,8 @@ static void test_psk(void **state)
     int c = client_new((sec_tag_t[]){TAG_PSK}, 1, NULL);
     assert_int_equal(zsock_setsockopt(c, SOL_TLS, TLS_CIPHERSUITE_LIST, &suite, sizeof(suite)), 0);
     assert_int_equal(client_connect(c, s.port), 0);
-    int used;
-    socklen_t len = sizeof(used);
-    assert_int_equal(zsock_getsockopt(c, SOL_TLS, TLS_CIPHERSUITE_USED, &used, &len), 0);
-    assert_int_equal(used, suite);
-    echo_once(c, "psk");
-    zsock_close(c);
-    srv_stop(&s);
+    assert_int_equal(get_int(c, SOL_TLS, TLS_CIPHERSUITE_USED), suite);
+    echo_close(&s, c, "psk");
 }
 
 static void test_alpn(void **state)
@@ -473,7 +508,7 @@ static void test_alpn(void **state)
                                     .peer_verify = -1,
                                     .alpn = {"http/1.1", "x-test"},
                                     .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    int c = ca_client();
     const char *mine[] = {"h2", "x-test", NULL};
     assert_int_equal(zsock_setsockopt(c, SOL_TLS, TLS_ALPN_LIST, mine, sizeof(mine)), 0);
     const char *back[4];
@@ -487,9 +522,7 @@ static void test_alpn(void **state)
     struct z_tls_info info;
     assert_int_equal(z_tls_get_info(c, &info), 0);
     assert_string_equal(info.alpn, "x-test");
-    echo_once(c, "alpn");
-    zsock_close(c);
-    srv_stop(&s);
+    echo_close(&s, c, "alpn");
     assert_string_equal(s.info[0].alpn, "x-test");
 }
 
@@ -506,12 +539,9 @@ static void test_session_resumption(void **state)
                                     .echo = true});
     struct z_tls_info info[3];
     for (int i = 0; i < 3; i++) {
-        int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+        int c = ca_client();
         set_int(c, SOL_TLS, TLS_SESSION_CACHE, TLS_SESSION_CACHE_ENABLED);
-        int v = -1;
-        socklen_t len = sizeof(v);
-        assert_int_equal(zsock_getsockopt(c, SOL_TLS, TLS_SESSION_CACHE, &v, &len), 0);
-        assert_int_equal(v, 1);
+        assert_int_equal(get_int(c, SOL_TLS, TLS_SESSION_CACHE), 1);
         if (i == 0) {
             /* Start from empty caches whatever ran before. */
             assert_int_equal(
@@ -552,7 +582,7 @@ static void test_mutual_tls(void **state)
     echo_once(c, "mutual");
     zsock_close(c);
     /* Without a client certificate the server refuses. */
-    c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    c = ca_client();
     int rc = client_connect(c, s.port);
     if (rc == 0) {
         /* TLS 1.2: the client may finish its flight before the alert. */
@@ -560,10 +590,7 @@ static void test_mutual_tls(void **state)
         rc = (int)zsock_recv(c, &b, 1, 0);
     }
     expect_errno(rc, ECONNABORTED);
-    int err;
-    socklen_t len = sizeof(err);
-    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-    assert_int_equal(err, ECONNABORTED);
+    assert_int_equal(get_int(c, SOL_SOCKET, SO_ERROR), ECONNABORTED);
     zsock_close(c);
     srv_stop(&s);
     assert_int_equal(s.accept_err[0], 0);
@@ -595,6 +622,27 @@ static void test_wrong_hostname(void **state)
     verify_fails(TAG_SRV, "wrong.test", MBEDTLS_X509_BADCERT_CN_MISMATCH);
 }
 
+/* Zephyr's rule: a client checks the server's name by default. With no
+ * TLS_HOSTNAME there is no name to match, so verification fails; setting
+ * TLS_HOSTNAME to NULL turns the check off. */
+static void test_hostname_enforced_by_default(void **state)
+{
+    (void)state;
+    verify_fails(TAG_SRV, NULL, MBEDTLS_X509_BADCERT_CN_MISMATCH);
+}
+
+static void test_hostname_null_disables_check(void **state)
+{
+    (void)state;
+    struct srv s;
+    echo_srv_start(&s, TAG_SRV);
+    int c = client_new((sec_tag_t[]){TAG_CA}, 1, NULL);
+    assert_int_equal(zsock_setsockopt(c, SOL_TLS, TLS_HOSTNAME, NULL, 0), 0);
+    assert_int_equal(client_connect(c, s.port), 0);
+    assert_int_equal(verify_result(c), 0);
+    echo_close(&s, c, "no name check");
+}
+
 static void test_untrusted_ca(void **state)
 {
     (void)state;
@@ -611,16 +659,13 @@ static void test_verify_optional(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(&s, &(struct srv_cfg){
-                      .tags = {TAG_UNTRUSTED}, .ntags = 1, .peer_verify = -1, .echo = true});
+    echo_srv_start(&s, TAG_UNTRUSTED);
     /* OPTIONAL: the handshake completes and the result says why it would not have. */
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    int c = ca_client();
     set_int(c, SOL_TLS, TLS_PEER_VERIFY, TLS_PEER_VERIFY_OPTIONAL);
     assert_int_equal(client_connect(c, s.port), 0);
     assert_true(verify_result(c) & MBEDTLS_X509_BADCERT_NOT_TRUSTED);
-    echo_once(c, "optional");
-    zsock_close(c);
-    srv_stop(&s);
+    echo_close(&s, c, "optional");
 }
 
 static int calls;
@@ -637,18 +682,15 @@ static void test_verify_callback(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(&s, &(struct srv_cfg){
-                      .tags = {TAG_UNTRUSTED}, .ntags = 1, .peer_verify = -1, .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    echo_srv_start(&s, TAG_UNTRUSTED);
+    int c = ca_client();
     calls = 0;
     struct tls_cert_verify_cb cb = {.cb = accept_all, .ctx = &calls};
     assert_int_equal(zsock_setsockopt(c, SOL_TLS, TLS_CERT_VERIFY_CALLBACK, &cb, sizeof(cb)), 0);
     assert_int_equal(client_connect(c, s.port), 0);
     assert_true(calls >= 1);
     assert_int_equal(verify_result(c), 0);
-    echo_once(c, "callback");
-    zsock_close(c);
-    srv_stop(&s);
+    echo_close(&s, c, "callback");
 }
 
 /* ---- misbehaving peers (plain TCP servers)
@@ -693,12 +735,8 @@ static void raw_start(struct raw *r, enum raw_mode mode)
     r->mode = mode;
     make_pair(SOCK_STREAM, r->quit);
     r->l = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    struct sockaddr_in a = lo(0);
-    assert_int_equal(zsock_bind(r->l, SA(a), sizeof(a)), 0);
+    r->port = bind_lo(r->l);
     assert_int_equal(zsock_listen(r->l, 4), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(zsock_getsockname(r->l, SA(a), &len), 0);
-    r->port = ntohs(a.sin_port);
     assert_int_equal(pthread_create(&r->th, NULL, raw_main, r), 0);
 }
 
@@ -710,39 +748,41 @@ static void raw_stop(struct raw *r)
     close_pair(r->quit);
 }
 
+/* A client of the misbehaving peer `mode`: its connect() must fail with
+ * `err`. Against a silent peer it sends with a 200 ms timeout, and a recv
+ * after the failed handshake times out too. */
+static void raw_handshake_fails(enum raw_mode mode, int err)
+{
+    struct raw r;
+    raw_start(&r, mode);
+    int c = ca_client();
+    if (mode == RAW_SILENT) {
+        set_timeo(c, SO_SNDTIMEO, 200);
+    }
+    expect_errno(client_connect(c, r.port), err);
+    if (mode == RAW_SILENT) {
+        expect_errno(zsock_recv(c, (char[4]){0}, 4, 0), ETIMEDOUT);
+    }
+    zsock_close(c);
+    raw_stop(&r);
+}
+
 static void test_garbage_instead_of_server_hello(void **state)
 {
     (void)state;
-    struct raw r;
-    raw_start(&r, RAW_GARBAGE);
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
-    expect_errno(client_connect(c, r.port), EPROTO);
-    zsock_close(c);
-    raw_stop(&r);
+    raw_handshake_fails(RAW_GARBAGE, EPROTO);
 }
 
 static void test_peer_closes_mid_handshake(void **state)
 {
     (void)state;
-    struct raw r;
-    raw_start(&r, RAW_CLOSE);
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
-    expect_errno(client_connect(c, r.port), ECONNRESET);
-    zsock_close(c);
-    raw_stop(&r);
+    raw_handshake_fails(RAW_CLOSE, ECONNRESET);
 }
 
 static void test_silent_peer_times_out(void **state)
 {
     (void)state;
-    struct raw r;
-    raw_start(&r, RAW_SILENT);
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
-    set_timeo(c, SO_SNDTIMEO, 200);
-    expect_errno(client_connect(c, r.port), ETIMEDOUT);
-    expect_errno(zsock_recv(c, (char[4]){0}, 4, 0), ETIMEDOUT);
-    zsock_close(c);
-    raw_stop(&r);
+    raw_handshake_fails(RAW_SILENT, ETIMEDOUT);
 }
 
 /* ---- socketpair transport with a controlled relay
@@ -818,6 +858,17 @@ static void wired_down(struct wired *w)
     zsock_close(w->b[1]);
 }
 
+/* Send `msg` from the server of w and take its record off the wire into
+ * raw (size bytes) before the client sees it: the record's length. */
+static ssize_t take_record(struct wired *w, const char *msg, char *raw, size_t size)
+{
+    ssize_t len = (ssize_t)strlen(msg);
+    assert_int_equal(zsock_send(w->srv, msg, (size_t)len, 0), len);
+    ssize_t n = zsock_recv(w->a[1], raw, size, ZSOCK_MSG_DONTWAIT);
+    assert_true(n > len);
+    return n;
+}
+
 static short poll_now(int fd, short events, int timeout)
 {
     struct zsock_pollfd p = {.fd = fd, .events = events};
@@ -874,34 +925,14 @@ static void test_socketpair_bulk_echo(void **state)
     struct sp_echo e = {.fd = srv};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, sp_echo_main, &e), 0);
-    const char *env = getenv("ZSOCK_TLS_BULK_BYTES");
     /* 1 MiB where socketpair buffers are tiny (embedded preset). */
-    size_t dflt = CONFIG_NET_SOCKETPAIR_BUFFER_SIZE >= 65536 ? 16u << 20 : 1u << 20;
-    struct bulk b = {.fd = cli, .total = env != NULL ? strtoul(env, NULL, 0) : dflt};
-    pthread_t w;
-    assert_int_equal(pthread_create(&w, NULL, bulk_writer, &b), 0);
-    static uint8_t buf[50000];
-    int64_t t0 = mono_us();
-    size_t got = 0;
-    bool same = true;
-    while (got < b.total) {
-        ssize_t n = zsock_recv(cli, buf, sizeof(buf), 0);
-        if (n <= 0) {
-            fail_msg("recv after %zu bytes: %zd, %s (%lld ms)", got, n, strerror(errno),
-                     (long long)(mono_us() - t0) / 1000);
-        }
-        for (ssize_t i = 0; i < n && same; i++) {
-            same = buf[i] == pattern(got + (size_t)i);
-        }
-        got += (size_t)n;
-    }
-    pthread_join(w, NULL);
-    assert_true(b.ok);
-    assert_true(same);
+    size_t total =
+        bulk_echo(cli, CONFIG_NET_SOCKETPAIR_BUFFER_SIZE >= 65536 ? 16u << 20 : 1u << 20, 50000);
+    char buf[16];
     assert_int_equal(zsock_shutdown(cli, ZSOCK_SHUT_WR), 0);
     assert_int_equal(zsock_recv(cli, buf, sizeof(buf), 0), 0); /* the echo's close_notify */
     pthread_join(t, NULL);
-    assert_int_equal(e.echoed, (int64_t)b.total);
+    assert_int_equal(e.echoed, (int64_t)total);
     zsock_close(cli);
     zsock_close(srv);
 }
@@ -913,10 +944,8 @@ static void test_socketpair_poll_exact(void **state)
     wired_up(&w);
     assert_int_equal(poll_now(w.cli, ZSOCK_POLLIN | ZSOCK_POLLOUT, 0), ZSOCK_POLLOUT);
     /* One record, delivered but for its last byte: not readable. */
-    assert_int_equal(zsock_send(w.srv, "hello", 5, 0), 5);
     char raw[256];
-    ssize_t n = zsock_recv(w.a[1], raw, sizeof(raw), ZSOCK_MSG_DONTWAIT);
-    assert_true(n > 5);
+    ssize_t n = take_record(&w, "hello", raw, sizeof(raw));
     assert_int_equal(zsock_send(w.b[1], raw, (size_t)n - 1, 0), n - 1);
     assert_int_equal(poll_now(w.cli, ZSOCK_POLLIN, 0), 0);
     assert_int_equal(poll_now(w.cli, ZSOCK_POLLIN, 50), 0);
@@ -976,19 +1005,14 @@ static void test_socketpair_truncated_record(void **state)
     (void)state;
     struct wired w;
     wired_up(&w);
-    assert_int_equal(zsock_send(w.srv, "truncated", 9, 0), 9);
     char raw[256];
-    ssize_t n = zsock_recv(w.a[1], raw, sizeof(raw), ZSOCK_MSG_DONTWAIT);
-    assert_true(n > 9);
+    ssize_t n = take_record(&w, "truncated", raw, sizeof(raw));
     assert_int_equal(zsock_send(w.b[1], raw, (size_t)n - 3, 0), n - 3);
     assert_int_equal(zsock_shutdown(w.b[1], ZSOCK_SHUT_WR), 0);
     short rev = poll_now(w.cli, ZSOCK_POLLIN, 5000);
     assert_true(rev & ZSOCK_POLLERR);
     expect_errno(zsock_recv(w.cli, raw, sizeof(raw), 0), ECONNRESET);
-    int err;
-    socklen_t len = sizeof(err);
-    assert_int_equal(zsock_getsockopt(w.cli, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-    assert_int_equal(err, ECONNRESET);
+    assert_int_equal(get_int(w.cli, SOL_SOCKET, SO_ERROR), ECONNRESET);
     wired_down(&w);
 }
 
@@ -999,20 +1023,15 @@ static void test_socketpair_fatal_alert(void **state)
     wired_up(&w);
     /* A record damaged on the way: the client rejects it (EPROTO) and
      * sends a fatal alert, which the server reports as ECONNABORTED. */
-    assert_int_equal(zsock_send(w.srv, "damaged", 7, 0), 7);
     char raw[256];
-    ssize_t n = zsock_recv(w.a[1], raw, sizeof(raw), ZSOCK_MSG_DONTWAIT);
-    assert_true(n > 7);
+    ssize_t n = take_record(&w, "damaged", raw, sizeof(raw));
     raw[n - 1] ^= 0x40;
     assert_int_equal(zsock_send(w.b[1], raw, (size_t)n, 0), n);
     expect_errno(zsock_recv(w.cli, raw, sizeof(raw), 0), EPROTO);
     pump(w.b[1], w.a[1], SIZE_MAX);
     short rev = poll_now(w.srv, ZSOCK_POLLIN, 5000);
     assert_true(rev & ZSOCK_POLLERR);
-    int err;
-    socklen_t len = sizeof(err);
-    assert_int_equal(zsock_getsockopt(w.srv, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-    assert_int_equal(err, ECONNABORTED);
+    assert_int_equal(get_int(w.srv, SOL_SOCKET, SO_ERROR), ECONNABORTED);
     expect_errno(zsock_recv(w.srv, raw, sizeof(raw), 0), ECONNABORTED);
     wired_down(&w);
 }
@@ -1024,10 +1043,7 @@ static void test_peek_waitall_fionread(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1, .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
-    assert_int_equal(client_connect(c, s.port), 0);
+    int c = echo_connected(&s, TAG_SRV);
     assert_int_equal(zsock_send(c, "abcdefgh", 8, 0), 8);
     assert_int_equal(poll_now(c, ZSOCK_POLLIN, 5000), ZSOCK_POLLIN);
     assert_int_equal(fionread(c), 8);
@@ -1075,8 +1091,7 @@ static void test_nonblocking_handshake(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1, .echo = true});
+    echo_srv_start(&s, TAG_SRV);
     int c = zsock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TLS_1_2);
     assert_true(c >= 0);
     set_tags(c, (sec_tag_t[]){TAG_CA}, 1);
@@ -1107,15 +1122,10 @@ static void test_connect_refused(void **state)
 {
     (void)state;
     /* A port nobody listens on: the TCP error, as it is. */
-    uint16_t port;
     int l = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
-    struct sockaddr_in a = lo(0);
-    assert_int_equal(zsock_bind(l, SA(a), sizeof(a)), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(zsock_getsockname(l, SA(a), &len), 0);
-    port = ntohs(a.sin_port);
+    uint16_t port = bind_lo(l);
     zsock_close(l);
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    int c = ca_client();
     expect_errno(client_connect(c, port), ECONNREFUSED);
     zsock_close(c);
     c = zsock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TLS_1_2);
@@ -1126,10 +1136,7 @@ static void test_connect_refused(void **state)
         short rev = poll_now(c, ZSOCK_POLLOUT, 10000);
         assert_true(rev & ZSOCK_POLLERR);
         expect_errno(zsock_send(c, "x", 1, 0), ECONNREFUSED);
-        int err;
-        len = sizeof(err);
-        assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &err, &len), 0);
-        assert_int_equal(err, ECONNREFUSED);
+        assert_int_equal(get_int(c, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
     } else {
         assert_int_equal(errno, ECONNREFUSED);
     }
@@ -1139,7 +1146,7 @@ static void test_connect_refused(void **state)
 static void *late_client(void *arg)
 {
     uint16_t port = *(uint16_t *)arg;
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    int c = ca_client();
     if (client_connect(c, port) == 0) {
         echo_once(c, "late");
     }
@@ -1152,12 +1159,8 @@ static void test_nonblocking_listener_and_lazy_handshake(void **state)
     (void)state;
     int l = zsock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TLS_1_2);
     set_tags(l, (sec_tag_t[]){TAG_SRV}, 1);
-    struct sockaddr_in a = lo(0);
-    assert_int_equal(zsock_bind(l, SA(a), sizeof(a)), 0);
+    uint16_t port = bind_lo(l);
     assert_int_equal(zsock_listen(l, 4), 0);
-    socklen_t len = sizeof(a);
-    assert_int_equal(zsock_getsockname(l, SA(a), &len), 0);
-    uint16_t port = ntohs(a.sin_port);
     expect_errno(zsock_accept(l, NULL, NULL), EAGAIN);
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, late_client, &port), 0);
@@ -1179,9 +1182,8 @@ static void test_handshake_on_connect_off(void **state)
 {
     (void)state;
     struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1, .echo = true});
-    int c = client_new((sec_tag_t[]){TAG_CA}, 1, "server.test");
+    echo_srv_start(&s, TAG_SRV);
+    int c = ca_client();
     set_int(c, SOL_TLS, TLS_DTLS_HANDSHAKE_ON_CONNECT, 0);
     assert_int_equal(client_connect(c, s.port), 0);
     int v;
@@ -1240,10 +1242,7 @@ static void test_socket_protocols(void **state)
     for (int p = IPPROTO_TLS_1_0; p <= IPPROTO_TLS_1_2; p++) {
         int fd = zsock_socket(AF_INET, SOCK_STREAM, p);
         assert_true(fd >= 0);
-        int v;
-        socklen_t len = sizeof(v);
-        assert_int_equal(zsock_getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len), 0);
-        assert_int_equal(v, p);
+        assert_int_equal(get_int(fd, SOL_SOCKET, SO_PROTOCOL), p);
         zsock_close(fd);
     }
 }
@@ -1289,12 +1288,8 @@ static void test_options(void **state)
     expect_errno(zsock_getsockopt(fd, SOL_TLS, TLS_CERT_VERIFY_RESULT, &flags, &len), ENOTCONN);
     expect_errno(zsock_send(fd, "x", 1, 0), ENOTCONN);
     /* Defaults and round trips. */
-    len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, SOL_TLS, TLS_SESSION_CACHE, &v, &len), 0);
-    assert_int_equal(v, 0);
-    len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_ON_CONNECT, &v, &len), 0);
-    assert_int_equal(v, 1);
+    assert_int_equal(get_int(fd, SOL_TLS, TLS_SESSION_CACHE), 0);
+    assert_int_equal(get_int(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_ON_CONNECT), 1);
     int all[256];
     len = sizeof(all);
     assert_int_equal(zsock_getsockopt(fd, SOL_TLS, TLS_CIPHERSUITE_LIST, all, &len), 0);
@@ -1317,17 +1312,11 @@ static void test_options(void **state)
                      0);
     assert_int_equal(got_ms, 2500);
     /* SOL_SOCKET at the TLS layer, the rest forwarded to TCP. */
-    len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len), 0);
-    assert_int_equal(v, SOCK_STREAM);
-    len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len), 0);
-    assert_int_equal(v, 0);
+    assert_int_equal(get_int(fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+    assert_int_equal(get_int(fd, SOL_SOCKET, SO_ERROR), 0);
     expect_errno(zsock_setsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, sizeof(v)), ENOPROTOOPT);
     set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-    len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len), 0);
-    assert_int_equal(v, 1);
+    assert_int_equal(get_int(fd, IPPROTO_TCP, TCP_NODELAY), 1);
     set_timeo(fd, SO_RCVTIMEO, 1500);
     struct timeval tv;
     len = sizeof(tv);
@@ -1345,14 +1334,11 @@ static void test_credential_deleted_after_set(void **state)
     enum { TAG_TMP = 50 };
     add_file(TAG_TMP, TLS_CREDENTIAL_CA_CERTIFICATE, "ca.crt.der");
     struct srv s;
-    srv_start(&s,
-              &(struct srv_cfg){.tags = {TAG_SRV}, .ntags = 1, .peer_verify = -1, .echo = true});
+    echo_srv_start(&s, TAG_SRV);
     int c = client_new((sec_tag_t[]){TAG_TMP}, 1, "server.test");
     assert_int_equal(tls_credential_delete(TAG_TMP, TLS_CREDENTIAL_CA_CERTIFICATE), 0);
     assert_int_equal(client_connect(c, s.port), 0);
-    echo_once(c, "copied");
-    zsock_close(c);
-    srv_stop(&s);
+    echo_close(&s, c, "copied");
 }
 
 /* ---- main
@@ -1373,6 +1359,8 @@ int main(void)
         T(test_session_resumption),
         T(test_mutual_tls),
         T(test_wrong_hostname),
+        T(test_hostname_enforced_by_default),
+        T(test_hostname_null_disables_check),
         T(test_untrusted_ca),
         T(test_expired_certificate),
         T(test_verify_optional),
