@@ -34,25 +34,18 @@ TAP="zpt$$"  # zsock's
 LTAP="zpl$$" # lwIP's
 VA="zpa$$"
 VB="zpb$$"
-LINUX_IP=192.0.2.1
-ZSOCK_IP=192.0.2.2
 LINUX_LIP=192.0.2.129
 LWIP_IP=192.0.2.130
 VETH_SRV=198.51.100.1
 VETH_CLI=198.51.100.2
 PORT=5201
-T0=$SECONDS
+NS_TAG=bench
+HERE=$(cd "$(dirname "$0")" && pwd)
+# LINUX_IP and ZSOCK_IP (192.0.2.1, .2), skip, in_ns, bg, started, cleanup.
+# shellcheck source=../tests/interop/ns_lib.sh
+. "$HERE/../tests/interop/ns_lib.sh"
 
-skip() {
-    echo "SKIPPED bench_tap.sh: $*"
-    exit 77
-}
-
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and a TAP device)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip timeout awk; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed"
-done
+ns_require awk
 for bin in "$ZPERF" "$ZLINUX"; do
     [ -x "$bin" ] || { echo "bench_tap.sh: no executable $bin"; exit 1; }
 done
@@ -61,41 +54,23 @@ if [ -n "$LWIP" ] && [ ! -x "$LWIP" ]; then
     LWIP=""
 fi
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zperf-bench.XXXXXX")
-PIDS=()
+run_setup
+# ns_cleanup stops the server and removes zsock's TAP, NS and TMP.
 cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        wait "$pid" 2>/dev/null
-    done
-    ip netns exec "$NS" ip link del "$TAP" 2>/dev/null
-    ip netns exec "$NS" ip link del "$LTAP" 2>/dev/null
-    ip netns exec "$NS" ip link del "$VA" 2>/dev/null
+    in_ns ip link del "$LTAP" 2>/dev/null
+    in_ns ip link del "$VA" 2>/dev/null
+    ns_cleanup
     ip netns del "$NSC" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-# Namespaces of an earlier run that was killed outright (its pid is gone).
-for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^zperf-[ab]-[0-9]+$'); do
-    pid=${old##*-}
-    if ! kill -0 "$pid" 2>/dev/null; then
-        echo "removing stale namespace $old"
-        ip netns del "$old" 2>/dev/null
-    fi
-done
+ns_remove_stale '^zperf-[ab]-[0-9]+$'
 
 # The TAPs live in NS, where the Linux server runs; zsock and lwIP are
 # started inside NS too and attach to theirs by name (as tests/interop/tcp_tap.sh
 # does). The veth pair joins NS and NSC.
 ip netns add "$NS" 2>"$TMP/err" || skip "cannot create a network namespace: $(cat "$TMP/err")"
 ip netns add "$NSC" 2>"$TMP/err" || skip "cannot create a network namespace: $(cat "$TMP/err")"
-in_ns() { ip netns exec "$NS" "$@"; }
 in_nsc() { ip netns exec "$NSC" "$@"; }
 in_ns ip link set lo up
 in_nsc ip link set lo up
@@ -116,14 +91,9 @@ if ! { in_ns ip link add "$VA" type veth peer name "$VB" &&
 fi
 
 # The Linux server, for every run: it listens on all of NS's addresses.
-# (Started with ip itself, not in_ns: $! must be the process to kill.)
-ip netns exec "$NS" timeout 600 "$ZLINUX" -s -p "$PORT" >"$TMP/server.log" 2>&1 &
-PIDS+=("$!")
-for ((i = 0; i < 50; i++)); do
-    grep -q "listening" "$TMP/server.log" 2>/dev/null && break
-    sleep 0.1
-done
-grep -q "listening" "$TMP/server.log" || { cat "$TMP/server.log"; echo "bench_tap.sh: server did not start"; exit 1; }
+# (bg starts it with ip netns exec, which execs it: cleanup kills the server.)
+bg "$TMP/server.log" timeout 600 "$ZLINUX" -s -p "$PORT"
+started "$TMP/server.log" "listening" server || exit 1
 
 echo "== bench_tap.sh: $SECS s per run; namespace $NS: TAP $TAP (Linux $LINUX_IP, zsock $ZSOCK_IP)," \
     "$([ -n "$LWIP" ] && echo "TAP $LTAP (Linux $LINUX_LIP, lwIP $LWIP_IP),")" \

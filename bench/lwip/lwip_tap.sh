@@ -16,57 +16,20 @@ MTUS=("$@")
 read -r -a OPTS <<<"${LWIP_ZPERF_OPTS:-}"
 HERE=$(cd "$(dirname "$0")" && pwd)
 SERVER="$HERE/zperf_server.py"
-NS="zsock-lwip-$$"
-TAP="zl$$"
-LINUX_IP=192.0.2.1
-LWIP_IP=192.0.2.2
+NS_TAG=lwip
+# shellcheck source=../../tests/interop/ns_lib.sh
+. "$HERE/../../tests/interop/ns_lib.sh"
+LWIP_IP=$ZSOCK_IP
 PORT=5201
+ns_require python3
+need_binary "$LWIP_ZPERF" lwip_zperf
+ns_setup
 
-skip() {
-    echo "SKIPPED lwip_tap.sh: $*"
-    exit 77
-}
+bg "$TMP/server.log" python3 "$SERVER" --bind "$LINUX_IP" -p "$PORT"
+started "$TMP/server.log" "server ready" server || exit 1
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces and a TAP device)"
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
-for tool in ip python3 timeout; do
-    command -v "$tool" >/dev/null || skip "$tool is not installed (see scripts/install-deps.sh)"
-done
-[ -x "$LWIP_ZPERF" ] || { echo "FAIL: no lwip_zperf binary at $LWIP_ZPERF"; exit 1; }
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/zsock-lwip-tap.XXXXXX")
-SRV=""
-cleanup() {
-    if [ -n "$SRV" ]; then
-        kill "$SRV" 2>/dev/null
-        wait "$SRV" 2>/dev/null
-    fi
-    ip netns exec "$NS" ip link del "$TAP" 2>/dev/null
-    ip netns del "$NS" 2>/dev/null
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ip netns add "$NS" 2>"$TMP/netns.err" || skip "cannot create a network namespace: $(cat "$TMP/netns.err")"
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
-in_ns ip tuntap add dev "$TAP" mode tap || skip "cannot create a TAP device"
-in_ns ip addr add "$LINUX_IP/24" dev "$TAP"
-in_ns ip link set "$TAP" up
-
-# Not through in_ns: $! must be the server itself (ip netns exec execs it).
-ip netns exec "$NS" python3 "$SERVER" --bind "$LINUX_IP" -p "$PORT" >"$TMP/server.log" 2>&1 &
-SRV=$!
-for _ in $(seq 50); do
-    grep -qs "server ready" "$TMP/server.log" && break
-    sleep 0.1
-done
-grep -qs "server ready" "$TMP/server.log" || { cat "$TMP/server.log"; echo "FAIL: server did not start"; exit 1; }
-
-STATUS=0
 for mtu in "${MTUS[@]}"; do
-    in_ns ip link set "$TAP" mtu "$mtu" || { echo "FAIL: cannot set MTU $mtu"; STATUS=1; continue; }
+    in_ns ip link set "$TAP" mtu "$mtu" || { fail "cannot set MTU $mtu"; continue; }
     for dir in up down; do
         flag=()
         [ "$dir" = down ] && flag=(-R)
@@ -74,8 +37,7 @@ for mtu in "${MTUS[@]}"; do
         echo "== mtu=$mtu dir=$dir"
         if ! in_ns timeout $((${SECS%.*} + 60)) "$LWIP_ZPERF" --tap "$TAP" --ip "$LWIP_IP/24" --mtu "$mtu" \
             -c "$LINUX_IP" -p "$PORT" -t "$SECS" "${flag[@]}" "${OPTS[@]}"; then
-            echo "FAIL: lwip_zperf mtu=$mtu dir=$dir"
-            STATUS=1
+            fail "lwip_zperf mtu=$mtu dir=$dir"
         fi
         sleep 0.5
         tail -n +"$((lines_before + 1))" "$TMP/server.log" | sed 's/^/server: /'

@@ -66,14 +66,8 @@ void z_v4_to_sockaddr(uint32_t addr, uint16_t port, struct sockaddr *sa, socklen
 
 static int wait_locked(struct inet_sock *sk, int64_t *deadline, int64_t timeo_us)
 {
-    if (*deadline == INT64_MIN) {
-        *deadline = timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
-    }
-    int rc = z_stack_wait(sk->stack, &sk->cond, *deadline);
-    if (sk->closed) {
-        return -EINTR;
-    }
-    return rc == -ETIMEDOUT ? -EAGAIN : 0;
+    int rc = z_stack_wait(sk->stack, &sk->cond, z_sockbase_deadline(deadline, timeo_us));
+    return z_sockbase_wait_result(rc, sk->closed);
 }
 
 static int inet_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
@@ -169,11 +163,7 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
             rc = -EAGAIN;
             break;
         }
-        if (deadline == INT64_MIN) {
-            deadline =
-                sk->base.sndtimeo_us < 0 ? Z_FOREVER : z_deadline_after_us(sk->base.sndtimeo_us);
-        }
-        if (z_now_us() >= deadline) {
+        if (z_now_us() >= z_sockbase_deadline(&deadline, sk->base.sndtimeo_us)) {
             rc = -EAGAIN;
             break;
         }

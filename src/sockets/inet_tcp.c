@@ -50,14 +50,8 @@ static void after_call(struct tcp_sock *sk)
 
 static int wait_event(struct tcp_sock *sk, int64_t *deadline, int64_t timeo_us)
 {
-    if (*deadline == INT64_MIN) {
-        *deadline = timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
-    }
-    int rc = z_stack_wait(sk->stack, &sk->cond, *deadline);
-    if (sk->closed) {
-        return -EINTR;
-    }
-    return rc == -ETIMEDOUT ? -EAGAIN : 0;
+    int rc = z_stack_wait(sk->stack, &sk->cond, z_sockbase_deadline(deadline, timeo_us));
+    return z_sockbase_wait_result(rc, sk->closed);
 }
 
 /* Report and clear the connection's error. */
@@ -244,10 +238,7 @@ static ssize_t tcp_sendmsg(void *obj, const struct msghdr *msg, int flags)
             if (n == 0 && z_tcp_writable(c) > 0) {
                 /* Room, but no memory to grow the buffer into: no ACK may be
                  * coming to wake us, so look again shortly. */
-                if (deadline == INT64_MIN) {
-                    deadline = sk->base.sndtimeo_us < 0 ? Z_FOREVER
-                                                        : z_deadline_after_us(sk->base.sndtimeo_us);
-                }
+                z_sockbase_deadline(&deadline, sk->base.sndtimeo_us);
                 int64_t retry = z_deadline_after_us(10000);
                 int w = z_stack_wait(sk->stack, &sk->cond, retry < deadline ? retry : deadline);
                 if (sk->closed || (w == -ETIMEDOUT && retry >= deadline)) {

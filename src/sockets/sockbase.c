@@ -2,6 +2,8 @@
 #include "sockets/sockbase.h"
 #include "sockets/fdtable.h"
 
+#include "port/port.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -13,6 +15,22 @@ void z_sockbase_init(struct z_sockbase *b, int family, int type, int proto, bool
     b->nonblock = nonblock;
     b->rcvtimeo_us = -1;
     b->sndtimeo_us = -1;
+}
+
+int64_t z_sockbase_deadline(int64_t *deadline, int64_t timeo_us)
+{
+    if (*deadline == INT64_MIN) {
+        *deadline = timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
+    }
+    return *deadline;
+}
+
+int z_sockbase_wait_result(int rc, bool closed)
+{
+    if (closed) {
+        return -EINTR;
+    }
+    return rc == -ETIMEDOUT ? -EAGAIN : 0;
 }
 
 int z_opt_get_int(const void *optval, socklen_t optlen, int *out)

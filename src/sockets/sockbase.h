@@ -37,6 +37,14 @@ static inline bool z_sockbase_blocking(const struct z_sockbase *b, int flags)
     return !b->nonblock && !(flags & ZSOCK_MSG_DONTWAIT);
 }
 
+/* The deadline of a blocking call, started on first use: *deadline begins
+ * as INT64_MIN and is set from timeo_us (< 0: no limit) the first time. */
+int64_t z_sockbase_deadline(int64_t *deadline, int64_t timeo_us);
+
+/* What a wait on the socket gives its call: -EINTR when the socket was
+ * closed meanwhile, -EAGAIN when the wait (rc) timed out, else 0. */
+int z_sockbase_wait_result(int rc, bool closed);
+
 /* Helpers for option handlers: read an int option value, write one back. */
 int z_opt_get_int(const void *optval, socklen_t optlen, int *out);
 int z_opt_put_int(void *optval, socklen_t *optlen, int value);

@@ -62,14 +62,9 @@ static void pair_notify(struct sp_pair *p)
  * INT64_MIN and is computed on the first wait. */
 static int end_wait(struct sp_end *e, int64_t *deadline, int64_t timeo_us)
 {
-    if (*deadline == INT64_MIN) {
-        *deadline = timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
-    }
-    int rc = z_cond_wait_until(&e->pair->cond, &e->pair->lock, *deadline);
-    if (e->closed) {
-        return -EINTR;
-    }
-    return rc == -ETIMEDOUT ? -EAGAIN : 0;
+    int rc =
+        z_cond_wait_until(&e->pair->cond, &e->pair->lock, z_sockbase_deadline(deadline, timeo_us));
+    return z_sockbase_wait_result(rc, e->closed);
 }
 
 /* Room a datagram writer needs before poll() calls the peer writable: a

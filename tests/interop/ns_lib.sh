@@ -181,3 +181,16 @@ finish() {
     echo "== $NAME: $([ "$STATUS" -eq 0 ] && echo PASSED || echo FAILED) in $((SECONDS - T0)) s"
     exit "$STATUS"
 }
+
+# ns_remove_stale REGEX: delete the namespaces whose names match REGEX and end
+# in "-PID" of a process that is gone (left by an earlier run that was killed
+# outright); for a script that names its namespaces itself, not by ns_setup.
+ns_remove_stale() {
+    local name _
+    while read -r name _; do
+        [[ $name =~ $1 ]] || continue
+        kill -0 "${name##*-}" 2>/dev/null && continue
+        echo "removing stale namespace $name"
+        ip netns del "$name" 2>/dev/null
+    done < <(ip netns list 2>/dev/null)
+}

@@ -827,6 +827,28 @@ static uint32_t warm_up(void)
     return eff;
 }
 
+/* The default pair, connected and quiet for a second: returns B's log mark. */
+static size_t established_quiet(void)
+{
+    pair_default();
+    handshake();
+    run_for(SEC);
+    return SB->nlog;
+}
+
+/* B answered one injected segment with a bare challenge ACK
+ * <SEQ=SND.NXT><ACK=RCV.NXT> and kept the connection. */
+static void assert_challenge_ack(size_t mark)
+{
+    assert_int_equal(CB->state, Z_TCP_ESTABLISHED);
+    assert_int_equal(CB->error, 0);
+    assert_int_equal(SB->nlog, mark + 1);
+    const struct logent *e = last_log(1);
+    assert_int_equal(e->flags & (Z_TCP_ACK | Z_TCP_RST | Z_TCP_SYN | Z_TCP_FIN), Z_TCP_ACK);
+    assert_int_equal(e->seq, CB->snd_nxt);
+    assert_int_equal(e->ack, CB->rcv_nxt);
+}
+
 static struct z_tcp_hdr mkhdr(uint8_t flags, uint32_t seq, uint32_t ack, uint16_t window)
 {
     struct z_tcp_hdr h;
@@ -1515,10 +1537,7 @@ static void test_abort_sends_rst(void **state)
 static void test_rst_in_window_exact(void **state)
 {
     (void)state;
-    pair_default();
-    handshake();
-    run_for(SEC);
-    size_t mark = SB->nlog;
+    size_t mark = established_quiet();
     int nb = SB->nnotify;
     struct z_tcp_hdr h = mkhdr(Z_TCP_RST, CB->rcv_nxt, 0, 0);
     inject(1, &h, NULL, 0);
@@ -1532,10 +1551,7 @@ static void test_rst_in_window_exact(void **state)
 static void test_rst_out_of_window_ignored(void **state)
 {
     (void)state;
-    pair_default();
-    handshake();
-    run_for(SEC);
-    size_t mark = SB->nlog;
+    size_t mark = established_quiet();
     uint32_t far = CB->rcv_nxt + CB->cfg.rcv_buf + 100000;
     struct z_tcp_hdr h = mkhdr(Z_TCP_RST, far, 0, 0);
     inject(1, &h, NULL, 0);
@@ -1554,21 +1570,12 @@ static void test_rst_out_of_window_ignored(void **state)
 static void test_rst_in_window_challenge_ack(void **state)
 {
     (void)state;
-    pair_default();
-    handshake();
-    run_for(SEC);
-    size_t mark = SB->nlog;
+    size_t mark = established_quiet();
     struct z_tcp_hdr h = mkhdr(Z_TCP_RST, CB->rcv_nxt + 1, 0, 0);
     inject(1, &h, NULL, 0);
     /* RFC 5961 3.2: an ACK <SEQ=SND.NXT><ACK=RCV.NXT>, nothing else */
-    assert_int_equal(CB->state, Z_TCP_ESTABLISHED);
-    assert_int_equal(CB->error, 0);
-    assert_int_equal(SB->nlog, mark + 1);
-    const struct logent *e = last_log(1);
-    assert_int_equal(e->flags & (Z_TCP_ACK | Z_TCP_RST | Z_TCP_SYN | Z_TCP_FIN), Z_TCP_ACK);
-    assert_int_equal(e->seq, CB->snd_nxt);
-    assert_int_equal(e->ack, CB->rcv_nxt);
-    assert_int_equal(e->len, 0);
+    assert_challenge_ack(mark);
+    assert_int_equal(last_log(1)->len, 0);
     run_for(SEC);
     assert_int_equal(CA->state, Z_TCP_ESTABLISHED);
     pump(20000, 20000, 4000, 10 * SEC);
@@ -1578,20 +1585,11 @@ static void test_rst_in_window_challenge_ack(void **state)
 static void test_syn_in_established_challenge_ack(void **state)
 {
     (void)state;
-    pair_default();
-    handshake();
-    run_for(SEC);
-    size_t mark = SB->nlog;
+    size_t mark = established_quiet();
     struct z_tcp_hdr h = mkhdr(Z_TCP_SYN, CB->rcv_nxt + 100, 0, 1000);
     inject(1, &h, NULL, 0);
     /* RFC 5961 4.2: a challenge ACK, the connection stays */
-    assert_int_equal(CB->state, Z_TCP_ESTABLISHED);
-    assert_int_equal(CB->error, 0);
-    assert_int_equal(SB->nlog, mark + 1);
-    const struct logent *e = last_log(1);
-    assert_int_equal(e->flags & (Z_TCP_ACK | Z_TCP_RST | Z_TCP_SYN | Z_TCP_FIN), Z_TCP_ACK);
-    assert_int_equal(e->seq, CB->snd_nxt);
-    assert_int_equal(e->ack, CB->rcv_nxt);
+    assert_challenge_ack(mark);
     run_for(SEC);
     pump(20000, 20000, 4000, 10 * SEC);
     check_invariants();
@@ -1602,10 +1600,7 @@ static void test_syn_in_established_challenge_ack(void **state)
 static void test_ack_of_unsent_data(void **state)
 {
     (void)state;
-    pair_default();
-    handshake();
-    run_for(SEC);
-    size_t mark = SB->nlog;
+    size_t mark = established_quiet();
     uint32_t una = CB->snd_una, rnxt = CB->rcv_nxt;
     uint8_t data[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
     struct z_tcp_hdr h = mkhdr(Z_TCP_ACK, CB->rcv_nxt, CB->snd_nxt + 5000, 1000);
