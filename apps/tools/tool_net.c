@@ -16,24 +16,6 @@ static int fail(const char *prog, const char *what, int rc)
     return -1;
 }
 
-static int parse_cidr(const char *text, struct in_addr *addr, int *prefix)
-{
-    char buf[64];
-    snprintf(buf, sizeof(buf), "%s", text);
-    *prefix = 24;
-    char *slash = strchr(buf, '/');
-    if (slash != NULL) {
-        *slash = '\0';
-        char *end;
-        long v = strtol(slash + 1, &end, 10);
-        if (*end != '\0' || v < 0 || v > 32) {
-            return -1;
-        }
-        *prefix = (int)v;
-    }
-    return zsock_inet_pton(AF_INET, buf, addr) == 1 ? 0 : -1;
-}
-
 int tool_net_setup(const char *prog, const struct tool_net *o)
 {
     int rc = zsock_net_init();
@@ -67,7 +49,7 @@ int tool_net_setup(const char *prog, const struct tool_net *o)
         struct in_addr a;
         int prefix;
         if (o->ip != NULL) {
-            if (parse_cidr(o->ip, &a, &prefix) < 0) {
+            if (zsock_parse_ipv4_prefix(o->ip, &a, &prefix) < 0) {
                 fprintf(stderr, "%s: bad --ip %s\n", prog, o->ip);
                 return -1;
             }

@@ -119,6 +119,11 @@ int zsock_if_nametoindex(const char *name);
 int zsock_if_up(int ifindex);
 int zsock_if_down(int ifindex);
 
+/** Parse "a.b.c.d" or "a.b.c.d/len" (len 0..32; 24 when absent), as the
+ * ZSOCK_IPV4 and ZSOCK_GATEWAY variables and the tools' --ip take it. 0 or
+ * -EINVAL. Thread-safe (no state). */
+int zsock_parse_ipv4_prefix(const char *text, struct in_addr *addr, int *prefix_len);
+
 /** Add an IPv4 address with its prefix length (0..32). -EEXIST if present,
  * -ENOSPC beyond four addresses, -EINVAL for a bad prefix or address. */
 int zsock_if_add_ipv4(int ifindex, const struct in_addr *addr, int prefix_len);

@@ -47,13 +47,12 @@ static int mask_to_prefix(uint32_t mask)
     return n;
 }
 
-/* "a.b.c.d/len" (len defaults to 24). */
-static int parse_cidr(const char *text, uint32_t *addr, int *prefix)
+int zsock_parse_ipv4_prefix(const char *text, struct in_addr *addr, int *prefix_len)
 {
     char buf[64];
     snprintf(buf, sizeof(buf), "%s", text);
     char *slash = strchr(buf, '/');
-    *prefix = 24;
+    *prefix_len = 24;
     if (slash != NULL) {
         *slash = '\0';
         char *end;
@@ -61,14 +60,20 @@ static int parse_cidr(const char *text, uint32_t *addr, int *prefix)
         if (*end != '\0' || v < 0 || v > 32) {
             return -EINVAL;
         }
-        *prefix = (int)v;
+        *prefix_len = (int)v;
     }
+    return inet_pton(AF_INET, buf, addr) == 1 ? 0 : -EINVAL;
+}
+
+/* The same, the address in host order. */
+static int parse_cidr(const char *text, uint32_t *addr, int *prefix)
+{
     struct in_addr in;
-    if (inet_pton(AF_INET, buf, &in) != 1) {
-        return -EINVAL;
+    int rc = zsock_parse_ipv4_prefix(text, &in, prefix);
+    if (rc == 0) {
+        *addr = ntohl(in.s_addr);
     }
-    *addr = ntohl(in.s_addr);
-    return 0;
+    return rc;
 }
 
 static void report(const char *what, const char *value, int err)

@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,12 +247,33 @@ static void test_frame_pipe_between_stacks(void **state)
     assert_int_equal(access(pa, F_OK), -1); /* socket files removed */
 }
 
+/* The address syntax of ZSOCK_IPV4, ZSOCK_GATEWAY and the tools' --ip. */
+static void test_parse_ipv4_prefix(void **state)
+{
+    (void)state;
+    struct in_addr a;
+    int len = -1;
+    assert_int_equal(zsock_parse_ipv4_prefix("192.0.2.7/25", &a, &len), 0);
+    assert_int_equal(ntohl(a.s_addr), 0xc0000207u);
+    assert_int_equal(len, 25);
+    assert_int_equal(zsock_parse_ipv4_prefix("10.1.2.3", &a, &len), 0);
+    assert_int_equal(ntohl(a.s_addr), 0x0a010203u);
+    assert_int_equal(len, 24);
+    assert_int_equal(zsock_parse_ipv4_prefix("10.1.2.3/0", &a, &len), 0);
+    assert_int_equal(len, 0);
+    assert_int_equal(zsock_parse_ipv4_prefix("10.1.2.3/33", &a, &len), -EINVAL);
+    assert_int_equal(zsock_parse_ipv4_prefix("10.1.2.3/2x", &a, &len), -EINVAL);
+    assert_int_equal(zsock_parse_ipv4_prefix("10.1.2/24", &a, &len), -EINVAL);
+    assert_int_equal(zsock_parse_ipv4_prefix("", &a, &len), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pbuf_pool),         cmocka_unit_test(test_loopback_by_default),
         cmocka_unit_test(test_management_errors), cmocka_unit_test(test_down_interface_drops),
         cmocka_unit_test(test_stats_and_capture), cmocka_unit_test(test_frame_pipe_between_stacks),
+        cmocka_unit_test(test_parse_ipv4_prefix),
     };
     return cmocka_run_group_tests_name("netif", tests, NULL, NULL);
 }
