@@ -1,19 +1,72 @@
 /* Network set-up shared by the command-line tools: the interface that
- * --tap or --pipe names, its address, gateway and MTU, a capture, and a
- * printout of what the stack has. Public API only. */
+ * --tap or --pipe names, its address (given, or from DHCP), gateway and
+ * MTU, the DNS servers, a capture, and a printout of what the stack has.
+ * Public API only. */
 #include "tool_net.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
+#ifdef CONFIG_DNS_RESOLVER
+#include <zsock/dns.h>
+#endif
+
+#define DHCP_WAIT_MS 30000
 
 static int fail(const char *prog, const char *what, int rc)
 {
     fprintf(stderr, "%s: %s: %s\n", prog, what, strerror(-rc));
     return -1;
+}
+
+int tool_net_ifindex(void)
+{
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        if (!(info[i].flags & ZSOCK_IF_LOOPBACK)) {
+            return info[i].index;
+        }
+    }
+    return 0;
+}
+
+/* --dhcp: start the client on ifindex (unless ZSOCK_DHCP did) and wait for
+ * a lease; one line on stderr either way. */
+static int dhcp_setup(const char *prog, int ifindex)
+{
+    int rc = zsock_dhcp4_start(ifindex);
+    if (rc < 0 && rc != -EALREADY) {
+        return fail(prog, "zsock_dhcp4_start", rc);
+    }
+    rc = zsock_dhcp4_wait(ifindex, DHCP_WAIT_MS);
+    if (rc < 0) {
+        fprintf(stderr, "%s: dhcp: no lease after %d s: %s\n", prog, DHCP_WAIT_MS / 1000,
+                strerror(-rc));
+        return -1;
+    }
+    struct zsock_dhcp4_lease l;
+    if ((rc = zsock_dhcp4_get(ifindex, &l)) < 0) {
+        return fail(prog, "zsock_dhcp4_get", rc);
+    }
+    char addr[INET_ADDRSTRLEN], router[INET_ADDRSTRLEN], server[INET_ADDRSTRLEN];
+    char dns[3 * (INET_ADDRSTRLEN + 1)] = "-";
+    zsock_inet_ntop(AF_INET, &l.addr, addr, sizeof(addr));
+    zsock_inet_ntop(AF_INET, &l.router, router, sizeof(router));
+    zsock_inet_ntop(AF_INET, &l.server, server, sizeof(server));
+    for (int i = 0; i < l.n_dns && i < 3; i++) {
+        char one[INET_ADDRSTRLEN];
+        zsock_inet_ntop(AF_INET, &l.dns[i], one, sizeof(one));
+        size_t at = i == 0 ? 0 : strlen(dns);
+        snprintf(dns + at, sizeof(dns) - at, "%s%s", i == 0 ? "" : ",", one);
+    }
+    fprintf(stderr, "%s: dhcp: lease %s/%d router %s dns %s server %s for %u s\n", prog, addr,
+            l.prefix_len, router, dns, server, (unsigned)l.lease_s);
+    return 0;
 }
 
 int tool_net_setup(const char *prog, const struct tool_net *o)
@@ -95,6 +148,29 @@ int tool_net_setup(const char *prog, const struct tool_net *o)
     if (idx > 0 && (rc = zsock_if_up(idx)) < 0) {
         return fail(prog, "zsock_if_up", rc);
     }
+    if (o->dhcp) {
+        int dhcp_if = idx > 0 ? idx : tool_net_ifindex();
+        if (dhcp_if == 0) {
+            fprintf(stderr,
+                    "%s: --dhcp: no interface but loopback (set ZSOCK_TAP, ZSOCK_PIPE, "
+                    "--tap or --pipe)\n",
+                    prog);
+            return -1;
+        }
+        if (dhcp_setup(prog, dhcp_if) < 0) {
+            return -1;
+        }
+    }
+    if (o->dns != NULL) {
+#ifdef CONFIG_DNS_RESOLVER
+        if ((rc = zsock_dns_set_servers(o->dns)) < 0) {
+            return fail(prog, "--dns", rc);
+        }
+#else
+        fprintf(stderr, "%s: --dns: this build has no DNS resolver\n", prog);
+        return -1;
+#endif
+    }
     return 0;
 }
 
@@ -137,6 +213,12 @@ int tool_net_option(const char *prog, struct tool_net *n, int opt, const char *a
     case TOOL_NET_OPT_CAPTURE:
         n->capture = arg;
         return 1;
+    case TOOL_NET_OPT_DHCP:
+        n->dhcp = true;
+        return 1;
+    case TOOL_NET_OPT_DNS:
+        n->dns = arg;
+        return 1;
     case TOOL_NET_OPT_MTU: {
         char *end;
         long v = strtol(arg, &end, 10);
@@ -158,18 +240,24 @@ int tool_net_check(const char *prog, const struct tool_net *n)
         fprintf(stderr, "%s: --tap and --pipe are exclusive\n", prog);
         return -1;
     }
+    if (n->ip != NULL && n->dhcp) {
+        fprintf(stderr, "%s: --ip and --dhcp are exclusive\n", prog);
+        return -1;
+    }
     return 0;
 }
 
 void tool_net_usage(FILE *out)
 {
     fputs("Interfaces (also from ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY,\n"
-          "ZSOCK_MTU, ZSOCK_CAPTURE in the environment):\n"
+          "ZSOCK_MTU, ZSOCK_CAPTURE, ZSOCK_DHCP=1, ZSOCK_DNS in the environment):\n"
           "  --tap IFNAME      add a TAP interface\n"
           "  --pipe LOCAL:PEER add a frame pipe interface\n"
           "  --ip A.B.C.D/LEN  its address\n"
           "  --gateway A.B.C.D its default gateway\n"
           "  --mtu N           its MTU\n"
-          "  --capture FILE    write a pcap of the non-loopback interface\n",
+          "  --capture FILE    write a pcap of the non-loopback interface\n"
+          "  --dhcp            get its address from DHCP (wait up to 30 s for a lease)\n"
+          "  --dns LIST        DNS servers, comma separated (else ZSOCK_DNS or DHCP's)\n",
           out);
 }

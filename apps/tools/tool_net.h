@@ -2,9 +2,11 @@
 #ifndef ZSOCK_TOOL_NET_H_
 #define ZSOCK_TOOL_NET_H_
 
+#include <stdbool.h>
 #include <stdio.h>
 
-/* What the --tap/--pipe/--ip/--gateway/--mtu/--capture options asked for. */
+/* What the --tap/--pipe/--ip/--gateway/--mtu/--capture/--dhcp/--dns
+ * options asked for. */
 struct tool_net {
     const char *tap;
     const char *pipe;
@@ -12,6 +14,8 @@ struct tool_net {
     const char *gateway;
     int mtu;
     const char *capture;
+    bool dhcp;       /* --dhcp: get the address from a DHCP server */
+    const char *dns; /* --dns: the resolver's servers */
 };
 
 /* Command-line options every tool takes for its network, numbered clear of
@@ -24,6 +28,8 @@ enum {
     TOOL_NET_OPT_GATEWAY,
     TOOL_NET_OPT_MTU,
     TOOL_NET_OPT_CAPTURE,
+    TOOL_NET_OPT_DHCP,
+    TOOL_NET_OPT_DNS,
 };
 
 #define TOOL_NET_LONGOPTS                                                                          \
@@ -32,8 +38,10 @@ enum {
         {"ip", required_argument, NULL, TOOL_NET_OPT_IP},                                          \
         {"gateway", required_argument, NULL, TOOL_NET_OPT_GATEWAY},                                \
         {"mtu", required_argument, NULL, TOOL_NET_OPT_MTU},                                        \
+        {"capture", required_argument, NULL, TOOL_NET_OPT_CAPTURE},                                \
+        {"dhcp", no_argument, NULL, TOOL_NET_OPT_DHCP},                                            \
     {                                                                                              \
-        "capture", required_argument, NULL, TOOL_NET_OPT_CAPTURE                                   \
+        "dns", required_argument, NULL, TOOL_NET_OPT_DNS                                           \
     }
 
 /* Take option `opt` with argument `arg` if it is a network option. Returns 1
@@ -44,14 +52,21 @@ int tool_net_option(const char *prog, struct tool_net *n, int opt, const char *a
 /* Print the help text of the network options. */
 void tool_net_usage(FILE *out);
 
-/* Check the options together (--tap and --pipe exclude each other). 0 or -1. */
+/* Check the options together (--tap and --pipe exclude each other, as do
+ * --ip and --dhcp). 0 or -1. */
 int tool_net_check(const char *prog, const struct tool_net *n);
 
 /* Bring the default stack up; add the interface --tap or --pipe names,
  * address it and bring it up; start --capture on it, or else on the first
- * interface that is not loopback (ZSOCK_TAP...). Errors are printed with
- * `prog` in front. Returns 0 or -1. */
+ * interface that is not loopback (ZSOCK_TAP...). With --dhcp, start the
+ * DHCP client on that interface and wait up to 30 s for a lease, printing
+ * one line about it to stderr; with --dns, set the resolver's servers.
+ * Errors are printed with `prog` in front. Returns 0 or -1. */
 int tool_net_setup(const char *prog, const struct tool_net *n);
+
+/* The interface the tool works on: the first one that is not loopback
+ * (the one --tap/--pipe added, or ZSOCK_TAP...), or 0 if there is none. */
+int tool_net_ifindex(void);
 
 /* Print each non-loopback interface: name, index, kind, MAC, MTU, addresses. */
 void tool_net_print_interfaces(const char *prog);

@@ -74,6 +74,16 @@ struct zsock_net_stats {
         uint64_t timeouts;       /**< retransmission timer expiries */
         uint64_t recoveries;     /**< fast recoveries (duplicate ACKs or SACK) */
     } tcp;
+    struct {
+        uint64_t rx, tx;         /**< DHCP messages received by / sent by the client */
+        uint64_t drop_malformed; /**< unparsable, or lacking what its type requires */
+        uint64_t drop_foreign;   /**< not ours: op, chaddr, xid, server or state */
+        uint64_t offers;         /**< offers taken */
+        uint64_t acks;           /**< acknowledgements applied */
+        uint64_t naks;           /**< negative acknowledgements */
+        uint64_t declines;       /**< offered addresses found in use (ARP check) */
+        uint64_t expired;        /**< leases that ran out */
+    } dhcp;
 };
 
 /** What zsock_if_list() reports about one interface. */
@@ -152,6 +162,62 @@ int zsock_net_stats(struct zsock_net_stats *out);
  * `path` (truncated), or stop with path NULL. Ethernet interfaces write
  * LINKTYPE_ETHERNET, loopback LINKTYPE_RAW. */
 int zsock_if_capture(int ifindex, const char *path);
+
+/* ---- DHCPv4 client (RFC 2131) ------------------------------------------------------------------
+ */
+
+/** States of the DHCPv4 client of one interface (RFC 2131 figure 5). */
+enum zsock_dhcp4_state {
+    ZSOCK_DHCP4_OFF = 0,    /**< not running on this interface */
+    ZSOCK_DHCP4_SELECTING,  /**< DISCOVER sent, waiting for offers */
+    ZSOCK_DHCP4_REQUESTING, /**< REQUEST sent for an offer */
+    ZSOCK_DHCP4_BOUND,      /**< lease held, address configured */
+    ZSOCK_DHCP4_RENEWING,   /**< past T1: asking the leasing server */
+    ZSOCK_DHCP4_REBINDING,  /**< past T2: asking any server */
+};
+
+/** What zsock_dhcp4_get() reports. Addresses are zero when not known. */
+struct zsock_dhcp4_lease {
+    int state;             /**< enum zsock_dhcp4_state */
+    struct in_addr addr;   /**< leased address */
+    int prefix_len;        /**< from the subnet mask option */
+    struct in_addr router; /**< first router, installed as gateway */
+    struct in_addr server; /**< server identifier */
+    struct in_addr dns[3]; /**< DNS servers, handed to the resolver */
+    int n_dns;
+    uint32_t lease_s;     /**< lease time granted */
+    uint32_t t1_s, t2_s;  /**< renewal and rebinding times */
+    uint32_t remaining_s; /**< seconds left on the lease */
+    uint32_t renewals;    /**< leases extended since the first ACK */
+    char domain[64];      /**< domain name option, "" if none */
+};
+
+/**
+ * Start the DHCPv4 client on an Ethernet interface (bringing it up). It
+ * runs inside the stack: it discovers a server, requests the offered
+ * address, configures the address, prefix, gateway and (through the
+ * resolver) DNS servers, renews at T1 and rebinds at T2, and starts over if
+ * the lease runs out or the server NAKs. It sends the host name
+ * (zsock_gethostname()) in option 12. Returns 0, -ENODEV no such interface,
+ * -ENOTSUP not Ethernet (loopback), -EALREADY already running, -ENOMEM.
+ * With ZSOCK_DHCP=1 in the environment the default stack starts it on the
+ * interfaces named by ZSOCK_TAP / ZSOCK_PIPE.
+ */
+int zsock_dhcp4_start(int ifindex);
+
+/** Stop the client: a held lease is released (DHCPRELEASE to its server)
+ * and the address, gateway and DNS servers it configured are removed.
+ * Returns 0, -ENODEV, or -EALREADY if it was not running. */
+int zsock_dhcp4_stop(int ifindex);
+
+/** Report the client's state and lease. -ENODEV for no such interface;
+ * state is ZSOCK_DHCP4_OFF when the client is not running. */
+int zsock_dhcp4_get(int ifindex, struct zsock_dhcp4_lease *out);
+
+/** Wait up to timeout_ms (-1: forever) until the client holds a lease
+ * (BOUND, RENEWING or REBINDING). 0, -ETIMEDOUT, -ENODEV, -EALREADY if the
+ * client is not running. */
+int zsock_dhcp4_wait(int ifindex, int timeout_ms);
 
 #ifdef __cplusplus
 }

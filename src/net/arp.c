@@ -88,6 +88,15 @@ void z_arp_announce_locked(struct z_netif *nif, uint32_t addr)
     send_arp(nif, Z_ARP_OP_REQUEST, bcast_mac, zero, addr, addr);
 }
 
+#ifdef CONFIG_NET_DHCPV4
+void z_arp_probe_locked(struct z_netif *nif, uint32_t addr)
+{
+    static const uint8_t zero[Z_ETH_ALEN] = {0};
+    /* RFC 5227 probe: sender address 0, so no cache learns a mapping yet. */
+    send_arp(nif, Z_ARP_OP_REQUEST, bcast_mac, zero, addr, 0);
+}
+#endif
+
 /* Put the Ethernet header on an IP packet and send it. */
 static int send_ip_frame(struct z_netif *nif, const uint8_t *dst_mac, struct z_pbuf *p)
 {
@@ -180,6 +189,11 @@ void z_arp_input_locked(struct z_netif *nif, struct z_pbuf *p)
     } else {
         s->stats.arp.replies_rx++;
     }
+#ifdef CONFIG_NET_DHCPV4
+    if (nif->dhcp != NULL) {
+        z_dhcp4_arp_input_locked(nif, &a); /* the check of an offered address */
+    }
+#endif
     bool for_us = is_our_address(nif, a.tpa);
     if (a.spa != 0 && !is_our_address(nif, a.spa)) {
         struct z_arp_entry *e = arp_find(nif, a.spa);

@@ -453,7 +453,12 @@ void z_ipv4_input_locked(struct z_netif *nif, struct z_pbuf *p)
     }
     s->stats.ipv4.rx++;
     z_pbuf_trim(p, ip.total_len);
-    if (!accept_dst(nif, ip.dst)) {
+    bool ours = accept_dst(nif, ip.dst);
+#ifdef CONFIG_NET_DHCPV4
+    /* A DHCP reply unicast to the address we are being offered. */
+    ours = ours || (nif->dhcp != NULL && z_dhcp4_accept_locked(nif, &ip, p->data, p->len));
+#endif
+    if (!ours) {
         s->stats.ipv4.drop_not_ours++;
         z_pbuf_free(p);
         return;

@@ -61,6 +61,7 @@ struct z_arp_entry {
 #define Z_ARP_REACHABLE  2
 
 struct z_capture;
+struct z_dhcp4;
 
 struct z_netif {
     struct z_netif *next;
@@ -80,6 +81,9 @@ struct z_netif {
     int arp_size;
     struct zsock_if_stats stats;
     struct z_capture *capture;
+#ifdef CONFIG_NET_DHCPV4
+    struct z_dhcp4 *dhcp; /* DHCPv4 client running here (dhcp4.c), or NULL */
+#endif
 };
 
 /* ---- stack instance
@@ -97,6 +101,7 @@ struct z_stack {
     char name[16];
     bool virtual_clock;
     int64_t vnow_us;
+    bool is_default; /* the process's default instance, the one the DNS resolver uses */
 
     struct z_pbuf_pool pool;
     struct z_netif *ifaces;
@@ -312,5 +317,39 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
 int64_t z_stack_next_event_locked(struct z_stack *s);
 /* An ICMP error arrived about a UDP datagram we sent (orig = its IP header on). */
 void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len);
+
+/* ---- DHCPv4 client (dhcp4.c; lock held unless stated)
+ * ------------------------------------------------------------------------ */
+
+#ifdef CONFIG_NET_DHCPV4
+/* Start the client on an Ethernet interface and bring it up. -ENOTSUP not
+ * Ethernet, -EALREADY running, -ENOMEM. */
+int z_dhcp4_start_locked(struct z_netif *nif);
+/* Stop it: RELEASE a held lease, remove what it configured. -EALREADY if
+ * it is not running. */
+int z_dhcp4_stop_locked(struct z_netif *nif);
+/* The interface is being removed: drop the client without a RELEASE. */
+void z_dhcp4_detach_locked(struct z_netif *nif);
+/* Fill `out` (state ZSOCK_DHCP4_OFF when the client is not running). */
+void z_dhcp4_get_locked(const struct z_netif *nif, struct zsock_dhcp4_lease *out);
+/* Wait up to timeout_ms (-1: forever) for interface ifindex of `s` to hold
+ * a lease. Lock NOT held. 0, -ETIMEDOUT, -ENODEV (no such interface, or
+ * removed meanwhile), -EALREADY (client not running, or stopped meanwhile). */
+int z_dhcp4_wait(struct z_stack *s, int ifindex, int timeout_ms);
+/* Timers: retransmissions, T1, T2, expiry. Run from z_stack_tick_locked. */
+void z_dhcp4_tick_locked(struct z_netif *nif, int64_t now);
+/* A UDP datagram to port 68 on an interface running the client. */
+void z_dhcp4_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, const uint8_t *payload,
+                          size_t len);
+/* Should an IPv4 packet to an address that is not ours be taken anyway?
+ * True for a DHCP reply unicast to the address being offered (the client
+ * has no address yet). pkt is the IP packet, len its length. */
+bool z_dhcp4_accept_locked(const struct z_netif *nif, const struct z_ipv4_hdr *ip,
+                           const uint8_t *pkt, size_t len);
+/* An ARP packet arrived: the client's check of an offered address. */
+void z_dhcp4_arp_input_locked(struct z_netif *nif, const struct z_arp *a);
+/* Send an ARP probe (RFC 5227: sender address 0) for `addr` (arp.c). */
+void z_arp_probe_locked(struct z_netif *nif, uint32_t addr);
+#endif
 
 #endif /* ZSOCK_NET_H_ */

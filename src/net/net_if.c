@@ -1,7 +1,10 @@
 /* The management API on the default stack (include/zsock/net_if.h), and the
  * creation of that stack: loopback, then whatever the environment names
  * (ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY, ZSOCK_MTU,
- * ZSOCK_CAPTURE), so an unmodified program can be put on a network. */
+ * ZSOCK_CAPTURE, ZSOCK_DHCP), so an unmodified program can be put on a
+ * network. With ZSOCK_DHCP=1 the stack waits up to DHCP_ENV_WAIT_MS for a
+ * lease before the first call returns, so such a program finds its address
+ * configured. */
 #include "net/net.h"
 
 #include <arpa/inet.h>
@@ -29,6 +32,8 @@ static struct z_netif *no_tap(struct z_stack *s, const char *ifname, int *err)
 #define z_tap_add_locked  no_tap
 #define z_pipe_add_locked no_hosted_driver
 #endif
+
+#define DHCP_ENV_WAIT_MS 10000
 
 static struct z_stack *default_stack;
 static z_once_t default_once = Z_ONCE_INIT;
@@ -81,8 +86,9 @@ static void report(const char *what, const char *value, int err)
     fprintf(stderr, "zsock: %s=%s: %s\n", what, value, strerror(-err));
 }
 
-/* Apply the environment to the new default stack (lock held). */
-static void configure_from_env(struct z_stack *s)
+/* Apply the environment to the new default stack (lock held). Returns the
+ * index of an interface whose DHCP client was started, else 0. */
+static int configure_from_env(struct z_stack *s)
 {
     const char *tap = getenv("ZSOCK_TAP");
     const char *pipe = getenv("ZSOCK_PIPE");
@@ -108,7 +114,7 @@ static void configure_from_env(struct z_stack *s)
         }
     }
     if (nif == NULL) {
-        return;
+        return 0;
     }
     const char *mtu = getenv("ZSOCK_MTU");
     if (mtu != NULL) {
@@ -134,6 +140,19 @@ static void configure_from_env(struct z_stack *s)
         report("ZSOCK_CAPTURE", cap, err);
     }
     z_netif_set_up_locked(nif, true);
+    const char *dhcp = getenv("ZSOCK_DHCP");
+    if (dhcp != NULL && strcmp(dhcp, "1") == 0) {
+#ifdef CONFIG_NET_DHCPV4
+        if ((err = z_dhcp4_start_locked(nif)) < 0) {
+            report("ZSOCK_DHCP", dhcp, err);
+        } else {
+            return nif->index;
+        }
+#else
+        report("ZSOCK_DHCP", dhcp, -ENOTSUP);
+#endif
+    }
+    return 0;
 }
 
 static void create_default(void)
@@ -144,12 +163,21 @@ static void create_default(void)
         return;
     }
     z_stack_lock(s);
-    configure_from_env(s);
+    s->is_default = true; /* set before any other thread can see s */
+    int dhcp_if = configure_from_env(s);
     z_stack_unlock(s);
     if (z_stack_start(s) < 0) {
         z_stack_destroy(s);
         return;
     }
+#ifdef CONFIG_NET_DHCPV4
+    if (dhcp_if > 0 && z_dhcp4_wait(s, dhcp_if, DHCP_ENV_WAIT_MS) < 0) {
+        fprintf(stderr, "zsock: ZSOCK_DHCP=1: no lease after %d ms, going on without\n",
+                DHCP_ENV_WAIT_MS);
+    }
+#else
+    (void)dhcp_if;
+#endif
     default_stack = s;
 }
 
@@ -378,4 +406,53 @@ int zsock_net_stats(struct zsock_net_stats *out)
 int zsock_if_capture(int ifindex, const char *path)
 {
     WITH_IF(ifindex, nif, { rc_ = z_capture_start_locked(nif, path); });
+}
+
+/* ---- DHCPv4 client ------------------------------------------------------------------------ */
+
+int zsock_dhcp4_start(int ifindex)
+{
+#ifdef CONFIG_NET_DHCPV4
+    WITH_IF(ifindex, nif, { rc_ = z_dhcp4_start_locked(nif); });
+#else
+    (void)ifindex;
+    return -ENOTSUP;
+#endif
+}
+
+int zsock_dhcp4_stop(int ifindex)
+{
+#ifdef CONFIG_NET_DHCPV4
+    WITH_IF(ifindex, nif, { rc_ = z_dhcp4_stop_locked(nif); });
+#else
+    (void)ifindex;
+    return -ENOTSUP;
+#endif
+}
+
+int zsock_dhcp4_get(int ifindex, struct zsock_dhcp4_lease *out)
+{
+    if (out == NULL) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+#ifdef CONFIG_NET_DHCPV4
+        z_dhcp4_get_locked(nif, out);
+#else
+        memset(out, 0, sizeof(*out)); /* no client in this build: OFF */
+#endif
+        rc_ = 0;
+    });
+}
+
+int zsock_dhcp4_wait(int ifindex, int timeout_ms)
+{
+#ifdef CONFIG_NET_DHCPV4
+    struct z_stack *s = z_stack_default();
+    return s != NULL ? z_dhcp4_wait(s, ifindex, timeout_ms) : -ENOMEM;
+#else
+    (void)ifindex;
+    (void)timeout_ms;
+    return -ENOTSUP;
+#endif
 }

@@ -74,6 +74,11 @@ static void netif_free(struct z_netif *nif)
 void z_netif_remove_locked(struct z_netif *nif)
 {
     struct z_stack *s = nif->stack;
+#ifdef CONFIG_NET_DHCPV4
+    if (nif->dhcp != NULL) {
+        z_dhcp4_detach_locked(nif);
+    }
+#endif
     for (struct z_netif **pp = &s->ifaces; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == nif) {
             *pp = nif->next;

@@ -6,6 +6,10 @@
 #include <errno.h>
 #include <string.h>
 
+#ifdef CONFIG_NET_DHCPV4
+#include "wire/dhcp.h"
+#endif
+
 int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s)
 {
     memset(pcb, 0, sizeof(*pcb));
@@ -297,6 +301,15 @@ void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     }
     const uint8_t *payload = seg + Z_UDP_HLEN;
     size_t len = u.len - Z_UDP_HLEN;
+#ifdef CONFIG_NET_DHCPV4
+    if (nif->dhcp != NULL && u.dport == Z_DHCP_CLIENT_PORT) {
+        /* The client on this interface owns port 68 there. */
+        s->stats.udp.rx++;
+        z_dhcp4_input_locked(nif, ip, payload, len);
+        z_pbuf_free(p);
+        return;
+    }
+#endif
     bool bcast = z_ipv4_is_broadcast(nif, ip->dst);
     bool delivered = false;
     if (bcast) {

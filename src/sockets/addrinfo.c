@@ -1,6 +1,8 @@
 /* getaddrinfo()/getnameinfo() with POSIX and glibc semantics. Numeric hosts
- * and services are handled here; host names go through resolve_name() and
- * addresses through reverse_name(), the two places a DNS resolver plugs in. */
+ * and services are handled here; host names go through resolve_name() (the
+ * hosts table, then DNS) and addresses through reverse_name(); results are
+ * put in RFC 6724 destination order. */
+#include <zsock/net_if.h>
 #include <zsock/socket.h>
 
 #include <errno.h>
@@ -11,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* AI_ADDRCONFIG is accepted and has no effect: with no interface table yet,
- * every family counts as configured. */
+#include "dns/dns_internal.h"
+
 #define KNOWN_AI_FLAGS                                                                             \
     (AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL | AI_ADDRCONFIG |           \
      AI_NUMERICSERV | AI_EXTFLAGS)
@@ -302,17 +304,148 @@ static enum numeric_host parse_numeric_host(const char *host, struct gai_addr *o
     return HOST_LITERAL;
 }
 
-/* Name -> addresses. Without a resolver only the loopback name and our own
- * host name are known. Returns 0 or EAI_NONAME. */
-static int resolve_name(const char *name, struct gai_host *out)
+/* Which families have an address on an interface other than loopback
+ * (AI_ADDRCONFIG, RFC 3493), and which have any address to send from
+ * (RFC 6724 rule 1). zsock has no IPv6 addresses yet. */
+struct addr_config {
+    bool v4_configured;
+    bool v4_usable;
+    bool v6_configured;
+    bool v6_usable;
+};
+
+static void read_addr_config(struct addr_config *c)
+{
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < n && i < 8; i++) {
+        if (info[i].n_ipv4 > 0 && (info[i].flags & ZSOCK_IF_UP) != 0) {
+            c->v4_usable = true;
+            if ((info[i].flags & ZSOCK_IF_LOOPBACK) == 0) {
+                c->v4_configured = true;
+            }
+        }
+    }
+}
+
+static bool is_loopback(const struct gai_addr *a)
+{
+    return (a->family == AF_INET && a->bytes[0] == 127) ||
+           (a->family == AF_INET6 && memcmp(a->bytes, loopback6, 16) == 0);
+}
+
+/* AI_ADDRCONFIG: drop addresses of families not configured here; loopback
+ * addresses stay, so "localhost" keeps working on an isolated host. */
+static void filter_addrconfig(struct gai_host *h, const struct addr_config *c)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < h->count; i++) {
+        const struct gai_addr *a = &h->addr[i];
+        bool ok = is_loopback(a) || (a->family == AF_INET ? c->v4_configured : c->v6_configured);
+        if (ok) {
+            h->addr[n++] = *a;
+        }
+    }
+    h->count = n;
+}
+
+/* RFC 6724 2.1 policy table precedence and 3.1 scope of a destination. IPv4
+ * addresses are looked at as IPv4-mapped IPv6 addresses. */
+static void policy_of(const struct gai_addr *a, int *precedence, int *scope)
+{
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    const uint8_t *b = a->bytes;
+
+    if (a->family == AF_INET || memcmp(b, mapped, 12) == 0) {
+        const uint8_t *v4 = a->family == AF_INET ? b : b + 12;
+        *precedence = 35;
+        *scope = (v4[0] == 127 || (v4[0] == 169 && v4[1] == 254)) ? 2 : 14;
+        return;
+    }
+    *scope = 14;
+    if (b[0] == 0xff) {
+        *scope = b[1] & 0x0f;
+    } else if ((b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || memcmp(b, loopback6, 16) == 0) {
+        *scope = 2;
+    } else if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) {
+        *scope = 5;
+    }
+    if (memcmp(b, loopback6, 16) == 0) {
+        *precedence = 50;
+    } else if (b[0] == 0x20 && b[1] == 0x02) {
+        *precedence = 30;
+    } else if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) {
+        *precedence = 5;
+    } else if ((b[0] & 0xfe) == 0xfc) {
+        *precedence = 3;
+    } else if ((b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || (b[0] == 0x3f && b[1] == 0xfe)) {
+        *precedence = 1;
+    } else {
+        static const uint8_t compat[12];
+        *precedence = memcmp(b, compat, 12) == 0 ? 1 : 40;
+    }
+}
+
+/* Negative when a goes first (RFC 6724 section 6, the rules that apply
+ * without source address details: 1 usable, 6 precedence, 8 scope). */
+static int compare_dest(const struct gai_addr *a, const struct gai_addr *b,
+                        const struct addr_config *c)
+{
+    bool ua = a->family == AF_INET ? c->v4_usable : c->v6_usable;
+    bool ub = b->family == AF_INET ? c->v4_usable : c->v6_usable;
+    int pa, pb, sa, sb;
+
+    if (ua != ub) {
+        return ua ? -1 : 1;
+    }
+    policy_of(a, &pa, &sa);
+    policy_of(b, &pb, &sb);
+    if (pa != pb) {
+        return pa > pb ? -1 : 1;
+    }
+    if (sa != sb) {
+        return sa < sb ? -1 : 1;
+    }
+    return 0; /* rule 10: leave the order */
+}
+
+static void sort_destinations(struct gai_host *h, const struct addr_config *c)
+{
+    for (size_t i = 1; i < h->count; i++) {
+        struct gai_addr x = h->addr[i];
+        size_t j = i;
+        while (j > 0 && compare_dest(&x, &h->addr[j - 1], c) < 0) {
+            h->addr[j] = h->addr[j - 1];
+            j--;
+        }
+        h->addr[j] = x;
+    }
+}
+
+static void take_dns_addrs(struct gai_host *out, const struct z_dns_addr *addrs, int n)
+{
+    out->count = 0;
+    for (int i = 0; i < n && out->count < GAI_MAX_ADDRS; i++) {
+        set_addr(&out->addr[out->count++], addrs[i].family, addrs[i].bytes, 0);
+    }
+}
+
+/* Name -> addresses: the hosts table ("localhost" included), our own host
+ * name (the loopback address), then DNS for the families the caller can
+ * use. Returns 0 or an EAI_* code. */
+static int resolve_name(const char *name, int family, int flags, const struct addr_config *c,
+                        struct gai_host *out)
 {
     char self[CONFIG_NET_HOSTNAME_MAX_LEN + 1];
+    struct z_dns_addr found[GAI_MAX_ADDRS];
 
     out->count = 0;
-    if (ascii_case_equal(name, "localhost")) {
-        set_addr(&out->addr[out->count++], AF_INET6, loopback6, 0);
-        set_addr(&out->addr[out->count++], AF_INET, loopback4, 0);
-        strcpy(out->canon, "localhost");
+    int n = z_hosts_lookup(name, found, GAI_MAX_ADDRS, out->canon, sizeof(out->canon));
+    if (n > 0) {
+        take_dns_addrs(out, found, n);
         return 0;
     }
     if (zsock_gethostname(self, sizeof(self)) == 0 && ascii_case_equal(name, self)) {
@@ -320,20 +453,58 @@ static int resolve_name(const char *name, struct gai_host *out)
         strcpy(out->canon, self);
         return 0;
     }
+#ifdef CONFIG_DNS_RESOLVER
+    /* IPv4 answers serve AF_INET6 callers only as mapped addresses. */
+    bool want_v4 = family != AF_INET6 || (flags & AI_V4MAPPED) != 0;
+    bool want_v6 = family != AF_INET;
+    if ((flags & AI_ADDRCONFIG) != 0) {
+        want_v4 = want_v4 && c->v4_configured;
+        want_v6 = want_v6 && c->v6_configured;
+        if (!want_v4 && !want_v6) {
+            return EAI_NONAME;
+        }
+    }
+    struct z_dns_result *r = malloc(sizeof(*r));
+    if (r == NULL) {
+        return EAI_MEMORY;
+    }
+    int err = z_dns_resolve(name, want_v4, want_v6, r);
+    if (err == 0) {
+        take_dns_addrs(out, r->addr, r->count);
+        strcpy(out->canon, r->canon);
+    }
+    free(r);
+    return err;
+#else
+    (void)family;
+    (void)flags;
+    (void)c;
     return EAI_NONAME;
+#endif
 }
 
-/* Address -> name, the reverse of resolve_name(). Returns 0 or EAI_NONAME. */
+/* Address -> name: the hosts table, then a PTR query. Returns 0 or an
+ * EAI_* code (EAI_NONAME when no name is known). */
 static int reverse_name(const struct gai_addr *a, char *name, size_t size)
 {
-    bool loopback = (a->family == AF_INET && memcmp(a->bytes, loopback4, 4) == 0) ||
-                    (a->family == AF_INET6 && memcmp(a->bytes, loopback6, 16) == 0);
+    struct z_dns_addr d;
 
-    if (!loopback || size < sizeof("localhost")) {
-        return EAI_NONAME;
+    memset(&d, 0, sizeof(d));
+    d.family = a->family;
+    memcpy(d.bytes, a->bytes, a->family == AF_INET ? 4 : 16);
+    int err = z_hosts_reverse(&d, name, size);
+    if (err == 0) {
+        return 0;
     }
-    strcpy(name, "localhost");
-    return 0;
+    if (err == -ENOSPC) {
+        return EAI_OVERFLOW;
+    }
+#ifdef CONFIG_DNS_RESOLVER
+    err = z_dns_reverse(&d, name, size);
+    return err == EAI_NODATA ? EAI_NONAME : err;
+#else
+    return EAI_NONAME;
+#endif
 }
 
 /* Keeps the addresses of the requested family, in place. With AF_INET6 and
@@ -435,14 +606,21 @@ static int lookup_host(const char *host, const struct zsock_addrinfo *hints, str
         return EAI_NONAME;
     }
 
-    int err = resolve_name(host, h);
+    struct addr_config c;
+    read_addr_config(&c);
+    int err = resolve_name(host, family, flags, &c, h);
     if (err != 0) {
         return err;
     }
+    if ((flags & AI_ADDRCONFIG) != 0) {
+        filter_addrconfig(h, &c);
+    }
+    size_t before = h->count;
     filter_family(h, family, flags);
     if (h->count == 0) {
-        return EAI_NONAME;
+        return before > 0 ? EAI_NODATA : EAI_NONAME;
     }
+    sort_destinations(h, &c);
     *canon = h->canon;
     return 0;
 }
@@ -614,10 +792,20 @@ int zsock_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host
         err = EAI_NONAME;
         if ((flags & NI_NUMERICHOST) == 0) {
             err = reverse_name(&a, name, sizeof(name));
+            if (err == 0 && (flags & NI_NOFQDN) != 0) {
+                char *dot = strchr(name, '.');
+                if (dot != NULL) {
+                    *dot = '\0'; /* the host part only */
+                }
+            }
+        }
+        if (err == EAI_OVERFLOW || err == EAI_MEMORY) {
+            return err;
         }
         if (err != 0) {
+            /* A name was required: say whether asking again may help. */
             if ((flags & NI_NAMEREQD) != 0) {
-                return EAI_NONAME;
+                return err == EAI_AGAIN ? EAI_AGAIN : EAI_NONAME;
             }
             /* Numeric form, with the zone of any scoped IPv6 address as
              * glibc prints it (by number: there is no interface table). */

@@ -9,14 +9,7 @@
 
 #include "wire/wire.h"
 
-/* Not assert(): release builds define NDEBUG. */
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_check.h"
 
 enum { SEL_ETH, SEL_ARP, SEL_IPV4, SEL_ICMP, SEL_UDP, SEL_CSUM, SEL_TCP, SEL_COUNT };
 

@@ -449,9 +449,11 @@ static void test_gai_errors(void **state)
         {"", "80", AF_UNSPEC, 0, 0, 0, EAI_NONAME},
         {"", "80", AF_UNSPEC, 0, 0, AI_NUMERICHOST, EAI_NONAME},
         {"localhost", "80", AF_UNSPEC, 0, 0, AI_NUMERICHOST, EAI_NONAME},
-        {"example.com", "80", AF_UNSPEC, 0, 0, 0, EAI_NONAME},
-        {"1.2.3", "80", AF_UNSPEC, 0, 0, 0, EAI_NONAME},
-        {"0x7f.1", "80", AF_UNSPEC, 0, 0, 0, EAI_NONAME},
+        /* No DNS server configured: a name may resolve once one is (DHCP). */
+        {"example.com", "80", AF_UNSPEC, 0, 0, 0, EAI_AGAIN},
+        /* Not numeric (inet_pton's strict forms), but host names DNS is asked for. */
+        {"1.2.3", "80", AF_UNSPEC, 0, 0, 0, EAI_AGAIN},
+        {"0x7f.1", "80", AF_UNSPEC, 0, 0, 0, EAI_AGAIN},
         {"01.2.3.4", "80", AF_UNSPEC, 0, 0, AI_NUMERICHOST, EAI_NONAME},
         {" 1.2.3.4", "80", AF_UNSPEC, 0, 0, AI_NUMERICHOST, EAI_NONAME},
         {"1.2.3.4 ", "80", AF_UNSPEC, 0, 0, AI_NUMERICHOST, EAI_NONAME},
@@ -489,7 +491,7 @@ static void test_gai_errors(void **state)
         {"::ffff:1.2.3.4%x", NULL, AF_INET, 0, 0, 0, EAI_NONAME},
         {"::1%x", NULL, AF_INET6, 0, 0, 0, EAI_NONAME},
         /* A name without an address of the family asked for. */
-        {CONFIG_NET_HOSTNAME, NULL, AF_INET6, 0, 0, 0, EAI_NONAME},
+        {CONFIG_NET_HOSTNAME, NULL, AF_INET6, 0, 0, 0, EAI_NODATA}, /* IPv4 only */
     };
     (void)state;
 
@@ -674,13 +676,16 @@ static void test_gai_services(void **state)
 static void test_gai_names(void **state)
 {
     static const struct want_addr loop_all[] = {{AF_INET6, "::1", 0}, {AF_INET, "127.0.0.1", 0}};
+    /* RFC 6724 rule 1: with no IPv6 address to send from, IPv4 first. */
+    static const struct want_addr loop_sorted[] = {{AF_INET, "127.0.0.1", 0}, {AF_INET6, "::1", 0}};
     static const struct want_addr mapped_loop[] = {{AF_INET6, "::ffff:127.0.0.1", 0}};
     static const struct want_addr all_mapped[] = {{AF_INET6, "::1", 0},
                                                   {AF_INET6, "::ffff:127.0.0.1", 0}};
     (void)state;
 
-    expect_gai("localhost", "80", AF_UNSPEC, SOCK_STREAM, 0, 0, loop_all, 2, tcp_kind, 1, 80, NULL);
-    expect_gai("LocalHost", "http", AF_UNSPEC, 0, 0, AI_CANONNAME, loop_all, 2, tcp_kind, 1, 80,
+    expect_gai("localhost", "80", AF_UNSPEC, SOCK_STREAM, 0, 0, loop_sorted, 2, tcp_kind, 1, 80,
+               NULL);
+    expect_gai("LocalHost", "http", AF_UNSPEC, 0, 0, AI_CANONNAME, loop_sorted, 2, tcp_kind, 1, 80,
                "localhost");
     expect_gai("localhost", NULL, AF_INET, SOCK_DGRAM, 0, 0, &loop_all[1], 1, udp_kind, 1, 0, NULL);
     expect_gai("localhost", NULL, AF_INET6, SOCK_DGRAM, 0, AI_V4MAPPED, &loop_all[0], 1, udp_kind,
@@ -696,11 +701,13 @@ static void test_gai_names(void **state)
                tcp_kind, 1, 22, "Node-1.lan");
     expect_gai("NODE-1.lan", "22", AF_INET6, SOCK_STREAM, 0, AI_V4MAPPED, mapped_loop, 1, tcp_kind,
                1, 22, NULL);
-    assert_int_equal(zgai_code("node-1.lan", "22", AF_INET6, 0, 0, 0), EAI_NONAME);
+    /* The name is known, but has no IPv6 address. */
+    assert_int_equal(zgai_code("node-1.lan", "22", AF_INET6, 0, 0, 0), EAI_NODATA);
     assert_int_equal(zgai_code("node-1.lan", "22", AF_UNSPEC, 0, 0, AI_NUMERICHOST), EAI_NONAME);
-    assert_int_equal(zgai_code("node-1", "22", AF_UNSPEC, 0, 0, 0), EAI_NONAME);
+    /* Other names go to DNS, and no server is configured here. */
+    assert_int_equal(zgai_code("node-1", "22", AF_UNSPEC, 0, 0, 0), EAI_AGAIN);
     if (strcmp(CONFIG_NET_HOSTNAME, "localhost") != 0) {
-        assert_int_equal(zgai_code(CONFIG_NET_HOSTNAME, "22", AF_UNSPEC, 0, 0, 0), EAI_NONAME);
+        assert_int_equal(zgai_code(CONFIG_NET_HOSTNAME, "22", AF_UNSPEC, 0, 0, 0), EAI_AGAIN);
     }
     /* A host name that looks like an address is still read as one. */
     assert_int_equal(zsock_sethostname("10.1.2.3", 8), 0);
@@ -947,7 +954,8 @@ static void test_gni_basic(void **state)
     expect_gni(&a, sizeof(a), NI_NUMERICSERV, 0, "1.2.3.4", "80");
     expect_gni(&a, sizeof(a), NI_DGRAM, 0, "1.2.3.4", "80");
     expect_gni(&a, sizeof(a), NI_NOFQDN, 0, "1.2.3.4", "http");
-    expect_gni(&a, sizeof(a), NI_NAMEREQD, EAI_NONAME, NULL, NULL);
+    /* No name in the hosts table and no DNS server to ask (yet). */
+    expect_gni(&a, sizeof(a), NI_NAMEREQD, EAI_AGAIN, NULL, NULL);
     expect_gni(&a, sizeof(a) + 10, 0, 0, "1.2.3.4", "http");
 
     /* The loopback addresses have a name unless numbers are asked for. */
