@@ -1,11 +1,14 @@
 /* Network management: interfaces of the default zsock stack, their
- * addresses, routes and statistics, in the spirit of Zephyr's net_if calls.
- * Every function returns 0 (or a count/index) on success or a negative errno,
- * and is safe to call from any thread. The default stack is created, with
- * loopback up, by the first call here or the first socket call. */
+ * addresses, routes and statistics, in the spirit of Zephyr's net_if calls,
+ * and the single-loop entry point (zsock_net_process()). Every function
+ * returns 0 (or a count/index) on success or a negative errno, and is safe
+ * to call from any thread, except in single-loop mode, where the stack
+ * belongs to one thread. The default stack is created, with loopback up, by
+ * the first call here or the first socket call. */
 #ifndef ZSOCK_NET_IF_H_
 #define ZSOCK_NET_IF_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <zsock/socket.h>
@@ -19,6 +22,25 @@ extern "C" {
 #define ZSOCK_IF_LOOPBACK  0x2 /**< the loopback interface */
 #define ZSOCK_IF_ETHERNET  0x4 /**< Ethernet framing and ARP */
 #define ZSOCK_IF_BROADCAST 0x8 /**< supports broadcast */
+
+/** IPv6 addresses one interface holds: its link-local address and up to
+ * four more (SLAAC or manual). */
+#define ZSOCK_IPV6_MAX_ADDRS 5
+
+/** State of an IPv6 address (RFC 4862 2). */
+enum zsock_ipv6_addr_state {
+    ZSOCK_IPV6_TENTATIVE = 1, /**< duplicate address detection running: not used yet */
+    ZSOCK_IPV6_PREFERRED,     /**< in use */
+    ZSOCK_IPV6_DEPRECATED,    /**< preferred lifetime over: kept for existing traffic */
+    ZSOCK_IPV6_DUPLICATE,     /**< another node has it: never used */
+};
+
+/** Where an IPv6 address came from. */
+enum zsock_ipv6_addr_origin {
+    ZSOCK_IPV6_ORIGIN_LINK_LOCAL = 1, /**< fe80::/64 from the MAC (EUI-64) */
+    ZSOCK_IPV6_ORIGIN_SLAAC,          /**< a router's prefix + EUI-64 (RFC 4862) */
+    ZSOCK_IPV6_ORIGIN_MANUAL,         /**< zsock_if_add_ipv6(), ZSOCK_IPV6, or ::1 on loopback */
+};
 
 /** Counters of one interface. */
 struct zsock_if_stats {
@@ -84,6 +106,42 @@ struct zsock_net_stats {
         uint64_t declines;       /**< offered addresses found in use (ARP check) */
         uint64_t expired;        /**< leases that ran out */
     } dhcp;
+    struct {
+        uint64_t rx, tx;         /**< packets (a fragment counts once, so does its datagram) */
+        uint64_t drop_malformed; /**< bad version or length, multicast source */
+        uint64_t drop_not_ours;  /**< destination not ours (nor a group we joined) */
+        uint64_t drop_ext;       /**< extension headers: malformed, option action, routing */
+        uint64_t drop_proto;     /**< unknown next header (Parameter Problem sent) */
+        uint64_t drop_l4;        /**< UDP or TCP over IPv6: no sockets for it yet */
+        uint64_t frag_rx;        /**< fragments received */
+        uint64_t frag_tx;        /**< fragments sent */
+        uint64_t reasm_ok;       /**< datagrams reassembled */
+        uint64_t reasm_drop;     /**< fragments dropped: overlap, limit, bad length */
+        uint64_t reasm_timeout;  /**< datagrams given up after 60 s */
+        uint64_t no_route;       /**< output with no route (no default router) */
+        uint64_t no_buffer;      /**< no packet buffer for input or output */
+        uint64_t pmtu_updates;   /**< path MTUs learnt from Packet Too Big */
+    } ipv6;
+    struct {
+        uint64_t rx, tx;
+        uint64_t drop_malformed; /**< bad length or checksum, invalid ND/MLD message */
+        uint64_t echo_rx;        /**< echo requests received */
+        uint64_t echo_reply_rx;  /**< echo replies received */
+        uint64_t errors_tx;      /**< error messages sent */
+        uint64_t errors_rx;      /**< error messages received */
+        uint64_t rate_limited;   /**< errors not sent: rate limit */
+        uint64_t ns_rx, ns_tx;   /**< neighbor solicitations */
+        uint64_t na_rx, na_tx;   /**< neighbor advertisements */
+        uint64_t rs_tx;          /**< router solicitations sent */
+        uint64_t ra_rx;          /**< router advertisements accepted */
+        uint64_t redirects_rx;   /**< redirects: ignored (RFC 4861 8.3 is optional for hosts) */
+        uint64_t dad_ok;         /**< addresses that passed duplicate address detection */
+        uint64_t dad_fail;       /**< addresses found duplicate */
+        uint64_t nd_unresolved;  /**< packets dropped: neighbor did not answer */
+        uint64_t nd_queue_full;  /**< packets dropped: resolution queue full */
+        uint64_t mld_query_rx;   /**< multicast listener queries received */
+        uint64_t mld_report_tx;  /**< MLDv2 reports sent */
+    } icmp6;
 };
 
 /** What zsock_if_list() reports about one interface. */
@@ -98,12 +156,64 @@ struct zsock_if_info {
     int prefix_len[4];
     struct in_addr gateway; /**< 0.0.0.0: none */
     char kind[16];          /**< driver: loopback, tap, pipe, sim */
+    int n_ipv6;             /**< IPv6 addresses listed below */
+    struct in6_addr ipv6[ZSOCK_IPV6_MAX_ADDRS];
+    int ipv6_prefix_len[ZSOCK_IPV6_MAX_ADDRS];
+    int ipv6_state[ZSOCK_IPV6_MAX_ADDRS];  /**< enum zsock_ipv6_addr_state */
+    int ipv6_origin[ZSOCK_IPV6_MAX_ADDRS]; /**< enum zsock_ipv6_addr_origin */
+    struct in6_addr ipv6_router;           /**< default router in use (link-local), :: none */
 };
 
 /** Bring the default stack up (loopback, plus interfaces named by
  * ZSOCK_TAP / ZSOCK_PIPE in the environment). Optional: the first socket
- * call does it. Returns 0 or -ENOMEM. */
+ * call does it. On the posix port the stack runs its own core thread unless
+ * ZSOCK_CORE_THREAD=0 is in the environment (single-loop mode, see
+ * zsock_net_process()); on the none port it is always in single-loop mode.
+ * Returns 0 or -ENOMEM. */
 int zsock_net_init(void);
+
+/**
+ * Bring the default stack up in single-loop mode: no core thread; the
+ * application runs the stack by calling zsock_net_process() from its loop.
+ * Call it before any other zsock call (the stack is created by the first
+ * one), from the thread that will own the stack. On the none port, where
+ * single-loop mode is the only mode, it is the same as zsock_net_init().
+ *
+ * Returns 0 (also when the stack already runs in single-loop mode), -EBUSY
+ * if the default stack was already created with a core thread, -ENOMEM.
+ */
+int zsock_net_init_polled(void);
+
+/**
+ * Run the default stack once, in single-loop mode (no core thread): read
+ * every driver's pending input, run the timers that are due (TCP
+ * retransmission, delayed ACK, ARP retries and aging, reassembly timeouts,
+ * DHCP) and free removed interfaces. It is what the core thread does in
+ * one round of its loop.
+ *
+ * Waiting: drivers with an OS descriptor (TAP, frame pipe) are waited on
+ * until input arrives, the stack's next timed work is due, or timeout_ms
+ * passes, whichever is first (0: do not wait; negative: no limit but the
+ * next timed work). The call does not wait when an interface has no
+ * descriptor (a firmware's MAC driver, whose rx_poll is called on every
+ * pass), nor ever on the none port: there the loop sleeps by itself (WFI)
+ * for the time returned.
+ *
+ * Returns the milliseconds until the stack next has timed work (0: call
+ * again at once; never more than 1000, in practice at most 100, the
+ * period of the stack's housekeeping), or a negative errno: -EBUSY when
+ * the default stack runs a core thread (nothing to do: it runs itself),
+ * -ENOMEM if the stack could not be created, or an error of the OS's
+ * poll().
+ *
+ * Creates the default stack if needed. Thread-safety: in single-loop mode
+ * the stack belongs to one thread: call this, and every other zsock
+ * function, from that thread only. Blocking socket calls in this mode run
+ * zsock_net_process() themselves while they wait (so SO_RCVTIMEO,
+ * SO_SNDTIMEO and poll timeouts work); non-blocking sockets and
+ * zsock_poll() with a zero timeout leave it to the loop.
+ */
+int zsock_net_process(int timeout_ms);
 
 /** Add a TAP interface on Linux's /dev/net/tun named `ifname` (created if
  * needed; needs CAP_NET_ADMIN). Returns the new interface index, or -errno
@@ -139,6 +249,28 @@ int zsock_parse_ipv4_prefix(const char *text, struct in_addr *addr, int *prefix_
 int zsock_if_add_ipv4(int ifindex, const struct in_addr *addr, int prefix_len);
 /** Remove an IPv4 address: -EADDRNOTAVAIL if absent. */
 int zsock_if_del_ipv4(int ifindex, const struct in_addr *addr);
+
+/** Parse "addr" or "addr/len" (an IPv6 address in RFC 4291 text, len
+ * 0..128; 64 when absent), as the ZSOCK_IPV6 variable takes it. 0 or
+ * -EINVAL. Thread-safe (no state). */
+int zsock_parse_ipv6_prefix(const char *text, struct in6_addr *addr, int *prefix_len);
+
+/** Add a manual IPv6 address with its prefix length (1..128; the prefix is
+ * then on-link). On an Ethernet interface that is up it is TENTATIVE for
+ * about a second while duplicate address detection runs (RFC 4862 5.4),
+ * then PREFERRED, or DUPLICATE if another node holds it; on a down
+ * interface detection runs when it comes up; on loopback it is PREFERRED at
+ * once. Returns 0, -EEXIST if present, -ENOSPC when the interface has
+ * ZSOCK_IPV6_MAX_ADDRS already, -EINVAL for a bad prefix length or an
+ * unspecified, multicast or IPv4-mapped address, -ENODEV. */
+int zsock_if_add_ipv6(int ifindex, const struct in6_addr *addr, int prefix_len);
+
+/** Remove an IPv6 address, whatever its origin: -EADDRNOTAVAIL if absent. */
+int zsock_if_del_ipv6(int ifindex, const struct in6_addr *addr);
+
+/** The IPv6 default router in use on ifindex (learnt from router
+ * advertisements) in *out, or :: when there is none. 0 or -ENODEV. */
+int zsock_if_ipv6_router(int ifindex, struct in6_addr *out);
 
 /** Set (or with 0.0.0.0 clear) the default gateway reached through ifindex. */
 int zsock_if_set_gateway(int ifindex, const struct in_addr *gw);
@@ -218,6 +350,33 @@ int zsock_dhcp4_get(int ifindex, struct zsock_dhcp4_lease *out);
  * (BOUND, RENEWING or REBINDING). 0, -ETIMEDOUT, -ENODEV, -EALREADY if the
  * client is not running. */
 int zsock_dhcp4_wait(int ifindex, int timeout_ms);
+
+/* ---- Memory ----------------------------------------------------------------------------------
+ */
+
+/** What zsock_mem_stats() reports about the static heap. Sizes in bytes;
+ * in_use and peak count whole blocks, headers and alignment included. */
+struct zsock_mem_stats {
+    size_t size;         /**< the arena: CONFIG_ZSOCK_HEAP_BYTES, rounded down to the alignment */
+    size_t in_use;       /**< allocated now */
+    size_t peak;         /**< the most ever allocated at once */
+    size_t largest_free; /**< the largest allocation that can succeed now */
+    size_t free_blocks;  /**< free blocks (fragmentation: 1 when nothing is split) */
+    uint64_t allocs;     /**< allocations that succeeded (realloc included) */
+    uint64_t failures;   /**< allocations that returned NULL: the arena was full */
+};
+
+/**
+ * Read the figures of zsock's static heap: with CONFIG_ZSOCK_STATIC_MEMORY
+ * every allocation of the library (stack, packet pool, sockets, connections,
+ * buffers) comes from one arena of CONFIG_ZSOCK_HEAP_BYTES, and an
+ * allocation that does not fit fails (ENOMEM or ENOBUFS to the caller) and
+ * is counted in `failures`. Returns 0, -EFAULT if out is NULL, -ENOTSUP
+ * without the option (zsock then uses the C library's malloc, which keeps
+ * no figures zsock can read). Thread-safe; a snapshot, taken under the
+ * heap's lock.
+ */
+int zsock_mem_stats(struct zsock_mem_stats *out);
 
 #ifdef __cplusplus
 }

@@ -68,15 +68,18 @@ static struct {
     int attempts;
     int cache_max;
     struct zsock_dns_stats stats;
-#if CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES > 0
-    struct cache_entry cache[CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES];
-#endif
 } R = {
     .lock = Z_MUTEX_INITIALIZER,
     .timeout_ms = DEFAULT_TIMEOUT_MS,
     .attempts = DEFAULT_ATTEMPTS,
     .cache_max = CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES,
 };
+
+#if CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES > 0
+/* Apart from R, whose initializer would otherwise put the whole cache in
+ * .data (flash and RAM on a microcontroller) instead of .bss. Under R.lock. */
+static struct cache_entry cache[CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES];
+#endif
 
 /* A question of a lookup, and what has been learned for it. */
 struct question {
@@ -188,7 +191,7 @@ static int parse_server_list(const char *list, struct server *out, int max)
 static void cache_flush_locked(void)
 {
 #if CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES > 0
-    memset(R.cache, 0, sizeof(R.cache));
+    memset(cache, 0, sizeof(cache));
 #endif
 }
 
@@ -202,7 +205,7 @@ static void read_env_locked(void)
     R.env_read = true;
     int n = parse_server_list(getenv("ZSOCK_DNS"), R.env_servers, CONFIG_DNS_RESOLVER_MAX_SERVERS);
     if (n < 0) {
-        fprintf(stderr, "zsock: ZSOCK_DNS: bad server list (ignored)\n");
+        z_diag("zsock: ZSOCK_DNS: bad server list (ignored)");
         n = 0;
     }
     R.n_env = n;
@@ -258,11 +261,11 @@ static void format_server(const struct server *s, char *out, size_t size)
     if (s->sa.ss_family == AF_INET) {
         const struct sockaddr_in *sin = (const struct sockaddr_in *)&s->sa;
         zsock_inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
-        snprintf(out, size, "%s:%u", addr, ntohs(sin->sin_port));
+        z_snprintf(out, size, "%s:%u", addr, ntohs(sin->sin_port));
     } else {
         const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&s->sa;
         zsock_inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
-        snprintf(out, size, "[%s]:%u", addr, ntohs(sin6->sin6_port));
+        z_snprintf(out, size, "[%s]:%u", addr, ntohs(sin6->sin6_port));
     }
 }
 
@@ -375,7 +378,7 @@ static bool cache_get(const char *name, struct question *q)
     lower_copy(key, name);
     z_mutex_lock(&R.lock);
     for (int i = 0; i < R.cache_max; i++) {
-        struct cache_entry *e = &R.cache[i];
+        struct cache_entry *e = &cache[i];
         if (!e->used || e->qtype != q->qtype || strcmp(e->name, key) != 0) {
             continue;
         }
@@ -414,20 +417,20 @@ static void cache_put(const char *name, const struct question *q)
     /* The same key, else a free slot, else the least recently used. */
     struct cache_entry *victim = NULL;
     for (int i = 0; i < R.cache_max && victim == NULL; i++) {
-        if (R.cache[i].used && R.cache[i].qtype == q->qtype && strcmp(R.cache[i].name, key) == 0) {
-            victim = &R.cache[i];
+        if (cache[i].used && cache[i].qtype == q->qtype && strcmp(cache[i].name, key) == 0) {
+            victim = &cache[i];
         }
     }
     for (int i = 0; i < R.cache_max && victim == NULL; i++) {
-        if (!R.cache[i].used) {
-            victim = &R.cache[i];
+        if (!cache[i].used) {
+            victim = &cache[i];
         }
     }
     for (int i = 0; i < R.cache_max && victim == NULL; i++) {
-        victim = &R.cache[0];
+        victim = &cache[0];
         for (int j = 1; j < R.cache_max; j++) {
-            if (R.cache[j].last_use < victim->last_use) {
-                victim = &R.cache[j];
+            if (cache[j].last_use < victim->last_use) {
+                victim = &cache[j];
             }
         }
     }
@@ -738,7 +741,7 @@ static bool ask_tcp(const struct server *srv, struct question *q, int64_t deadli
         if (part == 0) {
             want = (size_t)prefix[0] << 8 | prefix[1];
             got = 0;
-            msg = malloc(want > 0 ? want : 1);
+            msg = z_malloc(want > 0 ? want : 1);
             if (msg == NULL) {
                 goto out;
             }
@@ -754,7 +757,7 @@ static bool ask_tcp(const struct server *srv, struct question *q, int64_t deadli
         STAT_ADD(rejected, 1);
     }
 out:
-    free(msg);
+    z_free(msg);
     zsock_close(fd);
     return taken;
 }
@@ -998,7 +1001,7 @@ int z_dns_resolve(const char *name, bool want_v4, bool want_v6, struct z_dns_res
     if (!want_v4 && !want_v6) {
         return EAI_NODATA;
     }
-    qs = calloc(MAX_QUESTIONS, sizeof(*qs));
+    qs = z_calloc(MAX_QUESTIONS, sizeof(*qs));
     if (qs == NULL) {
         return EAI_MEMORY;
     }
@@ -1021,7 +1024,7 @@ int z_dns_resolve(const char *name, bool want_v4, bool want_v6, struct z_dns_res
         }
     }
     int status = out->count > 0 ? 0 : merge_status(qs, nq);
-    free(qs);
+    z_free(qs);
     return status;
 }
 
@@ -1034,7 +1037,7 @@ int z_dns_reverse(const struct z_dns_addr *addr, char *name, size_t size)
     if (z_dns_reverse_name(family, addr->bytes, rname, sizeof(rname)) < 0) {
         return EAI_FAIL;
     }
-    q = calloc(1, sizeof(*q));
+    q = z_calloc(1, sizeof(*q));
     if (q == NULL) {
         return EAI_MEMORY;
     }
@@ -1048,6 +1051,6 @@ int z_dns_reverse(const struct z_dns_addr *addr, char *name, size_t size)
             strcpy(name, q->canon);
         }
     }
-    free(q);
+    z_free(q);
     return status;
 }

@@ -1,11 +1,36 @@
 /* Packet capture: every frame an interface sends or receives, appended to a
  * pcap file that Wireshark and tshark open. Ethernet interfaces write
- * LINKTYPE_ETHERNET; loopback carries bare IP packets, LINKTYPE_RAW. */
+ * LINKTYPE_ETHERNET; loopback carries bare IP packets, LINKTYPE_RAW.
+ *
+ * The none port has no file system, and newlib's stdio would link its
+ * malloc into a static-memory firmware: there, capture fails with ENOTSUP. */
 #include "net/net.h"
 
 #include <errno.h>
+
+#if defined(ZSOCK_PORT_NONE)
+
+int z_capture_start_locked(struct z_netif *nif, const char *path)
+{
+    (void)nif;
+    return path == NULL ? 0 : -ENOTSUP;
+}
+
+void z_capture_frame(struct z_netif *nif, const struct z_pbuf *p, int64_t now_us)
+{
+    (void)nif;
+    (void)p;
+    (void)now_us;
+}
+
+void z_capture_stop_locked(struct z_netif *nif)
+{
+    (void)nif;
+}
+
+#else
+
 #include <stdio.h>
-#include <stdlib.h>
 
 struct z_capture {
     FILE *f;
@@ -19,14 +44,14 @@ int z_capture_start_locked(struct z_netif *nif, const char *path)
     if (path == NULL) {
         return 0;
     }
-    struct z_capture *c = calloc(1, sizeof(*c));
+    struct z_capture *c = z_calloc(1, sizeof(*c));
     if (c == NULL) {
         return -ENOMEM;
     }
     c->f = fopen(path, "wb");
     if (c->f == NULL) {
         int err = errno;
-        free(c);
+        z_free(c);
         return -err;
     }
     uint8_t hdr[Z_PCAP_FILE_HLEN];
@@ -35,7 +60,7 @@ int z_capture_start_locked(struct z_netif *nif, const char *path)
     z_pcap_emit_file_header(hdr, sizeof(hdr), linktype, CAPTURE_SNAPLEN);
     if (fwrite(hdr, sizeof(hdr), 1, c->f) != 1 || fflush(c->f) != 0) {
         fclose(c->f);
-        free(c);
+        z_free(c);
         return -EIO;
     }
     nif->capture = c;
@@ -61,6 +86,8 @@ void z_capture_stop_locked(struct z_netif *nif)
         return;
     }
     fclose(nif->capture->f);
-    free(nif->capture);
+    z_free(nif->capture);
     nif->capture = NULL;
 }
+
+#endif /* ZSOCK_PORT_NONE */

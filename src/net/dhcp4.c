@@ -138,7 +138,7 @@ static void client_put(struct z_dhcp4 *c)
     }
     z_stack_wakeup_cancel_locked(c->stack, c);
     z_cond_destroy(&c->cond);
-    free(c);
+    z_free(c);
 }
 
 /* ---- output --------------------------------------------------------------------------------- */
@@ -580,7 +580,7 @@ int z_dhcp4_start_locked(struct z_netif *nif)
     if (nif->dhcp != NULL) {
         return -EALREADY;
     }
-    struct z_dhcp4 *c = calloc(1, sizeof(*c));
+    struct z_dhcp4 *c = z_calloc(1, sizeof(*c));
     if (c == NULL) {
         return -ENOMEM;
     }

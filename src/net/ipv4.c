@@ -226,11 +226,11 @@ static void reasm_free(struct z_stack *s, struct z_reasm *r)
         struct z_frag *f = r->frags;
         r->frags = f->next;
         z_pbuf_free(f->p);
-        free(f);
+        z_free(f);
     }
     s->reasm_count--;
     s->reasm_bytes -= r->bytes;
-    free(r);
+    z_free(r);
 }
 
 void z_ipv4_reasm_flush_locked(struct z_stack *s)
@@ -263,7 +263,7 @@ static struct z_reasm *reasm_find(struct z_stack *s, const struct z_ipv4_hdr *ip
     if (s->reasm_count >= CONFIG_NET_IPV4_REASM_MAX) {
         return NULL;
     }
-    struct z_reasm *r = calloc(1, sizeof(*r));
+    struct z_reasm *r = z_calloc(1, sizeof(*r));
     if (r == NULL) {
         return NULL;
     }
@@ -377,7 +377,7 @@ static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
     if (r->total >= 0 && off + len > (uint32_t)r->total) {
         goto bad;
     }
-    struct z_frag *nf = calloc(1, sizeof(*nf));
+    struct z_frag *nf = z_calloc(1, sizeof(*nf));
     if (nf == NULL) {
         goto bad;
     }
@@ -392,7 +392,7 @@ static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
     nf->p = p;
     int rc = frag_insert(r, nf);
     if (rc != 0) {
-        free(nf);
+        z_free(nf);
         z_pbuf_free(p);
         if (rc < 0) {
             s->stats.ipv4.reasm_drop++;

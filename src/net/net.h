@@ -6,6 +6,7 @@
 #ifndef ZSOCK_NET_H_
 #define ZSOCK_NET_H_
 
+#include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include "net/pbuf.h"
 #include "port/port.h"
+#include "wire/ipv6.h"
 #include "wire/wire.h"
 
 struct z_stack;
@@ -62,6 +64,8 @@ struct z_arp_entry {
 
 struct z_capture;
 struct z_dhcp4;
+struct z_ip6_if;
+struct z_ip6_stack;
 
 struct z_netif {
     struct z_netif *next;
@@ -84,6 +88,7 @@ struct z_netif {
 #ifdef CONFIG_NET_DHCPV4
     struct z_dhcp4 *dhcp; /* DHCPv4 client running here (dhcp4.c), or NULL */
 #endif
+    struct z_ip6_if *ip6; /* IPv6 state (net/ip6.h), or NULL if it could not be allocated */
 };
 
 /* ---- stack instance
@@ -139,10 +144,16 @@ struct z_stack {
     bool silence_all; /* no ICMP errors for unexpected traffic */
 
     struct zsock_net_stats stats;
+    struct z_ip6_stack *ip6; /* IPv6 reassembly, destination cache (net/ip6.h) */
 
     int64_t next_tick;
 
-    /* Core thread (absent with a virtual clock). */
+    /* Single-loop mode: no core thread; the application runs the stack
+     * with z_stack_process() (zsock_net_process()), and a blocking call
+     * runs it while it waits (z_stack_wait()). */
+    bool polled;
+
+    /* Core thread (absent with a virtual clock or in single-loop mode). */
     bool thread_running;
     bool thread_stop;
     z_thread_t thread;
@@ -167,7 +178,9 @@ void z_stack_destroy(struct z_stack *s);
 
 /* The default instance: created on first use with loopback up, plus any
  * interfaces named in the environment (ZSOCK_TAP...), and its core thread
- * running. NULL only if memory ran out. */
+ * running, or in single-loop mode (the none port; zsock_net_init_polled()
+ * or ZSOCK_CORE_THREAD=0 on the posix port) without one. NULL only if
+ * memory ran out or the core thread could not start. */
 struct z_stack *z_stack_default(void);
 
 /* Start the core thread of a real-clock stack (idempotent). 0 or -errno. */
@@ -175,6 +188,27 @@ int z_stack_start(struct z_stack *s);
 
 /* Wake the core thread so it notices new drivers or timers. */
 void z_stack_kick(struct z_stack *s);
+
+/* One pass of the core thread's work, for a real-clock stack without a core
+ * thread (single-loop mode): free removed interfaces, read every driver's
+ * pending input, run due timers. Drivers with an OS descriptor are waited
+ * on until input arrives, the stack's next timed work is due or
+ * `deadline_us` passes, whichever is first; the wait is skipped when an
+ * interface has no descriptor (its rx_poll is called on every pass) and on
+ * the none port, which has no descriptors. *next_us receives when the stack
+ * next has timed work (monotonic microseconds). Lock not held; only one
+ * thread may run it at a time. 0, -EINVAL for a virtual-clock stack, -EBUSY
+ * if the core thread runs, or another negative errno from poll(). */
+int z_stack_process(struct z_stack *s, int64_t deadline_us, int64_t *next_us);
+
+/* Let `us` microseconds pass with the lock not held: sleep, or in
+ * single-loop mode run z_stack_process() until then, so that what the
+ * caller waits for (buffers coming back) can happen. */
+void z_stack_pause(struct z_stack *s, int64_t us);
+
+/* The default stack if it exists and runs in single-loop mode, else NULL.
+ * Never creates it. Thread-safe. */
+struct z_stack *z_stack_polled_default(void);
 
 void z_stack_lock(struct z_stack *s);
 /* Process queued input, run queued wake-ups, then release the lock. */
@@ -191,7 +225,9 @@ void z_stack_wakeup_cancel_locked(struct z_stack *s, void *ctx);
 /* Wait on `cond` with the lock held (released while waiting), after
  * processing queued input and running queued wake-ups; if there were any,
  * return 0 at once instead, so the caller checks its condition again.
- * Returns as z_cond_wait_until(). */
+ * In single-loop mode nobody else runs the stack, so instead of sleeping on
+ * `cond` it releases the lock for one z_stack_process() pass (bounded by
+ * the deadline) and returns 0. Returns as z_cond_wait_until(). */
 int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us);
 
 /* Microseconds on the stack's clock. */
@@ -317,6 +353,136 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
 int64_t z_stack_next_event_locked(struct z_stack *s);
 /* An ICMP error arrived about a UDP datagram we sent (orig = its IP header on). */
 void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len);
+
+/* ---- IPv6 (ipv6.c, nd.c, icmp6.c, mld.c; lock held unless stated) ---------------------------
+ * Addresses are uint8_t[16] in network order. */
+
+#if CONFIG_NET_IPV6
+/* Create and free the stack's IPv6 state (lock not needed: the stack is
+ * not shared yet, or no longer). 0 or -ENOMEM. */
+int z_ipv6_stack_init(struct z_stack *s);
+void z_ipv6_stack_destroy(struct z_stack *s);
+/* Give a new interface its IPv6 state; -ENOMEM. Removal frees it. */
+int z_ipv6_if_attach_locked(struct z_netif *nif);
+void z_ipv6_if_detach_locked(struct z_netif *nif);
+/* The interface went up (link-local address and DAD, router solicitation,
+ * MLD reports; ::1 on loopback) or down (neighbor cache and routers flushed). */
+void z_ipv6_if_up_locked(struct z_netif *nif);
+void z_ipv6_if_down_locked(struct z_netif *nif);
+/* Add an address (origin ZSOCK_IPV6_ORIGIN_*, lifetimes in seconds,
+ * 0xffffffff infinite). -EEXIST, -ENOSPC, -ENOMEM (no IPv6 state). */
+int z_ipv6_add_addr_locked(struct z_netif *nif, const uint8_t addr[16], int plen, int origin,
+                           uint32_t valid_s, uint32_t preferred_s);
+/* Remove an address: 0 or -EADDRNOTAVAIL. */
+int z_ipv6_del_addr_locked(struct z_netif *nif, const uint8_t addr[16]);
+/* Fill the IPv6 fields of zsock_if_info. */
+void z_ipv6_if_info_locked(const struct z_netif *nif, struct zsock_if_info *out);
+/* Should a frame to this 33:33:xx multicast MAC be taken (a group we joined)? */
+bool z_ipv6_mcast_mac_wanted(const struct z_netif *nif, const uint8_t mac[Z_ETH_ALEN]);
+/* An IPv6 packet (data at its header) arrived on nif; eth_src is the
+ * frame's source MAC, NULL on a raw-IP link. Takes p. */
+void z_ipv6_input_locked(struct z_netif *nif, struct z_pbuf *p, const uint8_t *eth_src);
+/* Timers: DAD, router solicitation, neighbor cache, lifetimes, MLD,
+ * reassembly, the ICMPv6 rate limit. Run from z_stack_tick_locked. */
+void z_ipv6_tick_locked(struct z_stack *s, int64_t now);
+#else  /* !CONFIG_NET_IPV6: the stack without IPv6 (a smaller build) */
+static inline int z_ipv6_stack_init(struct z_stack *s)
+{
+    (void)s;
+    return 0;
+}
+static inline void z_ipv6_stack_destroy(struct z_stack *s)
+{
+    (void)s;
+}
+static inline int z_ipv6_if_attach_locked(struct z_netif *nif)
+{
+    (void)nif;
+    return 0;
+}
+static inline void z_ipv6_if_detach_locked(struct z_netif *nif)
+{
+    (void)nif;
+}
+static inline void z_ipv6_if_up_locked(struct z_netif *nif)
+{
+    (void)nif;
+}
+static inline void z_ipv6_if_down_locked(struct z_netif *nif)
+{
+    (void)nif;
+}
+static inline int z_ipv6_add_addr_locked(struct z_netif *nif, const uint8_t addr[16], int plen,
+                                         int origin, uint32_t valid_s, uint32_t preferred_s)
+{
+    (void)nif, (void)addr, (void)plen, (void)origin, (void)valid_s, (void)preferred_s;
+    return -EAFNOSUPPORT;
+}
+static inline int z_ipv6_del_addr_locked(struct z_netif *nif, const uint8_t addr[16])
+{
+    (void)nif, (void)addr;
+    return -EAFNOSUPPORT;
+}
+static inline void z_ipv6_if_info_locked(const struct z_netif *nif, struct zsock_if_info *out)
+{
+    (void)nif;
+    out->n_ipv6 = 0;
+}
+static inline bool z_ipv6_mcast_mac_wanted(const struct z_netif *nif, const uint8_t mac[Z_ETH_ALEN])
+{
+    (void)nif;
+    return mac[0] != 0x33 ||
+           mac[1] != 0x33; /* no IPv6 groups; other multicast is not ours to judge */
+}
+static inline void z_ipv6_input_locked(struct z_netif *nif, struct z_pbuf *p,
+                                       const uint8_t *eth_src)
+{
+    (void)eth_src;
+    nif->stats.rx_dropped++;
+    z_pbuf_free(p);
+}
+static inline void z_ipv6_tick_locked(struct z_stack *s, int64_t now)
+{
+    (void)s, (void)now;
+}
+#endif /* CONFIG_NET_IPV6 */
+
+/* Is `a` one of our addresses (any interface, usable or not)? */
+bool z_ipv6_is_local_locked(struct z_stack *s, const uint8_t a[16]);
+
+struct z_ipv6_tx {
+    uint8_t src[16]; /* :: chosen by source address selection */
+    uint8_t dst[16];
+    uint8_t proto;     /* next header of what p holds */
+    uint8_t hop_limit; /* 0: the interface's (an RA's, else 64); 1 for multicast */
+    uint8_t tclass;
+    uint32_t flow;
+    int ifindex;   /* outgoing interface (scope of link-local/multicast); 0: routed */
+    bool dontfrag; /* -EMSGSIZE rather than fragments */
+};
+
+/* Route toward dst: the interface and next hop, honouring ifindex (0: any).
+ * -ENETUNREACH when there is no route, -ENETDOWN for a bound interface that
+ * is down. */
+int z_ipv6_route_locked(struct z_stack *s, const uint8_t dst[16], int ifindex, struct z_netif **out,
+                        uint8_t next_hop[16]);
+/* Source address selection (RFC 6724 5: same address, scope, avoid
+ * deprecated, longest prefix) among nif's usable addresses. -EADDRNOTAVAIL
+ * if there is none. */
+int z_ipv6_select_source(const struct z_netif *nif, const uint8_t dst[16], uint8_t out[16]);
+/* Send a packet whose upper-layer header and payload are at p->data, with
+ * headroom for the IPv6 and link headers: route, source, hop limit,
+ * fragmentation beyond the path MTU (never below 1280), neighbor
+ * resolution. Takes p. 0 or -errno. */
+int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z_pbuf *p);
+/* The path MTU toward dst through nif (the link's, or less from Packet Too Big). */
+uint32_t z_ipv6_path_mtu_locked(struct z_stack *s, const struct z_netif *nif,
+                                const uint8_t dst[16]);
+/* UDP and TCP over IPv6 arrive here: p->data at the IPv6 header (parsed
+ * in *ip, fragments already reassembled), the upper-layer header `off`
+ * bytes in. Counted and dropped until sockets speak IPv6; takes p. */
+void z_ipv6_l4_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, uint8_t proto,
+                            struct z_pbuf *p, size_t off);
 
 /* ---- DHCPv4 client (dhcp4.c; lock held unless stated)
  * ------------------------------------------------------------------------ */

@@ -1,14 +1,16 @@
 /* The management API on the default stack (include/zsock/net_if.h), and the
  * creation of that stack: loopback, then whatever the environment names
- * (ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_GATEWAY, ZSOCK_MTU,
+ * (ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4, ZSOCK_IPV6, ZSOCK_GATEWAY, ZSOCK_MTU,
  * ZSOCK_CAPTURE, ZSOCK_DHCP), so an unmodified program can be put on a
- * network. With ZSOCK_DHCP=1 the stack waits up to DHCP_ENV_WAIT_MS for a
- * lease before the first call returns, so such a program finds its address
- * configured. */
+ * network; ZSOCK_CORE_THREAD=0 creates it in single-loop mode (no core
+ * thread: the application runs it with zsock_net_process()). With
+ * ZSOCK_DHCP=1 the stack waits up to DHCP_ENV_WAIT_MS for a lease before the
+ * first call returns, so such a program finds its address configured. */
 #include "net/net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,11 @@ static struct z_netif *no_tap(struct z_stack *s, const char *ifname, int *err)
 
 static struct z_stack *default_stack;
 static z_once_t default_once = Z_ONCE_INIT;
+/* The default stack again, once it exists, if it runs in single-loop mode:
+ * z_poller_wait() reads it from any thread without the once's ordering. */
+static _Atomic(struct z_stack *) polled_default;
+/* zsock_net_init_polled() was called before the stack was created. */
+static bool want_polled;
 
 static uint32_t prefix_to_mask(int prefix)
 {
@@ -55,7 +62,7 @@ static int mask_to_prefix(uint32_t mask)
 int zsock_parse_ipv4_prefix(const char *text, struct in_addr *addr, int *prefix_len)
 {
     char buf[64];
-    snprintf(buf, sizeof(buf), "%s", text);
+    z_snprintf(buf, sizeof(buf), "%s", text);
     char *slash = strchr(buf, '/');
     *prefix_len = 24;
     if (slash != NULL) {
@@ -83,7 +90,7 @@ static int parse_cidr(const char *text, uint32_t *addr, int *prefix)
 
 static void report(const char *what, const char *value, int err)
 {
-    fprintf(stderr, "zsock: %s=%s: %s\n", what, value, strerror(-err));
+    z_diag("zsock: %s=%s: %s", what, value, strerror(-err));
 }
 
 /* Apply the environment to the new default stack (lock held). Returns the
@@ -101,7 +108,7 @@ static int configure_from_env(struct z_stack *s)
         }
     } else if (pipe != NULL && *pipe != '\0') {
         char buf[256];
-        snprintf(buf, sizeof(buf), "%s", pipe);
+        z_snprintf(buf, sizeof(buf), "%s", pipe);
         char *colon = strchr(buf, ':');
         if (colon == NULL) {
             report("ZSOCK_PIPE", pipe, -EINVAL);
@@ -131,6 +138,19 @@ static int configure_from_env(struct z_stack *s)
     } else if (ip != NULL) {
         report("ZSOCK_IPV4", ip, -EINVAL);
     }
+    const char *ip6 = getenv("ZSOCK_IPV6");
+    if (ip6 != NULL) {
+        struct in6_addr a6;
+        int plen6;
+        err = zsock_parse_ipv6_prefix(ip6, &a6, &plen6);
+        if (err == 0) {
+            err = z_ipv6_add_addr_locked(nif, a6.s6_addr, plen6, ZSOCK_IPV6_ORIGIN_MANUAL,
+                                         Z_ND_INFINITE, Z_ND_INFINITE);
+        }
+        if (err < 0) {
+            report("ZSOCK_IPV6", ip6, err);
+        }
+    }
     const char *gw = getenv("ZSOCK_GATEWAY");
     if (gw != NULL && parse_cidr(gw, &addr, &prefix) == 0) {
         nif->gateway = addr;
@@ -155,6 +175,18 @@ static int configure_from_env(struct z_stack *s)
     return 0;
 }
 
+/* Single-loop mode: always on the none port (no threads); on the posix
+ * port when asked for by zsock_net_init_polled() or ZSOCK_CORE_THREAD=0. */
+static bool single_loop_wanted(void)
+{
+#if defined(ZSOCK_PORT_NONE)
+    return true;
+#else
+    const char *env = getenv("ZSOCK_CORE_THREAD");
+    return want_polled || (env != NULL && strcmp(env, "0") == 0);
+#endif
+}
+
 static void create_default(void)
 {
     struct z_stack_config cfg = {.name = "default", .loopback = true};
@@ -164,21 +196,29 @@ static void create_default(void)
     }
     z_stack_lock(s);
     s->is_default = true; /* set before any other thread can see s */
+    s->polled = single_loop_wanted();
     int dhcp_if = configure_from_env(s);
     z_stack_unlock(s);
-    if (z_stack_start(s) < 0) {
+    if (!s->polled && z_stack_start(s) < 0) {
         z_stack_destroy(s);
         return;
     }
 #ifdef CONFIG_NET_DHCPV4
     if (dhcp_if > 0 && z_dhcp4_wait(s, dhcp_if, DHCP_ENV_WAIT_MS) < 0) {
-        fprintf(stderr, "zsock: ZSOCK_DHCP=1: no lease after %d ms, going on without\n",
-                DHCP_ENV_WAIT_MS);
+        z_diag("zsock: ZSOCK_DHCP=1: no lease after %d ms, going on without", DHCP_ENV_WAIT_MS);
     }
 #else
     (void)dhcp_if;
 #endif
     default_stack = s;
+    if (s->polled) {
+        atomic_store_explicit(&polled_default, s, memory_order_release);
+    }
+}
+
+struct z_stack *z_stack_polled_default(void)
+{
+    return atomic_load_explicit(&polled_default, memory_order_acquire);
 }
 
 struct z_stack *z_stack_default(void)
@@ -190,6 +230,42 @@ struct z_stack *z_stack_default(void)
 int zsock_net_init(void)
 {
     return z_stack_default() != NULL ? 0 : -ENOMEM;
+}
+
+int zsock_net_init_polled(void)
+{
+    want_polled = true; /* read by create_default(), if this call creates the stack */
+    struct z_stack *s = z_stack_default();
+    if (s == NULL) {
+        return -ENOMEM;
+    }
+    return s->polled ? 0 : -EBUSY;
+}
+
+/* Longest wait zsock_net_process() reports; the tick keeps it near 100 ms. */
+#define PROCESS_MAX_MS 1000
+
+int zsock_net_process(int timeout_ms)
+{
+    struct z_stack *s = z_stack_default();
+    if (s == NULL) {
+        return -ENOMEM;
+    }
+    if (!s->polled) {
+        return -EBUSY;
+    }
+    int64_t deadline = timeout_ms < 0 ? Z_FOREVER : z_deadline_after_us((int64_t)timeout_ms * 1000);
+    int64_t next;
+    int rc = z_stack_process(s, deadline, &next);
+    if (rc < 0) {
+        return rc;
+    }
+    int64_t wait_us = next - z_now_us();
+    if (wait_us <= 0) {
+        return 0;
+    }
+    int64_t ms = (wait_us + 999) / 1000;
+    return ms > PROCESS_MAX_MS ? PROCESS_MAX_MS : (int)ms;
 }
 
 /* Run `op` on interface `ifindex` of the default stack with the lock held. */
@@ -305,6 +381,68 @@ int zsock_if_del_ipv4(int ifindex, const struct in_addr *addr)
     WITH_IF(ifindex, nif, { rc_ = z_netif_del_ipv4_locked(nif, ntohl(addr->s_addr)); });
 }
 
+int zsock_parse_ipv6_prefix(const char *text, struct in6_addr *addr, int *prefix_len)
+{
+    if (text == NULL || addr == NULL || prefix_len == NULL) {
+        return -EINVAL;
+    }
+    char buf[80];
+    if (z_snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf)) {
+        return -EINVAL;
+    }
+    char *slash = strchr(buf, '/');
+    *prefix_len = 64;
+    if (slash != NULL) {
+        *slash = '\0';
+        char *end;
+        long v = strtol(slash + 1, &end, 10);
+        if (slash[1] == '\0' || *end != '\0' || v < 0 || v > 128) {
+            return -EINVAL;
+        }
+        *prefix_len = (int)v;
+    }
+    return inet_pton(AF_INET6, buf, addr) == 1 ? 0 : -EINVAL;
+}
+
+/* An address a host may hold: not ::, multicast or IPv4-mapped. */
+static bool valid_unicast6(const uint8_t a[16])
+{
+    return !z_ipv6_is_unspecified(a) && !z_ipv6_is_multicast(a) && !z_ipv6_is_v4mapped(a);
+}
+
+int zsock_if_add_ipv6(int ifindex, const struct in6_addr *addr, int prefix_len)
+{
+    if (addr == NULL || prefix_len < 1 || prefix_len > 128 || !valid_unicast6(addr->s6_addr)) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        rc_ = z_ipv6_add_addr_locked(nif, addr->s6_addr, prefix_len, ZSOCK_IPV6_ORIGIN_MANUAL,
+                                     Z_ND_INFINITE, Z_ND_INFINITE);
+    });
+}
+
+int zsock_if_del_ipv6(int ifindex, const struct in6_addr *addr)
+{
+    if (addr == NULL) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, { rc_ = z_ipv6_del_addr_locked(nif, addr->s6_addr); });
+}
+
+int zsock_if_ipv6_router(int ifindex, struct in6_addr *out)
+{
+    if (out == NULL) {
+        return -EINVAL;
+    }
+    WITH_IF(ifindex, nif, {
+        struct zsock_if_info info;
+        memset(&info, 0, sizeof(info));
+        z_ipv6_if_info_locked(nif, &info);
+        *out = info.ipv6_router;
+        rc_ = 0;
+    });
+}
+
 int zsock_if_set_gateway(int ifindex, const struct in_addr *gw)
 {
     if (gw == NULL) {
@@ -371,7 +509,8 @@ int zsock_if_list(struct zsock_if_info *out, int max)
             i->prefix_len[k] = mask_to_prefix(nif->ipv4[k].mask);
         }
         i->gateway.s_addr = htonl(nif->gateway);
-        snprintf(i->kind, sizeof(i->kind), "%s", nif->drv->kind);
+        z_snprintf(i->kind, sizeof(i->kind), "%s", nif->drv->kind);
+        z_ipv6_if_info_locked(nif, i);
     }
     z_stack_unlock(s);
     return n;

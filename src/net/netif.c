@@ -13,13 +13,13 @@
 static void unique_name(struct z_stack *s, const char *want, char out[IFNAMSIZ])
 {
     if (z_netif_by_name_locked(s, want) == NULL) {
-        snprintf(out, IFNAMSIZ, "%s", want);
+        z_snprintf(out, IFNAMSIZ, "%s", want);
         return;
     }
     for (unsigned i = 0;; i = (i + 1) % 10000) {
         char base[IFNAMSIZ - 4];
-        snprintf(base, sizeof(base), "%s", want);
-        snprintf(out, IFNAMSIZ, "%s%u", base, i);
+        z_snprintf(base, sizeof(base), "%s", want);
+        z_snprintf(out, IFNAMSIZ, "%s%u", base, i);
         if (z_netif_by_name_locked(s, out) == NULL) {
             return;
         }
@@ -30,19 +30,24 @@ struct z_netif *z_netif_add_locked(struct z_stack *s, const char *name, uint32_t
                                    uint32_t mtu, const uint8_t *mac,
                                    const struct z_netif_driver *drv, void *drv_state)
 {
-    struct z_netif *nif = calloc(1, sizeof(*nif));
+    struct z_netif *nif = z_calloc(1, sizeof(*nif));
     if (nif == NULL) {
         return NULL;
     }
     if (flags & ZSOCK_IF_ETHERNET) {
-        nif->arp = calloc(CONFIG_NET_ARP_ENTRIES, sizeof(*nif->arp));
+        nif->arp = z_calloc(CONFIG_NET_ARP_ENTRIES, sizeof(*nif->arp));
         if (nif->arp == NULL) {
-            free(nif);
+            z_free(nif);
             return NULL;
         }
         nif->arp_size = CONFIG_NET_ARP_ENTRIES;
     }
     nif->stack = s;
+    if (z_ipv6_if_attach_locked(nif) < 0) {
+        z_free(nif->arp);
+        z_free(nif);
+        return NULL;
+    }
     nif->index = s->next_ifindex++;
     unique_name(s, name, nif->name);
     nif->flags = flags & ~ZSOCK_IF_UP;
@@ -67,8 +72,8 @@ static void netif_free(struct z_netif *nif)
     if (nif->drv->destroy != NULL) {
         nif->drv->destroy(nif);
     }
-    free(nif->arp);
-    free(nif);
+    z_free(nif->arp);
+    z_free(nif);
 }
 
 void z_netif_remove_locked(struct z_netif *nif)
@@ -86,6 +91,7 @@ void z_netif_remove_locked(struct z_netif *nif)
         }
     }
     z_arp_flush_locked(nif);
+    z_ipv6_if_detach_locked(nif);
     z_capture_stop_locked(nif);
     nif->flags &= ~ZSOCK_IF_UP;
     if (s->thread_running) {
@@ -142,9 +148,15 @@ int z_netif_set_up_locked(struct z_netif *nif, bool up)
                 z_arp_announce_locked(nif, nif->ipv4[i].addr);
             }
         }
+        if (!was_up) {
+            z_ipv6_if_up_locked(nif);
+        }
     } else {
         nif->flags &= ~ZSOCK_IF_UP;
         z_arp_flush_locked(nif);
+        if (was_up) {
+            z_ipv6_if_down_locked(nif);
+        }
     }
     return 0;
 }
@@ -226,7 +238,12 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
         return;
     }
     if (!(nif->flags & ZSOCK_IF_ETHERNET)) {
-        z_ipv4_input_locked(nif, p);
+        /* A raw-IP link: the version nibble tells the protocol. */
+        if (p->len > 0 && (p->data[0] >> 4) == 6) {
+            z_ipv6_input_locked(nif, p, NULL);
+        } else {
+            z_ipv4_input_locked(nif, p);
+        }
         return;
     }
     struct z_eth_hdr eth;
@@ -235,14 +252,19 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
         z_pbuf_free(p);
         return;
     }
-    /* Only frames for us, broadcast, or multicast we may want. */
-    if (memcmp(eth.dst, nif->mac, Z_ETH_ALEN) != 0 && !z_eth_is_multicast(eth.dst)) {
+    /* Only frames for us, broadcast, or multicast we may want (IPv6:
+     * 33:33:xx of a group the interface joined). */
+    if (memcmp(eth.dst, nif->mac, Z_ETH_ALEN) != 0 &&
+        (!z_eth_is_multicast(eth.dst) || !z_ipv6_mcast_mac_wanted(nif, eth.dst))) {
         nif->stats.rx_dropped++;
         z_pbuf_free(p);
         return;
     }
     z_pbuf_pull(p, Z_ETH_HLEN);
     switch (eth.type) {
+    case Z_ETHERTYPE_IPV6:
+        z_ipv6_input_locked(nif, p, eth.src);
+        break;
     case Z_ETHERTYPE_IPV4:
         z_ipv4_input_locked(nif, p);
         break;

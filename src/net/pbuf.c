@@ -21,7 +21,7 @@ int z_pbuf_pool_init(struct z_pbuf_pool *pool, uint32_t count, uint32_t buf_size
     pool->buf_size = buf_size;
     pool->heap_budget = heap_budget;
     if (count > 0) {
-        pool->mem = malloc(slot_size(buf_size) * count);
+        pool->mem = z_malloc(slot_size(buf_size) * count);
         if (pool->mem == NULL) {
             z_mutex_destroy(&pool->lock);
             return -ENOMEM;
@@ -39,7 +39,7 @@ int z_pbuf_pool_init(struct z_pbuf_pool *pool, uint32_t count, uint32_t buf_size
 
 void z_pbuf_pool_destroy(struct z_pbuf_pool *pool)
 {
-    free(pool->mem);
+    z_free(pool->mem);
     pool->mem = NULL;
     pool->free = NULL;
     z_mutex_destroy(&pool->lock);
@@ -69,7 +69,7 @@ struct z_pbuf *z_pbuf_alloc(struct z_pbuf_pool *pool, size_t headroom, size_t le
         /* Counted before the allocation so concurrent callers respect the budget. */
         pool->stats.heap_in_use += need;
         z_mutex_unlock(&pool->lock);
-        p = malloc(sizeof(*p) + need);
+        p = z_malloc(sizeof(*p) + need);
         z_mutex_lock(&pool->lock);
         if (p == NULL) {
             pool->stats.heap_in_use -= need;
@@ -118,7 +118,7 @@ void z_pbuf_free(struct z_pbuf *p)
     if (p->heap) {
         pool->stats.heap_in_use -= p->size;
         z_mutex_unlock(&pool->lock);
-        free(p);
+        z_free(p);
         return;
     }
     p->next = pool->free;

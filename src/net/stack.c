@@ -1,6 +1,7 @@
 /* Stack instances: creation, the core lock and its deferred input queue, the
- * clock (real or virtual), periodic work, and the core thread that waits on
- * the drivers' descriptors and runs timers. */
+ * clock (real or virtual), periodic work, the core thread that waits on
+ * the drivers' descriptors and runs timers, and the same work one pass at a
+ * time for single-loop mode (z_stack_process). */
 #include "net/net.h"
 #include "net/tcp_pcb.h"
 
@@ -19,18 +20,18 @@
 
 struct z_stack *z_stack_create(const struct z_stack_config *cfg)
 {
-    struct z_stack *s = calloc(1, sizeof(*s));
+    struct z_stack *s = z_calloc(1, sizeof(*s));
     if (s == NULL) {
         return NULL;
     }
     uint32_t count = cfg->pbuf_count != 0 ? cfg->pbuf_count : CONFIG_NET_PBUF_COUNT;
     size_t heap = cfg->pbuf_no_heap ? 0 : CONFIG_NET_PBUF_HEAP_BYTES;
     if (z_pbuf_pool_init(&s->pool, count, CONFIG_NET_PBUF_SIZE, heap) < 0) {
-        free(s);
+        z_free(s);
         return NULL;
     }
     z_mutex_init(&s->lock);
-    snprintf(s->name, sizeof(s->name), "%s", cfg->name != NULL ? cfg->name : "zsock");
+    z_snprintf(s->name, sizeof(s->name), "%s", cfg->name != NULL ? cfg->name : "zsock");
     s->virtual_clock = cfg->virtual_clock;
     s->next_ifindex = 1;
     s->echo_reply = true;
@@ -41,6 +42,10 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
     s->ip_id = r;
     z_entropy(s->isn_key, sizeof(s->isn_key));
     s->tcp_next = INT64_MAX;
+    if (z_ipv6_stack_init(s) < 0) {
+        z_stack_destroy(s);
+        return NULL;
+    }
     if (cfg->loopback) {
         z_stack_lock(s);
         struct z_netif *lo = z_loopback_add_locked(s);
@@ -79,6 +84,7 @@ void z_stack_destroy(struct z_stack *s)
         z_netif_remove_locked(s->ifaces);
     }
     z_ipv4_reasm_flush_locked(s);
+    z_ipv6_stack_destroy(s);
     z_pbuf_free_chain(s->pending_head);
     s->pending_head = s->pending_tail = NULL;
     z_mutex_unlock(&s->lock);
@@ -87,7 +93,7 @@ void z_stack_destroy(struct z_stack *s)
     }
     z_pbuf_pool_destroy(&s->pool);
     z_mutex_destroy(&s->lock);
-    free(s);
+    z_free(s);
 }
 
 int64_t z_stack_now_us(const struct z_stack *s)
@@ -189,6 +195,19 @@ int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us)
     if (run_wakeups(s) || input) {
         return 0; /* the caller's condition may have changed: it checks again */
     }
+    if (s->polled) {
+        /* Single-loop mode: no other thread runs the stack, so sleeping on
+         * cond would wait for nothing. Run it here instead, one pass at a
+         * time, and let the caller look again after each. */
+        if (z_now_us() >= deadline_us) {
+            return -ETIMEDOUT;
+        }
+        z_mutex_unlock(&s->lock);
+        int64_t next;
+        (void)z_stack_process(s, deadline_us, &next);
+        z_mutex_lock(&s->lock);
+        return 0;
+    }
     return z_cond_wait_until(cond, &s->lock, deadline_us);
 }
 
@@ -217,6 +236,7 @@ void z_stack_tick_locked(struct z_stack *s)
 #endif
     }
     z_ipv4_tick_locked(s, now);
+    z_ipv6_tick_locked(s, now);
 }
 
 void z_stack_advance(struct z_stack *s, int64_t us)
@@ -262,16 +282,111 @@ void z_stack_kick(struct z_stack *s)
     }
 }
 
+#define MAX_RX_FDS 64
+
+/* ---- single-loop mode ----------------------------------------------------------------------- */
+
+int z_stack_process(struct z_stack *s, int64_t deadline_us, int64_t *next_us)
+{
+    if (s->virtual_clock) {
+        return -EINVAL;
+    }
+    z_mutex_lock(&s->lock);
+    bool threaded = s->thread_running;
+    z_mutex_unlock(&s->lock);
+    if (threaded) {
+        return -EBUSY; /* the core thread reads the drivers: two readers would race */
+    }
+    z_netif_free_graveyard(s);
+
+    /* Interfaces cannot be removed while this pass runs (one thread owns
+     * the stack in this mode), so the lists stay valid without the lock. */
+    struct z_netif *polled[MAX_RX_FDS];
+    int npolled = 0;
+#if !defined(ZSOCK_PORT_NONE)
+    struct pollfd pfds[MAX_RX_FDS];
+    struct z_netif *owners[MAX_RX_FDS];
+    int n = 0;
+#endif
+    z_stack_lock(s);
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if (nif->drv->rx_poll == NULL) {
+            continue; /* loopback: its input is processed when the lock is released */
+        }
+#if !defined(ZSOCK_PORT_NONE)
+        int fd = nif->drv->rx_fd != NULL ? nif->drv->rx_fd(nif) : -1;
+        if (fd >= 0) {
+            if (n < MAX_RX_FDS) {
+                pfds[n].fd = fd;
+                pfds[n].events = POLLIN;
+                pfds[n].revents = 0;
+                owners[n++] = nif;
+            }
+            continue;
+        }
+#endif
+        if (npolled < MAX_RX_FDS) {
+            polled[npolled++] = nif;
+        }
+    }
+    int64_t wake = z_stack_next_event_locked(s);
+    z_stack_unlock(s);
+
+    /* Drivers without a descriptor (a MAC's receive FIFO) are asked on
+     * every pass; nothing can be waited on for them. */
+    for (int i = 0; i < npolled; i++) {
+        polled[i]->drv->rx_poll(polled[i]);
+    }
+    int err = 0;
+#if !defined(ZSOCK_PORT_NONE)
+    int64_t until = deadline_us < wake ? deadline_us : wake;
+    int64_t now = z_now_us();
+    int timeout = 0;
+    if (npolled == 0 && until > now) {
+        int64_t ms = (until - now + 999) / 1000; /* rounded up: no busy loop before a timer */
+        timeout = ms > 3600000 ? 3600000 : (int)ms;
+    }
+    int rc = poll(n > 0 ? pfds : NULL, (nfds_t)n, timeout);
+    if (rc < 0 && errno != EINTR) {
+        err = -errno;
+    }
+    for (int i = 0; rc > 0 && i < n; i++) {
+        if (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) {
+            owners[i]->drv->rx_poll(owners[i]);
+        }
+    }
+#else
+    (void)deadline_us; /* nothing to wait on: the application sleeps (WFI) */
+    (void)wake;
+#endif
+    z_stack_lock(s);
+    z_stack_tick_locked(s);
+    *next_us = z_stack_next_event_locked(s);
+    z_stack_unlock(s);
+    return err;
+}
+
+void z_stack_pause(struct z_stack *s, int64_t us)
+{
+    if (!s->polled) {
+        z_sleep_us(us);
+        return;
+    }
+    int64_t until = z_deadline_after_us(us);
+    int64_t next;
+    while (z_now_us() < until && z_stack_process(s, until, &next) == 0) {
+    }
+}
+
 #if defined(ZSOCK_PORT_NONE)
-/* The single-threaded "none" port (docs/embedded.md) has no core thread and
- * no descriptors to poll: an entry point for the application's own loop is
- * later work (issue 11). Until then a stack cannot be started there. */
+/* The single-threaded "none" port (docs/embedded.md) has no threads and no
+ * descriptors to poll: its stacks run in single-loop mode, driven by
+ * z_stack_process() (zsock_net_process()). */
 int z_stack_start(struct z_stack *s)
 {
     return s->virtual_clock ? -EINVAL : -ENOSYS;
 }
 #else
-#define MAX_RX_FDS 64
 
 static void *core_thread(void *arg)
 {

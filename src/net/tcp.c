@@ -8,6 +8,8 @@
  * `now`. */
 #include "net/tcp.h"
 
+#include "port/port.h" /* z_malloc, z_free */
+
 #include <zsock/config.h>
 
 #include <errno.h>
@@ -79,7 +81,7 @@ static void ooo_flush(struct z_tcp_conn *c)
     while (c->ooo != NULL) {
         struct z_tcp_ooo *o = c->ooo;
         c->ooo = o->next;
-        free(o);
+        z_free(o);
     }
     c->ooo_bytes = 0;
 }
@@ -1253,7 +1255,7 @@ static void deliver_in_order(struct z_tcp_conn *c, const uint8_t *data, size_t l
                 c->rcv_fin = true;
             }
         }
-        free(o);
+        z_free(o);
     }
 }
 
@@ -1285,7 +1287,7 @@ static void store_out_of_order(struct z_tcp_conn *c, uint32_t seq, const uint8_t
     if (*pp != NULL && (*pp)->seq == seq && (*pp)->len >= len) {
         return; /* a duplicate */
     }
-    struct z_tcp_ooo *o = malloc(sizeof(*o) + len);
+    struct z_tcp_ooo *o = z_malloc(sizeof(*o) + len);
     if (o == NULL) {
         return;
     }

@@ -55,16 +55,16 @@ static struct z_tcp_tables *tables(struct z_stack *s)
     if (s->tcp_tab != NULL) {
         return s->tcp_tab;
     }
-    struct z_tcp_tables *t = calloc(1, sizeof(*t));
+    struct z_tcp_tables *t = z_calloc(1, sizeof(*t));
     if (t == NULL) {
         return NULL;
     }
-    t->conn = calloc(TAB_MIN_BUCKETS, sizeof(*t->conn));
-    t->ports = calloc(TAB_MIN_BUCKETS, sizeof(*t->ports));
+    t->conn = z_calloc(TAB_MIN_BUCKETS, sizeof(*t->conn));
+    t->ports = z_calloc(TAB_MIN_BUCKETS, sizeof(*t->ports));
     if (t->conn == NULL || t->ports == NULL) {
-        free(t->conn);
-        free(t->ports);
-        free(t);
+        z_free(t->conn);
+        z_free(t->ports);
+        z_free(t);
         return NULL;
     }
     t->conn_mask = t->port_mask = TAB_MIN_BUCKETS - 1;
@@ -99,7 +99,7 @@ static size_t port_hash(uint16_t port)
  * allocation failure the old one stays, only with longer chains. */
 static void conn_rehash(struct z_tcp_tables *t, size_t n)
 {
-    struct z_tcp_pcb **nb = calloc(n, sizeof(*nb));
+    struct z_tcp_pcb **nb = z_calloc(n, sizeof(*nb));
     if (nb == NULL) {
         return;
     }
@@ -112,7 +112,7 @@ static void conn_rehash(struct z_tcp_tables *t, size_t n)
             nb[b] = p;
         }
     }
-    free(t->conn);
+    z_free(t->conn);
     t->conn = nb;
     t->conn_mask = n - 1;
 }
@@ -166,7 +166,7 @@ static struct z_tcp_pcb *conn_lookup(struct z_stack *s, uint32_t laddr, uint16_t
 
 static void port_rehash(struct z_tcp_tables *t, size_t n)
 {
-    struct z_tcp_port **nb = calloc(n, sizeof(*nb));
+    struct z_tcp_port **nb = z_calloc(n, sizeof(*nb));
     if (nb == NULL) {
         return;
     }
@@ -179,7 +179,7 @@ static void port_rehash(struct z_tcp_tables *t, size_t n)
             nb[b] = e;
         }
     }
-    free(t->ports);
+    z_free(t->ports);
     t->ports = nb;
     t->port_mask = n - 1;
 }
@@ -205,7 +205,7 @@ static int port_attach(struct z_tcp_pcb *pcb, uint16_t port, bool explicitly)
     struct z_tcp_tables *t = s->tcp_tab;
     struct z_tcp_port *e = port_find(t, port);
     if (e == NULL) {
-        e = calloc(1, sizeof(*e));
+        e = z_calloc(1, sizeof(*e));
         if (e == NULL) {
             return -ENOMEM;
         }
@@ -273,7 +273,7 @@ static void port_detach(struct z_tcp_pcb *pcb)
                 break;
             }
         }
-        free(e);
+        z_free(e);
         if (--t->port_count < (t->port_mask + 1) / 8 && t->port_mask + 1 > TAB_MIN_BUCKETS) {
             port_rehash(t, (t->port_mask + 1) / 2);
         }
@@ -479,14 +479,14 @@ static void pcb_free(struct z_tcp_pcb *pcb)
     }
     t->pcbs--;
     if (t->heap_cap > TAB_MIN_BUCKETS && t->pcbs < t->heap_cap / 4) {
-        struct z_tcp_pcb **h = realloc(t->heap, t->heap_cap / 2 * sizeof(*h));
+        struct z_tcp_pcb **h = z_realloc(t->heap, t->heap_cap / 2 * sizeof(*h));
         if (h != NULL) {
             t->heap = h;
             t->heap_cap /= 2;
         }
     }
     z_tcp_free(&pcb->conn);
-    free(pcb);
+    z_free(pcb);
 }
 
 /* ---- core callbacks -----------------------------------------------------------------------------
@@ -604,14 +604,14 @@ struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s)
     if (t->pcbs == t->heap_cap) {
         /* Every pcb has its timer heap slot before it exists. */
         size_t cap = t->heap_cap > 0 ? t->heap_cap * 2 : TAB_MIN_BUCKETS;
-        struct z_tcp_pcb **h = realloc(t->heap, cap * sizeof(*h));
+        struct z_tcp_pcb **h = z_realloc(t->heap, cap * sizeof(*h));
         if (h == NULL) {
             return NULL;
         }
         t->heap = h;
         t->heap_cap = cap;
     }
-    struct z_tcp_pcb *pcb = calloc(1, sizeof(*pcb));
+    struct z_tcp_pcb *pcb = z_calloc(1, sizeof(*pcb));
     if (pcb == NULL) {
         return NULL;
     }
@@ -947,13 +947,13 @@ void z_tcp_destroy_all_locked(struct z_stack *s)
         while (t->ports[i] != NULL) {
             struct z_tcp_port *e = t->ports[i];
             t->ports[i] = e->next;
-            free(e);
+            z_free(e);
         }
     }
-    free(t->conn);
-    free(t->ports);
-    free(t->heap);
-    free(t);
+    z_free(t->conn);
+    z_free(t->ports);
+    z_free(t->heap);
+    z_free(t);
     s->tcp_tab = NULL;
     s->tcp_next = INT64_MAX;
 }

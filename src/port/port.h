@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+#include <zsock/config.h>
 
 #if defined(ZSOCK_PORT_NONE)
 #include "port/none/port_none.h" /* single-threaded, see docs/embedded.md */
@@ -50,5 +53,52 @@ void z_once(z_once_t *once, void (*fn)(void));
 /* Fills buf with len bytes from the OS's cryptographic generator.
  * Returns 0 or a negative errno. */
 int z_entropy(void *buf, size_t len);
+
+/* Formatted text without the C library's stdio: newlib's snprintf links
+ * its malloc (for asprintf's growing buffers), which a static-memory
+ * firmware must not contain (docs/embedded.md). Like snprintf, for the
+ * subset zsock uses: %s %c %d %i %u %x and %%, with the l, ll and z length
+ * modifiers, no flags, width or precision. Writes at most size bytes,
+ * NUL-terminated when size > 0; returns the length the whole text needs. */
+int z_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A diagnostic line for the user (a bad environment variable): stderr on a
+ * hosted port, dropped on the none port, which has no stdio. */
+void z_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Memory. Every allocation zsock makes goes through these four, with the
+ * C library's contracts: NULL when there is no memory (callers turn it
+ * into ENOMEM or ENOBUFS), z_free(NULL) does nothing, z_realloc(p, 0) frees
+ * p and returns NULL. Without CONFIG_ZSOCK_STATIC_MEMORY they are the C
+ * library's functions. With it they allocate from one static arena of
+ * CONFIG_ZSOCK_HEAP_BYTES (src/port/heap.c, docs/embedded.md), so the
+ * library never calls malloc. Thread-safe either way. */
+#if defined(CONFIG_ZSOCK_STATIC_MEMORY)
+void *z_malloc(size_t size);
+void *z_calloc(size_t n, size_t size); /* NULL when n * size overflows */
+void *z_realloc(void *p, size_t size);
+void z_free(void *p);
+#else
+static inline void *z_malloc(size_t size)
+{
+    return malloc(size);
+}
+static inline void *z_calloc(size_t n, size_t size)
+{
+    return calloc(n, size);
+}
+static inline void *z_realloc(void *p, size_t size)
+{
+    if (size == 0) { /* the static arena's contract, whatever the C library's */
+        free(p);
+        return NULL;
+    }
+    return realloc(p, size);
+}
+static inline void z_free(void *p)
+{
+    free(p);
+}
+#endif
 
 #endif /* ZSOCK_PORT_H_ */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dns/dns_internal.h"
+#include "port/port.h"
 
 #define KNOWN_AI_FLAGS                                                                             \
     (AI_PASSIVE | AI_CANONNAME | AI_NUMERICHOST | AI_V4MAPPED | AI_ALL | AI_ADDRCONFIG |           \
@@ -464,7 +465,7 @@ static int resolve_name(const char *name, int family, int flags, const struct ad
             return EAI_NONAME;
         }
     }
-    struct z_dns_result *r = malloc(sizeof(*r));
+    struct z_dns_result *r = z_malloc(sizeof(*r));
     if (r == NULL) {
         return EAI_MEMORY;
     }
@@ -473,7 +474,7 @@ static int resolve_name(const char *name, int family, int flags, const struct ad
         take_dns_addrs(out, r->addr, r->count);
         strcpy(out->canon, r->canon);
     }
-    free(r);
+    z_free(r);
     return err;
 #else
     (void)family;
@@ -629,8 +630,8 @@ void zsock_freeaddrinfo(struct zsock_addrinfo *ai)
 {
     while (ai != NULL) {
         struct zsock_addrinfo *next = ai->ai_next;
-        free(ai->ai_canonname);
-        free(ai);
+        z_free(ai->ai_canonname);
+        z_free(ai);
         ai = next;
     }
 }
@@ -638,7 +639,7 @@ void zsock_freeaddrinfo(struct zsock_addrinfo *ai)
 static struct zsock_addrinfo *new_entry(const struct gai_addr *a, const struct gai_target *t,
                                         int flags)
 {
-    struct zsock_addrinfo *ai = calloc(1, sizeof(*ai));
+    struct zsock_addrinfo *ai = z_calloc(1, sizeof(*ai));
 
     if (ai == NULL) {
         return NULL;
@@ -727,7 +728,7 @@ int zsock_getaddrinfo(const char *host, const char *service, const struct zsock_
     }
     if ((hints->ai_flags & AI_CANONNAME) != 0 && canon != NULL) {
         size_t len = strlen(canon) + 1;
-        head->ai_canonname = malloc(len);
+        head->ai_canonname = z_malloc(len);
         if (head->ai_canonname == NULL) {
             zsock_freeaddrinfo(head);
             return EAI_MEMORY;
@@ -812,7 +813,7 @@ int zsock_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host
             zsock_inet_ntop((sa_family_t)a.family, a.bytes, name, INET6_ADDRSTRLEN);
             if (a.family == AF_INET6 && a.scope_id != 0) {
                 size_t len = strlen(name);
-                snprintf(name + len, sizeof(name) - len, "%%%lu", (unsigned long)a.scope_id);
+                z_snprintf(name + len, sizeof(name) - len, "%%%lu", (unsigned long)a.scope_id);
             }
         }
         err = copy_out(host, hostlen, name);
@@ -831,7 +832,7 @@ int zsock_getnameinfo(const struct sockaddr *addr, socklen_t addrlen, char *host
         if (svc != NULL) {
             err = copy_out(serv, servlen, svc->name);
         } else {
-            snprintf(text, sizeof(text), "%u", (unsigned int)port);
+            z_snprintf(text, sizeof(text), "%u", (unsigned int)port);
             err = copy_out(serv, servlen, text);
         }
         if (err != 0) {

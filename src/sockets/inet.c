@@ -168,7 +168,7 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
             break;
         }
         z_stack_unlock(sk->stack);
-        z_sleep_us(backoff_us);
+        z_stack_pause(sk->stack, backoff_us);
         backoff_us = backoff_us < 10000 ? backoff_us * 2 : 10000;
         z_stack_lock(sk->stack);
     }
@@ -506,7 +506,7 @@ static void inet_release(void *obj)
 {
     struct inet_sock *sk = obj;
     z_cond_destroy(&sk->cond);
-    free(sk);
+    z_free(sk);
 }
 
 static const struct z_socket_ops inet_udp_ops = {
@@ -543,9 +543,9 @@ int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock)
     if (fd < 0) {
         return fd;
     }
-    struct inet_sock *sk = calloc(1, sizeof(*sk));
+    struct inet_sock *sk = z_calloc(1, sizeof(*sk));
     if (sk == NULL || z_udp_pcb_init(&sk->pcb, s) < 0) {
-        free(sk);
+        z_free(sk);
         z_fd_unreserve(fd);
         return -ENOMEM;
     }

@@ -666,7 +666,7 @@ static void tcp_release(void *obj)
 {
     struct tcp_sock *sk = obj;
     z_cond_destroy(&sk->cond);
-    free(sk);
+    z_free(sk);
 }
 
 static const struct z_socket_ops tcp_ops = {
@@ -697,7 +697,7 @@ static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonbloc
     if (fd < 0) {
         return fd;
     }
-    struct tcp_sock *sk = calloc(1, sizeof(*sk));
+    struct tcp_sock *sk = z_calloc(1, sizeof(*sk));
     if (sk == NULL) {
         z_fd_unreserve(fd);
         return -ENOMEM;

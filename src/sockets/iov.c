@@ -1,6 +1,8 @@
 /* Scatter/gather cursor and byte ring used by the socket objects. */
 #include "sockets/iov.h"
 
+#include "port/port.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -81,7 +83,7 @@ size_t z_iov_scatter(struct z_iov_iter *it, const void *src, size_t len)
 
 int z_ring_init(struct z_ring *r, size_t cap)
 {
-    r->buf = malloc(cap > 0 ? cap : 1);
+    r->buf = z_malloc(cap > 0 ? cap : 1);
     if (r->buf == NULL) {
         return -ENOMEM;
     }
@@ -108,7 +110,7 @@ int z_ring_init_lazy(struct z_ring *r, size_t limit)
 
 void z_ring_free(struct z_ring *r)
 {
-    free(r->buf);
+    z_free(r->buf);
     r->buf = NULL;
     r->cap = r->len = r->head = 0;
     if (!r->lazy) {
@@ -125,7 +127,7 @@ static int ring_realloc(struct z_ring *r, size_t cap)
             memmove(r->buf, r->buf + r->head, r->len);
             r->head = 0;
         }
-        uint8_t *nb = realloc(r->buf, cap);
+        uint8_t *nb = z_realloc(r->buf, cap);
         if (nb == NULL) {
             return -ENOMEM;
         }
@@ -133,12 +135,12 @@ static int ring_realloc(struct z_ring *r, size_t cap)
         r->cap = cap;
         return 0;
     }
-    uint8_t *nb = malloc(cap);
+    uint8_t *nb = z_malloc(cap);
     if (nb == NULL) {
         return -ENOMEM;
     }
     z_ring_peek(r, 0, nb, r->len);
-    free(r->buf);
+    z_free(r->buf);
     r->buf = nb;
     r->cap = cap;
     r->head = 0;
@@ -243,7 +245,7 @@ void z_ring_consume(struct z_ring *r, size_t len)
     r->len -= len;
     r->head = z_ring_pos(r, len);
     if (r->lazy && r->len == 0) {
-        free(r->buf); /* idle: no buffer until the next byte */
+        z_free(r->buf); /* idle: no buffer until the next byte */
         r->buf = NULL;
         r->cap = 0;
         r->head = 0;

@@ -35,7 +35,7 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
     struct watched stack_w[POLL_STACK_ENTRIES];
     struct watched *w = stack_w;
     if (nfds > POLL_STACK_ENTRIES) {
-        w = calloc((size_t)nfds, sizeof(*w));
+        w = z_calloc((size_t)nfds, sizeof(*w));
         if (w == NULL) {
             return -ENOMEM;
         }
@@ -87,7 +87,7 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
     }
     z_poller_destroy(&poller);
     if (w != stack_w) {
-        free(w);
+        z_free(w);
     }
     return ready;
 }
@@ -178,7 +178,7 @@ int zsock_select(int nfds, zsock_fd_set *readfds, zsock_fd_set *writefds, zsock_
             count++;
         }
     }
-    pfds = calloc(count > 0 ? (size_t)count : 1, sizeof(*pfds));
+    pfds = z_calloc(count > 0 ? (size_t)count : 1, sizeof(*pfds));
     if (pfds == NULL) {
         rc = -ENOMEM;
         goto out;
@@ -226,7 +226,7 @@ int zsock_select(int nfds, zsock_fd_set *readfds, zsock_fd_set *writefds, zsock_
     }
 
 out:
-    free(pfds);
+    z_free(pfds);
     if (rc < 0) {
         errno = -rc;
         return -1;

@@ -505,7 +505,7 @@ static void sp_release(void *obj)
     z_ring_free(&p->end[1].rx);
     z_cond_destroy(&p->cond);
     z_mutex_destroy(&p->lock);
-    free(p);
+    z_free(p);
 }
 
 static const struct z_socket_ops sp_ops = {
@@ -548,14 +548,14 @@ static int check_args(int family, int type, int proto)
 
 static struct sp_pair *pair_alloc(int type, bool nonblock)
 {
-    struct sp_pair *p = calloc(1, sizeof(*p));
+    struct sp_pair *p = z_calloc(1, sizeof(*p));
     if (p == NULL) {
         return NULL;
     }
     if (z_ring_init(&p->end[0].rx, CONFIG_NET_SOCKETPAIR_BUFFER_SIZE) < 0 ||
         z_ring_init(&p->end[1].rx, CONFIG_NET_SOCKETPAIR_BUFFER_SIZE) < 0) {
         z_ring_free(&p->end[0].rx);
-        free(p);
+        z_free(p);
         return NULL;
     }
     z_mutex_init(&p->lock);

@@ -1,6 +1,8 @@
 /* Wait queues linking objects to the poll() calls that watch them. */
 #include "sockets/waitq.h"
 
+#include "net/net.h"
+
 #include <errno.h>
 
 void z_waitq_init(struct z_waitq *q, z_mutex_t *lock)
@@ -64,9 +66,23 @@ void z_poller_destroy(struct z_poller *p)
 
 int z_poller_wait(struct z_poller *p, int64_t deadline_us)
 {
+    struct z_stack *loop = z_stack_polled_default();
     int rc = 0;
     z_mutex_lock(&p->lock);
     while (!p->fired) {
+        if (loop != NULL) {
+            /* Single-loop mode: nothing else runs the stack, so run it here,
+             * one pass at a time, until an object fires or time is up. */
+            if (z_now_us() >= deadline_us) {
+                rc = -ETIMEDOUT;
+                break;
+            }
+            z_mutex_unlock(&p->lock);
+            int64_t next;
+            (void)z_stack_process(loop, deadline_us, &next);
+            z_mutex_lock(&p->lock);
+            continue;
+        }
         if (z_cond_wait_until(&p->cond, &p->lock, deadline_us) == -ETIMEDOUT) {
             rc = -ETIMEDOUT;
             break;

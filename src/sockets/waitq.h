@@ -46,7 +46,9 @@ void z_poller_init(struct z_poller *p);
 void z_poller_destroy(struct z_poller *p);
 
 /* Block until a queue the poller is registered on fires or the deadline
- * passes. Returns 0 if fired, -ETIMEDOUT otherwise; clears the fired flag. */
+ * passes. Returns 0 if fired, -ETIMEDOUT otherwise; clears the fired flag.
+ * When the default stack runs in single-loop mode it runs the stack
+ * (z_stack_process) while it waits instead of sleeping. */
 int z_poller_wait(struct z_poller *p, int64_t deadline_us);
 
 #endif /* ZSOCK_WAITQ_H_ */

@@ -19,7 +19,7 @@ struct cred_slot {
 static z_mutex_t cred_lock = Z_MUTEX_INITIALIZER;
 static struct cred_slot cred_slots[CONFIG_TLS_MAX_CREDENTIALS_NUMBER];
 
-/* memset() before free() is a dead store the compiler may drop; writing through
+/* memset() before z_free() is a dead store the compiler may drop; writing through
  * a volatile pointer forces every byte to be cleared. */
 static void cred_wipe(void *p, size_t len)
 {
@@ -33,7 +33,7 @@ static void cred_wipe(void *p, size_t len)
 static void cred_wipe_free(void *p, size_t len)
 {
     cred_wipe(p, len);
-    free(p);
+    z_free(p);
 }
 
 static bool cred_type_valid(enum tls_credential_type type)
@@ -84,7 +84,7 @@ int tls_credential_add(sec_tag_t tag, enum tls_credential_type type, const void 
 
     /* Copy before taking the lock so a large certificate does not hold up
      * other threads; the copy is discarded if the slot turns out to be taken. */
-    void *copy = malloc(credlen);
+    void *copy = z_malloc(credlen);
     if (copy == NULL) {
         return -ENOMEM;
     }

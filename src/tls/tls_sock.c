@@ -33,6 +33,33 @@
 #include "tls/credentials_internal.h"
 #include "tls/tls_internal.h"
 
+/* With static memory, mbedTLS allocates from zsock's arena too, when its
+ * build lets the allocator be set at run time (MBEDTLS_PLATFORM_MEMORY
+ * without the compile-time macros). Debian's build does not: there, its
+ * allocations stay on the C library's heap (docs/embedded.md). */
+#if defined(CONFIG_ZSOCK_STATIC_MEMORY) && defined(MBEDTLS_PLATFORM_MEMORY) &&                     \
+    !defined(MBEDTLS_PLATFORM_CALLOC_MACRO)
+#include <mbedtls/platform.h>
+#define TLS_MBEDTLS_ON_ZSOCK_HEAP 1
+static z_once_t mbedtls_heap_once = Z_ONCE_INIT;
+static void mbedtls_heap_init(void)
+{
+    /* Process-wide: an application's own mbedTLS calls use the arena too. */
+    mbedtls_platform_set_calloc_free(z_calloc, z_free);
+}
+#endif
+
+/* strdup() on zsock's heap: the C library's would call malloc. */
+static char *tls_strdup(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *d = z_malloc(len);
+    if (d != NULL) {
+        memcpy(d, s, len);
+    }
+    return d;
+}
+
 /* ---- credentials copied from the store
  * ------------------------------------------------------------ */
 
@@ -78,9 +105,9 @@ static void creds_unref(struct tls_creds *c)
     }
     for (int i = 0; i < c->n; i++) {
         mbedtls_platform_zeroize(c->b[i]->data, c->b[i]->len);
-        free(c->b[i]);
+        z_free(c->b[i]);
     }
-    free(c);
+    z_free(c);
 }
 
 static const struct tls_blob *creds_find(const struct tls_creds *c, sec_tag_t tag,
@@ -289,7 +316,7 @@ static void caches_purge(void)
     for (size_t i = 0; i < CONFIG_NET_SOCKETS_TLS_MAX_CLIENT_SESSION_COUNT; i++) {
         if (client_cache[i].blob != NULL) {
             mbedtls_platform_zeroize(client_cache[i].blob, client_cache[i].len);
-            free(client_cache[i].blob);
+            z_free(client_cache[i].blob);
         }
         memset(&client_cache[i], 0, sizeof(client_cache[i]));
     }
@@ -316,9 +343,9 @@ static void client_cache_store(struct tls_sock *ts)
         goto out;
     }
     mbedtls_ssl_session_save(&sess, NULL, 0, &len);
-    blob = len > 0 ? malloc(len) : NULL;
+    blob = len > 0 ? z_malloc(len) : NULL;
     if (blob == NULL || mbedtls_ssl_session_save(&sess, blob, len, &len) != 0) {
-        free(blob);
+        z_free(blob);
         goto out;
     }
     z_mutex_lock(&cache_lock);
@@ -335,7 +362,7 @@ static void client_cache_store(struct tls_sock *ts)
     }
     if (slot->blob != NULL) {
         mbedtls_platform_zeroize(slot->blob, slot->len);
-        free(slot->blob);
+        z_free(slot->blob);
     }
     memcpy(slot->peer, &ts->peer, ts->peerlen);
     slot->peerlen = ts->peerlen;
@@ -540,7 +567,7 @@ static int load_creds(struct tls_sock *ts)
         const struct tls_blob *key = creds_find(c, tag, TLS_CREDENTIAL_PRIVATE_KEY);
         if (crt != NULL && key != NULL && ts->nown < MAX_OWN) {
             if (ts->own == NULL) {
-                ts->own = calloc(MAX_OWN, sizeof(*ts->own));
+                ts->own = z_calloc(MAX_OWN, sizeof(*ts->own));
                 if (ts->own == NULL) {
                     return -ENOMEM;
                 }
@@ -821,7 +848,7 @@ static int pull_to_pt(struct tls_sock *ts)
         while (cap < ts->pt_len + n) {
             cap *= 2;
         }
-        unsigned char *p = realloc(ts->pt, cap);
+        unsigned char *p = z_realloc(ts->pt, cap);
         if (p == NULL) {
             return -ENOMEM;
         }
@@ -883,7 +910,10 @@ static size_t take_plain(struct tls_sock *ts, struct z_iov_iter *it, size_t len)
 
 static struct tls_sock *tls_alloc(int inner, int family, int proto, bool nonblock)
 {
-    struct tls_sock *ts = calloc(1, sizeof(*ts));
+#if defined(TLS_MBEDTLS_ON_ZSOCK_HEAP)
+    z_once(&mbedtls_heap_once, mbedtls_heap_init); /* before any mbedTLS object exists */
+#endif
+    struct tls_sock *ts = z_calloc(1, sizeof(*ts));
     if (ts == NULL) {
         return NULL;
     }
@@ -962,21 +992,21 @@ static void tls_release(void *obj)
             mbedtls_x509_crt_free(&ts->own[i].crt);
             mbedtls_pk_free(&ts->own[i].key);
         }
-        free(ts->own);
+        z_free(ts->own);
     }
     z_fd_put(ts->inner);
     creds_unref(ts->creds);
-    free(ts->hostname);
+    z_free(ts->hostname);
     for (int i = 0; i < ts->nalpn; i++) {
-        free(ts->alpn[i]);
+        z_free(ts->alpn[i]);
     }
     if (ts->pt != NULL) {
         mbedtls_platform_zeroize(ts->pt, ts->pt_cap);
-        free(ts->pt);
+        z_free(ts->pt);
     }
-    free(ts->txbuf);
+    z_free(ts->txbuf);
     z_mutex_destroy(&ts->lock);
-    free(ts);
+    z_free(ts);
 }
 
 static int lock_open(struct tls_sock *ts)
@@ -1096,10 +1126,10 @@ static void free_unpublished(struct tls_sock *ts)
     }
     creds_unref(ts->creds);
     for (int i = 0; i < ts->nalpn; i++) {
-        free(ts->alpn[i]);
+        z_free(ts->alpn[i]);
     }
     z_mutex_destroy(&ts->lock);
-    free(ts);
+    z_free(ts);
 }
 
 /* Give an accepted socket the listener's configuration. */
@@ -1118,7 +1148,7 @@ static int inherit(struct tls_sock *child, const struct tls_sock *l)
     memcpy(child->suites, l->suites, sizeof(l->suites));
     child->nsuites = l->nsuites;
     for (int i = 0; i < l->nalpn; i++) {
-        child->alpn[i] = strdup(l->alpn[i]);
+        child->alpn[i] = tls_strdup(l->alpn[i]);
         if (child->alpn[i] == NULL) {
             return -ENOMEM;
         }
@@ -1234,7 +1264,7 @@ static ssize_t tls_sendmsg(void *obj, const struct msghdr *msg, int flags)
             if (v->iov_len - it.off >= n) {
                 p = (const unsigned char *)v->iov_base + it.off;
             } else {
-                if (ts->txbuf == NULL && (ts->txbuf = malloc(max)) == NULL) {
+                if (ts->txbuf == NULL && (ts->txbuf = z_malloc(max)) == NULL) {
                     out = sent > 0 ? (ssize_t)sent : -ENOMEM;
                     goto done;
                 }
@@ -1471,7 +1501,7 @@ static int build_creds(const sec_tag_t *tags, int n, struct tls_creds **out)
             return -ENOENT;
         }
     }
-    struct tls_creds *c = calloc(1, sizeof(*c));
+    struct tls_creds *c = z_calloc(1, sizeof(*c));
     if (c == NULL) {
         return -ENOMEM;
     }
@@ -1485,7 +1515,7 @@ static int build_creds(const sec_tag_t *tags, int n, struct tls_creds **out)
             if (z_cred_lookup(tags[i], (enum tls_credential_type)type, &data, &len) != 0) {
                 continue;
             }
-            struct tls_blob *b = malloc(sizeof(*b) + len + 1);
+            struct tls_blob *b = z_malloc(sizeof(*b) + len + 1);
             if (b == NULL) {
                 rc = -ENOMEM;
                 break;
@@ -1579,14 +1609,14 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         }
         char *h = NULL;
         if (len > 0) {
-            h = malloc(len + 1);
+            h = z_malloc(len + 1);
             if (h == NULL) {
                 return -ENOMEM;
             }
             memcpy(h, optval, len);
             h[len] = 0;
         }
-        free(ts->hostname);
+        z_free(ts->hostname);
         ts->hostname = h;
         ts->hostname_disabled = h == NULL;
         return 0;
@@ -1651,7 +1681,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
                 rc = -EINVAL;
                 break;
             }
-            if ((copy[n] = strdup(list[i])) == NULL) {
+            if ((copy[n] = tls_strdup(list[i])) == NULL) {
                 rc = -ENOMEM;
                 break;
             }
@@ -1659,12 +1689,12 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         }
         if (rc < 0) {
             for (int i = 0; i < n; i++) {
-                free(copy[i]);
+                z_free(copy[i]);
             }
             return rc;
         }
         for (int i = 0; i < ts->nalpn; i++) {
-            free(ts->alpn[i]);
+            z_free(ts->alpn[i]);
         }
         memcpy(ts->alpn, copy, sizeof(copy));
         ts->nalpn = n;
@@ -2102,9 +2132,9 @@ int z_tls_get_info(int fd, struct z_tls_info *info)
     if (ts->state == ST_OPEN) {
         const char *name = mbedtls_ssl_get_ciphersuite(&ts->ssl);
         info->ciphersuite = name != NULL ? mbedtls_ssl_get_ciphersuite_id(name) : 0;
-        snprintf(info->version, sizeof(info->version), "%s", mbedtls_ssl_get_version(&ts->ssl));
+        z_snprintf(info->version, sizeof(info->version), "%s", mbedtls_ssl_get_version(&ts->ssl));
         const char *alpn = mbedtls_ssl_get_alpn_protocol(&ts->ssl);
-        snprintf(info->alpn, sizeof(info->alpn), "%s", alpn != NULL ? alpn : "");
+        z_snprintf(info->alpn, sizeof(info->alpn), "%s", alpn != NULL ? alpn : "");
     }
     z_mutex_unlock(&ts->lock);
     z_fd_put(fd);

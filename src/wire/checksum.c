@@ -118,3 +118,17 @@ uint32_t z_csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len)
 {
     return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + len;
 }
+
+uint32_t z_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint32_t upper_len,
+                        uint8_t next_header)
+{
+    uint32_t sum = z_csum_add(0, src, 16);
+    sum = z_csum_add(sum, dst, 16);
+    /* Length and next header as the 32-bit words of the pseudo-header; the
+     * three zero bytes add nothing. */
+    return z_csum_add(sum,
+                      (const uint8_t[8]){(uint8_t)(upper_len >> 24), (uint8_t)(upper_len >> 16),
+                                         (uint8_t)(upper_len >> 8), (uint8_t)upper_len, 0, 0, 0,
+                                         next_header},
+                      8);
+}

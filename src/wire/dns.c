@@ -373,9 +373,19 @@ int z_dns_reverse_name(int family, const uint8_t *addr, char *out, size_t cap)
         return -EINVAL;
     }
     if (family == 4) {
-        int k = snprintf(text, sizeof(text), "%u.%u.%u.%u.in-addr.arpa", addr[3], addr[2], addr[1],
-                         addr[0]);
-        n = (size_t)k;
+        /* By hand, not snprintf: newlib's links its malloc (docs/embedded.md). */
+        for (int i = 3; i >= 0; i--) {
+            if (addr[i] >= 100) {
+                text[n++] = (char)('0' + addr[i] / 100);
+            }
+            if (addr[i] >= 10) {
+                text[n++] = (char)('0' + addr[i] / 10 % 10);
+            }
+            text[n++] = (char)('0' + addr[i] % 10);
+            text[n++] = '.';
+        }
+        memcpy(text + n, "in-addr.arpa", sizeof("in-addr.arpa"));
+        n += sizeof("in-addr.arpa") - 1;
     } else if (family == 6) {
         for (int i = 15; i >= 0; i--) {
             text[n++] = hex[addr[i] & 15];

@@ -1,4 +1,5 @@
-/* Packet formats: parse and emit Ethernet II, ARP, IPv4, ICMPv4 and UDP.
+/* Packet formats: parse and emit Ethernet II, ARP, IPv4, ICMPv4, UDP and
+ * TCP (IPv6, ICMPv6, ND and MLD are in wire/ipv6.h).
  * Pure functions on byte buffers with explicit lengths: no state, no
  * allocation, no knowledge of sockets or buffer ownership. Every parser
  * checks every length before reading and is fuzzed.
@@ -52,6 +53,12 @@ uint16_t z_csum_finish(uint32_t sum);
 
 /* Running sum of the IPv4 pseudo-header (RFC 768 / 793). */
 uint32_t z_csum_pseudo4(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* Running sum of the IPv6 pseudo-header (RFC 8200 8.1): the 16-byte source
+ * and destination addresses (network order), the upper-layer length and
+ * the next header value. */
+uint32_t z_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint32_t upper_len,
+                        uint8_t next_header);
 
 /* ---- Ethernet II ----------------------------------------------------------------- */
 

@@ -370,6 +370,9 @@ static bool take_frame(const struct frame *f, struct seen *out)
         }
         return false;
     }
+    if (type == 0x86dd) {
+        return false; /* IPv6 autoconfiguration of the same link (DAD, MLD, RS) */
+    }
     assert_int_equal(type, 0x0800);
     const uint8_t *ip = b + 14;
     size_t ihl = (size_t)(ip[0] & 15) * 4;

@@ -85,7 +85,7 @@ static void pipe_destroy(struct z_netif *nif)
         close(ps->tx);
     }
     unlink(ps->local);
-    free(ps);
+    z_free(ps);
 }
 
 static const struct z_netif_driver pipe_driver = {
@@ -109,14 +109,14 @@ static int fill_sun(struct sockaddr_un *sun, const char *path)
 
 struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const char *peer, int *err)
 {
-    struct pipe_state *ps = calloc(1, sizeof(*ps));
+    struct pipe_state *ps = z_calloc(1, sizeof(*ps));
     if (ps == NULL) {
         *err = -ENOMEM;
         return NULL;
     }
     struct sockaddr_un me;
     if ((*err = fill_sun(&me, local)) < 0 || (*err = fill_sun(&ps->peer, peer)) < 0) {
-        free(ps);
+        z_free(ps);
         return NULL;
     }
     ps->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -129,7 +129,7 @@ struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const ch
         if (ps->tx >= 0) {
             close(ps->tx);
         }
-        free(ps);
+        z_free(ps);
         return NULL;
     }
     unlink(local); /* a stale socket file from an earlier run */
@@ -137,7 +137,7 @@ struct z_netif *z_pipe_add_locked(struct z_stack *s, const char *local, const ch
         *err = -errno;
         close(ps->fd);
         close(ps->tx);
-        free(ps);
+        z_free(ps);
         return NULL;
     }
     strcpy(ps->local, local);

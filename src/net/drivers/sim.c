@@ -45,7 +45,7 @@ static bool chance(struct z_simnet *net, uint32_t ppm)
 
 struct z_simnet *z_simnet_create(uint64_t seed)
 {
-    struct z_simnet *net = calloc(1, sizeof(*net));
+    struct z_simnet *net = z_calloc(1, sizeof(*net));
     if (net == NULL) {
         return NULL;
     }
@@ -59,10 +59,10 @@ void z_simnet_destroy(struct z_simnet *net)
     while (net->inflight != NULL) {
         struct sim_frame *f = net->inflight;
         net->inflight = f->next;
-        free(f);
+        z_free(f);
     }
     z_mutex_destroy(&net->lock);
-    free(net);
+    z_free(net);
 }
 
 void z_simnet_set_faults(struct z_simnet *net, const struct z_sim_faults *f)
@@ -85,7 +85,7 @@ static void enqueue(struct z_simnet *net, struct sim_frame *f)
 
 static struct sim_frame *frame_copy(struct z_netif *from, const void *data, size_t len)
 {
-    struct sim_frame *f = malloc(sizeof(*f) + len);
+    struct sim_frame *f = z_malloc(sizeof(*f) + len);
     if (f != NULL) {
         f->from = from;
         f->len = len;
@@ -160,7 +160,7 @@ static void sim_destroy(struct z_netif *nif)
         }
     }
     z_mutex_unlock(&net->lock);
-    free(port);
+    z_free(port);
 }
 
 static const struct z_netif_driver sim_driver = {
@@ -174,7 +174,7 @@ struct z_netif *z_simnet_attach(struct z_simnet *net, struct z_stack *s, const u
     if (!s->virtual_clock || net->nports == SIM_MAX_PORTS) {
         return NULL;
     }
-    struct sim_port *port = calloc(1, sizeof(*port));
+    struct sim_port *port = z_calloc(1, sizeof(*port));
     if (port == NULL) {
         return NULL;
     }
@@ -188,7 +188,7 @@ struct z_netif *z_simnet_attach(struct z_simnet *net, struct z_stack *s, const u
     }
     z_stack_unlock(s);
     if (nif == NULL) {
-        free(port);
+        z_free(port);
         return NULL;
     }
     z_mutex_lock(&net->lock);
@@ -277,7 +277,7 @@ void z_simnet_run(struct z_simnet *net, int64_t us)
             net->inflight = f->next;
             z_mutex_unlock(&net->lock);
             deliver(net, f);
-            free(f);
+            z_free(f);
         }
     }
     set_time(net, end);

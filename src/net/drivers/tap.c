@@ -139,8 +139,8 @@ static void tap_destroy(struct z_netif *nif)
         ioctl(t->fd, TUNSETOFFLOAD, 0UL);
     }
     close(t->fd);
-    free(t->big);
-    free(t);
+    z_free(t->big);
+    z_free(t);
 }
 
 static const struct z_netif_driver tap_driver = {
@@ -186,7 +186,7 @@ struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err
         close(fd);
         return NULL;
     }
-    struct tap_state *t = calloc(1, sizeof(*t));
+    struct tap_state *t = z_calloc(1, sizeof(*t));
     if (t == NULL) {
         *err = -ENOMEM;
         close(fd);
@@ -199,11 +199,11 @@ struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err
         s->pool.heap_budget >= 4 * (size_t)TAP_GSO_MAX ? tap_offload(fd) : tap_offload_off(fd);
     /* Frames up to the largest MTU, or coalesced packets with offload. */
     t->big_cap = Z_ETH_HLEN + TAP_GSO_MAX + 4;
-    t->big = malloc(t->big_cap);
+    t->big = z_malloc(t->big_cap);
     if (t->big == NULL) {
         *err = -ENOMEM;
         close(fd);
-        free(t);
+        z_free(t);
         return NULL;
     }
     uint8_t mac[Z_ETH_ALEN];
@@ -213,8 +213,8 @@ struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err
     if (nif == NULL) {
         *err = -ENOMEM;
         close(fd);
-        free(t->big);
-        free(t);
+        z_free(t->big);
+        z_free(t);
         return NULL;
     }
     nif->gso_max = t->offload ? TAP_GSO_MAX : 0;

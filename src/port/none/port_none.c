@@ -1,11 +1,12 @@
 /* The "none" port layer: a single thread of control and no operating system.
  *
- * Compile-only starting point for an RTOS or bare-metal port (see
+ * The bare-metal port and the starting point for an RTOS port (see
  * port_none.h and docs/embedded.md). The clock and the entropy come from
  * hooks the firmware supplies (zsock_port.h). With one thread nothing can
  * change while a caller would wait, so a timed wait times out at once and an
- * unbounded wait is a usage error (a blocking socket call): it asserts in
- * debug builds and times out otherwise. */
+ * unbounded wait is a usage error: it asserts in debug builds and times out
+ * otherwise. Socket calls on the stack never get here: in single-loop mode
+ * they run the stack while they wait (z_stack_wait, z_poller_wait). */
 #include "port/port.h"
 
 #include <assert.h>
@@ -65,8 +66,8 @@ int z_cond_wait_until(z_cond_t *c, z_mutex_t *m, int64_t deadline_us)
 {
     (void)c;
     (void)m;
-    /* Waiting without limit would hang the only thread forever: use
-     * non-blocking sockets (O_NONBLOCK, MSG_DONTWAIT) or a timeout. */
+    /* Waiting without limit would hang the only thread forever (a blocking
+     * call on a socketpair): use non-blocking calls or a timeout. */
     assert(deadline_us != Z_FOREVER);
     (void)deadline_us;
     return -ETIMEDOUT;

@@ -1,12 +1,12 @@
 /* Types of the "none" port layer: one thread of control, no operating system.
  *
- * This is the compile-only starting point for an RTOS or bare-metal port
- * (docs/embedded.md), not a working multi-threaded port: mutexes are flags that
- * catch re-entry in debug builds, condition variables never block, and there
- * are no threads, so the stack has no core thread (z_stack_start() fails with
- * ENOSYS) and sockets are meant to be used non-blocking. An RTOS port copies
- * this directory and maps these types onto its own mutex, condition variable
- * (or semaphore) and thread objects. */
+ * The port of a bare-metal firmware with one loop, and the starting point for
+ * an RTOS port (docs/embedded.md): mutexes are flags that catch re-entry in
+ * debug builds, condition variables never block, and there are no threads, so
+ * the stack has no core thread (z_stack_start() fails with ENOSYS) and runs in
+ * single-loop mode, from zsock_net_process(). An RTOS port copies this
+ * directory and maps these types onto its own mutex, condition variable (or
+ * semaphore per waiter) and thread objects. */
 #ifndef ZSOCK_PORT_NONE_H_
 #define ZSOCK_PORT_NONE_H_
 

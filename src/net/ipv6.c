@@ -1,0 +1,1008 @@
+/* IPv6 (RFC 8200): per-interface addresses and their lifetimes, input
+ * validation and the extension header walk (src/wire/ipv6.c), reassembly
+ * bounded in count, bytes and time (overlaps drop the datagram, RFC 5722),
+ * routing (on-link prefixes, link-local scope, default routers), source
+ * address selection (RFC 6724 5), output with fragmentation at the path MTU,
+ * and the destination cache that remembers path MTUs (RFC 8201). Neighbor
+ * discovery is nd.c, ICMPv6 icmp6.c, MLD mld.c. */
+#include "net/ip6.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ICMP6_ERRORS_PER_TICK 100 /* 1000/s, as ICMPv4 */
+
+int64_t z_ip6_random_us(int64_t lo, int64_t hi)
+{
+    uint32_t r = 0;
+    z_entropy(&r, sizeof(r));
+    if (hi <= lo) {
+        return lo;
+    }
+    return lo + (int64_t)(r % (uint64_t)(hi - lo + 1));
+}
+
+static int64_t lifetime_end(int64_t now, uint32_t s)
+{
+    return s == Z_ND_INFINITE ? INT64_MAX : now + (int64_t)s * 1000000;
+}
+
+/* ---- stack and interface state ---------------------------------------------------------- */
+
+int z_ipv6_stack_init(struct z_stack *s)
+{
+    s->ip6 = z_calloc(1, sizeof(*s->ip6));
+    if (s->ip6 == NULL) {
+        return -ENOMEM;
+    }
+    z_entropy(&s->ip6->frag_id, sizeof(s->ip6->frag_id));
+    s->ip6->icmp_tokens = ICMP6_ERRORS_PER_TICK;
+    return 0;
+}
+
+static void reasm_free(struct z_stack *s, struct z_reasm6 *r);
+
+void z_ipv6_stack_destroy(struct z_stack *s)
+{
+    if (s->ip6 == NULL) {
+        return;
+    }
+    while (s->ip6->reasm != NULL) {
+        reasm_free(s, s->ip6->reasm);
+    }
+    z_free(s->ip6);
+    s->ip6 = NULL;
+}
+
+int z_ipv6_if_attach_locked(struct z_netif *nif)
+{
+    struct z_ip6_if *ip6 = z_calloc(1, sizeof(*ip6));
+    if (ip6 == NULL) {
+        return -ENOMEM;
+    }
+    ip6->hop_limit = Z_IP6_HOP_LIMIT;
+    ip6->base_reachable_ms = Z_ND_REACHABLE_MS;
+    ip6->retrans_us = Z_ND_RETRANS_US;
+    ip6->general_report_at = INT64_MAX;
+    z_nd_new_reachable(ip6);
+    nif->ip6 = ip6;
+    return 0;
+}
+
+void z_ipv6_if_detach_locked(struct z_netif *nif)
+{
+    if (nif->ip6 == NULL) {
+        return;
+    }
+    /* Reassembly slots name their interface by index: nothing to undo there. */
+    z_nd_flush_locked(nif);
+    z_free(nif->ip6);
+    nif->ip6 = NULL;
+}
+
+struct z_ip6_addr *z_ip6_find_addr(struct z_netif *nif, const uint8_t a[Z_IPV6_ALEN])
+{
+    if (nif->ip6 == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        struct z_ip6_addr *x = &nif->ip6->addrs[i];
+        if (x->state != 0 && memcmp(x->addr, a, Z_IPV6_ALEN) == 0) {
+            return x;
+        }
+    }
+    return NULL;
+}
+
+static bool addr_usable(const struct z_ip6_addr *a)
+{
+    return a->state == ZSOCK_IPV6_PREFERRED || a->state == ZSOCK_IPV6_DEPRECATED;
+}
+
+const struct z_ip6_addr *z_ip6_link_local(const struct z_netif *nif)
+{
+    if (nif->ip6 == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        const struct z_ip6_addr *a = &nif->ip6->addrs[i];
+        if (addr_usable(a) && z_ipv6_is_link_local(a->addr)) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+bool z_ipv6_is_local_locked(struct z_stack *s, const uint8_t a[16])
+{
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if (z_ip6_find_addr(nif, a) != NULL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+uint32_t z_ip6_link_mtu(const struct z_netif *nif)
+{
+    uint32_t mtu = nif->mtu;
+    if (nif->ip6 != NULL && nif->ip6->mtu != 0 && nif->ip6->mtu < mtu) {
+        mtu = nif->ip6->mtu;
+    }
+    return mtu < Z_IPV6_MIN_MTU ? Z_IPV6_MIN_MTU : mtu;
+}
+
+static bool is_ethernet(const struct z_netif *nif)
+{
+    return (nif->flags & ZSOCK_IF_ETHERNET) != 0;
+}
+
+int z_ipv6_add_addr_locked(struct z_netif *nif, const uint8_t addr[16], int plen, int origin,
+                           uint32_t valid_s, uint32_t preferred_s)
+{
+    struct z_ip6_if *ip6 = nif->ip6;
+    if (ip6 == NULL) {
+        return -ENOMEM;
+    }
+    if (z_ip6_find_addr(nif, addr) != NULL) {
+        return -EEXIST;
+    }
+    struct z_ip6_addr *a = NULL;
+    for (int i = 0; i < Z_IP6_MAX_ADDRS && a == NULL; i++) {
+        if (ip6->addrs[i].state == 0) {
+            a = &ip6->addrs[i];
+        }
+    }
+    if (a == NULL) {
+        return -ENOSPC;
+    }
+    int64_t now = z_stack_now_us(nif->stack);
+    memset(a, 0, sizeof(*a));
+    memcpy(a->addr, addr, Z_IPV6_ALEN);
+    a->plen = (uint8_t)plen;
+    a->origin = (uint8_t)origin;
+    a->valid_until = lifetime_end(now, valid_s);
+    a->preferred_until = lifetime_end(now, preferred_s);
+    a->state = ZSOCK_IPV6_TENTATIVE;
+    if (!is_ethernet(nif)) {
+        /* No neighbors on loopback (or a raw-IP link): nothing to detect. */
+        a->state = ZSOCK_IPV6_PREFERRED;
+        return 0;
+    }
+    /* Join the solicited-node group before DAD (RFC 4862 5.4.2). */
+    uint8_t sn[Z_IPV6_ALEN];
+    z_ipv6_solicited_node(addr, sn);
+    z_mld_join_locked(nif, sn);
+    if (nif->flags & ZSOCK_IF_UP) {
+        z_nd_start_dad_locked(nif, a);
+    }
+    return 0;
+}
+
+void z_ip6_addr_release(struct z_netif *nif, struct z_ip6_addr *a)
+{
+    if (a->state != ZSOCK_IPV6_DUPLICATE && is_ethernet(nif)) {
+        uint8_t sn[Z_IPV6_ALEN];
+        z_ipv6_solicited_node(a->addr, sn);
+        z_mld_leave_locked(nif, sn);
+    }
+    memset(a, 0, sizeof(*a));
+}
+
+int z_ipv6_del_addr_locked(struct z_netif *nif, const uint8_t addr[16])
+{
+    struct z_ip6_addr *a = z_ip6_find_addr(nif, addr);
+    if (a == NULL) {
+        return -EADDRNOTAVAIL;
+    }
+    z_ip6_addr_release(nif, a);
+    return 0;
+}
+
+void z_ip6_addr_dad_done(struct z_netif *nif, struct z_ip6_addr *a, bool duplicate)
+{
+    struct z_stack *s = nif->stack;
+    if (duplicate) {
+        s->stats.icmp6.dad_fail++;
+        uint8_t sn[Z_IPV6_ALEN];
+        z_ipv6_solicited_node(a->addr, sn);
+        z_mld_leave_locked(nif, sn);
+        a->state = ZSOCK_IPV6_DUPLICATE;
+        return;
+    }
+    s->stats.icmp6.dad_ok++;
+    a->state =
+        z_stack_now_us(s) >= a->preferred_until ? ZSOCK_IPV6_DEPRECATED : ZSOCK_IPV6_PREFERRED;
+}
+
+void z_ipv6_if_up_locked(struct z_netif *nif)
+{
+    struct z_ip6_if *ip6 = nif->ip6;
+    if (ip6 == NULL) {
+        return;
+    }
+    if (!is_ethernet(nif)) {
+        if ((nif->flags & ZSOCK_IF_LOOPBACK) && z_ip6_find_addr(nif, z_ipv6_loopback) == NULL) {
+            z_ipv6_add_addr_locked(nif, z_ipv6_loopback, 128, ZSOCK_IPV6_ORIGIN_MANUAL,
+                                   Z_ND_INFINITE, Z_ND_INFINITE);
+        }
+        return;
+    }
+    if (!z_mld_is_member(nif, z_ipv6_all_nodes)) {
+        z_mld_join_locked(nif, z_ipv6_all_nodes);
+    }
+    z_mld_up_locked(nif);
+    /* Every address is checked again on a link that comes (back) up. */
+    bool have_ll = false;
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        struct z_ip6_addr *a = &ip6->addrs[i];
+        if (a->state == 0) {
+            continue;
+        }
+        have_ll = have_ll || a->origin == ZSOCK_IPV6_ORIGIN_LINK_LOCAL;
+        if (a->state != ZSOCK_IPV6_DUPLICATE) {
+            z_nd_start_dad_locked(nif, a);
+        }
+    }
+    if (!have_ll) {
+        uint8_t ll[Z_IPV6_ALEN] = {0xfe, 0x80};
+        z_ipv6_eui64(nif->mac, ll + 8);
+        z_ipv6_add_addr_locked(nif, ll, 64, ZSOCK_IPV6_ORIGIN_LINK_LOCAL, Z_ND_INFINITE,
+                               Z_ND_INFINITE);
+    }
+    z_nd_start_rs_locked(nif);
+}
+
+void z_ipv6_if_down_locked(struct z_netif *nif)
+{
+    struct z_ip6_if *ip6 = nif->ip6;
+    if (ip6 == NULL) {
+        return;
+    }
+    z_nd_flush_locked(nif);
+    memset(ip6->routers, 0, sizeof(ip6->routers));
+    ip6->rs_left = 0;
+    ip6->general_report_at = INT64_MAX;
+}
+
+void z_ipv6_if_info_locked(const struct z_netif *nif, struct zsock_if_info *out)
+{
+    out->n_ipv6 = 0;
+    if (nif->ip6 == NULL) {
+        return;
+    }
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        const struct z_ip6_addr *a = &nif->ip6->addrs[i];
+        if (a->state == 0) {
+            continue;
+        }
+        int k = out->n_ipv6++;
+        memcpy(&out->ipv6[k], a->addr, Z_IPV6_ALEN);
+        out->ipv6_prefix_len[k] = a->plen;
+        out->ipv6_state[k] = a->state;
+        out->ipv6_origin[k] = a->origin;
+    }
+    const struct z_ip6_router *r = z_nd_default_router((struct z_netif *)nif);
+    if (r != NULL) {
+        memcpy(&out->ipv6_router, r->addr, Z_IPV6_ALEN);
+    }
+}
+
+bool z_ipv6_mcast_mac_wanted(const struct z_netif *nif, const uint8_t mac[Z_ETH_ALEN])
+{
+    if (mac[0] != 0x33 || mac[1] != 0x33) {
+        return true; /* not IPv6 multicast: the other protocols decide */
+    }
+    if (nif->ip6 == NULL) {
+        return false;
+    }
+    for (int i = 0; i < Z_IP6_MAX_GROUPS; i++) {
+        const struct z_mld_group *g = &nif->ip6->groups[i];
+        if (g->refs > 0 && memcmp(g->addr + 12, mac + 2, 4) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- addresses over time ------------------------------------------------------------------ */
+
+static void addrs_tick(struct z_netif *nif, int64_t now)
+{
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        struct z_ip6_addr *a = &nif->ip6->addrs[i];
+        if (a->state == 0) {
+            continue;
+        }
+        if (now >= a->valid_until) {
+            z_ip6_addr_release(nif, a);
+            continue;
+        }
+        if (a->state == ZSOCK_IPV6_TENTATIVE && a->dad_sent && now >= a->dad_deadline) {
+            z_ip6_addr_dad_done(nif, a, false);
+        }
+        if (a->state == ZSOCK_IPV6_PREFERRED && now >= a->preferred_until) {
+            a->state = ZSOCK_IPV6_DEPRECATED;
+        }
+    }
+}
+
+/* ---- routing and source selection ------------------------------------------------------- */
+
+static struct z_netif *loopback_if(struct z_stack *s)
+{
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if ((nif->flags & ZSOCK_IF_LOOPBACK) && (nif->flags & ZSOCK_IF_UP) && nif->ip6 != NULL) {
+            return nif;
+        }
+    }
+    return NULL;
+}
+
+static bool usable_if(const struct z_netif *nif)
+{
+    return (nif->flags & ZSOCK_IF_UP) && !(nif->flags & ZSOCK_IF_LOOPBACK) && nif->ip6 != NULL;
+}
+
+static bool on_link(const struct z_netif *nif, const uint8_t dst[16], int64_t now)
+{
+    if (z_ipv6_is_link_local(dst) || z_ipv6_is_multicast(dst)) {
+        return true;
+    }
+    const struct z_ip6_if *ip6 = nif->ip6;
+    for (int i = 0; i < Z_IP6_MAX_PREFIXES; i++) {
+        const struct z_ip6_prefix *p = &ip6->prefixes[i];
+        if (p->used && now < p->expires && z_ipv6_prefix_eq(p->prefix, dst, p->plen)) {
+            return true;
+        }
+    }
+    /* A manual address's prefix is on-link, as `ip addr add` makes it on Linux. */
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        const struct z_ip6_addr *a = &ip6->addrs[i];
+        if (a->state != 0 && a->origin == ZSOCK_IPV6_ORIGIN_MANUAL && a->plen < 128 &&
+            z_ipv6_prefix_eq(a->addr, dst, a->plen)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int z_ipv6_route_locked(struct z_stack *s, const uint8_t dst[16], int ifindex, struct z_netif **out,
+                        uint8_t next_hop[16])
+{
+    int64_t now = z_stack_now_us(s);
+    memcpy(next_hop, dst, Z_IPV6_ALEN);
+    if (z_ipv6_is_loopback(dst) || (ifindex == 0 && z_ipv6_is_local_locked(s, dst))) {
+        *out = loopback_if(s); /* traffic to ourselves goes over loopback, as on Linux */
+        return *out != NULL ? 0 : -ENETUNREACH;
+    }
+    if (ifindex != 0) {
+        struct z_netif *nif = z_netif_by_index_locked(s, ifindex);
+        if (nif == NULL || !(nif->flags & ZSOCK_IF_UP) || nif->ip6 == NULL) {
+            return -ENETDOWN;
+        }
+        *out = nif;
+        if ((nif->flags & ZSOCK_IF_LOOPBACK) || on_link(nif, dst, now)) {
+            return 0;
+        }
+        const struct z_ip6_router *r = z_nd_default_router(nif);
+        if (r == NULL) {
+            return -ENETUNREACH;
+        }
+        memcpy(next_hop, r->addr, Z_IPV6_ALEN);
+        return 0;
+    }
+    if (z_ipv6_is_link_local(dst) || z_ipv6_is_multicast(dst)) {
+        /* No scope given: the first link. */
+        for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+            if (usable_if(nif)) {
+                *out = nif;
+                return 0;
+            }
+        }
+        return -ENETUNREACH;
+    }
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if (usable_if(nif) && on_link(nif, dst, now)) {
+            *out = nif;
+            return 0;
+        }
+    }
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        const struct z_ip6_router *r = usable_if(nif) ? z_nd_default_router(nif) : NULL;
+        if (r != NULL) {
+            *out = nif;
+            memcpy(next_hop, r->addr, Z_IPV6_ALEN);
+            return 0;
+        }
+    }
+    return -ENETUNREACH;
+}
+
+/* RFC 6724 5: is candidate b better than a as a source toward dst? */
+static bool better_source(const struct z_ip6_addr *a, const struct z_ip6_addr *b,
+                          const uint8_t dst[16])
+{
+    /* Rule 1: the destination itself. */
+    if (memcmp(a->addr, dst, Z_IPV6_ALEN) == 0) {
+        return false;
+    }
+    if (memcmp(b->addr, dst, Z_IPV6_ALEN) == 0) {
+        return true;
+    }
+    /* Rule 2: appropriate scope. */
+    unsigned sa = z_ipv6_scope(a->addr), sb = z_ipv6_scope(b->addr), sd = z_ipv6_scope(dst);
+    if (sa < sb) {
+        return sa < sd;
+    }
+    if (sb < sa) {
+        return !(sb < sd);
+    }
+    /* Rule 3: avoid deprecated addresses. */
+    bool da = a->state == ZSOCK_IPV6_DEPRECATED, db = b->state == ZSOCK_IPV6_DEPRECATED;
+    if (da != db) {
+        return da;
+    }
+    /* Rule 8: longest matching prefix. */
+    return z_ipv6_prefix_match(b->addr, dst) > z_ipv6_prefix_match(a->addr, dst);
+}
+
+int z_ipv6_select_source(const struct z_netif *nif, const uint8_t dst[16], uint8_t out[16])
+{
+    if (nif->ip6 == NULL) {
+        return -EADDRNOTAVAIL;
+    }
+    if ((nif->flags & ZSOCK_IF_LOOPBACK) && z_ipv6_is_local_locked(nif->stack, dst)) {
+        memcpy(out, dst, Z_IPV6_ALEN); /* to ourselves: from the same address (rule 1) */
+        return 0;
+    }
+    const struct z_ip6_addr *best = NULL;
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        const struct z_ip6_addr *a = &nif->ip6->addrs[i];
+        if (addr_usable(a) && (best == NULL || better_source(best, a, dst))) {
+            best = a;
+        }
+    }
+    if (best == NULL) {
+        return -EADDRNOTAVAIL;
+    }
+    memcpy(out, best->addr, Z_IPV6_ALEN);
+    return 0;
+}
+
+/* ---- destination cache (path MTU) -------------------------------------------------------- */
+
+static struct z_ip6_dest *dest_find(struct z_stack *s, const uint8_t dst[16])
+{
+    int64_t now = z_stack_now_us(s);
+    for (int i = 0; i < Z_IP6_DEST_CACHE; i++) {
+        struct z_ip6_dest *d = &s->ip6->dest[i];
+        if (d->pmtu != 0 && now < d->expires && memcmp(d->dst, dst, Z_IPV6_ALEN) == 0) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+void z_ip6_pmtu_update(struct z_stack *s, const uint8_t dst[Z_IPV6_ALEN], uint32_t mtu)
+{
+    /* RFC 8201 4: never below the IPv6 minimum (fragments are then sent to
+     * a link that needs them: RFC 8200 dropped the atomic-fragment case). */
+    if (mtu < Z_IPV6_MIN_MTU) {
+        mtu = Z_IPV6_MIN_MTU;
+    }
+    int64_t now = z_stack_now_us(s);
+    struct z_ip6_dest *d = dest_find(s, dst);
+    if (d != NULL && d->pmtu <= mtu) {
+        return; /* only a decrease is news (increases come from aging) */
+    }
+    if (d == NULL) {
+        /* A free or expired slot, else the one closest to expiry. */
+        for (int i = 0; i < Z_IP6_DEST_CACHE; i++) {
+            struct z_ip6_dest *x = &s->ip6->dest[i];
+            if (x->pmtu == 0 || now >= x->expires) {
+                d = x;
+                break;
+            }
+            if (d == NULL || x->expires < d->expires) {
+                d = x;
+            }
+        }
+    }
+    memcpy(d->dst, dst, Z_IPV6_ALEN);
+    d->pmtu = mtu;
+    d->expires = now + Z_IP6_PMTU_AGE_US;
+    s->stats.ipv6.pmtu_updates++;
+}
+
+uint32_t z_ipv6_path_mtu_locked(struct z_stack *s, const struct z_netif *nif, const uint8_t dst[16])
+{
+    uint32_t mtu = z_ip6_link_mtu(nif);
+    const struct z_ip6_dest *d = dest_find(s, dst);
+    return d != NULL && d->pmtu < mtu ? d->pmtu : mtu;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+int z_ip6_link_output(struct z_netif *nif, const uint8_t nh[Z_IPV6_ALEN], struct z_pbuf *p)
+{
+    if (is_ethernet(nif)) {
+        return z_nd_output_locked(nif, nh, p);
+    }
+    return z_netif_output_locked(nif, p);
+}
+
+static int push_header(struct z_pbuf *p, const uint8_t src[16], const uint8_t dst[16], uint8_t next,
+                       uint8_t hop_limit, uint8_t tclass, uint32_t flow)
+{
+    size_t plen = p->len;
+    uint8_t *h = z_pbuf_push(p, Z_IPV6_HLEN);
+    if (h == NULL) {
+        return -ENOBUFS;
+    }
+    struct z_ipv6_hdr ip = {.tclass = tclass,
+                            .flow = flow,
+                            .plen = (uint16_t)plen,
+                            .next = next,
+                            .hop_limit = hop_limit};
+    memcpy(ip.src, src, Z_IPV6_ALEN);
+    memcpy(ip.dst, dst, Z_IPV6_ALEN);
+    z_ipv6_emit(h, Z_IPV6_HLEN, &ip);
+    return 0;
+}
+
+int z_ip6_send_link(struct z_netif *nif, const uint8_t src[Z_IPV6_ALEN],
+                    const uint8_t dst[Z_IPV6_ALEN], uint8_t next, uint8_t hop_limit,
+                    struct z_pbuf *p)
+{
+    struct z_stack *s = nif->stack;
+    if (push_header(p, src, dst, next, hop_limit, 0, 0) < 0) {
+        z_pbuf_free(p);
+        return -ENOBUFS;
+    }
+    s->stats.ipv6.tx++;
+    return z_ip6_link_output(nif, dst, p);
+}
+
+static int send_fragments(struct z_stack *s, struct z_netif *nif, const uint8_t nh[16],
+                          const struct z_ipv6_tx *tx, const uint8_t src[16], uint8_t hop_limit,
+                          uint32_t mtu, struct z_pbuf *p)
+{
+    size_t chunk = ((mtu - Z_IPV6_HLEN - Z_IPV6_FRAG_HLEN) / 8) * 8;
+    uint32_t id = ++s->ip6->frag_id;
+    size_t off = 0;
+    int rc = 0;
+    while (off < p->len && rc == 0) {
+        size_t n = p->len - off < chunk ? p->len - off : chunk;
+        bool more = off + n < p->len;
+        struct z_pbuf *f = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, n);
+        if (f == NULL) {
+            s->stats.ipv6.no_buffer++;
+            rc = -ENOBUFS;
+            break;
+        }
+        memcpy(z_pbuf_put(f, n), p->data + off, n);
+        z_ipv6_frag_emit(z_pbuf_push(f, Z_IPV6_FRAG_HLEN), Z_IPV6_FRAG_HLEN, tx->proto,
+                         (uint16_t)off, more, id);
+        push_header(f, src, tx->dst, Z_IPPROTO_FRAGMENT, hop_limit, tx->tclass, tx->flow);
+        s->stats.ipv6.frag_tx++;
+        s->stats.ipv6.tx++;
+        rc = z_ip6_link_output(nif, nh, f);
+        off += n;
+    }
+    z_pbuf_free(p);
+    return rc;
+}
+
+int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z_pbuf *p)
+{
+    struct z_netif *nif;
+    uint8_t nh[Z_IPV6_ALEN];
+    int rc = z_ipv6_route_locked(s, tx->dst, tx->ifindex, &nif, nh);
+    if (rc < 0) {
+        s->stats.ipv6.no_route++;
+        z_pbuf_free(p);
+        return rc;
+    }
+    uint8_t src[Z_IPV6_ALEN];
+    memcpy(src, tx->src, Z_IPV6_ALEN);
+    if (z_ipv6_is_unspecified(src) && z_ipv6_select_source(nif, tx->dst, src) < 0) {
+        s->stats.ipv6.no_route++;
+        z_pbuf_free(p);
+        return -EADDRNOTAVAIL;
+    }
+    uint8_t hop_limit = tx->hop_limit;
+    if (hop_limit == 0) {
+        hop_limit = z_ipv6_is_multicast(tx->dst) ? 1 : nif->ip6->hop_limit;
+    }
+    if (p->len > 65535) {
+        z_pbuf_free(p);
+        return -EMSGSIZE;
+    }
+    uint32_t mtu = z_ipv6_path_mtu_locked(s, nif, tx->dst);
+    if (Z_IPV6_HLEN + p->len > mtu) {
+        if (tx->dontfrag) {
+            z_pbuf_free(p);
+            return -EMSGSIZE;
+        }
+        return send_fragments(s, nif, nh, tx, src, hop_limit, mtu, p);
+    }
+    if (push_header(p, src, tx->dst, tx->proto, hop_limit, tx->tclass, tx->flow) < 0) {
+        s->stats.ipv6.no_buffer++;
+        z_pbuf_free(p);
+        return -ENOBUFS;
+    }
+    s->stats.ipv6.tx++;
+    return z_ip6_link_output(nif, nh, p);
+}
+
+/* ---- reassembly (RFC 8200 4.5) ----------------------------------------------------------- */
+
+struct z_frag6 {
+    struct z_frag6 *next;
+    uint16_t off; /* fragment offset in bytes */
+    uint16_t len;
+    uint16_t skip;    /* bytes before the fragment data in p (p->data at the IPv6 header) */
+    struct z_pbuf *p; /* the fragment as received */
+};
+
+struct z_reasm6 {
+    struct z_reasm6 *next;
+    uint8_t src[Z_IPV6_ALEN];
+    uint8_t dst[Z_IPV6_ALEN];
+    uint32_t id;
+    int32_t total; /* fragmentable part's length once the last fragment is seen, else -1 */
+    size_t bytes;
+    int64_t deadline;
+    struct z_frag6 *frags; /* sorted by offset, no overlap */
+    struct z_frag6 *first; /* the offset-0 fragment, if here */
+    uint16_t unfrag_len;   /* its unfragmentable part */
+    uint16_t nh_ptr;       /* where that part names the fragment header */
+    uint8_t proto;         /* what follows the fragment header */
+    int ifindex;           /* of the first fragment, for Time Exceeded */
+};
+
+static void reasm_free(struct z_stack *s, struct z_reasm6 *r)
+{
+    struct z_ip6_stack *st = s->ip6;
+    for (struct z_reasm6 **pp = &st->reasm; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == r) {
+            *pp = r->next;
+            break;
+        }
+    }
+    while (r->frags != NULL) {
+        struct z_frag6 *f = r->frags;
+        r->frags = f->next;
+        z_pbuf_free(f->p);
+        z_free(f);
+    }
+    st->reasm_count--;
+    st->reasm_bytes -= r->bytes;
+    z_free(r);
+}
+
+static void reasm_tick(struct z_stack *s, int64_t now)
+{
+    struct z_reasm6 *r = s->ip6->reasm;
+    while (r != NULL) {
+        struct z_reasm6 *next = r->next;
+        if (now >= r->deadline) {
+            s->stats.ipv6.reasm_timeout++;
+            /* RFC 8200 4.5: Time Exceeded code 1, if the first fragment came. */
+            struct z_netif *nif = z_netif_by_index_locked(s, r->ifindex);
+            if (r->first != NULL && nif != NULL) {
+                z_icmp6_send_error_locked(s, nif, Z_ICMP6_TIME_EXCEEDED, Z_ICMP6_TIMEX_REASSEMBLY,
+                                          0, r->first->p->data, r->first->p->len, false);
+            }
+            reasm_free(s, r);
+        }
+        r = next;
+    }
+}
+
+static struct z_reasm6 *reasm_find(struct z_stack *s, const struct z_ipv6_hdr *ip, uint32_t id,
+                                   int64_t now)
+{
+    struct z_ip6_stack *st = s->ip6;
+    for (struct z_reasm6 *r = st->reasm; r != NULL; r = r->next) {
+        if (r->id == id && memcmp(r->src, ip->src, Z_IPV6_ALEN) == 0 &&
+            memcmp(r->dst, ip->dst, Z_IPV6_ALEN) == 0) {
+            return r;
+        }
+    }
+    if (st->reasm_count >= CONFIG_NET_IPV4_REASM_MAX) {
+        return NULL;
+    }
+    struct z_reasm6 *r = z_calloc(1, sizeof(*r));
+    if (r == NULL) {
+        return NULL;
+    }
+    memcpy(r->src, ip->src, Z_IPV6_ALEN);
+    memcpy(r->dst, ip->dst, Z_IPV6_ALEN);
+    r->id = id;
+    r->total = -1;
+    r->deadline = now + Z_IP6_REASM_TIMEOUT_US;
+    r->next = st->reasm;
+    st->reasm = r;
+    st->reasm_count++;
+    return r;
+}
+
+/* -1 overlap (RFC 5722: the datagram is dropped), 0 inserted, 1 exact duplicate. */
+static int frag_insert(struct z_reasm6 *r, struct z_frag6 *nf)
+{
+    struct z_frag6 **pp = &r->frags;
+    struct z_frag6 *before = NULL;
+    while (*pp != NULL && (*pp)->off < nf->off) {
+        before = *pp;
+        pp = &(*pp)->next;
+    }
+    struct z_frag6 *after = *pp;
+    if (after != NULL && after->off == nf->off && after->len == nf->len) {
+        return 1;
+    }
+    if (before != NULL && before->off + before->len > nf->off) {
+        return -1;
+    }
+    if (after != NULL && nf->off + nf->len > after->off) {
+        return -1;
+    }
+    nf->next = after;
+    *pp = nf;
+    return 0;
+}
+
+static bool reasm_done(const struct z_reasm6 *r)
+{
+    if (r->total < 0 || r->first == NULL) {
+        return false;
+    }
+    uint32_t expect = 0;
+    for (const struct z_frag6 *f = r->frags; f != NULL; f = f->next) {
+        if (f->off != expect) {
+            return false;
+        }
+        expect += f->len;
+    }
+    return expect == (uint32_t)r->total;
+}
+
+/* The datagram without its fragment header: the first fragment's
+ * unfragmentable part, naming what followed the fragment header, then every
+ * fragment's data. NULL without a buffer. */
+static struct z_pbuf *reasm_join(struct z_stack *s, struct z_reasm6 *r)
+{
+    size_t total = r->unfrag_len + (size_t)r->total;
+    struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, total);
+    if (p == NULL) {
+        s->stats.ipv6.no_buffer++;
+        return NULL;
+    }
+    uint8_t *at = z_pbuf_put(p, total);
+    memcpy(at, r->first->p->data, r->unfrag_len);
+    for (const struct z_frag6 *f = r->frags; f != NULL; f = f->next) {
+        memcpy(at + r->unfrag_len + f->off, f->p->data + f->skip, f->len);
+    }
+    at[r->nh_ptr] = r->proto;
+    z_put_be16(at + 4, (uint16_t)(total - Z_IPV6_HLEN));
+    return p;
+}
+
+/* A fragment (p->data at its IPv6 header) described by w. Returns the
+ * whole datagram when this one completes it, else NULL (p consumed). */
+static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
+                                  const struct z_ipv6_hdr *ip, const struct z_ipv6_walk *w,
+                                  struct z_pbuf *p)
+{
+    struct z_ip6_stack *st = s->ip6;
+    s->stats.ipv6.frag_rx++;
+    size_t skip = (size_t)w->frag.hdr_off + Z_IPV6_FRAG_HLEN;
+    uint32_t off = w->frag.offset;
+    uint32_t len = (uint32_t)(p->len - skip);
+    if (len == 0 || st->reasm_bytes + len > CONFIG_NET_IPV4_REASM_BYTES) {
+        s->stats.ipv6.reasm_drop++;
+        z_pbuf_free(p);
+        return NULL;
+    }
+    int64_t now = z_stack_now_us(s);
+    struct z_reasm6 *r = reasm_find(s, ip, w->frag.id, now);
+    if (r == NULL) {
+        s->stats.ipv6.reasm_drop++;
+        z_pbuf_free(p);
+        return NULL;
+    }
+    if (!w->frag.more) {
+        if (r->total >= 0 && (uint32_t)r->total != off + len) {
+            goto bad;
+        }
+        r->total = (int32_t)(off + len);
+    }
+    if (r->total >= 0 && off + len > (uint32_t)r->total) {
+        goto bad;
+    }
+    struct z_frag6 *nf = z_calloc(1, sizeof(*nf));
+    if (nf == NULL) {
+        goto bad;
+    }
+    nf->off = (uint16_t)off;
+    nf->len = (uint16_t)len;
+    nf->skip = (uint16_t)skip;
+    nf->p = p;
+    int rc = frag_insert(r, nf);
+    if (rc != 0) {
+        z_free(nf);
+        z_pbuf_free(p);
+        if (rc < 0) {
+            s->stats.ipv6.reasm_drop++;
+            reasm_free(s, r);
+        }
+        return NULL;
+    }
+    if (off == 0) {
+        r->first = nf;
+        r->unfrag_len = w->frag.hdr_off;
+        r->nh_ptr = w->frag.nh_ptr;
+        r->proto = w->proto;
+        r->ifindex = nif->index;
+    }
+    r->bytes += len;
+    st->reasm_bytes += len;
+    if (r->total >= 0 && r->first != NULL &&
+        r->unfrag_len + (size_t)r->total > z_pbuf_max_size(&s->pool)) {
+        goto drop; /* could never be put in one buffer here */
+    }
+    if (!reasm_done(r)) {
+        return NULL;
+    }
+    struct z_pbuf *whole = reasm_join(s, r);
+    if (whole != NULL) {
+        s->stats.ipv6.reasm_ok++;
+    } else {
+        s->stats.ipv6.reasm_drop++;
+    }
+    reasm_free(s, r);
+    return whole;
+
+drop:
+    s->stats.ipv6.reasm_drop++;
+    reasm_free(s, r);
+    return NULL;
+
+bad:
+    s->stats.ipv6.reasm_drop++;
+    z_pbuf_free(p);
+    reasm_free(s, r);
+    return NULL;
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+void z_ipv6_l4_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, uint8_t proto,
+                            struct z_pbuf *p, size_t off)
+{
+    /* Sockets do not speak IPv6 yet: no port unreachable either, since a
+     * socket may well exist for the port over IPv4 only. */
+    (void)ip;
+    (void)proto;
+    (void)off;
+    nif->stack->stats.ipv6.drop_l4++;
+    z_pbuf_free(p);
+}
+
+/* Is dst ours on nif? 1 yes, 2 a tentative address of ours (only DAD
+ * messages may be taken), 0 no. */
+static int dst_kind(struct z_netif *nif, const uint8_t dst[16])
+{
+    if (nif->flags & ZSOCK_IF_LOOPBACK) {
+        return 1; /* everything looped back was sent to us */
+    }
+    if (z_ipv6_is_multicast(dst)) {
+        return z_mld_is_member(nif, dst) ? 1 : 0;
+    }
+    struct z_ip6_addr *a = NULL;
+    for (struct z_netif *n = nif->stack->ifaces; n != NULL && a == NULL; n = n->next) {
+        a = z_ip6_find_addr(n, dst);
+    }
+    if (a == NULL || a->state == ZSOCK_IPV6_DUPLICATE) {
+        return 0;
+    }
+    return a->state == ZSOCK_IPV6_TENTATIVE ? 2 : 1;
+}
+
+void z_ipv6_input_locked(struct z_netif *nif, struct z_pbuf *p, const uint8_t *eth_src)
+{
+    struct z_stack *s = nif->stack;
+    struct z_ipv6_hdr ip;
+    if (nif->ip6 == NULL || s->ip6 == NULL || z_ipv6_parse(p->data, p->len, &ip) < 0 ||
+        z_ipv6_is_multicast(ip.src)) {
+        s->stats.ipv6.drop_malformed++;
+        z_pbuf_free(p);
+        return;
+    }
+    s->stats.ipv6.rx++;
+    z_pbuf_trim(p, Z_IPV6_HLEN + (size_t)ip.plen);
+    int kind = dst_kind(nif, ip.dst);
+    if (kind == 0) {
+        s->stats.ipv6.drop_not_ours++;
+        z_pbuf_free(p);
+        return;
+    }
+    struct z_ipv6_walk w;
+    if (z_ipv6_walk(p->data, p->len, ip.next, &w) < 0) {
+        s->stats.ipv6.drop_ext++;
+        if (w.verdict == Z_IPV6_PARAM_PROB && kind == 1) {
+            z_icmp6_send_error_locked(s, nif, Z_ICMP6_PARAM_PROBLEM, w.icmp_code, w.pointer,
+                                      p->data, p->len, w.even_multicast);
+        }
+        z_pbuf_free(p);
+        return;
+    }
+    bool frag = false;
+    if (w.frag.present && (w.frag.more || w.frag.offset != 0)) {
+        if (kind != 1) {
+            s->stats.ipv6.reasm_drop++;
+            z_pbuf_free(p);
+            return;
+        }
+        p = reasm_input(s, nif, &ip, &w, p);
+        if (p == NULL) {
+            return;
+        }
+        p->netif = nif;
+        frag = true;
+        /* The datagram is whole now, without its fragment header: walk it again. */
+        if (z_ipv6_parse(p->data, p->len, &ip) < 0 ||
+            z_ipv6_walk(p->data, p->len, ip.next, &w) < 0) {
+            s->stats.ipv6.drop_ext++;
+            z_pbuf_free(p);
+            return;
+        }
+    }
+    switch (w.proto) {
+    case Z_IPPROTO_ICMPV6:
+        z_icmp6_input_locked(nif, &ip, p, w.off, kind == 2, frag || w.frag.present, eth_src);
+        break;
+    case Z_IPPROTO_UDP:
+    case Z_IPPROTO_TCP:
+        if (kind != 1) {
+            s->stats.ipv6.drop_not_ours++;
+            z_pbuf_free(p);
+            break;
+        }
+        z_ipv6_l4_input_locked(nif, &ip, w.proto, p, w.off);
+        break;
+    case Z_IPPROTO_NONE:
+        z_pbuf_free(p);
+        break;
+    default:
+        s->stats.ipv6.drop_proto++;
+        if (kind == 1) {
+            z_icmp6_send_error_locked(s, nif, Z_ICMP6_PARAM_PROBLEM, Z_ICMP6_PARAM_NEXTHDR,
+                                      w.nh_ptr, p->data, p->len, false);
+        }
+        z_pbuf_free(p);
+        break;
+    }
+}
+
+/* ---- timers ------------------------------------------------------------------------------ */
+
+void z_ipv6_tick_locked(struct z_stack *s, int64_t now)
+{
+    if (s->ip6 == NULL) {
+        return;
+    }
+    s->ip6->icmp_tokens = ICMP6_ERRORS_PER_TICK;
+    reasm_tick(s, now);
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        if (nif->ip6 == NULL) {
+            continue;
+        }
+        addrs_tick(nif, now);
+        if ((nif->flags & ZSOCK_IF_UP) && is_ethernet(nif)) {
+            z_nd_tick_locked(nif, now);
+            z_mld_tick_locked(nif, now);
+        }
+    }
+}
