@@ -52,9 +52,23 @@ struct cache_entry {
     struct z_dns_addr addr[Z_DNS_MAX_ADDRS];
 };
 
+/* The settings, under R.lock. */
 static struct {
     z_mutex_t lock;
     bool env_read;
+    int timeout_ms;
+    int attempts;
+    int cache_max;
+} R = {
+    .lock = Z_MUTEX_INITIALIZER,
+    .timeout_ms = DEFAULT_TIMEOUT_MS,
+    .attempts = DEFAULT_ATTEMPTS,
+    .cache_max = CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES,
+};
+
+/* The server lists and counters, also under R.lock; apart from R so that
+ * they stay in .bss (zeroed RAM) rather than .data (flash and RAM). */
+static struct {
     struct server explicit_servers[CONFIG_DNS_RESOLVER_MAX_SERVERS];
     int n_explicit;
     struct server env_servers[CONFIG_DNS_RESOLVER_MAX_SERVERS];
@@ -64,16 +78,8 @@ static struct {
         uint32_t addr[3];
         int n;
     } dhcp[DHCP_IFACES];
-    int timeout_ms;
-    int attempts;
-    int cache_max;
     struct zsock_dns_stats stats;
-} R = {
-    .lock = Z_MUTEX_INITIALIZER,
-    .timeout_ms = DEFAULT_TIMEOUT_MS,
-    .attempts = DEFAULT_ATTEMPTS,
-    .cache_max = CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES,
-};
+} S;
 
 #if CONFIG_DNS_RESOLVER_CACHE_MAX_ENTRIES > 0
 /* Apart from R, whose initializer would otherwise put the whole cache in
@@ -101,7 +107,7 @@ struct question {
 #define STAT_ADD(field, n)                                                                         \
     do {                                                                                           \
         z_mutex_lock(&R.lock);                                                                     \
-        R.stats.field += (n);                                                                      \
+        S.stats.field += (n);                                                                      \
         z_mutex_unlock(&R.lock);                                                                   \
     } while (0)
 
@@ -203,12 +209,12 @@ static void read_env_locked(void)
         return;
     }
     R.env_read = true;
-    int n = parse_server_list(getenv("ZSOCK_DNS"), R.env_servers, CONFIG_DNS_RESOLVER_MAX_SERVERS);
+    int n = parse_server_list(getenv("ZSOCK_DNS"), S.env_servers, CONFIG_DNS_RESOLVER_MAX_SERVERS);
     if (n < 0) {
         z_diag("zsock: ZSOCK_DNS: bad server list (ignored)");
         n = 0;
     }
-    R.n_env = n;
+    S.n_env = n;
 }
 
 /* The servers a lookup uses now. Lock held. */
@@ -217,21 +223,21 @@ static int current_servers_locked(struct server *out)
     int n = 0;
 
     read_env_locked();
-    if (R.n_explicit > 0) {
-        memcpy(out, R.explicit_servers, sizeof(struct server) * (size_t)R.n_explicit);
-        return R.n_explicit;
+    if (S.n_explicit > 0) {
+        memcpy(out, S.explicit_servers, sizeof(struct server) * (size_t)S.n_explicit);
+        return S.n_explicit;
     }
-    if (R.n_env > 0) {
-        memcpy(out, R.env_servers, sizeof(struct server) * (size_t)R.n_env);
-        return R.n_env;
+    if (S.n_env > 0) {
+        memcpy(out, S.env_servers, sizeof(struct server) * (size_t)S.n_env);
+        return S.n_env;
     }
     for (int i = 0; i < DHCP_IFACES; i++) {
-        for (int j = 0; j < R.dhcp[i].n && n < CONFIG_DNS_RESOLVER_MAX_SERVERS; j++) {
+        for (int j = 0; j < S.dhcp[i].n && n < CONFIG_DNS_RESOLVER_MAX_SERVERS; j++) {
             struct sockaddr_in *sin = (struct sockaddr_in *)&out[n].sa;
             memset(&out[n], 0, sizeof(out[n]));
             sin->sin_family = AF_INET;
             sin->sin_port = htons(Z_DNS_PORT);
-            sin->sin_addr.s_addr = htonl(R.dhcp[i].addr[j]);
+            sin->sin_addr.s_addr = htonl(S.dhcp[i].addr[j]);
             out[n++].len = sizeof(*sin);
         }
     }
@@ -247,8 +253,8 @@ int zsock_dns_set_servers(const char *list)
         return n;
     }
     z_mutex_lock(&R.lock);
-    memcpy(R.explicit_servers, parsed, sizeof(struct server) * (size_t)n);
-    R.n_explicit = n;
+    memcpy(S.explicit_servers, parsed, sizeof(struct server) * (size_t)n);
+    S.n_explicit = n;
     cache_flush_locked();
     z_mutex_unlock(&R.lock);
     return 0;
@@ -287,11 +293,11 @@ void z_dns_set_dhcp_servers(int ifindex, const uint32_t *servers, int n)
     z_mutex_lock(&R.lock);
     int slot = -1;
     for (int i = 0; i < DHCP_IFACES; i++) {
-        if (R.dhcp[i].ifindex == ifindex) {
+        if (S.dhcp[i].ifindex == ifindex) {
             slot = i;
             break;
         }
-        if (slot < 0 && R.dhcp[i].ifindex == 0) {
+        if (slot < 0 && S.dhcp[i].ifindex == 0) {
             slot = i;
         }
     }
@@ -299,12 +305,12 @@ void z_dns_set_dhcp_servers(int ifindex, const uint32_t *servers, int n)
         if (n > 3) {
             n = 3;
         }
-        R.dhcp[slot].ifindex = n > 0 ? ifindex : 0;
-        R.dhcp[slot].n = n > 0 ? n : 0;
+        S.dhcp[slot].ifindex = n > 0 ? ifindex : 0;
+        S.dhcp[slot].n = n > 0 ? n : 0;
         for (int i = 0; i < n; i++) {
-            R.dhcp[slot].addr[i] = servers[i];
+            S.dhcp[slot].addr[i] = servers[i];
         }
-        if (R.n_explicit == 0 && R.n_env == 0) {
+        if (S.n_explicit == 0 && S.n_env == 0) {
             cache_flush_locked();
         }
     }
@@ -345,7 +351,7 @@ int zsock_dns_stats(struct zsock_dns_stats *out)
         return -EFAULT;
     }
     z_mutex_lock(&R.lock);
-    *out = R.stats;
+    *out = S.stats;
     z_mutex_unlock(&R.lock);
     return 0;
 }
@@ -391,7 +397,7 @@ static bool cache_get(const char *name, struct question *q)
         q->count = e->count;
         memcpy(q->addr, e->addr, sizeof(q->addr));
         strcpy(q->canon, e->canon);
-        R.stats.cache_hits++;
+        S.stats.cache_hits++;
         hit = true;
         break;
     }

@@ -26,10 +26,10 @@ static struct z_arp_entry *arp_find(struct z_netif *nif, uint32_t ip)
 
 static void entry_clear(struct z_stack *s, struct z_arp_entry *e, bool unresolved)
 {
+    unsigned n = z_neigh_queue_drop(&e->pending);
     if (unresolved) {
-        s->stats.arp.unresolved += e->npending;
+        s->stats.arp.unresolved += n;
     }
-    z_pbuf_free_chain(e->pending);
     memset(e, 0, sizeof(*e));
 }
 
@@ -97,30 +97,15 @@ void z_arp_probe_locked(struct z_netif *nif, uint32_t addr)
 }
 #endif
 
-/* Put the Ethernet header on an IP packet and send it. */
-static int send_ip_frame(struct z_netif *nif, const uint8_t *dst_mac, struct z_pbuf *p)
-{
-    uint8_t *hdr = z_pbuf_push(p, Z_ETH_HLEN);
-    if (hdr == NULL) {
-        z_pbuf_free(p);
-        return -ENOBUFS;
-    }
-    struct z_eth_hdr eth = {.type = Z_ETHERTYPE_IPV4};
-    memcpy(eth.dst, dst_mac, Z_ETH_ALEN);
-    memcpy(eth.src, nif->mac, Z_ETH_ALEN);
-    z_eth_emit(hdr, Z_ETH_HLEN, &eth);
-    return z_netif_output_locked(nif, p);
-}
-
 int z_arp_output_locked(struct z_netif *nif, uint32_t nh, struct z_pbuf *p)
 {
     struct z_stack *s = nif->stack;
     if (z_ipv4_is_broadcast(nif, nh)) {
-        return send_ip_frame(nif, bcast_mac, p);
+        return z_eth_output_locked(nif, bcast_mac, Z_ETHERTYPE_IPV4, p);
     }
     struct z_arp_entry *e = arp_find(nif, nh);
     if (e != NULL && e->state == Z_ARP_REACHABLE) {
-        return send_ip_frame(nif, e->mac, p);
+        return z_eth_output_locked(nif, e->mac, Z_ETHERTYPE_IPV4, p);
     }
     if (e == NULL) {
         e = arp_alloc(nif);
@@ -130,18 +115,9 @@ int z_arp_output_locked(struct z_netif *nif, uint32_t nh, struct z_pbuf *p)
         e->deadline = z_stack_now_us(s) + ARP_RETRY_US;
         send_request(nif, nh);
     }
-    if (e->npending >= CONFIG_NET_ARP_QUEUE) {
-        s->stats.arp.queue_full++;
-        z_pbuf_free(p);
-        return 0; /* like a loss on the wire: the sender is not told */
+    if (z_neigh_queue_put(&e->pending, p) < 0) {
+        s->stats.arp.queue_full++; /* like a loss on the wire: the sender is not told */
     }
-    p->next = NULL;
-    struct z_pbuf **pp = &e->pending;
-    while (*pp != NULL) {
-        pp = &(*pp)->next;
-    }
-    *pp = p;
-    e->npending++;
     return 0;
 }
 
@@ -151,15 +127,7 @@ static void arp_learn(struct z_netif *nif, struct z_arp_entry *e, const uint8_t 
     memcpy(e->mac, mac, Z_ETH_ALEN);
     e->state = Z_ARP_REACHABLE;
     e->deadline = z_stack_now_us(nif->stack) + ARP_REACHABLE_US;
-    struct z_pbuf *q = e->pending;
-    e->pending = NULL;
-    e->npending = 0;
-    while (q != NULL) {
-        struct z_pbuf *next = q->next;
-        q->next = NULL;
-        send_ip_frame(nif, e->mac, q);
-        q = next;
-    }
+    z_neigh_queue_send(&e->pending, nif, e->mac, Z_ETHERTYPE_IPV4);
 }
 
 static bool is_our_address(const struct z_netif *nif, uint32_t ip)

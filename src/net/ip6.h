@@ -56,12 +56,11 @@ struct z_nd_entry {
     uint8_t ip[Z_IPV6_ALEN];
     uint8_t mac[Z_ETH_ALEN];
     uint8_t state;
-    bool router;            /* IsRouter */
-    uint8_t probes;         /* solicitations sent in INCOMPLETE or PROBE */
-    int64_t deadline;       /* next event; INT64_MAX: none (STALE) */
-    int64_t used;           /* last use, for replacement */
-    struct z_pbuf *pending; /* IPv6 packets waiting for resolution */
-    uint8_t npending;
+    bool router;                  /* IsRouter */
+    uint8_t probes;               /* solicitations sent in INCOMPLETE or PROBE */
+    int64_t deadline;             /* next event; INT64_MAX: none (STALE) */
+    int64_t used;                 /* last use, for replacement */
+    struct z_neigh_queue pending; /* IPv6 packets waiting for resolution */
 };
 
 struct z_ip6_router {
@@ -102,8 +101,6 @@ struct z_ip6_if {
     int64_t general_report_at; /* answer to a general query; INT64_MAX: none */
 };
 
-struct z_reasm6;
-
 struct z_ip6_dest {
     uint8_t dst[Z_IPV6_ALEN];
     uint32_t pmtu; /* 0: free */
@@ -112,9 +109,7 @@ struct z_ip6_dest {
 
 /* Per-stack IPv6 state (s->ip6). */
 struct z_ip6_stack {
-    struct z_reasm6 *reasm;
-    int reasm_count;
-    size_t reasm_bytes;
+    struct z_reasm_set reasm; /* datagrams being reassembled */
     struct z_ip6_dest dest[Z_IP6_DEST_CACHE];
     uint32_t frag_id;
     int icmp_tokens; /* ICMPv6 errors still allowed in this tick */

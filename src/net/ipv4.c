@@ -113,33 +113,26 @@ static void fill_header(struct z_ipv4_hdr *h, const struct z_ipv4_tx *tx, uint32
     h->dst = tx->dst;
 }
 
-static int send_fragments(struct z_stack *s, struct z_netif *nif, uint32_t nh,
-                          const struct z_ipv4_tx *tx, uint32_t src, uint16_t id, struct z_pbuf *p)
+/* What every fragment of one datagram shares. */
+struct frag_out {
+    struct z_stack *s;
+    struct z_netif *nif;
+    uint32_t nh;
+    const struct z_ipv4_tx *tx;
+    uint32_t src;
+    uint16_t id;
+};
+
+static int emit_fragment(void *ctx, struct z_pbuf *f, size_t off, bool more)
 {
-    size_t chunk = ((nif->mtu - Z_IPV4_HLEN) / 8) * 8;
-    size_t off = 0;
-    int rc = 0;
-    while (off < p->len && rc == 0) {
-        size_t n = p->len - off < chunk ? p->len - off : chunk;
-        bool more = off + n < p->len;
-        struct z_pbuf *f = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, n);
-        if (f == NULL) {
-            s->stats.ipv4.no_buffer++;
-            rc = -ENOBUFS;
-            break;
-        }
-        memcpy(z_pbuf_put(f, n), p->data + off, n);
-        struct z_ipv4_hdr h;
-        uint16_t frag = (uint16_t)((off / 8) | (more ? Z_IPV4_FLAG_MF : 0));
-        fill_header(&h, tx, src, id, Z_IPV4_HLEN + n, frag);
-        z_ipv4_emit(z_pbuf_push(f, Z_IPV4_HLEN), Z_IPV4_HLEN, &h);
-        s->stats.ipv4.frag_tx++;
-        s->stats.ipv4.tx++;
-        rc = link_output(nif, nh, f);
-        off += n;
-    }
-    z_pbuf_free(p);
-    return rc;
+    struct frag_out *o = ctx;
+    struct z_ipv4_hdr h;
+    uint16_t frag = (uint16_t)((off / 8) | (more ? Z_IPV4_FLAG_MF : 0));
+    fill_header(&h, o->tx, o->src, o->id, Z_IPV4_HLEN + f->len, frag);
+    z_ipv4_emit(z_pbuf_push(f, Z_IPV4_HLEN), Z_IPV4_HLEN, &h);
+    o->s->stats.ipv4.frag_tx++;
+    o->s->stats.ipv4.tx++;
+    return link_output(o->nif, o->nh, f);
 }
 
 int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z_pbuf *p)
@@ -172,11 +165,13 @@ int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z
         return link_output(nif, nh, p);
     }
     if (total > nif->mtu) {
-        if (tx->df) {
+        if (tx->df || !CONFIG_NET_IPV4_FRAGMENT) {
             z_pbuf_free(p);
             return -EMSGSIZE;
         }
-        return send_fragments(s, nif, nh, tx, src, id, p);
+        struct frag_out o = {s, nif, nh, tx, src, id};
+        size_t chunk = ((nif->mtu - Z_IPV4_HLEN) / 8) * 8;
+        return z_frag_output(&s->pool, p, chunk, &s->stats.ipv4.no_buffer, emit_fragment, &o);
     }
     uint8_t *hdr = z_pbuf_push(p, Z_IPV4_HLEN);
     if (hdr == NULL) {
@@ -193,155 +188,30 @@ int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z
 /* ---- reassembly
  * ------------------------------------------------------------------------------------ */
 
-struct z_frag {
-    struct z_frag *next;
-    uint16_t off; /* payload offset in bytes */
-    uint16_t len;
-    struct z_pbuf *p; /* data at the payload */
+static const struct z_reasm_limits reasm_limits = {
+    .max_count = CONFIG_NET_IPV4_REASM_MAX,
+    .max_bytes = CONFIG_NET_IPV4_REASM_BYTES,
+    .timeout_us = (int64_t)CONFIG_NET_IPV4_REASM_TIMEOUT_MS * 1000,
+    .size_needs_first = false,
 };
-
-struct z_reasm {
-    struct z_reasm *next;
-    uint32_t src, dst;
-    uint16_t id;
-    uint8_t proto;
-    uint8_t hdr[Z_IPV4_MAX_HLEN]; /* header of the first fragment */
-    uint8_t hlen;
-    int32_t total; /* payload length once the last fragment is seen, else -1 */
-    size_t bytes;  /* payload bytes held */
-    int64_t deadline;
-    struct z_frag *frags; /* sorted by offset, no overlap */
-    struct z_netif *netif;
-};
-
-static void reasm_free(struct z_stack *s, struct z_reasm *r)
-{
-    for (struct z_reasm **pp = &s->reasm; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == r) {
-            *pp = r->next;
-            break;
-        }
-    }
-    while (r->frags != NULL) {
-        struct z_frag *f = r->frags;
-        r->frags = f->next;
-        z_pbuf_free(f->p);
-        z_free(f);
-    }
-    s->reasm_count--;
-    s->reasm_bytes -= r->bytes;
-    z_free(r);
-}
 
 void z_ipv4_reasm_flush_locked(struct z_stack *s)
 {
-    while (s->reasm != NULL) {
-        reasm_free(s, s->reasm);
+    if (CONFIG_NET_IPV4_FRAGMENT) {
+        z_reasm_flush(&s->reasm);
     }
 }
 
 void z_ipv4_tick_locked(struct z_stack *s, int64_t now)
 {
-    struct z_reasm *r = s->reasm;
-    while (r != NULL) {
-        struct z_reasm *next = r->next;
-        if (now >= r->deadline) {
-            s->stats.ipv4.reasm_drop++;
-            reasm_free(s, r);
-        }
-        r = next;
+    if (!CONFIG_NET_IPV4_FRAGMENT) {
+        return;
     }
-}
-
-static struct z_reasm *reasm_find(struct z_stack *s, const struct z_ipv4_hdr *ip, int64_t now)
-{
-    for (struct z_reasm *r = s->reasm; r != NULL; r = r->next) {
-        if (r->src == ip->src && r->dst == ip->dst && r->id == ip->id && r->proto == ip->proto) {
-            return r;
-        }
+    struct z_reasm *r;
+    while ((r = z_reasm_expired(&s->reasm, now)) != NULL) {
+        s->stats.ipv4.reasm_drop++;
+        z_reasm_free(&s->reasm, r);
     }
-    if (s->reasm_count >= CONFIG_NET_IPV4_REASM_MAX) {
-        return NULL;
-    }
-    struct z_reasm *r = z_calloc(1, sizeof(*r));
-    if (r == NULL) {
-        return NULL;
-    }
-    r->src = ip->src;
-    r->dst = ip->dst;
-    r->id = ip->id;
-    r->proto = ip->proto;
-    r->total = -1;
-    r->deadline = now + (int64_t)CONFIG_NET_IPV4_REASM_TIMEOUT_MS * 1000;
-    r->next = s->reasm;
-    s->reasm = r;
-    s->reasm_count++;
-    return r;
-}
-
-/* Insert a fragment; -1 if it overlaps another (the datagram is then
- * dropped), 0 if inserted, 1 if it was an exact duplicate. */
-static int frag_insert(struct z_reasm *r, struct z_frag *nf)
-{
-    struct z_frag **pp = &r->frags;
-    while (*pp != NULL && (*pp)->off < nf->off) {
-        pp = &(*pp)->next;
-    }
-    struct z_frag *after = *pp;
-    if (after != NULL && after->off == nf->off && after->len == nf->len) {
-        return 1;
-    }
-    /* The fragment before ends at or before us, the one after starts at or after our end. */
-    struct z_frag *before = NULL;
-    for (struct z_frag *f = r->frags; f != NULL && f != after; f = f->next) {
-        before = f;
-    }
-    if (before != NULL && before->off + before->len > nf->off) {
-        return -1;
-    }
-    if (after != NULL && nf->off + nf->len > after->off) {
-        return -1;
-    }
-    nf->next = after;
-    *pp = nf;
-    return 0;
-}
-
-/* Has every byte of the datagram arrived? */
-static bool reasm_done(const struct z_reasm *r)
-{
-    if (r->total < 0 || r->hlen == 0) {
-        return false;
-    }
-    uint32_t expect = 0;
-    for (struct z_frag *f = r->frags; f != NULL; f = f->next) {
-        if (f->off != expect) {
-            return false;
-        }
-        expect += f->len;
-    }
-    return expect == (uint32_t)r->total;
-}
-
-/* The whole datagram as one buffer (header + payload); NULL without a buffer. */
-static struct z_pbuf *reasm_join(struct z_stack *s, struct z_reasm *r)
-{
-    struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, r->hlen + (size_t)r->total);
-    if (p == NULL) {
-        s->stats.ipv4.no_buffer++;
-        return NULL;
-    }
-    uint8_t *at = z_pbuf_put(p, r->hlen + (size_t)r->total);
-    memcpy(at, r->hdr, r->hlen);
-    for (struct z_frag *f = r->frags; f != NULL; f = f->next) {
-        memcpy(at + r->hlen + f->off, f->p->data, f->len);
-    }
-    /* Make the header describe the whole, unfragmented datagram. */
-    z_put_be16(at + 2, (uint16_t)(r->hlen + r->total));
-    z_put_be16(at + 6, 0);
-    z_put_be16(at + 10, 0);
-    z_put_be16(at + 10, z_csum_finish(z_csum_add(0, at, r->hlen)));
-    return p;
 }
 
 /* Take a fragment (p->data at its IP header). Returns the reassembled
@@ -350,85 +220,54 @@ static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
                                   const struct z_ipv4_hdr *ip, struct z_pbuf *p)
 {
     s->stats.ipv4.frag_rx++;
+    if (!CONFIG_NET_IPV4_FRAGMENT) {
+        /* Built without reassembly (Zephyr's default too): counted, dropped. */
+        s->stats.ipv4.reasm_drop++;
+        z_pbuf_free(p);
+        return NULL;
+    }
     uint32_t off = z_ipv4_frag_offset(ip);
     uint32_t len = ip->total_len - ip->ihl;
     bool more = z_ipv4_more_frags(ip);
     /* Every fragment but the last carries a multiple of 8 bytes, and no
      * datagram exceeds 65535 bytes. */
-    if ((more && (len % 8 != 0 || len == 0)) || ip->ihl + off + len > 65535 ||
-        s->reasm_bytes + len > CONFIG_NET_IPV4_REASM_BYTES) {
+    if ((more && (len % 8 != 0 || len == 0)) || ip->ihl + off + len > 65535) {
         s->stats.ipv4.reasm_drop++;
         z_pbuf_free(p);
         return NULL;
     }
-    int64_t now = z_stack_now_us(s);
-    struct z_reasm *r = reasm_find(s, ip, now);
-    if (r == NULL) {
-        s->stats.ipv4.reasm_drop++;
-        z_pbuf_free(p);
-        return NULL;
-    }
-    if (!more) {
-        if ((r->total >= 0 && (uint32_t)r->total != off + len)) {
-            goto bad;
-        }
-        r->total = (int32_t)(off + len);
-    }
-    if (r->total >= 0 && off + len > (uint32_t)r->total) {
-        goto bad;
-    }
-    struct z_frag *nf = z_calloc(1, sizeof(*nf));
-    if (nf == NULL) {
-        goto bad;
-    }
-    if (off == 0) {
-        memcpy(r->hdr, p->data, ip->ihl);
-        r->hlen = ip->ihl;
-        r->netif = nif;
-    }
-    z_pbuf_pull(p, ip->ihl);
-    nf->off = (uint16_t)off;
-    nf->len = (uint16_t)len;
-    nf->p = p;
-    int rc = frag_insert(r, nf);
-    if (rc != 0) {
-        z_free(nf);
-        z_pbuf_free(p);
-        if (rc < 0) {
-            s->stats.ipv4.reasm_drop++;
-            reasm_free(s, r);
-        }
-        return NULL;
-    }
-    r->bytes += len;
-    s->reasm_bytes += len;
-    if (r->total >= 0 && r->hlen + (size_t)r->total > z_pbuf_max_size(&s->pool)) {
-        /* The whole datagram could never be put in one buffer here. */
-        goto drop;
-    }
-    if (!reasm_done(r)) {
-        return NULL;
-    }
-    /* Complete: the slot is freed now, with or without a buffer to join into. */
-    struct z_pbuf *whole = reasm_join(s, r);
+    /* A datagram is (source, destination, identification, protocol). */
+    uint8_t key[11];
+    memcpy(key, &ip->src, 4);
+    memcpy(key + 4, &ip->dst, 4);
+    memcpy(key + 8, &ip->id, 2);
+    key[10] = ip->proto;
+    struct z_reasm_in in = {
+        .key = key,
+        .key_len = sizeof(key),
+        .p = p,
+        .off = off,
+        .len = len,
+        .skip = ip->ihl,
+        .prefix_len = ip->ihl, /* the first fragment's header heads the datagram */
+        .tag = ip->ihl,
+        .ifindex = nif->index,
+        .more = more,
+        .now = z_stack_now_us(s),
+    };
+    struct z_reasm_counters c = {&s->stats.ipv4.reasm_ok, &s->stats.ipv4.reasm_drop,
+                                 &s->stats.ipv4.no_buffer};
+    uint32_t hlen; /* of the first fragment */
+    struct z_pbuf *whole = z_reasm_input(&s->reasm, &s->pool, &reasm_limits, &c, &in, &hlen);
     if (whole != NULL) {
-        s->stats.ipv4.reasm_ok++;
-    } else {
-        s->stats.ipv4.reasm_drop++;
+        /* Make the header describe the whole, unfragmented datagram. */
+        uint8_t *at = whole->data;
+        z_put_be16(at + 2, (uint16_t)whole->len);
+        z_put_be16(at + 6, 0);
+        z_put_be16(at + 10, 0);
+        z_put_be16(at + 10, z_csum_finish(z_csum_add(0, at, hlen)));
     }
-    reasm_free(s, r);
     return whole;
-
-drop:
-    s->stats.ipv4.reasm_drop++;
-    reasm_free(s, r);
-    return NULL;
-
-bad:
-    s->stats.ipv4.reasm_drop++;
-    z_pbuf_free(p);
-    reasm_free(s, r);
-    return NULL;
 }
 
 /* ---- input

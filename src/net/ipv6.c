@@ -40,16 +40,12 @@ int z_ipv6_stack_init(struct z_stack *s)
     return 0;
 }
 
-static void reasm_free(struct z_stack *s, struct z_reasm6 *r);
-
 void z_ipv6_stack_destroy(struct z_stack *s)
 {
     if (s->ip6 == NULL) {
         return;
     }
-    while (s->ip6->reasm != NULL) {
-        reasm_free(s, s->ip6->reasm);
-    }
+    z_reasm_flush(&s->ip6->reasm);
     z_free(s->ip6);
     s->ip6 = NULL;
 }
@@ -564,34 +560,27 @@ int z_ip6_send_link(struct z_netif *nif, const uint8_t src[Z_IPV6_ALEN],
     return z_ip6_link_output(nif, dst, p);
 }
 
-static int send_fragments(struct z_stack *s, struct z_netif *nif, const uint8_t nh[16],
-                          const struct z_ipv6_tx *tx, const uint8_t src[16], uint8_t hop_limit,
-                          uint32_t mtu, struct z_pbuf *p)
+/* What every fragment of one datagram shares. */
+struct frag_out {
+    struct z_stack *s;
+    struct z_netif *nif;
+    const uint8_t *nh;
+    const struct z_ipv6_tx *tx;
+    const uint8_t *src;
+    uint8_t hop_limit;
+    uint32_t id;
+};
+
+static int emit_fragment(void *ctx, struct z_pbuf *f, size_t off, bool more)
 {
-    size_t chunk = ((mtu - Z_IPV6_HLEN - Z_IPV6_FRAG_HLEN) / 8) * 8;
-    uint32_t id = ++s->ip6->frag_id;
-    size_t off = 0;
-    int rc = 0;
-    while (off < p->len && rc == 0) {
-        size_t n = p->len - off < chunk ? p->len - off : chunk;
-        bool more = off + n < p->len;
-        struct z_pbuf *f = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, n);
-        if (f == NULL) {
-            s->stats.ipv6.no_buffer++;
-            rc = -ENOBUFS;
-            break;
-        }
-        memcpy(z_pbuf_put(f, n), p->data + off, n);
-        z_ipv6_frag_emit(z_pbuf_push(f, Z_IPV6_FRAG_HLEN), Z_IPV6_FRAG_HLEN, tx->proto,
-                         (uint16_t)off, more, id);
-        push_header(f, src, tx->dst, Z_IPPROTO_FRAGMENT, hop_limit, tx->tclass, tx->flow);
-        s->stats.ipv6.frag_tx++;
-        s->stats.ipv6.tx++;
-        rc = z_ip6_link_output(nif, nh, f);
-        off += n;
-    }
-    z_pbuf_free(p);
-    return rc;
+    struct frag_out *o = ctx;
+    z_ipv6_frag_emit(z_pbuf_push(f, Z_IPV6_FRAG_HLEN), Z_IPV6_FRAG_HLEN, o->tx->proto,
+                     (uint16_t)off, more, o->id);
+    push_header(f, o->src, o->tx->dst, Z_IPPROTO_FRAGMENT, o->hop_limit, o->tx->tclass,
+                o->tx->flow);
+    o->s->stats.ipv6.frag_tx++;
+    o->s->stats.ipv6.tx++;
+    return z_ip6_link_output(o->nif, o->nh, f);
 }
 
 int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z_pbuf *p)
@@ -625,7 +614,9 @@ int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z
             z_pbuf_free(p);
             return -EMSGSIZE;
         }
-        return send_fragments(s, nif, nh, tx, src, hop_limit, mtu, p);
+        struct frag_out o = {s, nif, nh, tx, src, hop_limit, ++s->ip6->frag_id};
+        size_t chunk = ((mtu - Z_IPV6_HLEN - Z_IPV6_FRAG_HLEN) / 8) * 8;
+        return z_frag_output(&s->pool, p, chunk, &s->stats.ipv6.no_buffer, emit_fragment, &o);
     }
     if (push_header(p, src, tx->dst, tx->proto, hop_limit, tx->tclass, tx->flow) < 0) {
         s->stats.ipv6.no_buffer++;
@@ -638,242 +629,73 @@ int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z
 
 /* ---- reassembly (RFC 8200 4.5) ----------------------------------------------------------- */
 
-struct z_frag6 {
-    struct z_frag6 *next;
-    uint16_t off; /* fragment offset in bytes */
-    uint16_t len;
-    uint16_t skip;    /* bytes before the fragment data in p (p->data at the IPv6 header) */
-    struct z_pbuf *p; /* the fragment as received */
+static const struct z_reasm_limits reasm_limits = {
+    .max_count = CONFIG_NET_IPV4_REASM_MAX,
+    .max_bytes = CONFIG_NET_IPV4_REASM_BYTES,
+    .timeout_us = Z_IP6_REASM_TIMEOUT_US,
+    .size_needs_first = true,
 };
-
-struct z_reasm6 {
-    struct z_reasm6 *next;
-    uint8_t src[Z_IPV6_ALEN];
-    uint8_t dst[Z_IPV6_ALEN];
-    uint32_t id;
-    int32_t total; /* fragmentable part's length once the last fragment is seen, else -1 */
-    size_t bytes;
-    int64_t deadline;
-    struct z_frag6 *frags; /* sorted by offset, no overlap */
-    struct z_frag6 *first; /* the offset-0 fragment, if here */
-    uint16_t unfrag_len;   /* its unfragmentable part */
-    uint16_t nh_ptr;       /* where that part names the fragment header */
-    uint8_t proto;         /* what follows the fragment header */
-    int ifindex;           /* of the first fragment, for Time Exceeded */
-};
-
-static void reasm_free(struct z_stack *s, struct z_reasm6 *r)
-{
-    struct z_ip6_stack *st = s->ip6;
-    for (struct z_reasm6 **pp = &st->reasm; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == r) {
-            *pp = r->next;
-            break;
-        }
-    }
-    while (r->frags != NULL) {
-        struct z_frag6 *f = r->frags;
-        r->frags = f->next;
-        z_pbuf_free(f->p);
-        z_free(f);
-    }
-    st->reasm_count--;
-    st->reasm_bytes -= r->bytes;
-    z_free(r);
-}
 
 static void reasm_tick(struct z_stack *s, int64_t now)
 {
-    struct z_reasm6 *r = s->ip6->reasm;
-    while (r != NULL) {
-        struct z_reasm6 *next = r->next;
-        if (now >= r->deadline) {
-            s->stats.ipv6.reasm_timeout++;
-            /* RFC 8200 4.5: Time Exceeded code 1, if the first fragment came. */
-            struct z_netif *nif = z_netif_by_index_locked(s, r->ifindex);
-            if (r->first != NULL && nif != NULL) {
-                z_icmp6_send_error_locked(s, nif, Z_ICMP6_TIME_EXCEEDED, Z_ICMP6_TIMEX_REASSEMBLY,
-                                          0, r->first->p->data, r->first->p->len, false);
-            }
-            reasm_free(s, r);
+    struct z_reasm_set *set = &s->ip6->reasm;
+    struct z_reasm *r;
+    while ((r = z_reasm_expired(set, now)) != NULL) {
+        s->stats.ipv6.reasm_timeout++;
+        /* RFC 8200 4.5: Time Exceeded code 1, if the first fragment came. */
+        struct z_netif *nif = z_netif_by_index_locked(s, r->ifindex);
+        if (r->first != NULL && nif != NULL) {
+            z_icmp6_send_error_locked(s, nif, Z_ICMP6_TIME_EXCEEDED, Z_ICMP6_TIMEX_REASSEMBLY, 0,
+                                      r->first->p->data, r->first->p->len, false);
         }
-        r = next;
+        z_reasm_free(set, r);
     }
-}
-
-static struct z_reasm6 *reasm_find(struct z_stack *s, const struct z_ipv6_hdr *ip, uint32_t id,
-                                   int64_t now)
-{
-    struct z_ip6_stack *st = s->ip6;
-    for (struct z_reasm6 *r = st->reasm; r != NULL; r = r->next) {
-        if (r->id == id && memcmp(r->src, ip->src, Z_IPV6_ALEN) == 0 &&
-            memcmp(r->dst, ip->dst, Z_IPV6_ALEN) == 0) {
-            return r;
-        }
-    }
-    if (st->reasm_count >= CONFIG_NET_IPV4_REASM_MAX) {
-        return NULL;
-    }
-    struct z_reasm6 *r = z_calloc(1, sizeof(*r));
-    if (r == NULL) {
-        return NULL;
-    }
-    memcpy(r->src, ip->src, Z_IPV6_ALEN);
-    memcpy(r->dst, ip->dst, Z_IPV6_ALEN);
-    r->id = id;
-    r->total = -1;
-    r->deadline = now + Z_IP6_REASM_TIMEOUT_US;
-    r->next = st->reasm;
-    st->reasm = r;
-    st->reasm_count++;
-    return r;
-}
-
-/* -1 overlap (RFC 5722: the datagram is dropped), 0 inserted, 1 exact duplicate. */
-static int frag_insert(struct z_reasm6 *r, struct z_frag6 *nf)
-{
-    struct z_frag6 **pp = &r->frags;
-    struct z_frag6 *before = NULL;
-    while (*pp != NULL && (*pp)->off < nf->off) {
-        before = *pp;
-        pp = &(*pp)->next;
-    }
-    struct z_frag6 *after = *pp;
-    if (after != NULL && after->off == nf->off && after->len == nf->len) {
-        return 1;
-    }
-    if (before != NULL && before->off + before->len > nf->off) {
-        return -1;
-    }
-    if (after != NULL && nf->off + nf->len > after->off) {
-        return -1;
-    }
-    nf->next = after;
-    *pp = nf;
-    return 0;
-}
-
-static bool reasm_done(const struct z_reasm6 *r)
-{
-    if (r->total < 0 || r->first == NULL) {
-        return false;
-    }
-    uint32_t expect = 0;
-    for (const struct z_frag6 *f = r->frags; f != NULL; f = f->next) {
-        if (f->off != expect) {
-            return false;
-        }
-        expect += f->len;
-    }
-    return expect == (uint32_t)r->total;
-}
-
-/* The datagram without its fragment header: the first fragment's
- * unfragmentable part, naming what followed the fragment header, then every
- * fragment's data. NULL without a buffer. */
-static struct z_pbuf *reasm_join(struct z_stack *s, struct z_reasm6 *r)
-{
-    size_t total = r->unfrag_len + (size_t)r->total;
-    struct z_pbuf *p = z_pbuf_alloc(&s->pool, 0, total);
-    if (p == NULL) {
-        s->stats.ipv6.no_buffer++;
-        return NULL;
-    }
-    uint8_t *at = z_pbuf_put(p, total);
-    memcpy(at, r->first->p->data, r->unfrag_len);
-    for (const struct z_frag6 *f = r->frags; f != NULL; f = f->next) {
-        memcpy(at + r->unfrag_len + f->off, f->p->data + f->skip, f->len);
-    }
-    at[r->nh_ptr] = r->proto;
-    z_put_be16(at + 4, (uint16_t)(total - Z_IPV6_HLEN));
-    return p;
 }
 
 /* A fragment (p->data at its IPv6 header) described by w. Returns the
- * whole datagram when this one completes it, else NULL (p consumed). */
+ * datagram without its fragment header when this one completes it: the
+ * first fragment's unfragmentable part, naming what followed the fragment
+ * header, then every fragment's data. Else NULL (p consumed). */
 static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
                                   const struct z_ipv6_hdr *ip, const struct z_ipv6_walk *w,
                                   struct z_pbuf *p)
 {
-    struct z_ip6_stack *st = s->ip6;
     s->stats.ipv6.frag_rx++;
     size_t skip = (size_t)w->frag.hdr_off + Z_IPV6_FRAG_HLEN;
-    uint32_t off = w->frag.offset;
     uint32_t len = (uint32_t)(p->len - skip);
-    if (len == 0 || st->reasm_bytes + len > CONFIG_NET_IPV4_REASM_BYTES) {
+    if (len == 0) {
         s->stats.ipv6.reasm_drop++;
         z_pbuf_free(p);
         return NULL;
     }
-    int64_t now = z_stack_now_us(s);
-    struct z_reasm6 *r = reasm_find(s, ip, w->frag.id, now);
-    if (r == NULL) {
-        s->stats.ipv6.reasm_drop++;
-        z_pbuf_free(p);
-        return NULL;
-    }
-    if (!w->frag.more) {
-        if (r->total >= 0 && (uint32_t)r->total != off + len) {
-            goto bad;
-        }
-        r->total = (int32_t)(off + len);
-    }
-    if (r->total >= 0 && off + len > (uint32_t)r->total) {
-        goto bad;
-    }
-    struct z_frag6 *nf = z_calloc(1, sizeof(*nf));
-    if (nf == NULL) {
-        goto bad;
-    }
-    nf->off = (uint16_t)off;
-    nf->len = (uint16_t)len;
-    nf->skip = (uint16_t)skip;
-    nf->p = p;
-    int rc = frag_insert(r, nf);
-    if (rc != 0) {
-        z_free(nf);
-        z_pbuf_free(p);
-        if (rc < 0) {
-            s->stats.ipv6.reasm_drop++;
-            reasm_free(s, r);
-        }
-        return NULL;
-    }
-    if (off == 0) {
-        r->first = nf;
-        r->unfrag_len = w->frag.hdr_off;
-        r->nh_ptr = w->frag.nh_ptr;
-        r->proto = w->proto;
-        r->ifindex = nif->index;
-    }
-    r->bytes += len;
-    st->reasm_bytes += len;
-    if (r->total >= 0 && r->first != NULL &&
-        r->unfrag_len + (size_t)r->total > z_pbuf_max_size(&s->pool)) {
-        goto drop; /* could never be put in one buffer here */
-    }
-    if (!reasm_done(r)) {
-        return NULL;
-    }
-    struct z_pbuf *whole = reasm_join(s, r);
+    /* A datagram is (source, destination, identification). */
+    uint8_t key[2 * Z_IPV6_ALEN + 4];
+    memcpy(key, ip->src, Z_IPV6_ALEN);
+    memcpy(key + Z_IPV6_ALEN, ip->dst, Z_IPV6_ALEN);
+    memcpy(key + 2 * Z_IPV6_ALEN, &w->frag.id, 4);
+    struct z_reasm_in in = {
+        .key = key,
+        .key_len = sizeof(key),
+        .p = p,
+        .off = w->frag.offset,
+        .len = len,
+        .skip = (uint16_t)skip,
+        .prefix_len = (uint16_t)w->frag.hdr_off,
+        /* Where the unfragmentable part names the fragment header, and what followed it. */
+        .tag = ((uint32_t)w->frag.nh_ptr << 8) | w->proto,
+        .ifindex = nif->index,
+        .more = w->frag.more,
+        .now = z_stack_now_us(s),
+    };
+    struct z_reasm_counters c = {&s->stats.ipv6.reasm_ok, &s->stats.ipv6.reasm_drop,
+                                 &s->stats.ipv6.no_buffer};
+    uint32_t tag;
+    struct z_pbuf *whole = z_reasm_input(&s->ip6->reasm, &s->pool, &reasm_limits, &c, &in, &tag);
     if (whole != NULL) {
-        s->stats.ipv6.reasm_ok++;
-    } else {
-        s->stats.ipv6.reasm_drop++;
+        whole->data[tag >> 8] = (uint8_t)tag;
+        z_put_be16(whole->data + 4, (uint16_t)(whole->len - Z_IPV6_HLEN));
     }
-    reasm_free(s, r);
     return whole;
-
-drop:
-    s->stats.ipv6.reasm_drop++;
-    reasm_free(s, r);
-    return NULL;
-
-bad:
-    s->stats.ipv6.reasm_drop++;
-    z_pbuf_free(p);
-    reasm_free(s, r);
-    return NULL;
 }
 
 /* ---- input ------------------------------------------------------------------------------- */

@@ -155,8 +155,7 @@ struct z_nd_entry *z_nd_find(struct z_netif *nif, const uint8_t ip[Z_IPV6_ALEN])
 
 static void entry_clear(struct z_stack *s, struct z_nd_entry *e)
 {
-    s->stats.icmp6.nd_unresolved += e->npending;
-    z_pbuf_free_chain(e->pending);
+    s->stats.icmp6.nd_unresolved += z_neigh_queue_drop(&e->pending);
     memset(e, 0, sizeof(*e));
 }
 
@@ -187,29 +186,12 @@ static struct z_nd_entry *nd_alloc(struct z_netif *nif, const uint8_t ip[16])
 
 static int send_frame(struct z_netif *nif, const uint8_t *mac, struct z_pbuf *p)
 {
-    uint8_t *hdr = z_pbuf_push(p, Z_ETH_HLEN);
-    if (hdr == NULL) {
-        z_pbuf_free(p);
-        return -ENOBUFS;
-    }
-    struct z_eth_hdr eth = {.type = Z_ETHERTYPE_IPV6};
-    memcpy(eth.dst, mac, Z_ETH_ALEN);
-    memcpy(eth.src, nif->mac, Z_ETH_ALEN);
-    z_eth_emit(hdr, Z_ETH_HLEN, &eth);
-    return z_netif_output_locked(nif, p);
+    return z_eth_output_locked(nif, mac, Z_ETHERTYPE_IPV6, p);
 }
 
 static void flush_pending(struct z_netif *nif, struct z_nd_entry *e)
 {
-    struct z_pbuf *q = e->pending;
-    e->pending = NULL;
-    e->npending = 0;
-    while (q != NULL) {
-        struct z_pbuf *next = q->next;
-        q->next = NULL;
-        send_frame(nif, e->mac, q);
-        q = next;
-    }
+    z_neigh_queue_send(&e->pending, nif, e->mac, Z_ETHERTYPE_IPV6);
 }
 
 static void set_reachable(struct z_netif *nif, struct z_nd_entry *e)
@@ -273,18 +255,9 @@ int z_nd_output_locked(struct z_netif *nif, const uint8_t nh[Z_IPV6_ALEN], struc
     e->used = now;
     switch (e->state) {
     case Z_ND_INCOMPLETE:
-        if (e->npending >= CONFIG_NET_ARP_QUEUE) {
-            s->stats.icmp6.nd_queue_full++;
-            z_pbuf_free(p);
-            return 0; /* like a loss on the wire */
+        if (z_neigh_queue_put(&e->pending, p) < 0) {
+            s->stats.icmp6.nd_queue_full++; /* like a loss on the wire */
         }
-        p->next = NULL;
-        struct z_pbuf **pp = &e->pending;
-        while (*pp != NULL) {
-            pp = &(*pp)->next;
-        }
-        *pp = p;
-        e->npending++;
         return 0;
     case Z_ND_STALE:
         /* RFC 4861 7.3.3: the first use of a stale entry starts the delay. */

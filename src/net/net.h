@@ -14,6 +14,7 @@
 #include <zsock/net_if.h>
 
 #include "net/pbuf.h"
+#include "net/reasm.h"
 #include "port/port.h"
 #include "wire/ipv6.h"
 #include "wire/wire.h"
@@ -48,14 +49,19 @@ struct z_ipv4_ifaddr {
     uint32_t mask;
 };
 
+/* Packets waiting for a neighbor's link address (ARP, ND), oldest first. */
+struct z_neigh_queue {
+    struct z_pbuf *head;
+    uint8_t n;
+};
+
 struct z_arp_entry {
     uint32_t ip;
     uint8_t mac[Z_ETH_ALEN];
-    uint8_t state;          /* Z_ARP_FREE, Z_ARP_INCOMPLETE, Z_ARP_REACHABLE */
-    uint8_t tries;          /* requests sent while incomplete */
-    int64_t deadline;       /* incomplete: next retry; reachable: expiry */
-    struct z_pbuf *pending; /* frames waiting for the answer (IP packets) */
-    uint8_t npending;
+    uint8_t state;                /* Z_ARP_FREE, Z_ARP_INCOMPLETE, Z_ARP_REACHABLE */
+    uint8_t tries;                /* requests sent while incomplete */
+    int64_t deadline;             /* incomplete: next retry; reachable: expiry */
+    struct z_neigh_queue pending; /* IP packets waiting for the answer */
 };
 
 #define Z_ARP_FREE       0
@@ -94,7 +100,6 @@ struct z_netif {
 /* ---- stack instance
  * -------------------------------------------------------------------------------- */
 
-struct z_reasm;   /* IPv4 reassembly buffer */
 struct z_udp_pcb; /* UDP protocol control block */
 struct z_tcp_pcb; /* TCP protocol control block */
 struct z_tcp_tables;
@@ -129,9 +134,7 @@ struct z_stack {
     int nwakeups;
 
     uint16_t ip_id;
-    struct z_reasm *reasm;
-    int reasm_count;
-    size_t reasm_bytes;
+    struct z_reasm_set reasm; /* IPv4 datagrams being reassembled */
 
     struct z_udp_pcb *udp_pcbs;
     struct z_tcp_pcb *tcp_pcbs;
@@ -307,6 +310,22 @@ void z_capture_stop_locked(struct z_netif *nif);
 
 /* ---- protocols (lock held)
  * --------------------------------------------------------------------------- */
+
+/* neigh.c: what ARP and ND share. */
+/* Put an Ethernet header (our MAC to dst, type) on p and send it on nif.
+ * Takes p. 0 or -errno (-ENOBUFS without headroom). Lock held. */
+int z_eth_output_locked(struct z_netif *nif, const uint8_t dst[Z_ETH_ALEN], uint16_t type,
+                        struct z_pbuf *p);
+/* Queue p until the neighbor is resolved. Takes p. 0, or -ENOBUFS when
+ * CONFIG_NET_ARP_QUEUE packets already wait (p is freed; the caller counts
+ * it, and tells nobody: like a loss on the wire). Lock held. */
+int z_neigh_queue_put(struct z_neigh_queue *q, struct z_pbuf *p);
+/* Send every waiting packet, oldest first, to dst with z_eth_output_locked;
+ * q is empty after. Lock held. */
+void z_neigh_queue_send(struct z_neigh_queue *q, struct z_netif *nif, const uint8_t dst[Z_ETH_ALEN],
+                        uint16_t type);
+/* Free every waiting packet; returns how many there were. Lock held. */
+unsigned z_neigh_queue_drop(struct z_neigh_queue *q);
 
 void z_arp_input_locked(struct z_netif *nif, struct z_pbuf *p);
 /* Send an IP packet to next hop `nh` on an Ethernet interface, resolving it. Takes p. */

@@ -62,7 +62,7 @@ static int mask_to_prefix(uint32_t mask)
 int zsock_parse_ipv4_prefix(const char *text, struct in_addr *addr, int *prefix_len)
 {
     char buf[64];
-    z_snprintf(buf, sizeof(buf), "%s", text);
+    z_strlcpy(buf, text, sizeof(buf));
     char *slash = strchr(buf, '/');
     *prefix_len = 24;
     if (slash != NULL) {
@@ -77,6 +77,7 @@ int zsock_parse_ipv4_prefix(const char *text, struct in_addr *addr, int *prefix_
     return inet_pton(AF_INET, buf, addr) == 1 ? 0 : -EINVAL;
 }
 
+#ifndef ZSOCK_NO_HOSTED_DRIVERS
 /* The same, the address in host order. */
 static int parse_cidr(const char *text, uint32_t *addr, int *prefix)
 {
@@ -174,6 +175,14 @@ static int configure_from_env(struct z_stack *s)
     }
     return 0;
 }
+#else
+/* Every variable configures the TAP or pipe interface it names. */
+static int configure_from_env(struct z_stack *s)
+{
+    (void)s;
+    return 0;
+}
+#endif /* ZSOCK_NO_HOSTED_DRIVERS */
 
 /* Single-loop mode: always on the none port (no threads); on the posix
  * port when asked for by zsock_net_init_polled() or ZSOCK_CORE_THREAD=0. */
@@ -387,9 +396,10 @@ int zsock_parse_ipv6_prefix(const char *text, struct in6_addr *addr, int *prefix
         return -EINVAL;
     }
     char buf[80];
-    if (z_snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf)) {
+    if (strlen(text) >= sizeof(buf)) {
         return -EINVAL;
     }
+    z_strlcpy(buf, text, sizeof(buf));
     char *slash = strchr(buf, '/');
     *prefix_len = 64;
     if (slash != NULL) {
@@ -509,7 +519,7 @@ int zsock_if_list(struct zsock_if_info *out, int max)
             i->prefix_len[k] = mask_to_prefix(nif->ipv4[k].mask);
         }
         i->gateway.s_addr = htonl(nif->gateway);
-        z_snprintf(i->kind, sizeof(i->kind), "%s", nif->drv->kind);
+        z_strlcpy(i->kind, nif->drv->kind, sizeof(i->kind));
         z_ipv6_if_info_locked(nif, i);
     }
     z_stack_unlock(s);

@@ -13,13 +13,24 @@
 static void unique_name(struct z_stack *s, const char *want, char out[IFNAMSIZ])
 {
     if (z_netif_by_name_locked(s, want) == NULL) {
-        z_snprintf(out, IFNAMSIZ, "%s", want);
+        z_strlcpy(out, want, IFNAMSIZ);
         return;
     }
+    /* The base keeps room for up to four digits. */
+    size_t base = strlen(want) < IFNAMSIZ - 5 ? strlen(want) : IFNAMSIZ - 5;
     for (unsigned i = 0;; i = (i + 1) % 10000) {
-        char base[IFNAMSIZ - 4];
-        z_snprintf(base, sizeof(base), "%s", want);
-        z_snprintf(out, IFNAMSIZ, "%s%u", base, i);
+        char digits[5];
+        int n = 0;
+        unsigned v = i;
+        do {
+            digits[n++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        memcpy(out, want, base);
+        for (int k = 0; k < n; k++) {
+            out[base + (size_t)k] = digits[n - 1 - k];
+        }
+        out[base + (size_t)n] = '\0';
         if (z_netif_by_name_locked(s, out) == NULL) {
             return;
         }

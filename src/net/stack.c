@@ -31,7 +31,7 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
         return NULL;
     }
     z_mutex_init(&s->lock);
-    z_snprintf(s->name, sizeof(s->name), "%s", cfg->name != NULL ? cfg->name : "zsock");
+    z_strlcpy(s->name, cfg->name != NULL ? cfg->name : "zsock", sizeof(s->name));
     s->virtual_clock = cfg->virtual_clock;
     s->next_ifindex = 1;
     s->echo_reply = true;

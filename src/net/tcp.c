@@ -28,6 +28,8 @@
  * out, the constant false lets the compiler drop their code. */
 #define SACK_ON(c)    (CONFIG_NET_TCP_SACK && (c)->sack_ok)
 #define CUBIC_ON(c)   (CONFIG_NET_TCP_CUBIC && (c)->cfg.cc == Z_TCP_CC_CUBIC)
+#define KEEP_ON(c)    (CONFIG_NET_TCP_KEEPALIVE && (c)->keepalive)
+#define TS_ON(c)      (CONFIG_NET_TCP_TIMESTAMPS && (c)->ts_ok)
 #define DUPTHRESH     3        /* RFC 5681 / RFC 6675 DupThresh */
 #define QUICKACKS     16       /* first segments acknowledged at once, as Linux does */
 #define PTO_MIN_US    10000LL  /* RFC 8985 7.2: the probe timeout's floor */
@@ -236,14 +238,14 @@ static int send_segment(struct z_tcp_conn *c, uint8_t flags, uint32_t seq, size_
             h.opts.present |= Z_TCPOPT_WSCALE;
             h.opts.wscale = c->rcv_wscale;
         }
-        if (!(flags & Z_TCP_ACK) || c->ts_ok) {
+        if (CONFIG_NET_TCP_TIMESTAMPS && (!(flags & Z_TCP_ACK) || TS_ON(c))) {
             h.opts.present |= Z_TCPOPT_TS;
         }
         if (CONFIG_NET_TCP_SACK && c->cfg.sack && (!(flags & Z_TCP_ACK) || c->sack_ok)) {
             h.opts.present |= Z_TCPOPT_SACK_PERM;
         }
     } else {
-        if (c->ts_ok) {
+        if (TS_ON(c)) {
             h.opts.present |= Z_TCPOPT_TS;
         }
         if ((flags & Z_TCP_ACK) && SACK_ON(c) && c->ooo != NULL) {
@@ -483,8 +485,8 @@ static void take_syn_options(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, 
     }
     c->sack_ok =
         CONFIG_NET_TCP_SACK && we_offered && c->cfg.sack && (o->present & Z_TCPOPT_SACK_PERM);
-    c->ts_ok = we_offered && (o->present & Z_TCPOPT_TS);
-    if (c->ts_ok) {
+    c->ts_ok = CONFIG_NET_TCP_TIMESTAMPS && we_offered && (o->present & Z_TCPOPT_TS);
+    if (TS_ON(c)) {
         c->ts_recent = o->ts_val;
         c->mss -= 12; /* every segment carries the 12-byte timestamp option */
     }
@@ -1052,7 +1054,7 @@ static void input_syn_sent(struct z_tcp_conn *c, const struct z_tcp_hdr *h)
         c->state = Z_TCP_ESTABLISHED;
         c->rto_deadline = 0;
         c->retries = 0;
-        c->keep_deadline = c->keepalive ? c->now + c->keep_idle_us : 0;
+        c->keep_deadline = KEEP_ON(c) ? c->now + c->keep_idle_us : 0;
         if (c->rtt_timing) {
             /* The SYN was not retransmitted: its round trip is a clean sample. */
             rtt_sample(c, c->now - c->rtt_start);
@@ -1079,11 +1081,11 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
             return false;
         }
         c->state = Z_TCP_ESTABLISHED;
-        c->keep_deadline = c->keepalive ? c->now + c->keep_idle_us : 0;
+        c->keep_deadline = KEEP_ON(c) ? c->now + c->keep_idle_us : 0;
         c->snd_wnd = (uint32_t)h->window << c->snd_wscale;
         c->snd_wl1 = h->seq;
         c->snd_wl2 = ack;
-        if (!c->rtt_timing && c->srtt_us == 0 && !(c->ts_ok && (h->opts.present & Z_TCPOPT_TS))) {
+        if (!c->rtt_timing && c->srtt_us == 0 && !(TS_ON(c) && (h->opts.present & Z_TCPOPT_TS))) {
             c->rto_us = 3000000; /* RFC 6298 5.7: the SYN-ACK timed out, no sample */
         }
         c->ops->notify(c);
@@ -1124,7 +1126,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
          * sample: the peer echoes an old time when it acknowledges a
          * duplicate of what it had (RFC 7323 4.3), and the wait would
          * count as round trip. */
-        if (c->ts_ok && (h->opts.present & Z_TCPOPT_TS) && h->opts.ts_ecr != 0) {
+        if (TS_ON(c) && (h->opts.present & Z_TCPOPT_TS) && h->opts.ts_ecr != 0) {
             if (!(c->rto_recovery && Z_SEQ_LT(h->opts.ts_ecr, c->last_rto_ts))) {
                 rtt_sample(c, ((int64_t)(ts_now(c) - h->opts.ts_ecr)) * 1000);
             }
@@ -1413,7 +1415,7 @@ void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t 
     }
     size_t seglen = len + ((h->flags & Z_TCP_SYN) ? 1 : 0) + ((h->flags & Z_TCP_FIN) ? 1 : 0);
     /* PAWS (RFC 7323 5): an old timestamp marks an old duplicate. */
-    if (c->ts_ok && (h->opts.present & Z_TCPOPT_TS) && !(h->flags & Z_TCP_RST) &&
+    if (TS_ON(c) && (h->opts.present & Z_TCPOPT_TS) && !(h->flags & Z_TCP_RST) &&
         Z_SEQ_LT(h->opts.ts_val, c->ts_recent)) {
         send_ack(c);
         return;
@@ -1430,7 +1432,7 @@ void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t 
     }
     /* The peer is alive: keepalive starts counting again. */
     c->keep_probes = 0;
-    if (c->keepalive) {
+    if (KEEP_ON(c)) {
         c->keep_deadline = c->now + c->keep_idle_us;
     }
     if (h->flags & Z_TCP_RST) {
@@ -1466,7 +1468,7 @@ void z_tcp_input(struct z_tcp_conn *c, const struct z_tcp_hdr *h, const uint8_t 
         return;
     }
     /* Timestamps: remember the peer's clock for segments at the left edge. */
-    if (c->ts_ok && (h->opts.present & Z_TCPOPT_TS) && Z_SEQ_LEQ(h->seq, c->rcv_nxt)) {
+    if (TS_ON(c) && (h->opts.present & Z_TCPOPT_TS) && Z_SEQ_LEQ(h->seq, c->rcv_nxt)) {
         c->ts_recent = h->opts.ts_val;
     }
     if (!process_ack(c, h, len)) {
@@ -1590,7 +1592,7 @@ void z_tcp_set_keepalive(struct z_tcp_conn *c, bool on, int64_t idle_us, int64_t
                          int64_t now)
 {
     c->now = now;
-    c->keepalive = on;
+    c->keepalive = CONFIG_NET_TCP_KEEPALIVE && on;
     c->keep_idle_us = idle_us;
     c->keep_intvl_us = intvl_us;
     c->keep_cnt = cnt;
@@ -1652,7 +1654,7 @@ static void on_rto(struct z_tcp_conn *c)
      * sample from what is retransmitted (Karn). A FIN queued in SYN-RCVD
      * leaves the SYN unacknowledged: the SYN-ACK is what goes again. */
     bool sync = synchronized(c) && !syn_unacked(c);
-    if (sync && c->retries == 1 && SACK_ON(c) && c->ts_ok) {
+    if (sync && c->retries == 1 && SACK_ON(c) && TS_ON(c)) {
         c->rto_undo_armed = true;
         c->rto_ts = ts_now(c);
         c->undo_cwnd = c->cwnd;
@@ -1784,7 +1786,7 @@ void z_tcp_timer(struct z_tcp_conn *c, int64_t now)
     if (c->persist_deadline != 0 && now >= c->persist_deadline) {
         on_persist(c);
     }
-    if (c->keep_deadline != 0 && now >= c->keep_deadline) {
+    if (CONFIG_NET_TCP_KEEPALIVE && c->keep_deadline != 0 && now >= c->keep_deadline) {
         on_keepalive(c);
     }
 }

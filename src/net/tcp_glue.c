@@ -657,7 +657,7 @@ static int conn_setup(struct z_tcp_pcb *pcb, const struct z_netif *nif)
     };
     int rc = z_tcp_init(&pcb->conn, &pcb_ops, pcb, &cfg);
     pcb->conn.defer_ack = true;
-    if (rc == 0) {
+    if (rc == 0 && CONFIG_NET_TCP_KEEPALIVE) {
         z_tcp_pcb_apply_keepalive(pcb);
     }
     return rc;

@@ -54,6 +54,11 @@ void z_once(z_once_t *once, void (*fn)(void));
  * Returns 0 or a negative errno. */
 int z_entropy(void *buf, size_t len);
 
+/* Copy src into dst (size bytes, at least 1), cut and always terminated,
+ * like BSD's strlcpy but returning nothing: for the short names the stack
+ * keeps, where pulling in a formatter would cost more than it says. */
+void z_strlcpy(char *dst, const char *src, size_t size);
+
 /* Formatted text without the C library's stdio: newlib's snprintf links
  * its malloc (for asprintf's growing buffers), which a static-memory
  * firmware must not contain (docs/embedded.md). Like snprintf, for the

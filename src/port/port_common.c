@@ -147,3 +147,13 @@ void z_diag(const char *fmt, ...)
     fprintf(stderr, "%s\n", line);
 #endif
 }
+
+void z_strlcpy(char *dst, const char *src, size_t size)
+{
+    size_t n = strlen(src);
+    if (n >= size) {
+        n = size - 1;
+    }
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}

@@ -381,9 +381,21 @@ static int tcp_getpeername(void *obj, struct sockaddr *addr, socklen_t *addrlen)
 /* ---- options
  * -------------------------------------------------------------------------------------------- */
 
+/* The keepalive options, which a build without CONFIG_NET_TCP_KEEPALIVE
+ * answers with ENOPROTOOPT (as Zephyr does). */
+static bool keepalive_opt(int level, int optname)
+{
+    return (level == SOL_SOCKET && optname == SO_KEEPALIVE) ||
+           (level == IPPROTO_TCP &&
+            (optname == TCP_KEEPIDLE || optname == TCP_KEEPINTVL || optname == TCP_KEEPCNT));
+}
+
 static int tcp_getsockopt(void *obj, int level, int optname, void *optval, socklen_t *optlen)
 {
     struct tcp_sock *sk = obj;
+    if (!CONFIG_NET_TCP_KEEPALIVE && keepalive_opt(level, optname)) {
+        return -ENOPROTOOPT;
+    }
     int rc = lock_open(sk);
     if (rc < 0) {
         return rc;
@@ -471,6 +483,9 @@ static int set_buf(struct z_tcp_pcb *pcb, int optname, int v)
 static int tcp_setsockopt(void *obj, int level, int optname, const void *optval, socklen_t optlen)
 {
     struct tcp_sock *sk = obj;
+    if (!CONFIG_NET_TCP_KEEPALIVE && keepalive_opt(level, optname)) {
+        return -ENOPROTOOPT;
+    }
     int rc = lock_open(sk);
     if (rc < 0) {
         return rc;
@@ -509,7 +524,7 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
     }
     if (level == SOL_SOCKET && optname == SO_REUSEADDR) {
         pcb->reuseaddr = v != 0;
-    } else if (level == SOL_SOCKET && optname == SO_KEEPALIVE) {
+    } else if (CONFIG_NET_TCP_KEEPALIVE && level == SOL_SOCKET && optname == SO_KEEPALIVE) {
         pcb->keepalive = v != 0;
         z_tcp_pcb_apply_keepalive(pcb);
     } else if (level == SOL_SOCKET) {
@@ -517,7 +532,7 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
     } else if (level == IPPROTO_TCP && optname == TCP_NODELAY) {
         pcb->nodelay = v != 0;
         pcb->conn.cfg.nodelay = pcb->nodelay;
-    } else if (level == IPPROTO_TCP) {
+    } else if (CONFIG_NET_TCP_KEEPALIVE && level == IPPROTO_TCP) {
         /* Linux's ranges: seconds 1..32767, probes 1..127. */
         int max = optname == TCP_KEEPCNT ? 127 : 32767;
         if (v < 1 || v > max) {

@@ -231,8 +231,8 @@ static void test_fragmentation_under_faults(void **state)
     assert_true(w.b->stats.ipv4.reasm_ok > 0);
     /* Incomplete datagrams time out and release their memory. */
     z_simnet_run(w.net, (int64_t)(CONFIG_NET_IPV4_REASM_TIMEOUT_MS + 1000) * 1000);
-    assert_int_equal(w.b->reasm_count, 0);
-    assert_int_equal(w.b->reasm_bytes, 0);
+    assert_int_equal(w.b->reasm.count, 0);
+    assert_int_equal(w.b->reasm.bytes, 0);
     world_down(&w);
 }
 
@@ -290,10 +290,10 @@ static void test_reassembly_timeout_and_overlap(void **state)
     size_t n = build_ip_frame(frame, Z_IPPROTO_UDP, 77, Z_IPV4_FLAG_MF, payload, 1480);
     z_simnet_inject(w.net, w.ia, frame, n);
     z_simnet_run(w.net, 1000);
-    assert_int_equal(w.b->reasm_count, 1);
+    assert_int_equal(w.b->reasm.count, 1);
     z_simnet_run(w.net, (int64_t)(CONFIG_NET_IPV4_REASM_TIMEOUT_MS + 200) * 1000);
-    assert_int_equal(w.b->reasm_count, 0);
-    assert_int_equal(w.b->reasm_bytes, 0);
+    assert_int_equal(w.b->reasm.count, 0);
+    assert_int_equal(w.b->reasm.bytes, 0);
     uint64_t drops = w.b->stats.ipv4.reasm_drop;
     assert_true(drops >= 1);
     /* Overlapping fragments: the whole datagram goes. */
@@ -302,7 +302,7 @@ static void test_reassembly_timeout_and_overlap(void **state)
     n = build_ip_frame(frame, Z_IPPROTO_UDP, 78, (uint16_t)(Z_IPV4_FLAG_MF | 100), payload, 1480);
     z_simnet_inject(w.net, w.ia, frame, n);
     z_simnet_run(w.net, 1000);
-    assert_int_equal(w.b->reasm_count, 0);
+    assert_int_equal(w.b->reasm.count, 0);
     assert_true(w.b->stats.ipv4.reasm_drop > drops);
     /* Endless fragments (never a last one) are bounded by the byte limit. */
     for (uint16_t i = 0; i < 4000; i++) {
@@ -311,10 +311,10 @@ static void test_reassembly_timeout_and_overlap(void **state)
         z_simnet_inject(w.net, w.ia, frame, n);
     }
     z_simnet_run(w.net, 100000);
-    assert_true(w.b->reasm_count <= CONFIG_NET_IPV4_REASM_MAX);
-    assert_true(w.b->reasm_bytes <= CONFIG_NET_IPV4_REASM_BYTES);
+    assert_true(w.b->reasm.count <= CONFIG_NET_IPV4_REASM_MAX);
+    assert_true(w.b->reasm.bytes <= CONFIG_NET_IPV4_REASM_BYTES);
     z_simnet_run(w.net, (int64_t)(CONFIG_NET_IPV4_REASM_TIMEOUT_MS + 200) * 1000);
-    assert_int_equal(w.b->reasm_count, 0);
+    assert_int_equal(w.b->reasm.count, 0);
     world_down(&w);
 }
 
@@ -451,7 +451,7 @@ static void test_no_heap_limits(void **state)
         z_simnet_run(w.net, 1000); /* let ARP resolve after the first */
     }
     z_simnet_run(w.net, 10000);
-    assert_int_equal(w.b->reasm_count, 0);
+    assert_int_equal(w.b->reasm.count, 0);
     assert_int_equal(w.b->stats.ipv4.reasm_drop, 2 * CONFIG_NET_IPV4_REASM_MAX);
     /* Fragmented datagrams that fit still get through right away. */
     assert_int_equal(send_to(sa, big, 1800, IP_B, 2000), 1800);
