@@ -936,6 +936,8 @@ static void test_handshake(void **state)
 
     bool ws = (syn.opts.present & Z_TCPOPT_WSCALE) != 0;
     bool ts = (syn.opts.present & Z_TCPOPT_TS) != 0;
+    /* Timestamps are offered exactly when compiled in. */
+    assert_int_equal(ts, CONFIG_NET_TCP_TIMESTAMPS);
     bool sack = (syn.opts.present & Z_TCPOPT_SACK_PERM) != 0;
     assert_int_equal(CA->ws_ok, ws);
     assert_int_equal(CB->ws_ok, ws);
@@ -1035,6 +1037,51 @@ static void test_syn_without_options(void **state)
     assert_int_equal(CB->snd_wnd, 4000);
     assert_int_equal(CB->snd_wscale, 0);
     assert_int_equal(CB->rcv_wscale, 0);
+    check_invariants();
+}
+
+/* A SYN offering timestamps: answered and used when they are compiled in;
+ * without them (CONFIG_NET_TCP_TIMESTAMPS=OFF) the SYN-ACK carries none, the
+ * connection opens without them and data flows with no timestamp option. */
+static void test_syn_with_timestamps(void **state)
+{
+    (void)state;
+    pair_default();
+    SB->cut = true;
+    struct z_tcp_hdr h = mkhdr(Z_TCP_SYN, 0x1234u, 0, 4000);
+    h.opts.present |= Z_TCPOPT_TS;
+    h.opts.ts_val = 0xabcd0001u;
+    h.opts.ts_ecr = 0;
+    inject(1, &h, NULL, 0);
+    assert_int_equal(CB->state, Z_TCP_SYN_RCVD);
+    const struct logent *sa = last_log(1);
+    assert_int_equal(sa->flags, Z_TCP_SYN | Z_TCP_ACK);
+    assert_int_equal(sa->ack, 0x1235u);
+    if (CONFIG_NET_TCP_TIMESTAMPS) {
+        assert_true(sa->opts.present & Z_TCPOPT_TS);
+        assert_int_equal(sa->opts.ts_ecr, 0xabcd0001u);
+    } else {
+        assert_int_equal(sa->opts.present & Z_TCPOPT_TS, 0);
+    }
+    uint32_t sa_val = sa->opts.ts_val;
+    h = mkhdr(Z_TCP_ACK, 0x1235u, ISN_B + 1, 4000);
+    if (CONFIG_NET_TCP_TIMESTAMPS) {
+        h.opts.present |= Z_TCPOPT_TS;
+        h.opts.ts_val = 0xabcd0002u;
+        h.opts.ts_ecr = sa_val;
+    }
+    inject(1, &h, NULL, 0);
+    assert_int_equal(CB->state, Z_TCP_ESTABLISHED);
+    assert_int_equal(CB->ts_ok, CONFIG_NET_TCP_TIMESTAMPS);
+    /* 12 bytes of each segment go to the option only when it is used. */
+    assert_int_equal(CB->mss, 536 - (CONFIG_NET_TCP_TIMESTAMPS ? 12 : 0));
+    size_t mark = SB->nlog;
+    send_some(1, 1000);
+    run_for(5 * MS);
+    assert_true(SB->nlog > mark);
+    for (size_t k = mark; k < SB->nlog; k++) {
+        assert_int_equal((SB->log[k].opts.present & Z_TCPOPT_TS) != 0, CONFIG_NET_TCP_TIMESTAMPS);
+    }
     check_invariants();
 }
 
@@ -2272,7 +2319,9 @@ static void test_spurious_rto_undone(void **state)
     for (int i = 0; i < 20; i++) {
         exchange(100);
     }
-    assert_true(CA->sack_ok && CA->ts_ok);
+    /* Only a timestamp echo tells a late ACK from one for the resent data. */
+    assert_true(CA->sack_ok);
+    assert_int_equal(CA->ts_ok, CONFIG_NET_TCP_TIMESTAMPS);
     uint32_t cwnd0 = CA->cwnd;
     uint32_t ssthresh0 = CA->ssthresh;
     H.filter = late_filter;
@@ -2283,6 +2332,13 @@ static void test_spurious_rto_undone(void **state)
     assert_int_equal(CA->cwnd, CA->mss);
     acks_late = false;
     run_for(2 * SEC);
+    if (!CONFIG_NET_TCP_TIMESTAMPS) {
+        /* Without timestamps the timeout stands: nothing is undone. */
+        assert_int_equal(CA->spurious_rtos, 0);
+        assert_true(CA->ssthresh < ssthresh0);
+        assert_int_equal(CA->snd_una, CA->snd_nxt); /* all acknowledged */
+        return;
+    }
     assert_int_equal(CA->spurious_rtos, 1);
     /* the tail loss probe and the timeout's segment, nothing after */
     assert_int_equal(CA->retransmits, 2);
@@ -2916,6 +2972,7 @@ int main(void)
         T(test_handshake),
         T(test_synack_without_options),
         T(test_syn_without_options),
+        T(test_syn_with_timestamps),
         T(test_mss_negotiated),
         T(test_transfer_one_way),
         T(test_transfer_both_ways),
