@@ -23,6 +23,7 @@
 
 #include "net/net.h"
 #include "wire/dhcp.h"
+#include "unit/test_bytes.h"
 #include "unit/test_util.h"
 
 #define SERVER_IP  0xc0000201u /* 192.0.2.1 */
@@ -41,26 +42,6 @@
 #define STATIC 0xc6336401u /* 198.51.100.1: an address configured by hand */
 
 static const uint8_t CLIENT_MAC[6] = {0x02, 0, 0, 0, 0, 0x0c};
-
-/* ---- bytes, written out here ---------------------------------------------------------------- */
-
-static void be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t rd16(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* ---- what the client sent, read here -------------------------------------------------------- */
 
@@ -164,32 +145,6 @@ static const uint8_t SERVER_MAC[6] = {0x02, 0, 0, 0, 0, 0x01};
 static const uint8_t SERVER2_MAC[6] = {0x02, 0, 0, 0, 0, 0x02};
 static const uint8_t OTHER_MAC[6] = {0x02, 0, 0, 0, 0, 0x99};
 static const uint8_t BCAST_MAC[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-
-static void be16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-/* RFC 1071, one 16-bit word at a time. */
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        s += rd16(p + i);
-    }
-    if (n % 2) {
-        s += (uint32_t)p[n - 1] << 8;
-    }
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16) {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    return (uint16_t)~s;
-}
 
 static uint16_t udp_csum(uint32_t src, uint32_t dst, const uint8_t *udp, size_t n)
 {

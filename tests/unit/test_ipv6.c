@@ -24,6 +24,7 @@
 
 #include "net/ip6.h"
 #include "net/net.h"
+#include "test_bytes.h"
 
 #define S_US 1000000LL
 #define TICK 100000LL
@@ -41,50 +42,7 @@ static const uint8_t FAR[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0x99, [15] = 1};
 static const uint8_t ALL_NODES[16] = {0xff, 0x02, [15] = 1};
 static const uint8_t MANUAL[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 0x42};
 
-/* ---- bytes, written and read here ------------------------------------------------------- */
-
-static void be16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void be32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t rd16(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 8 | p[1];
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        s += rd16(p + i);
-    }
-    if (n % 2) {
-        s += (uint32_t)p[n - 1] << 8;
-    }
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16) {
-        s = (s & 0xffff) + (s >> 16);
-    }
-    return (uint16_t)~s;
-}
+/* ---- checksums, computed here (byte helpers: test_bytes.h) ---------------------------------- */
 
 /* RFC 8200 8.1: source, destination, upper-layer length, zeros, next header. */
 static uint16_t csum6(const uint8_t *src, const uint8_t *dst, uint8_t nh, const uint8_t *m,
