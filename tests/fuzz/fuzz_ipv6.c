@@ -173,6 +173,26 @@ static void normalize(struct z_nd_opts *o)
         }                                                                                          \
     } while (0)
 
+/* The message parsers check the type byte: a copy of the input (at most
+ * 32000 bytes, in the upper half of `out`) whose first byte is `type`. */
+static void set_type(uint8_t *m, size_t n, uint8_t type)
+{
+    if (n > 0) {
+        m[0] = type;
+    }
+}
+
+static uint8_t *typed_copy(const uint8_t *p, size_t *n, uint8_t type)
+{
+    uint8_t *m = out + 32768;
+    if (*n > 32000) {
+        *n = 32000;
+    }
+    memcpy(m, p, *n);
+    set_type(m, *n, type);
+    return m;
+}
+
 static void fuzz_nd(const uint8_t *p, size_t n)
 {
     struct addrs ad;
@@ -180,30 +200,15 @@ static void fuzz_nd(const uint8_t *p, size_t n)
         return;
     }
     /* The parsers check the type byte: give each its own. */
-    uint8_t *m = out + 32768;
-    if (n > 32000) {
-        n = 32000;
-    }
-    memcpy(m, p, n);
-    if (n > 0) {
-        m[0] = Z_ICMP6_ND_RS;
-    }
+    uint8_t *m = typed_copy(p, &n, Z_ICMP6_ND_RS);
     ROUND_TRIP(struct z_nd_rs, z_nd_rs_parse, z_nd_rs_emit, m, n, ad);
-    if (n > 0) {
-        m[0] = Z_ICMP6_ND_RA;
-    }
+    set_type(m, n, Z_ICMP6_ND_RA);
     ROUND_TRIP(struct z_nd_ra, z_nd_ra_parse, z_nd_ra_emit, m, n, ad);
-    if (n > 0) {
-        m[0] = Z_ICMP6_ND_NS;
-    }
+    set_type(m, n, Z_ICMP6_ND_NS);
     ROUND_TRIP(struct z_nd_ns, z_nd_ns_parse, z_nd_ns_emit, m, n, ad);
-    if (n > 0) {
-        m[0] = Z_ICMP6_ND_NA;
-    }
+    set_type(m, n, Z_ICMP6_ND_NA);
     ROUND_TRIP(struct z_nd_na, z_nd_na_parse, z_nd_na_emit, m, n, ad);
-    if (n > 0) {
-        m[0] = Z_ICMP6_ND_REDIRECT;
-    }
+    set_type(m, n, Z_ICMP6_ND_REDIRECT);
     struct z_nd_redirect r;
     int rc = z_nd_redirect_parse(m, n, ad.src, ad.dst, &r);
     CHECK(rc == -EBADMSG || (size_t)rc == n);
@@ -227,14 +232,7 @@ static void fuzz_mld_query(const uint8_t *p, size_t n)
     if (!take_addrs(&p, &n, &ad)) {
         return;
     }
-    uint8_t *m = out + 32768;
-    if (n > 32000) {
-        n = 32000;
-    }
-    memcpy(m, p, n);
-    if (n > 0) {
-        m[0] = Z_ICMP6_MLD_QUERY;
-    }
+    uint8_t *m = typed_copy(p, &n, Z_ICMP6_MLD_QUERY);
     struct z_mld_query q, r;
     int rc = z_mld_query_parse(m, n, ad.src, ad.dst, &q);
     if (rc < 0) {

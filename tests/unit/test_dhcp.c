@@ -520,6 +520,14 @@ static struct reply std_reply(uint8_t type, uint32_t xid)
     return r;
 }
 
+/* Bring the link up, start the client and take its first DISCOVER. */
+static void link_up_discover(struct seen *d)
+{
+    link_up();
+    assert_int_equal(start_client(), 0);
+    expect_dhcp(d, 1, 1);
+}
+
 /* DISCOVER, OFFER, REQUEST, ACK, and the second of ARP check: bound. The
  * REQUEST's send time is returned (the lease counts from it). */
 static int64_t dora(void)
@@ -1081,10 +1089,8 @@ static void test_expiry_starts_over(void **state)
 static void test_nak(void **state)
 {
     (void)state;
-    link_up();
-    assert_int_equal(start_client(), 0);
     struct seen d, q;
-    expect_dhcp(&d, 1, 1);
+    link_up_discover(&d);
     struct reply r = std_reply(2, xid_of(&d));
     send_reply(&r);
     expect_dhcp(&q, 1, 3);
@@ -1184,10 +1190,8 @@ static void test_backoff(void **state)
 static void test_foreign_and_malformed(void **state)
 {
     (void)state;
-    link_up();
-    assert_int_equal(start_client(), 0);
     struct seen d;
-    expect_dhcp(&d, 1, 1);
+    link_up_discover(&d);
     uint32_t xid = xid_of(&d);
     struct reply r;
 
@@ -1253,10 +1257,8 @@ static void test_foreign_and_malformed(void **state)
 static void test_two_offers(void **state)
 {
     (void)state;
-    link_up();
-    assert_int_equal(start_client(), 0);
     struct seen d, q;
-    expect_dhcp(&d, 1, 1);
+    link_up_discover(&d);
     struct reply r = std_reply(2, xid_of(&d));
     send_reply(&r);
     struct reply r2 = std_reply(2, xid_of(&d));
@@ -1289,10 +1291,8 @@ static void test_two_offers(void **state)
 static void test_unicast_replies(void **state)
 {
     (void)state;
-    link_up();
-    assert_int_equal(start_client(), 0);
     struct seen d;
-    expect_dhcp(&d, 1, 1);
+    link_up_discover(&d);
     struct reply r = std_reply(2, xid_of(&d));
     r.unicast = true;
     send_reply(&r);
@@ -1310,10 +1310,8 @@ static void test_unicast_replies(void **state)
 static void test_defaults_and_server_times(void **state)
 {
     (void)state;
-    link_up();
-    assert_int_equal(start_client(), 0);
     struct seen d;
-    expect_dhcp(&d, 1, 1);
+    link_up_discover(&d);
     struct reply r = std_reply(2, xid_of(&d));
     r.yiaddr = 0x0a010203u;
     r.server = 0x0a000001u;
@@ -1346,10 +1344,8 @@ static void test_defaults_and_server_times(void **state)
 static void test_arp_conflict_declines(void **state)
 {
     (void)state;
-    link_up();
-    assert_int_equal(start_client(), 0);
     struct seen d;
-    expect_dhcp(&d, 1, 1);
+    link_up_discover(&d);
     struct reply r = std_reply(2, xid_of(&d));
     send_reply(&r);
     expect_dhcp(&d, 1, 3);

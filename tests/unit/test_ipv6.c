@@ -416,14 +416,17 @@ static size_t lla_opt(uint8_t *o, uint8_t type, const uint8_t mac[6])
     return 8;
 }
 
-static void inject_ns(const uint8_t *esrc, const uint8_t *src, const uint8_t *dst,
-                      const uint8_t *target, const uint8_t *slla)
+/* An NS (type 135, option 1: source link-layer address) or NA (type 136,
+ * option 2: target link-layer address) for target, the option left out
+ * when lla is NULL; to the multicast MAC of a multicast dst, else to ours. */
+static void inject_nd(uint8_t type, const uint8_t *esrc, const uint8_t *src, const uint8_t *dst,
+                      uint32_t flags, const uint8_t *target, const uint8_t *lla)
 {
     uint8_t body[32];
     memcpy(body, target, 16);
     size_t n = 16;
-    if (slla != NULL) {
-        n += lla_opt(body + n, 1, slla);
+    if (lla != NULL) {
+        n += lla_opt(body + n, type == 135 ? 1 : 2, lla);
     }
     uint8_t edst[6];
     if (dst[0] == 0xff) {
@@ -431,7 +434,13 @@ static void inject_ns(const uint8_t *esrc, const uint8_t *src, const uint8_t *ds
     } else {
         memcpy(edst, MY_MAC, 6);
     }
-    inject_icmp6(edst, esrc, src, dst, 255, 135, 0, 0, body, n);
+    inject_icmp6(edst, esrc, src, dst, 255, type, 0, flags, body, n);
+}
+
+static void inject_ns(const uint8_t *esrc, const uint8_t *src, const uint8_t *dst,
+                      const uint8_t *target, const uint8_t *slla)
+{
+    inject_nd(135, esrc, src, dst, 0, target, slla);
 }
 
 #define NA_R 0x80000000u
@@ -441,19 +450,7 @@ static void inject_ns(const uint8_t *esrc, const uint8_t *src, const uint8_t *ds
 static void inject_na(const uint8_t *esrc, const uint8_t *src, const uint8_t *dst, uint32_t flags,
                       const uint8_t *target, const uint8_t *tlla)
 {
-    uint8_t body[32];
-    memcpy(body, target, 16);
-    size_t n = 16;
-    if (tlla != NULL) {
-        n += lla_opt(body + n, 2, tlla);
-    }
-    uint8_t edst[6];
-    if (dst[0] == 0xff) {
-        mcast_mac(dst, edst);
-    } else {
-        memcpy(edst, MY_MAC, 6);
-    }
-    inject_icmp6(edst, esrc, src, dst, 255, 136, 0, flags, body, n);
+    inject_nd(136, esrc, src, dst, flags, target, tlla);
 }
 
 struct ra_opts {
