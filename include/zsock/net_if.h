@@ -112,7 +112,6 @@ struct zsock_net_stats {
         uint64_t drop_not_ours;  /**< destination not ours (nor a group we joined) */
         uint64_t drop_ext;       /**< extension headers: malformed, option action, routing */
         uint64_t drop_proto;     /**< unknown next header (Parameter Problem sent) */
-        uint64_t drop_l4;        /**< UDP or TCP over IPv6: no sockets for it yet */
         uint64_t frag_rx;        /**< fragments received */
         uint64_t frag_tx;        /**< fragments sent */
         uint64_t reasm_ok;       /**< datagrams reassembled */

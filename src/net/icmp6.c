@@ -4,6 +4,7 @@
  * Neighbor Discovery (nd.c) and MLD (mld.c) messages. Errors received are
  * counted; delivering them to sockets comes with IPv6 sockets. */
 #include "net/ip6.h"
+#include "net/udp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -102,6 +103,26 @@ void z_icmp6_send_error_locked(struct z_stack *s, struct z_netif *nif, uint8_t t
     z_icmp6_send_locked(s, nif->index, src, dst, 0, &h, orig, n);
 }
 
+/* The errno an ICMPv6 error means to a socket (as Linux's
+ * icmpv6_err_convert()). */
+static int error_to_errno(uint8_t type, uint8_t code)
+{
+    if (type == Z_ICMP6_DEST_UNREACH) {
+        switch (code) {
+        case Z_ICMP6_UNREACH_NOROUTE:
+            return ENETUNREACH;
+        case Z_ICMP6_UNREACH_PORT:
+            return ECONNREFUSED;
+        case Z_ICMP6_UNREACH_BEYOND:
+        case Z_ICMP6_UNREACH_ADDR:
+            return EHOSTUNREACH;
+        default:
+            return EACCES; /* administratively prohibited, policy, reject route */
+        }
+    }
+    return type == Z_ICMP6_PARAM_PROBLEM ? EPROTO : EHOSTUNREACH;
+}
+
 static void packet_too_big(struct z_stack *s, const struct z_icmp6_hdr *h, const uint8_t *orig,
                            size_t olen)
 {
@@ -156,9 +177,18 @@ void z_icmp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, stru
         break;
     case Z_ICMP6_DEST_UNREACH:
     case Z_ICMP6_TIME_EXCEEDED:
-    case Z_ICMP6_PARAM_PROBLEM:
-        s->stats.icmp6.errors_rx++; /* to the sockets, once they speak IPv6 */
+    case Z_ICMP6_PARAM_PROBLEM: {
+        s->stats.icmp6.errors_rx++;
+        const uint8_t *orig = msg + Z_ICMP6_HLEN;
+        size_t olen = len - Z_ICMP6_HLEN;
+        /* Only about a packet we sent (its source is ours) reaches a socket. */
+        if (olen < Z_IPV6_HLEN || (orig[0] >> 4) != 6 || !z_ipv6_is_local_locked(s, orig + 8)) {
+            s->stats.icmp6.drop_malformed++;
+            break;
+        }
+        z_udp6_icmp_error_locked(s, error_to_errno(h.type, h.code), orig, olen);
         break;
+    }
     case Z_ICMP6_ND_RS:
     case Z_ICMP6_ND_RA:
     case Z_ICMP6_ND_NS:

@@ -6,6 +6,8 @@
  * and the destination cache that remembers path MTUs (RFC 8201). Neighbor
  * discovery is nd.c, ICMPv6 icmp6.c, MLD mld.c. */
 #include "net/ip6.h"
+#include "net/tcp_pcb.h"
+#include "net/udp.h"
 
 #include <errno.h>
 #include <string.h>
@@ -609,6 +611,9 @@ int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z
         return -EMSGSIZE;
     }
     uint32_t mtu = z_ipv6_path_mtu_locked(s, nif, tx->dst);
+    if (tx->mtu >= Z_IPV6_MIN_MTU && tx->mtu < mtu) {
+        mtu = tx->mtu;
+    }
     if (Z_IPV6_HLEN + p->len > mtu) {
         if (tx->dontfrag) {
             z_pbuf_free(p);
@@ -703,13 +708,11 @@ static struct z_pbuf *reasm_input(struct z_stack *s, struct z_netif *nif,
 void z_ipv6_l4_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, uint8_t proto,
                             struct z_pbuf *p, size_t off)
 {
-    /* Sockets do not speak IPv6 yet: no port unreachable either, since a
-     * socket may well exist for the port over IPv4 only. */
-    (void)ip;
-    (void)proto;
-    (void)off;
-    nif->stack->stats.ipv6.drop_l4++;
-    z_pbuf_free(p);
+    if (proto == Z_IPPROTO_UDP) {
+        z_udp6_input_locked(nif, ip, p, off);
+    } else {
+        z_tcp6_input_locked(nif, ip, p, off);
+    }
 }
 
 /* Is dst ours on nif? 1 yes, 2 a tentative address of ours (only DAD

@@ -368,6 +368,80 @@ void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint
 void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
 void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
 
+/* ---- transport endpoints of either IP version ----------------------------------------- */
+
+/* IP versions, as bits: a pcb takes the packets of the versions it holds
+ * (an AF_INET6 socket bound to :: without IPV6_V6ONLY takes both). */
+#define Z_FAM4 1
+#define Z_FAM6 2
+
+/* An address and port of one IP version. An AF_INET6 socket's IPv4-mapped
+ * address (::ffff:a.b.c.d) becomes a Z_FAM4 endpoint here: IPv4 is
+ * IPv4 inside the stack, whatever family the socket shows. */
+struct z_ipep {
+    uint8_t fam; /* Z_FAM4 or Z_FAM6 */
+    uint16_t port;
+    uint32_t a4; /* Z_FAM4: host order */
+#if CONFIG_NET_IPV6
+    uint32_t scope;          /* Z_FAM6: interface of a link-local address, 0 none */
+    uint8_t a6[Z_IPV6_ALEN]; /* Z_FAM6 */
+#endif
+};
+
+/* IPv6 socket options a UDP or TCP pcb applies to what it sends. */
+struct z_ip6_sockopts {
+    uint8_t hops;   /* IPV6_UNICAST_HOPS; 0: the interface's */
+    uint8_t tclass; /* IPV6_TCLASS */
+    bool dontfrag;  /* IPV6_DONTFRAG: EMSGSIZE rather than fragments */
+    uint16_t mtu;   /* IPV6_MTU: the most the socket sends in one packet; 0: the path's */
+};
+
+/* The IP versions a socket takes when not bound to an address: IPv4 for
+ * AF_INET, IPv6 and (without IPV6_V6ONLY) IPv4 for AF_INET6. */
+uint8_t z_sock_fam(bool v6sock, bool v6only);
+
+/* A local binding as the port checks see it. */
+struct z_lbind {
+    uint8_t fam;       /* the versions taken */
+    uint32_t a4;       /* 0: any */
+    const uint8_t *a6; /* :: any; unused without CONFIG_NET_IPV6 */
+};
+
+/* The binding of a UDP or TCP pcb (fields fam, laddr, laddr6). */
+#if CONFIG_NET_IPV6
+#define Z_ADDR6(field) (field)
+#else
+#define Z_ADDR6(field) NULL /* the field does not exist */
+#endif
+#define Z_LBIND(pcb) ((struct z_lbind){(pcb)->fam, (pcb)->laddr, Z_ADDR6((pcb)->laddr6)})
+
+/* Do two bindings share an address (a wildcard of a version both take, or
+ * the same address)? */
+bool z_laddr_overlap(const struct z_lbind *a, const struct z_lbind *b);
+
+#if CONFIG_NET_IPV6
+/* A link-local address (or, with mcast, a link-scope group) names its
+ * link: take ep's scope into *ifindex, which must agree with it. 0, or
+ * -EINVAL (no scope and no device, or a different one), -ENODEV. */
+int z_ipep_take_scope(struct z_stack *s, const struct z_ipep *ep, bool mcast, int *ifindex);
+#endif
+
+/* Fill an endpoint (a link-local IPv6 address gets ifindex as its scope).
+ * a6 is read only with CONFIG_NET_IPV6. */
+void z_ipep_make(struct z_ipep *out, uint8_t fam, uint32_t a4, const uint8_t *a6, uint16_t port,
+                 int ifindex);
+
+/* Is the endpoint's address the unspecified one (0.0.0.0 or ::)? */
+static inline bool z_ipep_any(const struct z_ipep *e)
+{
+#if CONFIG_NET_IPV6
+    if (e->fam == Z_FAM6) {
+        return z_ipv6_is_unspecified(e->a6);
+    }
+#endif
+    return e->a4 == 0;
+}
+
 /* When the stack next has timed work (tick or TCP timer). Lock held. */
 int64_t z_stack_next_event_locked(struct z_stack *s);
 /* An ICMP error arrived about a UDP datagram we sent (orig = its IP header on). */
@@ -478,6 +552,7 @@ struct z_ipv6_tx {
     uint32_t flow;
     int ifindex;   /* outgoing interface (scope of link-local/multicast); 0: routed */
     bool dontfrag; /* -EMSGSIZE rather than fragments */
+    uint16_t mtu;  /* fragment below this size too (IPV6_MTU); 0: the path MTU only */
 };
 
 /* Route toward dst: the interface and next hop, honouring ifindex (0: any).
@@ -499,7 +574,7 @@ uint32_t z_ipv6_path_mtu_locked(struct z_stack *s, const struct z_netif *nif,
                                 const uint8_t dst[16]);
 /* UDP and TCP over IPv6 arrive here: p->data at the IPv6 header (parsed
  * in *ip, fragments already reassembled), the upper-layer header `off`
- * bytes in. Counted and dropped until sockets speak IPv6; takes p. */
+ * bytes in; handed to udp.c or tcp_glue.c. Takes p. */
 void z_ipv6_l4_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, uint8_t proto,
                             struct z_pbuf *p, size_t off);
 

@@ -74,20 +74,76 @@ static struct z_tcp_tables *tables(struct z_stack *s)
     return t;
 }
 
-static size_t tuple_hash(const struct z_tcp_tables *t, uint32_t laddr, uint16_t lport,
-                         uint32_t raddr, uint16_t rport)
+/* A connection's addresses and ports, of one IP version. */
+struct tuple {
+    uint8_t fam;
+    uint16_t lport, rport;
+    uint32_t l4, r4;
+    const uint8_t *l6, *r6; /* Z_FAM6 */
+};
+
+#define TUPLE_KEY_MAX (2 * 16 + 4)
+
+/* The tuple as bytes, for keyed hashes; returns their number. */
+static size_t tuple_key(const struct tuple *t, uint8_t out[TUPLE_KEY_MAX])
 {
-    uint8_t tuple[12];
-    z_put_be32(tuple, laddr);
-    z_put_be32(tuple + 4, raddr);
-    z_put_be16(tuple + 8, lport);
-    z_put_be16(tuple + 10, rport);
-    return (size_t)z_siphash24(t->key, tuple, sizeof(tuple));
+    size_t n = 8;
+#if CONFIG_NET_IPV6
+    if (t->fam == Z_FAM6) {
+        memcpy(out, t->l6, 16);
+        memcpy(out + 16, t->r6, 16);
+        n = 32;
+    } else
+#endif
+    {
+        z_put_be32(out, t->l4);
+        z_put_be32(out + 4, t->r4);
+    }
+    z_put_be16(out + n, t->lport);
+    z_put_be16(out + n + 2, t->rport);
+    return n + 4;
+}
+
+static struct tuple pcb_tuple(const struct z_tcp_pcb *p)
+{
+    struct tuple t = {
+        .fam = p->fam == Z_FAM6 ? Z_FAM6 : Z_FAM4,
+        .lport = p->lport,
+        .rport = p->rport,
+        .l4 = p->laddr,
+        .r4 = p->raddr,
+    };
+#if CONFIG_NET_IPV6
+    t.l6 = p->laddr6;
+    t.r6 = p->raddr6;
+#endif
+    return t;
+}
+
+static size_t tuple_hash(const struct z_tcp_tables *t, const struct tuple *tu)
+{
+    uint8_t key[TUPLE_KEY_MAX];
+    return (size_t)z_siphash24(t->key, key, tuple_key(tu, key));
 }
 
 static size_t pcb_hash(const struct z_tcp_tables *t, const struct z_tcp_pcb *p)
 {
-    return tuple_hash(t, p->laddr, p->lport, p->raddr, p->rport);
+    struct tuple tu = pcb_tuple(p);
+    return tuple_hash(t, &tu);
+}
+
+static bool pcb_is(const struct z_tcp_pcb *p, const struct tuple *t)
+{
+    if (p->lport != t->lport || p->rport != t->rport) {
+        return false;
+    }
+#if CONFIG_NET_IPV6
+    if (t->fam == Z_FAM6) {
+        return p->fam == Z_FAM6 && memcmp(p->raddr6, t->r6, 16) == 0 &&
+               memcmp(p->laddr6, t->l6, 16) == 0;
+    }
+#endif
+    return p->fam == Z_FAM4 && p->raddr == t->r4 && p->laddr == t->l4;
 }
 
 static size_t port_hash(uint16_t port)
@@ -147,17 +203,15 @@ static void conn_remove(struct z_tcp_pcb *pcb)
 }
 
 /* The connection with this 4-tuple that is not CLOSED, or NULL. */
-static struct z_tcp_pcb *conn_lookup(struct z_stack *s, uint32_t laddr, uint16_t lport,
-                                     uint32_t raddr, uint16_t rport)
+static struct z_tcp_pcb *conn_lookup(struct z_stack *s, const struct tuple *tu)
 {
     struct z_tcp_tables *t = s->tcp_tab;
     if (t == NULL) {
         return NULL;
     }
-    size_t b = tuple_hash(t, laddr, lport, raddr, rport) & t->conn_mask;
+    size_t b = tuple_hash(t, tu) & t->conn_mask;
     for (struct z_tcp_pcb *p = t->conn[b]; p != NULL; p = p->hnext) {
-        if (p->lport == lport && p->rport == rport && p->raddr == raddr && p->laddr == laddr &&
-            p->conn.state != Z_TCP_CLOSED) {
+        if (pcb_is(p, tu) && p->conn.state != Z_TCP_CLOSED) {
             return p;
         }
     }
@@ -492,6 +546,39 @@ static void pcb_free(struct z_tcp_pcb *pcb)
 /* ---- core callbacks -----------------------------------------------------------------------------
  */
 
+#if CONFIG_NET_IPV6
+/* The IPv6 half of pcb_xmit: checksum (or its offload) and output. */
+static int xmit6(struct z_tcp_pcb *pcb, const struct z_tcp_hdr *hdr, size_t hl, size_t len,
+                 struct z_pbuf *p)
+{
+    struct z_stack *s = pcb->stack;
+    struct z_ipv6_tx tx = {
+        .proto = Z_IPPROTO_TCP,
+        .hop_limit = pcb->o6.hops,
+        .tclass = pcb->o6.tclass,
+        .mtu = pcb->o6.mtu,
+        .ifindex = pcb->ifindex,
+    };
+    memcpy(tx.src, pcb->laddr6, Z_IPV6_ALEN);
+    memcpy(tx.dst, pcb->raddr6, Z_IPV6_ALEN);
+    struct z_netif *via;
+    uint8_t nh[Z_IPV6_ALEN];
+    bool routed = z_ipv6_route_locked(s, tx.dst, tx.ifindex, &via, nh) == 0;
+    if (routed && (via->flags & ZSOCK_IF_LOOPBACK)) {
+        z_tcp_emit_nocsum(p->data, hl + len, hdr, len);
+    } else if (routed && len > pcb->conn.mss && via->gso_max != 0) {
+        z_tcp_emit_nocsum(p->data, hl + len, hdr, len);
+        uint32_t ph = z_csum_pseudo6(tx.src, tx.dst, (uint32_t)(hl + len), Z_IPPROTO_TCP);
+        z_put_be16(p->data + 16, (uint16_t)~z_csum_finish(ph));
+        p->gso_size = pcb->conn.mss;
+    } else {
+        z_tcp6_emit(p->data, hl + len, tx.src, tx.dst, hdr, len);
+    }
+    s->stats.tcp.tx++;
+    return z_ipv6_output_locked(s, &tx, p);
+}
+#endif
+
 static int pcb_xmit(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off, size_t len)
 {
     struct z_tcp_pcb *pcb = c->ctx;
@@ -509,6 +596,11 @@ static int pcb_xmit(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off,
     if (len > 0) {
         z_ring_peek(&c->snd, off, at + hl, len);
     }
+#if CONFIG_NET_IPV6
+    if (pcb->fam == Z_FAM6) {
+        return xmit6(pcb, &hdr, hl, len, p);
+    }
+#endif
     struct z_netif *via;
     uint32_t nh;
     bool routed = z_ipv4_route_locked(s, pcb->raddr, pcb->ifindex, &via, &nh) == 0;
@@ -595,7 +687,12 @@ static const struct z_tcp_ops pcb_ops = {
 /* ---- set-up
  * ------------------------------------------------------------------------------------------ */
 
-struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s)
+static uint8_t default_fam(const struct z_tcp_pcb *pcb)
+{
+    return z_sock_fam(pcb->v6sock, pcb->v6only);
+}
+
+struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s, bool v6sock)
 {
     struct z_tcp_tables *t = tables(s);
     if (t == NULL) {
@@ -617,6 +714,9 @@ struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s)
     }
     t->pcbs++;
     pcb->stack = s;
+    pcb->v6sock = v6sock;
+    pcb->v6only = v6sock; /* Zephyr's default: IPv4 needs IPV6_V6ONLY off */
+    pcb->fam = default_fam(pcb);
     pcb->ttl = CONFIG_NET_IPV4_TTL;
     pcb->snd_buf = CONFIG_NET_TCP_SNDBUF;
     pcb->rcv_buf = CONFIG_NET_TCP_RCVBUF;
@@ -630,23 +730,31 @@ struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s)
 
 static uint32_t make_isn(struct z_stack *s, const struct z_tcp_pcb *pcb)
 {
-    uint8_t tuple[12];
-    z_put_be32(tuple, pcb->laddr);
-    z_put_be32(tuple + 4, pcb->raddr);
-    z_put_be16(tuple + 8, pcb->lport);
-    z_put_be16(tuple + 10, pcb->rport);
-    uint32_t f = (uint32_t)z_siphash24(s->isn_key, tuple, sizeof(tuple));
+    struct tuple tu = pcb_tuple(pcb);
+    uint8_t key[TUPLE_KEY_MAX];
+    uint32_t f = (uint32_t)z_siphash24(s->isn_key, key, tuple_key(&tu, key));
     return f + (uint32_t)(z_stack_now_us(s) / 4);
 }
 
 static int conn_setup(struct z_tcp_pcb *pcb, const struct z_netif *nif)
 {
-    uint16_t mtu = (uint16_t)(nif->mtu > 65535 ? 65535 : nif->mtu);
+    uint32_t mtu = nif->mtu;
+    uint32_t hdrs = Z_IPV4_HLEN + Z_TCP_HLEN;
+#if CONFIG_NET_IPV6
+    if (pcb->fam == Z_FAM6) {
+        mtu = z_ipv6_path_mtu_locked(pcb->stack, nif, pcb->raddr6);
+        if (pcb->o6.mtu >= Z_IPV6_MIN_MTU && pcb->o6.mtu < mtu) {
+            mtu = pcb->o6.mtu;
+        }
+        hdrs = Z_IPV6_HLEN + Z_TCP_HLEN;
+    }
+#endif
+    mtu = mtu > 65535 ? 65535 : mtu;
     struct z_tcp_config cfg = {
-        .tso_max = nif->gso_max > 40 ? nif->gso_max - 40 : 0,
+        .tso_max = nif->gso_max > hdrs ? nif->gso_max - hdrs : 0,
         .snd_buf = pcb->snd_buf,
         .rcv_buf = pcb->rcv_buf,
-        .mss = (uint16_t)(mtu > 40 + 64 ? mtu - 40 : 64),
+        .mss = (uint16_t)(mtu > hdrs + 64 ? mtu - hdrs : 64),
         .nodelay = pcb->nodelay,
         .isn = make_isn(pcb->stack, pcb),
         .time_wait_us = TCP_TIME_WAIT_US,
@@ -676,15 +784,11 @@ void z_tcp_pcb_apply_keepalive(struct z_tcp_pcb *pcb)
 
 /* Is (addr, port) taken for an explicit bind? TIME-WAIT leftovers yield to
  * SO_REUSEADDR. Looks only at the pcbs on that port. */
-static bool port_in_use(struct z_stack *s, const struct z_tcp_pcb *self, uint32_t addr,
-                        uint16_t port)
+static bool port_in_use(struct z_stack *s, const struct z_tcp_pcb *self, uint16_t port)
 {
     struct z_tcp_port *e = port_find(s->tcp_tab, port);
     for (struct z_tcp_pcb *o = e != NULL ? e->pcbs : NULL; o != NULL; o = o->pnext) {
-        if (o == self || o->listener != NULL) {
-            continue;
-        }
-        if (o->laddr != 0 && addr != 0 && o->laddr != addr) {
+        if (o == self || o->listener != NULL || !z_laddr_overlap(&Z_LBIND(o), &Z_LBIND(self))) {
             continue;
         }
         if (self->reuseaddr && (o->conn.state == Z_TCP_TIME_WAIT || !o->listening)) {
@@ -702,14 +806,54 @@ static bool bindable(struct z_stack *s, uint32_t addr)
 
 #define EPH_SPAN ((uint32_t)(CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1))
 
-int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
+/* Set the local address of the pcb from the endpoint; -errno if it
+ * cannot be ours. */
+static int set_local(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
+{
+    struct z_stack *s = pcb->stack;
+    if (ep->fam == Z_FAM4) {
+        if (pcb->v6sock && pcb->v6only) {
+            return -EINVAL; /* a mapped address on an IPv6-only socket, as Linux */
+        }
+        if (!bindable(s, ep->a4)) {
+            return -EADDRNOTAVAIL;
+        }
+        pcb->fam = Z_FAM4;
+        pcb->laddr = ep->a4;
+        return 0;
+    }
+#if CONFIG_NET_IPV6
+    if (!pcb->v6sock) {
+        return -EAFNOSUPPORT;
+    }
+    bool any = z_ipv6_is_unspecified(ep->a6);
+    if (!any && !z_ipv6_is_local_locked(s, ep->a6)) {
+        return -EADDRNOTAVAIL;
+    }
+    int rc = z_ipep_take_scope(s, ep, false, &pcb->ifindex);
+    if (rc < 0) {
+        return rc;
+    }
+    pcb->fam = any ? default_fam(pcb) : Z_FAM6;
+    pcb->laddr = 0;
+    memcpy(pcb->laddr6, ep->a6, Z_IPV6_ALEN);
+    return 0;
+#else
+    return -EAFNOSUPPORT;
+#endif
+}
+
+int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
 {
     struct z_stack *s = pcb->stack;
     if (pcb->in_table) {
         return -EINVAL;
     }
-    if (!bindable(s, addr)) {
-        return -EADDRNOTAVAIL;
+    int old_if = pcb->ifindex;
+    int rc = set_local(pcb, ep);
+    uint16_t port = ep->port;
+    if (rc < 0) {
+        return rc;
     }
     if (port == 0) {
         /* A port nobody holds at all, from a random starting point. */
@@ -721,14 +865,23 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
                 port = cand;
             }
         }
-        if (port == 0) {
-            return -EADDRINUSE;
-        }
-    } else if (port_in_use(s, pcb, addr, port)) {
-        return -EADDRINUSE;
+        rc = port == 0 ? -EADDRINUSE : 0;
+    } else if (port_in_use(s, pcb, port)) {
+        rc = -EADDRINUSE;
     }
-    pcb->laddr = addr;
-    return port_attach(pcb, port, true);
+    if (rc == 0) {
+        rc = port_attach(pcb, port, true);
+    }
+    if (rc < 0) {
+        /* Unbound again, as it was. */
+        pcb->fam = default_fam(pcb);
+        pcb->laddr = 0;
+        pcb->ifindex = old_if;
+#if CONFIG_NET_IPV6
+        memset(pcb->laddr6, 0, Z_IPV6_ALEN);
+#endif
+    }
+    return rc;
 }
 
 /* RFC 6056 algorithm 3: the search for a connection's port starts at a
@@ -736,15 +889,14 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
  * that moves on with every connection, so consecutive connections to one
  * place find a free port at once, and nobody elsewhere can predict them. A
  * port is usable unless bound explicitly or already carrying this 4-tuple. */
-static int connect_port(struct z_tcp_pcb *pcb, uint32_t raddr, uint16_t rport)
+static int connect_port(struct z_tcp_pcb *pcb)
 {
     struct z_stack *s = pcb->stack;
     struct z_tcp_tables *t = s->tcp_tab;
-    uint8_t key[10];
-    z_put_be32(key, pcb->laddr);
-    z_put_be32(key + 4, raddr);
-    z_put_be16(key + 8, rport);
-    uint32_t offset = (uint32_t)z_siphash24(t->key, key, sizeof(key));
+    struct tuple tu = pcb_tuple(pcb);
+    tu.lport = 0;
+    uint8_t key[TUPLE_KEY_MAX];
+    uint32_t offset = (uint32_t)z_siphash24(t->key, key, tuple_key(&tu, key));
     for (uint32_t i = 0; i < EPH_SPAN; i++) {
         uint16_t cand =
             (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (offset + t->eph_next + i) % EPH_SPAN);
@@ -752,7 +904,8 @@ static int connect_port(struct z_tcp_pcb *pcb, uint32_t raddr, uint16_t rport)
         if (e != NULL && e->explicit_binds > 0) {
             continue;
         }
-        if (conn_lookup(s, pcb->laddr, cand, raddr, rport) != NULL) {
+        tu.lport = cand;
+        if (conn_lookup(s, &tu) != NULL) {
             continue;
         }
         t->eph_next += i + 1;
@@ -761,56 +914,103 @@ static int connect_port(struct z_tcp_pcb *pcb, uint32_t raddr, uint16_t rport)
     return -EADDRINUSE;
 }
 
-int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
+/* Route toward the endpoint and choose the local address (unless bound to
+ * one): the connection's addresses are set in the pcb, its interface in
+ * *nif. -ENETUNREACH, -EADDRNOTAVAIL, -EAFNOSUPPORT, -EINVAL (scope). */
+static int route_peer(struct z_tcp_pcb *pcb, const struct z_ipep *ep, struct z_netif **nif)
+{
+    struct z_stack *s = pcb->stack;
+    uint8_t allowed = pcb->in_table ? pcb->fam : default_fam(pcb);
+    if (!(allowed & ep->fam)) {
+        return ep->fam == Z_FAM4 && pcb->v6only ? -ENETUNREACH : -EAFNOSUPPORT;
+    }
+#if CONFIG_NET_IPV6
+    if (ep->fam == Z_FAM6) {
+        uint8_t dst[Z_IPV6_ALEN], nh[Z_IPV6_ALEN];
+        memcpy(dst, ep->a6, Z_IPV6_ALEN);
+        if (z_ipv6_is_unspecified(dst)) {
+            dst[15] = 1; /* "any" means this host, as on Linux */
+        }
+        if (z_ipv6_is_multicast(dst)) {
+            return -ENETUNREACH;
+        }
+        int old_if = pcb->ifindex;
+        int rc = z_ipep_take_scope(s, ep, false, &pcb->ifindex);
+        if (rc == 0) {
+            rc = z_ipv6_route_locked(s, dst, pcb->ifindex, nif, nh);
+        }
+        bool bound_addr = pcb->in_table && pcb->bound_explicitly;
+        if (rc == 0 && (!bound_addr || z_ipv6_is_unspecified(pcb->laddr6)) &&
+            z_ipv6_select_source(*nif, dst, pcb->laddr6) < 0) {
+            rc = -EADDRNOTAVAIL;
+        }
+        if (rc < 0) {
+            pcb->ifindex = old_if;
+            return rc;
+        }
+        memcpy(pcb->raddr6, dst, Z_IPV6_ALEN);
+        pcb->fam = Z_FAM6;
+        return 0;
+    }
+#endif
+    uint32_t addr = ep->a4 != 0 ? ep->a4 : 0x7f000001u;
+    uint32_t nh;
+    int rc = z_ipv4_route_locked(s, addr, pcb->ifindex, nif, &nh);
+    if (rc < 0) {
+        return rc;
+    }
+    if (pcb->laddr == 0) {
+        pcb->laddr = z_ipv4_select_source(*nif, addr);
+        if (pcb->laddr == 0) {
+            pcb->laddr = 0x7f000001u;
+        }
+    }
+    pcb->raddr = addr;
+    pcb->fam = Z_FAM4;
+    return 0;
+}
+
+int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
 {
     struct z_stack *s = pcb->stack;
     if (pcb->conn.state != Z_TCP_CLOSED || pcb->listening) {
         return pcb->listening ? -EINVAL : -EISCONN;
     }
-    if (addr == 0) {
-        addr = 0x7f000001u;
+    if (pcb->hashed) {
+        conn_remove(pcb); /* an earlier attempt's 4-tuple, hashed under its addresses */
     }
     struct z_netif *nif;
-    uint32_t nh;
-    int rc = z_ipv4_route_locked(s, addr, pcb->ifindex, &nif, &nh);
+    int rc = route_peer(pcb, ep, &nif);
     if (rc < 0) {
         return rc;
     }
-    uint32_t laddr = pcb->laddr;
-    if (laddr == 0) {
-        laddr = z_ipv4_select_source(nif, addr);
-        if (laddr == 0) {
-            laddr = 0x7f000001u;
-        }
-    }
+    pcb->rport = ep->port;
     if (!pcb->in_table) {
-        pcb->laddr = laddr;
-        rc = connect_port(pcb, addr, port);
+        rc = connect_port(pcb);
         if (rc < 0) {
+            pcb->fam = default_fam(pcb);
             pcb->laddr = 0;
+#if CONFIG_NET_IPV6
+            memset(pcb->laddr6, 0, Z_IPV6_ALEN);
+#endif
             return rc;
         }
     } else {
         /* Bound already: the 4-tuple must be free. Our own TIME-WAIT
          * connection with timestamps may be recycled, as Linux's
          * tcp_tw_reuse does: PAWS tells old segments apart. */
-        struct z_tcp_pcb *o = conn_lookup(s, laddr, pcb->lport, addr, port);
+        struct tuple tu = pcb_tuple(pcb);
+        struct z_tcp_pcb *o = conn_lookup(s, &tu);
         if (o != NULL && o != pcb) {
             if (o->conn.state != Z_TCP_TIME_WAIT || !o->conn.ts_ok || !o->orphan) {
                 return -EADDRNOTAVAIL;
             }
             pcb_free(o);
         }
-        pcb->laddr = laddr;
-    }
-    if (pcb->hashed) {
-        conn_remove(pcb); /* an earlier attempt's 4-tuple */
     }
     if (pcb->conn.ops != NULL) {
         z_tcp_free(&pcb->conn); /* what an earlier attempt left */
     }
-    pcb->raddr = addr;
-    pcb->rport = port;
     rc = conn_setup(pcb, nif);
     if (rc < 0) {
         return rc;
@@ -821,13 +1021,26 @@ int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port)
     return rc;
 }
 
+void z_tcp_pcb_local(const struct z_tcp_pcb *pcb, struct z_ipep *out)
+{
+    z_ipep_make(out, (pcb->fam & Z_FAM6) ? Z_FAM6 : Z_FAM4, pcb->laddr, Z_ADDR6(pcb->laddr6),
+                pcb->lport, pcb->ifindex);
+}
+
+void z_tcp_pcb_peer(const struct z_tcp_pcb *pcb, struct z_ipep *out)
+{
+    z_ipep_make(out, pcb->fam == Z_FAM6 ? Z_FAM6 : Z_FAM4, pcb->raddr, Z_ADDR6(pcb->raddr6),
+                pcb->rport, pcb->ifindex);
+}
+
 int z_tcp_pcb_listen(struct z_tcp_pcb *pcb, int backlog)
 {
     if (pcb->conn.state != Z_TCP_CLOSED && !pcb->listening) {
         return -EINVAL;
     }
     if (!pcb->in_table) {
-        int rc = z_tcp_pcb_bind(pcb, 0, 0);
+        struct z_ipep any = {.fam = pcb->v6sock ? Z_FAM6 : Z_FAM4};
+        int rc = z_tcp_pcb_bind(pcb, &any);
         if (rc < 0) {
             return rc;
         }
@@ -961,9 +1174,12 @@ void z_tcp_destroy_all_locked(struct z_stack *s)
 /* ---- input
  * ------------------------------------------------------------------------------------------ */
 
-static void send_reset(struct z_stack *s, const struct z_ipv4_hdr *ip, const struct z_tcp_hdr *in,
+/* Answer a segment nobody owns (its addresses in seg: l ours, r the
+ * sender's) with RST. */
+static void send_reset(struct z_netif *nif, const struct tuple *seg, const struct z_tcp_hdr *in,
                        size_t len)
 {
+    struct z_stack *s = nif->stack;
     struct z_tcp_hdr out;
     if (!z_tcp_reset_reply(in, len, &out)) {
         return;
@@ -973,14 +1189,29 @@ static void send_reset(struct z_stack *s, const struct z_ipv4_hdr *ip, const str
         return;
     }
     uint8_t *at = z_pbuf_put(p, Z_TCP_HLEN);
-    z_tcp_emit(at, Z_TCP_HLEN, ip->dst, ip->src, &out, 0);
+    s->stats.tcp.rst_tx++;
+#if CONFIG_NET_IPV6
+    if (seg->fam == Z_FAM6) {
+        struct z_ipv6_tx tx = {.proto = Z_IPPROTO_TCP};
+        memcpy(tx.src, seg->l6, Z_IPV6_ALEN);
+        memcpy(tx.dst, seg->r6, Z_IPV6_ALEN);
+        if (z_ipv6_is_link_local(tx.dst)) {
+            tx.ifindex = nif->index;
+        }
+        z_tcp6_emit(at, Z_TCP_HLEN, tx.src, tx.dst, &out, 0);
+        z_ipv6_output_locked(s, &tx, p);
+        return;
+    }
+#else
+    (void)nif;
+#endif
+    z_tcp_emit(at, Z_TCP_HLEN, seg->l4, seg->r4, &out, 0);
     struct z_ipv4_tx tx = {
-        .src = ip->dst,
-        .dst = ip->src,
+        .src = seg->l4,
+        .dst = seg->r4,
         .proto = Z_IPPROTO_TCP,
         .ttl = CONFIG_NET_IPV4_TTL,
     };
-    s->stats.tcp.rst_tx++;
     z_ipv4_output_locked(s, &tx, p);
 }
 
@@ -1000,25 +1231,37 @@ static bool tw_reusable(const struct z_tcp_pcb *pcb, const struct z_tcp_hdr *syn
 }
 
 static struct z_tcp_pcb *find_listener(struct z_stack *s, struct z_netif *nif,
-                                       const struct z_ipv4_hdr *ip, const struct z_tcp_hdr *h)
+                                       const struct tuple *seg)
 {
-    struct z_tcp_port *e = port_find(s->tcp_tab, h->dport);
+    struct z_tcp_port *e = port_find(s->tcp_tab, seg->lport);
     struct z_tcp_pcb *wild = NULL;
     for (struct z_tcp_pcb *pcb = e != NULL ? e->listeners : NULL; pcb != NULL; pcb = pcb->lnext) {
-        if (pcb->ifindex != 0 && pcb->ifindex != nif->index) {
+        if ((pcb->ifindex != 0 && pcb->ifindex != nif->index) || !(pcb->fam & seg->fam)) {
             continue;
         }
-        if (pcb->laddr == ip->dst) {
-            return pcb;
+        bool any;
+#if CONFIG_NET_IPV6
+        if (seg->fam == Z_FAM6) {
+            any = z_ipv6_is_unspecified(pcb->laddr6);
+            if (!any && memcmp(pcb->laddr6, seg->l6, Z_IPV6_ALEN) == 0) {
+                return pcb;
+            }
+        } else
+#endif
+        {
+            any = pcb->laddr == 0;
+            if (pcb->laddr == seg->l4 && !any) {
+                return pcb;
+            }
         }
-        if (pcb->laddr == 0) {
+        if (any) {
             wild = pcb;
         }
     }
     return wild;
 }
 
-static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_ipv4_hdr *ip,
+static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct tuple *seg,
                       const struct z_tcp_hdr *h)
 {
     struct z_stack *s = l->stack;
@@ -1039,12 +1282,21 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
         oldest->conn.state = Z_TCP_CLOSED; /* silently: the peer was probably spoofed */
         release_if_done(oldest);
     }
-    struct z_tcp_pcb *c = z_tcp_pcb_new(s);
+    struct z_tcp_pcb *c = z_tcp_pcb_new(s, l->v6sock);
     if (c == NULL) {
         return;
     }
-    c->laddr = ip->dst;
-    c->raddr = ip->src;
+    c->fam = seg->fam;
+    c->v6only = l->v6only;
+    c->laddr = seg->l4;
+    c->raddr = seg->r4;
+#if CONFIG_NET_IPV6
+    if (seg->fam == Z_FAM6) {
+        memcpy(c->laddr6, seg->l6, Z_IPV6_ALEN);
+        memcpy(c->raddr6, seg->r6, Z_IPV6_ALEN);
+    }
+    c->o6 = l->o6;
+#endif
     c->rport = h->sport;
     c->ttl = l->ttl;
     c->tos = l->tos;
@@ -1056,6 +1308,11 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct z_i
     c->keep_intvl_s = l->keep_intvl_s;
     c->keep_cnt = l->keep_cnt;
     c->ifindex = l->ifindex;
+#if CONFIG_NET_IPV6
+    if (seg->fam == Z_FAM6 && z_ipv6_is_link_local(seg->r6)) {
+        c->ifindex = nif->index; /* a link-local peer is on this link only */
+    }
+#endif
     c->lport = h->dport;
     if (conn_setup(c, nif) < 0 || port_attach(c, h->dport, false) < 0) {
         pcb_free(c);
@@ -1076,25 +1333,16 @@ static void pcb_ack_flush(void *ctx)
     timer_update(pcb);
 }
 
-void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p)
+/* A parsed segment (payload of len bytes at data) with its addresses in
+ * seg (l: ours): to its connection, else a listener, else RST. Takes p. */
+static void tcp_input(struct z_netif *nif, const struct tuple *seg, const struct z_tcp_hdr *h,
+                      const uint8_t *data, size_t len, struct z_pbuf *p)
 {
     struct z_stack *s = nif->stack;
-    const uint8_t *seg = p->data + ip->ihl;
-    size_t seglen = p->len - ip->ihl;
-    struct z_tcp_hdr h;
-    int hl = ((nif->flags & ZSOCK_IF_LOOPBACK) || p->csum_ok)
-                 ? z_tcp_parse_nocsum(seg, seglen, &h)
-                 : z_tcp_parse(seg, seglen, ip->src, ip->dst, &h);
-    if (hl < 0 || z_ipv4_is_broadcast(nif, ip->dst) || (ip->dst >> 28) == 0xe) {
-        s->stats.tcp.drop_malformed++;
-        z_pbuf_free(p);
-        return;
-    }
     s->stats.tcp.rx++;
-    size_t len = seglen - (size_t)hl;
-    struct z_tcp_pcb *pcb = conn_lookup(s, ip->dst, h.dport, ip->src, h.sport);
+    struct z_tcp_pcb *pcb = conn_lookup(s, seg);
     if (pcb != NULL && pcb->conn.state == Z_TCP_TIME_WAIT &&
-        (h.flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST)) == Z_TCP_SYN && tw_reusable(pcb, &h)) {
+        (h->flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST)) == Z_TCP_SYN && tw_reusable(pcb, h)) {
         /* A new incarnation of a connection in TIME-WAIT (RFC 6191): the old
          * one steps aside and the SYN goes to the listener. */
         pcb->conn.state = Z_TCP_CLOSED;
@@ -1103,7 +1351,7 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
         pcb = NULL;
     }
     if (pcb != NULL) {
-        z_tcp_input(&pcb->conn, &h, seg + hl, len, z_stack_now_us(s));
+        z_tcp_input(&pcb->conn, h, data, len, z_stack_now_us(s));
         if (pcb->conn.ack_pending) {
             /* One ACK for the whole burst of input being processed. */
             z_stack_wakeup_locked(s, pcb_ack_flush, pcb);
@@ -1125,21 +1373,72 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
         z_pbuf_free(p);
         return;
     }
-    struct z_tcp_pcb *l = find_listener(s, nif, ip, &h);
-    uint8_t ctl = h.flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST | Z_TCP_FIN);
+    struct z_tcp_pcb *l = find_listener(s, nif, seg);
+    uint8_t ctl = h->flags & (Z_TCP_SYN | Z_TCP_ACK | Z_TCP_RST | Z_TCP_FIN);
     if (l != NULL && ctl == Z_TCP_SYN) {
-        new_child(l, nif, ip, &h);
-    } else if (l != NULL && !(h.flags & (Z_TCP_ACK | Z_TCP_RST))) {
+        new_child(l, nif, seg, h);
+    } else if (l != NULL && !(h->flags & (Z_TCP_ACK | Z_TCP_RST))) {
         /* RFC 9293 3.10.7.2: a listener answers only an ACK with a reset;
          * SYN+FIN (a scan, dropped as Linux does) and segments with no
          * SYN, ACK or RST are dropped. */
         s->stats.tcp.drop_malformed++;
-    } else if (!(h.flags & Z_TCP_RST)) {
+    } else if (!(h->flags & Z_TCP_RST)) {
         s->stats.tcp.drop_no_conn++;
-        send_reset(s, ip, &h, len);
+        send_reset(nif, seg, h, len);
     }
     z_pbuf_free(p);
 }
+
+void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p)
+{
+    struct z_stack *s = nif->stack;
+    const uint8_t *seg = p->data + ip->ihl;
+    size_t seglen = p->len - ip->ihl;
+    struct z_tcp_hdr h;
+    int hl = ((nif->flags & ZSOCK_IF_LOOPBACK) || p->csum_ok)
+                 ? z_tcp_parse_nocsum(seg, seglen, &h)
+                 : z_tcp_parse(seg, seglen, ip->src, ip->dst, &h);
+    if (hl < 0 || z_ipv4_is_broadcast(nif, ip->dst) || (ip->dst >> 28) == 0xe) {
+        s->stats.tcp.drop_malformed++;
+        z_pbuf_free(p);
+        return;
+    }
+    struct tuple tu = {
+        .fam = Z_FAM4,
+        .lport = h.dport,
+        .rport = h.sport,
+        .l4 = ip->dst,
+        .r4 = ip->src,
+    };
+    tcp_input(nif, &tu, &h, seg + hl, seglen - (size_t)hl, p);
+}
+
+#if CONFIG_NET_IPV6
+void z_tcp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struct z_pbuf *p,
+                         size_t off)
+{
+    struct z_stack *s = nif->stack;
+    const uint8_t *seg = p->data + off;
+    size_t seglen = p->len - off;
+    struct z_tcp_hdr h;
+    int hl = ((nif->flags & ZSOCK_IF_LOOPBACK) || p->csum_ok)
+                 ? z_tcp_parse_nocsum(seg, seglen, &h)
+                 : z_tcp6_parse(seg, seglen, ip->src, ip->dst, &h);
+    if (hl < 0 || z_ipv6_is_multicast(ip->dst)) {
+        s->stats.tcp.drop_malformed++;
+        z_pbuf_free(p);
+        return;
+    }
+    struct tuple tu = {
+        .fam = Z_FAM6,
+        .lport = h.dport,
+        .rport = h.sport,
+        .l6 = ip->dst,
+        .r6 = ip->src,
+    };
+    tcp_input(nif, &tu, &h, seg + hl, seglen - (size_t)hl, p);
+}
+#endif
 
 /* ---- timers
  * ------------------------------------------------------------------------------------------ */

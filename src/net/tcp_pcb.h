@@ -19,8 +19,15 @@ struct z_tcp_pcb {
     struct z_stack *stack;
     struct z_tcp_conn conn;
     bool in_table;         /* bound: on the list above and in its port's entry */
-    uint32_t laddr, raddr; /* host order */
+    uint8_t fam;           /* Z_FAM4/Z_FAM6 bits: a listener may take both, a connection one */
+    bool v6sock;           /* an AF_INET6 socket's pcb */
+    bool v6only;           /* IPV6_V6ONLY */
+    uint32_t laddr, raddr; /* IPv4, host order */
     uint16_t lport, rport;
+#if CONFIG_NET_IPV6
+    uint8_t laddr6[Z_IPV6_ALEN], raddr6[Z_IPV6_ALEN];
+    struct z_ip6_sockopts o6;
+#endif
     int ifindex;
     uint8_t ttl, tos;
     bool reuseaddr;
@@ -61,20 +68,28 @@ struct z_tcp_pcb {
     void *ctx;
 };
 
-/* A new unbound pcb, or NULL without memory. Free it with
- * z_tcp_pcb_close(). */
-struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s);
+/* A new unbound pcb (v6sock: of an AF_INET6 socket, IPv6-only until
+ * told otherwise), or NULL without memory. Free it with z_tcp_pcb_close(). */
+struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s, bool v6sock);
 
-/* Bind to a local address and port (0: an unused ephemeral port from a
- * random starting point). Same rules as UDP: -EINVAL bound already,
- * -EADDRNOTAVAIL, -EADDRINUSE; -ENOMEM. */
-int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port);
+/* Bind to a local endpoint (port 0: an unused ephemeral port from a random
+ * starting point). An IPv4 endpoint on an AF_INET6 pcb is a mapped address.
+ * Same rules as UDP: -EINVAL bound already (or a mapped address with
+ * IPV6_V6ONLY, or a link-local one without scope), -EADDRNOTAVAIL,
+ * -EADDRINUSE; -ENOMEM. */
+int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, const struct z_ipep *ep);
 /* Start an active open. An unbound pcb gets an ephemeral port chosen as
  * RFC 6056 algorithm 3 does (a keyed hash of the addresses and remote port
  * plus a counter), shared with connections to other destinations but never
- * with a port bound explicitly. Errors: -ENETUNREACH, -EADDRINUSE (no port
- * left), -EADDRNOTAVAIL (the 4-tuple is in use), -ENOMEM, -EISCONN. */
-int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, uint32_t addr, uint16_t port);
+ * with a port bound explicitly. Errors: -ENETUNREACH (also IPv4 on an
+ * IPv6-only pcb), -EAFNOSUPPORT (the other version than the bound
+ * address's), -EADDRINUSE (no port left), -EADDRNOTAVAIL (the 4-tuple is in
+ * use), -ENOMEM, -EISCONN. */
+int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, const struct z_ipep *ep);
+/* The local and remote endpoints (a pcb bound to :: or taking both
+ * versions shows as IPv6). */
+void z_tcp_pcb_local(const struct z_tcp_pcb *pcb, struct z_ipep *out);
+void z_tcp_pcb_peer(const struct z_tcp_pcb *pcb, struct z_ipep *out);
 /* Listen with a backlog (clamped to 1..65535), binding first if needed.
  * -EINVAL on a connected pcb; the errors of bind. */
 int z_tcp_pcb_listen(struct z_tcp_pcb *pcb, int backlog);
@@ -97,6 +112,11 @@ void z_tcp_pcb_timer_update(struct z_tcp_pcb *pcb);
  * its connection (a 4-tuple hash lookup), else to a listener (by port), else
  * answer it with RST. */
 void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+#if CONFIG_NET_IPV6
+/* The same for a segment over IPv6 (the TCP header `off` bytes into p). */
+void z_tcp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struct z_pbuf *p,
+                         size_t off);
+#endif
 /* Run the timers due at `now` (only those: they are kept in a heap). */
 void z_tcp_timers_locked(struct z_stack *s, int64_t now);
 /* The earliest TCP deadline of the stack, INT64_MAX if none. */

@@ -6,15 +6,33 @@
 #include <errno.h>
 #include <string.h>
 
+#if CONFIG_NET_IPV6
+#include "net/ip6.h"
+#endif
 #ifdef CONFIG_NET_DHCPV4
 #include "wire/dhcp.h"
 #endif
 
-int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s)
+static uint8_t default_fam(const struct z_udp_pcb *pcb)
+{
+    return z_sock_fam(pcb->v6sock, pcb->v6only);
+}
+
+/* The versions the pcb may speak: those of its bound address, else all its
+ * socket allows. */
+static uint8_t allowed_fam(const struct z_udp_pcb *pcb)
+{
+    return pcb->addr_explicit ? pcb->bfam : default_fam(pcb);
+}
+
+int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s, bool v6sock)
 {
     memset(pcb, 0, sizeof(*pcb));
     pcb->stack = s;
     pcb->ttl = CONFIG_NET_IPV4_TTL;
+    pcb->v6sock = v6sock;
+    pcb->v6only = v6sock; /* Zephyr's default: IPv4 needs IPV6_V6ONLY off */
+    pcb->fam = pcb->bfam = default_fam(pcb);
     return z_ring_init(&pcb->rx, CONFIG_NET_UDP_RCVBUF);
 }
 
@@ -38,15 +56,12 @@ void z_udp_pcb_deinit(struct z_udp_pcb *pcb)
     pcb->rx_dgrams = 0;
 }
 
-/* Would (addr, port) clash with another socket's binding? */
-static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, uint32_t addr,
-                        uint16_t port)
+/* Would self's binding (its fam and local address) on `port` clash with
+ * another socket's? */
+static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, uint16_t port)
 {
     for (struct z_udp_pcb *o = s->udp_pcbs; o != NULL; o = o->next) {
-        if (o == self || o->lport != port) {
-            continue;
-        }
-        if (o->laddr != 0 && addr != 0 && o->laddr != addr) {
+        if (o == self || o->lport != port || !z_laddr_overlap(&Z_LBIND(o), &Z_LBIND(self))) {
             continue;
         }
         if (o->ifindex != 0 && self->ifindex != 0 && o->ifindex != self->ifindex) {
@@ -62,14 +77,14 @@ static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, uint32_
 
 /* RFC 6056 algorithm 1: a random starting point for every search, so the
  * next port cannot be guessed from the last one. */
-static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self, uint32_t addr)
+static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self)
 {
     const uint32_t span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
     uint32_t start;
     z_entropy(&start, sizeof(start));
     for (uint32_t i = 0; i < span; i++) {
         uint16_t port = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % span);
-        if (!port_in_use(s, self, addr, port)) {
+        if (!port_in_use(s, self, port)) {
             return port;
         }
     }
@@ -89,44 +104,145 @@ static bool bindable(struct z_stack *s, uint32_t addr)
     return false;
 }
 
-int z_udp_bind(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
+/* Take the local endpoint (fam, addresses, port; 0 picks one) and join the
+ * demux list; on failure the pcb is as it was. */
+static int bind_as(struct z_udp_pcb *pcb, uint8_t fam, const struct z_ipep *ep, bool explicit_addr)
 {
     struct z_stack *s = pcb->stack;
-    if (pcb->in_table) {
-        return -EINVAL;
+    struct z_udp_pcb old = *pcb;
+    pcb->fam = fam;
+    pcb->laddr = fam & Z_FAM4 ? ep->a4 : 0;
+#if CONFIG_NET_IPV6
+    if (fam & Z_FAM6) {
+        memcpy(pcb->laddr6, ep->a6, Z_IPV6_ALEN);
+    } else {
+        memset(pcb->laddr6, 0, Z_IPV6_ALEN);
     }
-    if (!bindable(s, addr)) {
-        return -EADDRNOTAVAIL;
-    }
-    bool explicit_port = port != 0;
+#endif
+    uint16_t port = ep->port;
+    int rc = 0;
     if (port == 0) {
-        int p = pick_ephemeral(s, pcb, addr);
-        if (p < 0) {
-            return p;
-        }
-        port = (uint16_t)p;
-    } else if (port_in_use(s, pcb, addr, port)) {
-        return -EADDRINUSE;
+        rc = pick_ephemeral(s, pcb);
+        port = (uint16_t)(rc > 0 ? rc : 0);
+    } else if (port_in_use(s, pcb, port)) {
+        rc = -EADDRINUSE;
     }
-    pcb->laddr = addr;
+    if (rc < 0) {
+        pcb->fam = old.fam;
+        pcb->laddr = old.laddr;
+#if CONFIG_NET_IPV6
+        memcpy(pcb->laddr6, old.laddr6, Z_IPV6_ALEN);
+#endif
+        return rc;
+    }
+    pcb->bfam = fam;
     pcb->lport = port;
-    pcb->addr_explicit = addr != 0;
-    pcb->port_explicit = explicit_port;
+    pcb->addr_explicit = explicit_addr;
+    pcb->port_explicit = ep->port != 0;
     pcb->next = s->udp_pcbs;
     s->udp_pcbs = pcb;
     pcb->in_table = true;
     return 0;
 }
 
-static int autobind(struct z_udp_pcb *pcb)
-{
-    /* An address bound by the user survives a disconnect that gave back the port. */
-    return pcb->in_table ? 0 : z_udp_bind(pcb, pcb->addr_explicit ? pcb->laddr : 0, 0);
-}
-
-int z_udp_connect(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
+int z_udp_bind(struct z_udp_pcb *pcb, const struct z_ipep *ep)
 {
     struct z_stack *s = pcb->stack;
+    if (pcb->in_table) {
+        return -EINVAL;
+    }
+    if (ep->fam == Z_FAM4) {
+        if (pcb->v6sock && pcb->v6only) {
+            return -EINVAL; /* a mapped address on an IPv6-only socket, as Linux */
+        }
+        if (!bindable(s, ep->a4)) {
+            return -EADDRNOTAVAIL;
+        }
+        return bind_as(pcb, Z_FAM4, ep, ep->a4 != 0 || pcb->v6sock);
+    }
+#if CONFIG_NET_IPV6
+    if (!pcb->v6sock) {
+        return -EAFNOSUPPORT;
+    }
+    bool any = z_ipv6_is_unspecified(ep->a6);
+    if (!any && !z_ipv6_is_multicast(ep->a6) && !z_ipv6_is_local_locked(s, ep->a6)) {
+        return -EADDRNOTAVAIL;
+    }
+    int old_if = pcb->ifindex;
+    int rc = z_ipep_take_scope(s, ep, true, &pcb->ifindex);
+    if (rc == 0) {
+        rc = bind_as(pcb, any ? default_fam(pcb) : Z_FAM6, ep, !any);
+    }
+    if (rc < 0) {
+        pcb->ifindex = old_if;
+    }
+    return rc;
+#else
+    return -EAFNOSUPPORT;
+#endif
+}
+
+static int autobind(struct z_udp_pcb *pcb)
+{
+    if (pcb->in_table) {
+        return 0;
+    }
+    /* An address bound by the user survives a disconnect that gave back the port. */
+    struct z_ipep ep = {.a4 = pcb->laddr};
+    if (pcb->addr_explicit) {
+#if CONFIG_NET_IPV6
+        memcpy(ep.a6, pcb->laddr6, Z_IPV6_ALEN);
+#endif
+        return bind_as(pcb, pcb->bfam, &ep, true);
+    }
+    ep.a4 = 0;
+    return bind_as(pcb, default_fam(pcb), &ep, false);
+}
+
+/* The reason a pcb cannot speak version f. */
+static int fam_error(const struct z_udp_pcb *pcb, uint8_t f)
+{
+    return f == Z_FAM4 && pcb->v6only ? -ENETUNREACH : -EAFNOSUPPORT;
+}
+
+int z_udp_connect(struct z_udp_pcb *pcb, const struct z_ipep *ep)
+{
+    struct z_stack *s = pcb->stack;
+    if (!(allowed_fam(pcb) & ep->fam)) {
+        return fam_error(pcb, ep->fam);
+    }
+#if CONFIG_NET_IPV6
+    if (ep->fam == Z_FAM6) {
+        uint8_t dst[Z_IPV6_ALEN];
+        memcpy(dst, ep->a6, Z_IPV6_ALEN);
+        if (z_ipv6_is_unspecified(dst)) {
+            dst[15] = 1; /* "any" means this host, as on Linux */
+        }
+        int old_if = pcb->ifindex;
+        int rc = z_ipep_take_scope(s, ep, true, &pcb->ifindex);
+        struct z_netif *nif = NULL;
+        uint8_t nh[Z_IPV6_ALEN];
+        if (rc == 0) {
+            rc = z_ipv6_route_locked(s, dst, pcb->ifindex, &nif, nh);
+        }
+        if (rc == 0) {
+            rc = autobind(pcb);
+        }
+        if (rc == 0 && !pcb->addr_explicit && z_ipv6_select_source(nif, dst, pcb->laddr6) < 0) {
+            rc = -EADDRNOTAVAIL;
+        }
+        if (rc < 0) {
+            pcb->ifindex = old_if;
+            return rc;
+        }
+        memcpy(pcb->raddr6, dst, Z_IPV6_ALEN);
+        pcb->rport = ep->port;
+        pcb->fam = Z_FAM6;
+        pcb->pending_error = 0;
+        return 0;
+    }
+#endif
+    uint32_t addr = ep->a4;
     if (addr == 0) {
         addr = 0x7f000001u; /* connecting to "any" means this host, as on Linux */
     }
@@ -148,7 +264,8 @@ int z_udp_connect(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port)
         pcb->laddr = src != 0 ? src : ((nif->flags & ZSOCK_IF_LOOPBACK) ? 0x7f000001u : 0);
     }
     pcb->raddr = addr;
-    pcb->rport = port;
+    pcb->rport = ep->port;
+    pcb->fam = Z_FAM4;
     pcb->pending_error = 0;
     return 0;
 }
@@ -157,8 +274,13 @@ void z_udp_disconnect(struct z_udp_pcb *pcb)
 {
     pcb->raddr = 0;
     pcb->rport = 0;
+    pcb->fam = pcb->in_table ? pcb->bfam : default_fam(pcb);
     if (!pcb->addr_explicit) {
         pcb->laddr = 0;
+#if CONFIG_NET_IPV6
+        memset(pcb->laddr6, 0, Z_IPV6_ALEN);
+        memset(pcb->raddr6, 0, Z_IPV6_ALEN);
+#endif
     }
     /* As Linux: a port the stack picked is given back; one the user bound stays. */
     if (pcb->in_table && !pcb->port_explicit) {
@@ -167,13 +289,111 @@ void z_udp_disconnect(struct z_udp_pcb *pcb)
     }
 }
 
-int z_udp_send(struct z_udp_pcb *pcb, uint32_t dst, uint16_t dport, struct z_iov_iter *it,
-               size_t len)
+void z_udp_peer(const struct z_udp_pcb *pcb, struct z_ipep *out)
 {
+    z_ipep_make(out, pcb->fam == Z_FAM6 ? Z_FAM6 : Z_FAM4, pcb->raddr, Z_ADDR6(pcb->raddr6),
+                pcb->rport, pcb->ifindex);
+}
+
+void z_udp_local(const struct z_udp_pcb *pcb, struct z_ipep *out)
+{
+    /* A dual-stack or IPv6 binding shows as IPv6 (:: when unbound). */
+    z_ipep_make(out, (pcb->fam & Z_FAM6) ? Z_FAM6 : Z_FAM4, pcb->laddr, Z_ADDR6(pcb->laddr6),
+                pcb->lport, pcb->ifindex);
+}
+
+/* A buffer with the UDP payload gathered from `it`, room left for the
+ * headers; NULL with the error in *err. */
+static struct z_pbuf *payload_buf(struct z_stack *s, struct z_iov_iter *it, size_t len, int *err)
+{
+    if (Z_PBUF_HEADROOM + Z_UDP_HLEN + len > z_pbuf_max_size(&s->pool)) {
+        /* No buffer this stack can ever supply holds it: waiting would not help. */
+        *err = -EMSGSIZE;
+        return NULL;
+    }
+    struct z_pbuf *p = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, Z_UDP_HLEN + len);
+    if (p == NULL) {
+        *err = -ENOBUFS;
+        return NULL;
+    }
+    uint8_t *at = z_pbuf_put(p, Z_UDP_HLEN + len);
+    z_iov_gather(it, at + Z_UDP_HLEN, len);
+    return p;
+}
+
+#if CONFIG_NET_IPV6
+static int send6(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter *it, size_t len,
+                 const struct z_udp_txopt *opt)
+{
+    struct z_stack *s = pcb->stack;
+    struct z_ipv6_tx tx = {.proto = Z_IPPROTO_UDP, .tclass = pcb->o6.tclass, .mtu = pcb->o6.mtu};
+    memcpy(tx.dst, ep->a6, Z_IPV6_ALEN);
+    if (z_ipv6_is_unspecified(tx.dst)) {
+        tx.dst[15] = 1;
+    }
+    tx.ifindex = opt->ifindex != 0 ? opt->ifindex : pcb->ifindex;
+    if (ep->scope != 0 && (z_ipv6_is_link_local(tx.dst) || z_ipv6_is_multicast(tx.dst))) {
+        if (tx.ifindex != 0 && tx.ifindex != (int)ep->scope) {
+            return -EINVAL;
+        }
+        tx.ifindex = (int)ep->scope;
+    } else if (z_ipv6_is_link_local(tx.dst) && tx.ifindex == 0) {
+        return -EINVAL; /* which link? */
+    }
+    struct z_netif *nif;
+    uint8_t nh[Z_IPV6_ALEN];
+    int rc = z_ipv6_route_locked(s, tx.dst, tx.ifindex, &nif, nh);
+    if (rc < 0) {
+        s->stats.ipv6.no_route++;
+        return rc;
+    }
+    rc = autobind(pcb);
+    if (rc < 0) {
+        return rc;
+    }
+    if (opt->src6 != NULL && !z_ipv6_is_unspecified(opt->src6)) {
+        if (!z_ipv6_is_local_locked(s, opt->src6)) {
+            return -EADDRNOTAVAIL;
+        }
+        memcpy(tx.src, opt->src6, Z_IPV6_ALEN);
+    } else if (!z_ipv6_is_unspecified(pcb->laddr6) && !z_ipv6_is_multicast(pcb->laddr6)) {
+        memcpy(tx.src, pcb->laddr6, Z_IPV6_ALEN);
+    } else if (z_ipv6_select_source(nif, tx.dst, tx.src) < 0) {
+        return -EADDRNOTAVAIL;
+    }
+    tx.hop_limit = (uint8_t)(opt->hops != 0 ? opt->hops - 1 : pcb->o6.hops);
+    tx.dontfrag = pcb->o6.dontfrag;
+    struct z_pbuf *p = payload_buf(s, it, len, &rc);
+    if (p == NULL) {
+        s->stats.ipv6.no_buffer += rc == -ENOBUFS;
+        return rc;
+    }
+    z_udp6_emit(p->data, p->len, tx.src, tx.dst, pcb->lport, ep->port, len);
+    s->stats.udp.tx++;
+    return z_ipv6_output_locked(s, &tx, p);
+}
+#endif
+
+int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter *it, size_t len,
+               const struct z_udp_txopt *opt)
+{
+    static const struct z_udp_txopt none;
     struct z_stack *s = pcb->stack;
     if (len > Z_UDP_MAX_PAYLOAD) {
         return -EMSGSIZE;
     }
+    if (!(allowed_fam(pcb) & ep->fam)) {
+        return fam_error(pcb, ep->fam);
+    }
+#if CONFIG_NET_IPV6
+    if (ep->fam == Z_FAM6) {
+        return send6(pcb, ep, it, len, opt != NULL ? opt : &none);
+    }
+#else
+    (void)opt;
+    (void)none;
+#endif
+    uint32_t dst = ep->a4;
     if (dst == 0) {
         dst = 0x7f000001u;
     }
@@ -198,22 +418,16 @@ int z_udp_send(struct z_udp_pcb *pcb, uint32_t dst, uint16_t dport, struct z_iov
             src = 0x7f000001u;
         }
     }
-    if (Z_PBUF_HEADROOM + Z_UDP_HLEN + len > z_pbuf_max_size(&s->pool)) {
-        /* No buffer this stack can ever supply holds it: waiting would not help. */
-        return -EMSGSIZE;
-    }
-    struct z_pbuf *p = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, Z_UDP_HLEN + len);
+    struct z_pbuf *p = payload_buf(s, it, len, &rc);
     if (p == NULL) {
-        s->stats.ipv4.no_buffer++;
-        return -ENOBUFS;
+        s->stats.ipv4.no_buffer += rc == -ENOBUFS;
+        return rc;
     }
-    uint8_t *at = z_pbuf_put(p, Z_UDP_HLEN + len);
-    z_iov_gather(it, at + Z_UDP_HLEN, len);
     if (nif->flags & ZSOCK_IF_LOOPBACK) {
         /* Loopback never corrupts: skip the checksum, as Linux does there. */
-        z_udp_emit_nocsum(at, Z_UDP_HLEN + len, pcb->lport, dport, len);
+        z_udp_emit_nocsum(p->data, p->len, pcb->lport, ep->port, len);
     } else {
-        z_udp_emit(at, Z_UDP_HLEN + len, src, dst, pcb->lport, dport, len);
+        z_udp_emit(p->data, p->len, src, dst, pcb->lport, ep->port, len);
     }
     struct z_ipv4_tx tx = {
         .src = src,
@@ -235,24 +449,53 @@ int z_udp_set_rcvbuf(struct z_udp_pcb *pcb, size_t size)
 /* ---- input --------------------------------------------------------------------------------------
  */
 
-static int match_score(const struct z_udp_pcb *pcb, const struct z_netif *nif,
-                       const struct z_ipv4_hdr *ip, const struct z_udp_hdr *u, bool bcast)
+/* A received datagram, of either version, as the demux sees it. */
+struct udp_in {
+    const struct z_netif *nif;
+    uint8_t fam;
+    bool mcast; /* broadcast or multicast: every matching socket gets it */
+    uint32_t src4, dst4;
+    const uint8_t *src6, *dst6;
+    uint16_t sport, dport;
+    uint8_t ttl, tos;
+    const uint8_t *payload;
+    size_t len;
+};
+
+static int match_score(const struct z_udp_pcb *pcb, const struct udp_in *in)
 {
-    if (pcb->lport != u->dport) {
+    if (pcb->lport != in->dport || !(pcb->fam & in->fam)) {
         return -1;
     }
-    if (pcb->ifindex != 0 && pcb->ifindex != nif->index) {
+    if (pcb->ifindex != 0 && pcb->ifindex != in->nif->index) {
         return -1;
     }
     int score = 0;
+#if CONFIG_NET_IPV6
+    if (in->fam == Z_FAM6) {
+        if (!z_ipv6_is_unspecified(pcb->laddr6)) {
+            if (memcmp(pcb->laddr6, in->dst6, Z_IPV6_ALEN) != 0) {
+                return -1;
+            }
+            score += 2;
+        }
+        if (pcb->rport != 0) {
+            if (memcmp(pcb->raddr6, in->src6, Z_IPV6_ALEN) != 0 || pcb->rport != in->sport) {
+                return -1;
+            }
+            score += 4;
+        }
+        return score + (pcb->ifindex != 0);
+    }
+#endif
     if (pcb->laddr != 0) {
-        if (pcb->laddr != ip->dst && !(bcast && z_ipv4_is_broadcast(nif, pcb->laddr))) {
+        if (pcb->laddr != in->dst4 && !(in->mcast && z_ipv4_is_broadcast(in->nif, pcb->laddr))) {
             return -1;
         }
         score += 2;
     }
     if (pcb->rport != 0) {
-        if (pcb->raddr != ip->src || pcb->rport != u->sport) {
+        if (pcb->raddr != in->src4 || pcb->rport != in->sport) {
             return -1;
         }
         score += 4;
@@ -260,30 +503,86 @@ static int match_score(const struct z_udp_pcb *pcb, const struct z_netif *nif,
     return score + (pcb->ifindex != 0);
 }
 
-static void deliver(struct z_udp_pcb *pcb, const struct z_netif *nif, const struct z_ipv4_hdr *ip,
-                    const struct z_udp_hdr *u, const uint8_t *payload, size_t len)
+static void deliver(struct z_udp_pcb *pcb, const struct udp_in *in)
 {
     struct z_stack *s = pcb->stack;
     struct z_udp_rec rec = {
-        .len = (uint32_t)len,
-        .src = ip->src,
-        .dst = ip->dst,
-        .ifindex = nif->index,
-        .sport = u->sport,
-        .ttl = ip->ttl,
-        .tos = ip->tos,
+        .len = (uint32_t)in->len,
+        .src = in->src4,
+        .dst = in->dst4,
+        .ifindex = in->nif->index,
+        .sport = in->sport,
+        .ttl = in->ttl,
+        .tos = in->tos,
+        .fam = in->fam,
     };
-    if (z_ring_space(&pcb->rx) < sizeof(rec) + len) {
+    size_t hlen = z_udp_rec_hlen(&rec);
+    if (z_ring_space(&pcb->rx) < hlen + in->len) {
         s->stats.udp.drop_rcvbuf++;
         return;
     }
     z_ring_write(&pcb->rx, &rec, sizeof(rec));
-    z_ring_write(&pcb->rx, payload, len);
+#if CONFIG_NET_IPV6
+    if (in->fam == Z_FAM6) {
+        struct z_udp_rec6 r6;
+        memcpy(r6.src, in->src6, Z_IPV6_ALEN);
+        memcpy(r6.dst, in->dst6, Z_IPV6_ALEN);
+        z_ring_write(&pcb->rx, &r6, sizeof(r6));
+    }
+#endif
+    z_ring_write(&pcb->rx, in->payload, in->len);
     pcb->rx_dgrams++;
     s->stats.udp.rx++;
     if (pcb->notify != NULL) {
         z_stack_wakeup_locked(s, pcb->notify, pcb->ctx);
     }
+}
+
+/* Hand the datagram to its socket (every matching one for broadcast and
+ * multicast). False if nobody wanted it. */
+static bool demux(struct z_stack *s, const struct udp_in *in)
+{
+    bool delivered = false;
+    if (in->mcast) {
+        for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
+            if (match_score(pcb, in) >= 0) {
+                deliver(pcb, in);
+                delivered = true;
+            }
+        }
+        return delivered;
+    }
+    struct z_udp_pcb *best = NULL;
+    int best_score = -1;
+    int ties = 0;
+    for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
+        int sc = match_score(pcb, in);
+        if (sc > best_score) {
+            best = pcb;
+            best_score = sc;
+            ties = 1;
+        } else if (sc == best_score && sc >= 0 && pcb->reuseport && best->reuseport) {
+            ties++;
+        }
+    }
+    if (best != NULL && ties > 1) {
+        /* SO_REUSEPORT group: spread senders over its sockets by a hash of
+         * the source, so one flow always reaches the same socket. */
+        uint32_t src = in->fam == Z_FAM6 ? z_get_be32(in->src6 + 12) : in->src4;
+        uint32_t h = (src * 2654435761u) ^ (in->sport * 40503u);
+        int pick = (int)(h % (uint32_t)ties);
+        for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
+            if (match_score(pcb, in) == best_score && pcb->reuseport && pick-- == 0) {
+                best = pcb;
+                break;
+            }
+        }
+    }
+    if (best != NULL) {
+        deliver(best, in);
+        return true;
+    }
+    return false;
 }
 
 void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p)
@@ -310,55 +609,55 @@ void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
         return;
     }
 #endif
-    bool bcast = z_ipv4_is_broadcast(nif, ip->dst);
-    bool delivered = false;
-    if (bcast) {
-        for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
-            if (match_score(pcb, nif, ip, &u, true) >= 0) {
-                deliver(pcb, nif, ip, &u, payload, len);
-                delivered = true;
-            }
-        }
-    } else {
-        struct z_udp_pcb *best = NULL;
-        int best_score = -1;
-        int ties = 0;
-        for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
-            int sc = match_score(pcb, nif, ip, &u, false);
-            if (sc > best_score) {
-                best = pcb;
-                best_score = sc;
-                ties = 1;
-            } else if (sc == best_score && sc >= 0 && pcb->reuseport && best->reuseport) {
-                ties++;
-            }
-        }
-        if (best != NULL && ties > 1) {
-            /* SO_REUSEPORT group: spread senders over its sockets by a hash of
-             * the source, so one flow always reaches the same socket. */
-            uint32_t h = (ip->src * 2654435761u) ^ (u.sport * 40503u);
-            int pick = (int)(h % (uint32_t)ties);
-            for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
-                if (match_score(pcb, nif, ip, &u, false) == best_score && pcb->reuseport &&
-                    pick-- == 0) {
-                    best = pcb;
-                    break;
-                }
-            }
-        }
-        if (best != NULL) {
-            deliver(best, nif, ip, &u, payload, len);
-            delivered = true;
-        }
-    }
-    if (!delivered) {
+    struct udp_in in = {
+        .nif = nif,
+        .fam = Z_FAM4,
+        .mcast = z_ipv4_is_broadcast(nif, ip->dst),
+        .src4 = ip->src,
+        .dst4 = ip->dst,
+        .sport = u.sport,
+        .dport = u.dport,
+        .ttl = ip->ttl,
+        .tos = ip->tos,
+        .payload = payload,
+        .len = len,
+    };
+    if (!demux(s, &in)) {
         s->stats.udp.drop_no_port++;
-        if (!bcast) {
+        if (!in.mcast) {
             z_icmp_send_error_locked(s, nif, Z_ICMP_DEST_UNREACH, Z_ICMP_UNREACH_PORT, 0, p->data,
                                      p->len);
         }
     }
     z_pbuf_free(p);
+}
+
+/* Mark the connected sockets that sent the datagram an ICMP error is about. */
+static void error_to(struct z_stack *s, int err, const struct udp_in *sent)
+{
+    for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
+        /* Only connected sockets hear about errors, as on Linux without IP_RECVERR. */
+        if (pcb->lport != sent->sport || pcb->rport != sent->dport || pcb->fam != sent->fam) {
+            continue;
+        }
+        bool match;
+#if CONFIG_NET_IPV6
+        if (sent->fam == Z_FAM6) {
+            match = memcmp(pcb->raddr6, sent->dst6, Z_IPV6_ALEN) == 0 &&
+                    (z_ipv6_is_unspecified(pcb->laddr6) ||
+                     memcmp(pcb->laddr6, sent->src6, Z_IPV6_ALEN) == 0);
+        } else
+#endif
+        {
+            match = pcb->raddr == sent->dst4 && (pcb->laddr == 0 || pcb->laddr == sent->src4);
+        }
+        if (match) {
+            pcb->pending_error = err;
+            if (pcb->notify != NULL) {
+                z_stack_wakeup_locked(s, pcb->notify, pcb->ctx);
+            }
+        }
+    }
 }
 
 void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len)
@@ -367,18 +666,70 @@ void z_udp_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, si
     if (orig_len < ihl + 4) {
         return;
     }
-    uint32_t src = z_get_be32(orig + 12);
-    uint32_t dst = z_get_be32(orig + 16);
-    uint16_t sport = z_get_be16(orig + ihl);
-    uint16_t dport = z_get_be16(orig + ihl + 2);
-    for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
-        /* Only connected sockets hear about errors, as on Linux without IP_RECVERR. */
-        if (pcb->lport == sport && pcb->rport == dport && pcb->raddr == dst &&
-            (pcb->laddr == 0 || pcb->laddr == src)) {
-            pcb->pending_error = err;
-            if (pcb->notify != NULL) {
-                z_stack_wakeup_locked(s, pcb->notify, pcb->ctx);
-            }
+    struct udp_in sent = {
+        .fam = Z_FAM4,
+        .src4 = z_get_be32(orig + 12),
+        .dst4 = z_get_be32(orig + 16),
+        .sport = z_get_be16(orig + ihl),
+        .dport = z_get_be16(orig + ihl + 2),
+    };
+    error_to(s, err, &sent);
+}
+
+#if CONFIG_NET_IPV6
+void z_udp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struct z_pbuf *p,
+                         size_t off)
+{
+    struct z_stack *s = nif->stack;
+    struct z_udp_hdr u;
+    if (z_udp6_parse(p->data + off, p->len - off, ip->src, ip->dst, &u) < 0) {
+        s->stats.udp.drop_malformed++;
+        z_pbuf_free(p);
+        return;
+    }
+    struct udp_in in = {
+        .nif = nif,
+        .fam = Z_FAM6,
+        .mcast = z_ipv6_is_multicast(ip->dst),
+        .src6 = ip->src,
+        .dst6 = ip->dst,
+        .sport = u.sport,
+        .dport = u.dport,
+        .ttl = ip->hop_limit,
+        .tos = ip->tclass,
+        .payload = p->data + off + Z_UDP_HLEN,
+        .len = u.len - Z_UDP_HLEN,
+    };
+    if (!demux(s, &in)) {
+        s->stats.udp.drop_no_port++;
+        if (!in.mcast) {
+            z_icmp6_send_error_locked(s, nif, Z_ICMP6_DEST_UNREACH, Z_ICMP6_UNREACH_PORT, 0,
+                                      p->data, p->len, false);
         }
     }
+    z_pbuf_free(p);
 }
+
+void z_udp6_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len)
+{
+    /* Our datagrams carry no extension header but a fragment header. */
+    size_t off = Z_IPV6_HLEN;
+    if (orig_len >= Z_IPV6_HLEN + Z_IPV6_FRAG_HLEN && orig[6] == Z_IPPROTO_FRAGMENT &&
+        (z_get_be16(orig + Z_IPV6_HLEN + 2) & 0xfff8) == 0) {
+        off += Z_IPV6_FRAG_HLEN;
+    } else if (orig[6] != Z_IPPROTO_UDP) {
+        return;
+    }
+    if (orig_len < off + 4) {
+        return;
+    }
+    struct udp_in sent = {
+        .fam = Z_FAM6,
+        .src6 = orig + 8,
+        .dst6 = orig + 24,
+        .sport = z_get_be16(orig + off),
+        .dport = z_get_be16(orig + off + 2),
+    };
+    error_to(s, err, &sent);
+}
+#endif

@@ -17,11 +17,20 @@ struct z_udp_pcb {
     bool in_table;      /* bound: on the stack's demux list */
     bool addr_explicit; /* the local address was bound by the user */
     bool port_explicit; /* the local port was bound by the user */
+    uint8_t fam;        /* Z_FAM4/Z_FAM6 bits: the IP versions it takes now */
+    bool v6sock;        /* an AF_INET6 socket's pcb */
+    bool v6only;        /* IPV6_V6ONLY */
+    uint8_t bfam;       /* the versions of the bound address (fam before connect) */
     uint32_t laddr;     /* host order; 0 = any */
     uint16_t lport;     /* 0 = unbound */
     uint32_t raddr;     /* connected peer; rport 0 = not connected */
     uint16_t rport;
-    int ifindex; /* SO_BINDTODEVICE, 0 = any */
+#if CONFIG_NET_IPV6
+    uint8_t laddr6[Z_IPV6_ALEN]; /* :: = any */
+    uint8_t raddr6[Z_IPV6_ALEN];
+    struct z_ip6_sockopts o6;
+#endif
+    int ifindex; /* SO_BINDTODEVICE (or a link-local scope), 0 = any */
     uint8_t ttl;
     uint8_t tos;
     bool broadcast;
@@ -35,37 +44,76 @@ struct z_udp_pcb {
     void *ctx;
 };
 
-/* The header stored before each datagram in the receive ring. */
+/* The header stored before each datagram in the receive ring. An IPv6
+ * datagram's addresses follow it (struct z_udp_rec6), then the payload. */
 struct z_udp_rec {
     uint32_t len;
-    uint32_t src;
+    uint32_t src; /* IPv4 */
     uint32_t dst;
     int32_t ifindex;
     uint16_t sport;
-    uint8_t ttl;
-    uint8_t tos;
+    uint8_t ttl; /* or hop limit */
+    uint8_t tos; /* or traffic class */
+    uint8_t fam; /* Z_FAM4 or Z_FAM6 */
 };
 
-/* Returns 0 or -ENOMEM. */
-int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s);
+struct z_udp_rec6 {
+    uint8_t src[16];
+    uint8_t dst[16];
+};
+
+/* Bytes before the payload of the datagram whose header is rec. */
+static inline size_t z_udp_rec_hlen(const struct z_udp_rec *rec)
+{
+    return sizeof(*rec) + (rec->fam == Z_FAM6 ? sizeof(struct z_udp_rec6) : 0);
+}
+
+/* Per-datagram choices of sendmsg() (control messages), zero for none. */
+struct z_udp_txopt {
+    int ifindex;         /* IPV6_PKTINFO's interface */
+    int hops;            /* IPV6_HOPLIMIT + 1; 0: the socket's */
+    const uint8_t *src6; /* IPV6_PKTINFO's source, NULL or :: for the socket's */
+};
+
+/* Returns 0 or -ENOMEM. v6sock: the pcb of an AF_INET6 socket. */
+int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s, bool v6sock);
 /* Unbind and free the receive queue. */
 void z_udp_pcb_deinit(struct z_udp_pcb *pcb);
 
-/* Bind to (addr, port); port 0 picks an ephemeral port.
- * -EINVAL already bound, -EADDRNOTAVAIL not our address, -EADDRINUSE. */
-int z_udp_bind(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port);
-/* Set the peer (binding implicitly); port 0 disconnects. */
-int z_udp_connect(struct z_udp_pcb *pcb, uint32_t addr, uint16_t port);
+/* Bind to the endpoint (an IPv4 one on an AF_INET6 pcb is a mapped
+ * address); port 0 picks an ephemeral port. -EINVAL already bound, or a
+ * mapped address with IPV6_V6ONLY, or a link-local one without scope;
+ * -EADDRNOTAVAIL not our address, -EADDRINUSE. */
+int z_udp_bind(struct z_udp_pcb *pcb, const struct z_ipep *ep);
+/* Set the peer (binding implicitly); port 0 disconnects. -ENETUNREACH,
+ * -EACCES (broadcast), -EAFNOSUPPORT (the other version than the bound
+ * address's), the errors of bind. */
+int z_udp_connect(struct z_udp_pcb *pcb, const struct z_ipep *ep);
 void z_udp_disconnect(struct z_udp_pcb *pcb);
 
-/* Send `len` bytes gathered from `it` to (dst, dport), binding implicitly.
+/* Send `len` bytes gathered from `it` to the endpoint, binding implicitly.
  * 0 or -errno: -EMSGSIZE, -ENETUNREACH, -EACCES (broadcast without
- * SO_BROADCAST), -ENOBUFS (no packet buffer: the caller may retry). */
-int z_udp_send(struct z_udp_pcb *pcb, uint32_t dst, uint16_t dport, struct z_iov_iter *it,
-               size_t len);
+ * SO_BROADCAST), -EAFNOSUPPORT (the version the pcb cannot send),
+ * -ENOBUFS (no packet buffer: the caller may retry). opt may be NULL. */
+int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *dst, struct z_iov_iter *it, size_t len,
+               const struct z_udp_txopt *opt);
+
+/* The connected peer as an endpoint (port 0: not connected). */
+void z_udp_peer(const struct z_udp_pcb *pcb, struct z_ipep *out);
+/* The local endpoint. */
+void z_udp_local(const struct z_udp_pcb *pcb, struct z_ipep *out);
 
 /* Change the receive buffer size, keeping queued datagrams. */
 int z_udp_set_rcvbuf(struct z_udp_pcb *pcb, size_t size);
+
+#if CONFIG_NET_IPV6
+/* A UDP datagram over IPv6 (p->data at the IPv6 header, the UDP header
+ * `off` bytes in). Takes p. */
+void z_udp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struct z_pbuf *p,
+                         size_t off);
+/* An ICMPv6 error about a datagram we sent (orig: its IPv6 header on). */
+void z_udp6_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len);
+#endif
 
 /* Largest payload of one datagram. */
 #define Z_UDP_MAX_PAYLOAD (65535 - Z_IPV4_HLEN - Z_UDP_HLEN)

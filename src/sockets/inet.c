@@ -1,4 +1,5 @@
-/* AF_INET sockets: the socket-call side of UDP (TCP joins later). Each socket
+/* AF_INET and AF_INET6 sockets: the socket-call side of UDP (TCP is in
+ * inet_tcp.c), and the address and IPv6 option helpers both share. Each socket
  * lives in one stack instance and is guarded by that stack's lock; blocking
  * calls wait on the socket's condition variable under that lock. */
 #include "sockets/inet.h"
@@ -11,6 +12,8 @@
 #include "sockets/fdtable.h"
 #include "sockets/sockbase.h"
 
+#define Z_IPV6_DEFAULT_HOPS 64 /* what IPV6_UNICAST_HOPS reads when left alone */
+
 struct inet_sock {
     struct z_sockbase base;
     struct z_stack *stack;
@@ -22,6 +25,9 @@ struct inet_sock {
     bool shut_wr;
     int sndbuf;
     int priority;
+    bool recv_pktinfo6; /* IPV6_RECVPKTINFO */
+    bool recv_hoplimit; /* IPV6_RECVHOPLIMIT */
+    bool recv_tclass;   /* IPV6_RECVTCLASS */
 };
 
 /* Wake blocked callers and pollers (lock held). */
@@ -35,31 +41,151 @@ static void sock_notify(void *ctx)
 /* ---- addresses
  * ------------------------------------------------------------------------------------- */
 
-int z_sockaddr_to_v4(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port)
+int z_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family, struct z_ipep *ep)
 {
+    memset(ep, 0, sizeof(*ep));
+    if (len < sizeof(sa_family_t) || sa->sa_family != family) {
+        return len < sizeof(sa_family_t) ? -EINVAL : -EAFNOSUPPORT;
+    }
+#if CONFIG_NET_IPV6
+    if (family == AF_INET6) {
+        /* RFC 2133's sockaddr_in6 (24 bytes, no scope) is still accepted, as Linux does. */
+        if (len < offsetof(struct sockaddr_in6, sin6_scope_id)) {
+            return -EINVAL;
+        }
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        ep->port = ntohs(sin6->sin6_port);
+        if (z_ipv6_is_v4mapped(sin6->sin6_addr.s6_addr)) {
+            ep->fam = Z_FAM4;
+            ep->a4 = z_get_be32(sin6->sin6_addr.s6_addr + 12);
+            return 0;
+        }
+        ep->fam = Z_FAM6;
+        memcpy(ep->a6, sin6->sin6_addr.s6_addr, Z_IPV6_ALEN);
+        ep->scope = len >= sizeof(*sin6) ? sin6->sin6_scope_id : 0;
+        return 0;
+    }
+#endif
     if (len < sizeof(struct sockaddr_in)) {
         return -EINVAL;
     }
-    if (sa->sa_family != AF_INET) {
-        return -EAFNOSUPPORT;
-    }
     const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-    *addr = ntohl(sin->sin_addr.s_addr);
-    *port = ntohs(sin->sin_port);
+    ep->fam = Z_FAM4;
+    ep->a4 = ntohl(sin->sin_addr.s_addr);
+    ep->port = ntohs(sin->sin_port);
     return 0;
 }
 
-/* Store an address into a caller's (addr, *len), truncating, with the full
- * length written back. */
-void z_v4_to_sockaddr(uint32_t addr, uint16_t port, struct sockaddr *sa, socklen_t *len)
+void z_ep_to_sockaddr(const struct z_ipep *ep, int family, struct sockaddr *sa, socklen_t *len)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    sin.sin_addr.s_addr = htonl(addr);
-    sin.sin_port = htons(port);
-    size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
-    memcpy(sa, &sin, n);
-    *len = sizeof(sin);
+    union {
+        struct sockaddr_in v4;
+        struct sockaddr_in6 v6;
+    } u;
+    size_t size;
+    memset(&u, 0, sizeof(u));
+    if (family == AF_INET6) {
+        u.v6.sin6_family = AF_INET6;
+        u.v6.sin6_port = htons(ep->port);
+        uint8_t *a = u.v6.sin6_addr.s6_addr;
+#if CONFIG_NET_IPV6
+        if (ep->fam == Z_FAM6) {
+            memcpy(a, ep->a6, 16);
+            u.v6.sin6_scope_id = ep->scope;
+        } else
+#endif
+        {
+            a[10] = a[11] = 0xff;
+            z_put_be32(a + 12, ep->a4);
+        }
+        size = sizeof(u.v6);
+    } else {
+        u.v4.sin_family = AF_INET;
+        u.v4.sin_addr.s_addr = htonl(ep->a4);
+        u.v4.sin_port = htons(ep->port);
+        size = sizeof(u.v4);
+    }
+    size_t n = *len < size ? *len : size;
+    memcpy(sa, &u, n);
+    *len = (socklen_t)size;
 }
+
+#if CONFIG_NET_IPV6
+int z_ip6_sockopt_set(struct z_ip6_sockopts *o, bool *v6only, bool bound, int optname,
+                      const void *optval, socklen_t optlen)
+{
+    int v;
+    int rc = z_opt_get_int(optval, optlen, &v);
+    if (rc < 0) {
+        return rc;
+    }
+    switch (optname) {
+    case IPV6_V6ONLY:
+        if (bound) {
+            return -EINVAL; /* the binding was made for one setting, as Linux */
+        }
+        *v6only = v != 0;
+        return 0;
+    case IPV6_UNICAST_HOPS:
+        /* -1 restores the default; 0 is the interface's too. */
+        if (v < -1 || v > 255) {
+            return -EINVAL;
+        }
+        o->hops = (uint8_t)(v < 0 ? 0 : v);
+        return 0;
+    case IPV6_TCLASS:
+        if (v < -1 || v > 255) {
+            return -EINVAL;
+        }
+        o->tclass = (uint8_t)(v < 0 ? 0 : v);
+        return 0;
+    case IPV6_DONTFRAG:
+        o->dontfrag = v != 0;
+        return 0;
+    case IPV6_MTU:
+        /* 0 goes back to the path MTU; below IPv6's minimum is refused. */
+        if (v != 0 && (v < Z_IPV6_MIN_MTU || v > 65535)) {
+            return -EINVAL;
+        }
+        o->mtu = (uint16_t)v;
+        return 0;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+int z_ip6_sockopt_get(struct z_stack *s, const struct z_ip6_sockopts *o, bool v6only,
+                      const uint8_t *dst, int ifindex, int optname, void *optval, socklen_t *optlen)
+{
+    switch (optname) {
+    case IPV6_V6ONLY:
+        return z_opt_put_int(optval, optlen, v6only);
+    case IPV6_UNICAST_HOPS:
+        return z_opt_put_int(optval, optlen, o->hops != 0 ? o->hops : Z_IPV6_DEFAULT_HOPS);
+    case IPV6_TCLASS:
+        return z_opt_put_int(optval, optlen, o->tclass);
+    case IPV6_DONTFRAG:
+        return z_opt_put_int(optval, optlen, o->dontfrag);
+    case IPV6_MTU: {
+        struct z_netif *nif;
+        uint8_t nh[Z_IPV6_ALEN];
+        if (dst == NULL) {
+            return -ENOTCONN;
+        }
+        if (z_ipv6_route_locked(s, dst, ifindex, &nif, nh) < 0) {
+            return -ENETUNREACH;
+        }
+        uint32_t mtu = z_ipv6_path_mtu_locked(s, nif, dst);
+        if (o->mtu != 0 && o->mtu < mtu) {
+            mtu = o->mtu;
+        }
+        return z_opt_put_int(optval, optlen, (int)mtu);
+    }
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+#endif
 
 /* ---- calls
  * --------------------------------------------------------------------------------------------- */
@@ -73,14 +199,13 @@ static int wait_locked(struct inet_sock *sk, int64_t *deadline, int64_t timeo_us
 static int inet_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct inet_sock *sk = obj;
-    uint32_t a;
-    uint16_t port;
-    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
+    struct z_ipep ep;
+    int rc = z_sockaddr_to_ep(addr, addrlen, sk->base.family, &ep);
     if (rc < 0) {
         return rc;
     }
     z_stack_lock(sk->stack);
-    rc = sk->closed ? -EBADF : z_udp_bind(&sk->pcb, a, port);
+    rc = sk->closed ? -EBADF : z_udp_bind(&sk->pcb, &ep);
     z_stack_unlock(sk->stack);
     return rc;
 }
@@ -97,32 +222,87 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
         z_stack_unlock(sk->stack);
         return rc;
     }
-    uint32_t a;
-    uint16_t port;
-    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
+    struct z_ipep ep;
+    int rc = z_sockaddr_to_ep(addr, addrlen, sk->base.family, &ep);
     if (rc < 0) {
         return rc;
     }
     z_stack_lock(sk->stack);
-    rc = sk->closed ? -EBADF : z_udp_connect(&sk->pcb, a, port);
+    rc = sk->closed ? -EBADF : z_udp_connect(&sk->pcb, &ep);
     z_stack_unlock(sk->stack);
     return rc;
+}
+
+/* The control messages of sendmsg() this socket honours: IPV6_PKTINFO
+ * (source address, interface) and IPV6_HOPLIMIT on an AF_INET6 socket.
+ * -EINVAL for a malformed one. */
+static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
+                          struct z_udp_txopt *opt, struct in6_addr *src)
+{
+    (void)sk;
+    (void)src;
+    (void)opt;
+    if (msg->msg_control == NULL || msg->msg_controllen == 0) {
+        return 0;
+    }
+    if (msg->msg_controllen < sizeof(struct cmsghdr)) {
+        return -EINVAL;
+    }
+    for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL;
+         c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_len < CMSG_LEN(0) ||
+            (char *)c + c->cmsg_len > (char *)msg->msg_control + msg->msg_controllen) {
+            return -EINVAL;
+        }
+#if CONFIG_NET_IPV6
+        size_t dlen = c->cmsg_len - CMSG_LEN(0);
+        if (c->cmsg_level != IPPROTO_IPV6 || sk->base.family != AF_INET6) {
+            continue;
+        }
+        if (c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            if (dlen < sizeof(pi)) {
+                return -EINVAL;
+            }
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            *src = pi.ipi6_addr;
+            opt->src6 = src->s6_addr;
+            opt->ifindex = (int)pi.ipi6_ifindex;
+        } else if (c->cmsg_type == IPV6_HOPLIMIT) {
+            int v;
+            if (dlen < sizeof(v)) {
+                return -EINVAL;
+            }
+            memcpy(&v, CMSG_DATA(c), sizeof(v));
+            if (v < -1 || v > 255) {
+                return -EINVAL;
+            }
+            opt->hops = v < 0 ? 0 : v + 1;
+        }
+#endif
+    }
+    return 0;
 }
 
 static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
 {
     struct inet_sock *sk = obj;
-    uint32_t dst = 0;
-    uint16_t dport = 0;
+    struct z_ipep dst = {0};
     size_t len = (size_t)z_iov_total(msg->msg_iov, msg->msg_iovlen);
     if (msg->msg_name != NULL) {
-        int rc = z_sockaddr_to_v4(msg->msg_name, msg->msg_namelen, &dst, &dport);
+        int rc = z_sockaddr_to_ep(msg->msg_name, msg->msg_namelen, sk->base.family, &dst);
         if (rc < 0) {
             return rc;
         }
-        if (dport == 0) {
+        if (dst.port == 0) {
             return -EINVAL;
         }
+    }
+    struct z_udp_txopt opt = {0};
+    struct in6_addr src6;
+    int crc = parse_tx_cmsgs(sk, msg, &opt, &src6);
+    if (crc < 0) {
+        return crc;
     }
     z_stack_lock(sk->stack);
     ssize_t rc;
@@ -147,12 +327,11 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
                 rc = -EDESTADDRREQ;
                 break;
             }
-            dst = sk->pcb.raddr;
-            dport = sk->pcb.rport;
+            z_udp_peer(&sk->pcb, &dst);
         }
         struct z_iov_iter it;
         z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
-        rc = z_udp_send(&sk->pcb, dst, dport, &it, len);
+        rc = z_udp_send(&sk->pcb, &dst, &it, len, &opt);
         if (rc != -ENOBUFS) {
             rc = rc < 0 ? rc : (ssize_t)len;
             break;
@@ -176,13 +355,65 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
     return rc;
 }
 
+#if CONFIG_NET_IPV6
+/* Append one control message; MSG_CTRUNC when it does not fit. */
+static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
+                     size_t len)
+{
+    size_t space = CMSG_SPACE(len);
+    if (msg->msg_control == NULL || *used + CMSG_LEN(len) > msg->msg_controllen) {
+        msg->msg_flags |= ZSOCK_MSG_CTRUNC;
+        return;
+    }
+    struct cmsghdr c = {.cmsg_len = CMSG_LEN(len), .cmsg_level = level, .cmsg_type = type};
+    uint8_t *at = (uint8_t *)msg->msg_control + *used;
+    memcpy(at, &c, sizeof(c));
+    memcpy(at + CMSG_LEN(0), data, len);
+    *used += space < msg->msg_controllen - *used ? space : msg->msg_controllen - *used;
+}
+#endif
+
+/* The control messages asked for about the datagram rec (whose IPv6
+ * addresses, if any, are r6). */
+static void rx_cmsgs(const struct inet_sock *sk, struct msghdr *msg, const struct z_udp_rec *rec,
+                     const struct z_udp_rec6 *r6)
+{
+    size_t used = 0;
+#if CONFIG_NET_IPV6
+    if (sk->recv_pktinfo6) {
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof(pi));
+        if (rec->fam == Z_FAM6) {
+            memcpy(pi.ipi6_addr.s6_addr, r6->dst, 16);
+        } else {
+            pi.ipi6_addr.s6_addr[10] = pi.ipi6_addr.s6_addr[11] = 0xff;
+            z_put_be32(pi.ipi6_addr.s6_addr + 12, rec->dst);
+        }
+        pi.ipi6_ifindex = (unsigned)rec->ifindex;
+        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+    }
+    if (sk->recv_hoplimit) {
+        int v = rec->ttl;
+        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &v, sizeof(v));
+    }
+    if (sk->recv_tclass) {
+        int v = rec->tos;
+        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
+    }
+#else
+    (void)sk;
+    (void)rec;
+    (void)r6;
+#endif
+    msg->msg_controllen = used;
+}
+
 static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
 {
     struct inet_sock *sk = obj;
     size_t want = (size_t)z_iov_total(msg->msg_iov, msg->msg_iovlen);
     int64_t deadline = INT64_MIN;
     ssize_t rc;
-    msg->msg_controllen = 0;
     z_stack_lock(sk->stack);
     for (;;) {
         struct z_udp_pcb *pcb = &sk->pcb;
@@ -198,21 +429,32 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
         }
         if (pcb->rx_dgrams > 0) {
             struct z_udp_rec rec;
+            struct z_udp_rec6 r6;
             z_ring_peek(&pcb->rx, 0, &rec, sizeof(rec));
+            size_t hlen = z_udp_rec_hlen(&rec);
+            struct z_ipep from = {.fam = rec.fam, .a4 = rec.src, .port = rec.sport};
+            if (rec.fam == Z_FAM6) {
+                z_ring_peek(&pcb->rx, sizeof(rec), &r6, sizeof(r6));
+#if CONFIG_NET_IPV6
+                memcpy(from.a6, r6.src, 16);
+                from.scope = z_ipv6_is_link_local(r6.src) ? (uint32_t)rec.ifindex : 0;
+#endif
+            }
             struct z_iov_iter it;
             z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
             size_t n = rec.len < want ? rec.len : want;
-            z_ring_copy_out(&pcb->rx, z_ring_pos(&pcb->rx, sizeof(rec)), &it, n);
+            z_ring_copy_out(&pcb->rx, z_ring_pos(&pcb->rx, hlen), &it, n);
             if (rec.len > want) {
                 msg->msg_flags |= ZSOCK_MSG_TRUNC;
             }
             if (msg->msg_name != NULL) {
-                z_v4_to_sockaddr(rec.src, rec.sport, msg->msg_name, &msg->msg_namelen);
+                z_ep_to_sockaddr(&from, sk->base.family, msg->msg_name, &msg->msg_namelen);
             } else {
                 msg->msg_namelen = 0;
             }
+            rx_cmsgs(sk, msg, &rec, &r6);
             if (!(flags & ZSOCK_MSG_PEEK)) {
-                z_ring_consume(&pcb->rx, sizeof(rec) + rec.len);
+                z_ring_consume(&pcb->rx, hlen + rec.len);
                 pcb->rx_dgrams--;
             }
             rc = (flags & ZSOCK_MSG_TRUNC) ? (ssize_t)rec.len : (ssize_t)n;
@@ -220,6 +462,7 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
         }
         if (sk->shut_rd) {
             msg->msg_namelen = 0;
+            msg->msg_controllen = 0;
             rc = 0;
             break;
         }
@@ -257,9 +500,11 @@ static int inet_shutdown(void *obj, int how)
 static int inet_getsockname(void *obj, struct sockaddr *addr, socklen_t *addrlen)
 {
     struct inet_sock *sk = obj;
+    struct z_ipep ep;
     z_stack_lock(sk->stack);
-    z_v4_to_sockaddr(sk->pcb.laddr, sk->pcb.lport, addr, addrlen);
+    z_udp_local(&sk->pcb, &ep);
     z_stack_unlock(sk->stack);
+    z_ep_to_sockaddr(&ep, sk->base.family, addr, addrlen);
     return 0;
 }
 
@@ -273,7 +518,9 @@ static int inet_getpeername(void *obj, struct sockaddr *addr, socklen_t *addrlen
     } else if (sk->pcb.rport == 0) {
         rc = -ENOTCONN;
     } else {
-        z_v4_to_sockaddr(sk->pcb.raddr, sk->pcb.rport, addr, addrlen);
+        struct z_ipep ep;
+        z_udp_peer(&sk->pcb, &ep);
+        z_ep_to_sockaddr(&ep, sk->base.family, addr, addrlen);
     }
     z_stack_unlock(sk->stack);
     return rc;
@@ -340,6 +587,28 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
             break;
         }
     }
+#if CONFIG_NET_IPV6
+    else if (rc == -ENOPROTOOPT && level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
+        struct z_udp_pcb *pcb = &sk->pcb;
+        bool connected6 = pcb->rport != 0 && pcb->fam == Z_FAM6;
+        switch (optname) {
+        case IPV6_RECVPKTINFO:
+            rc = z_opt_put_int(optval, optlen, sk->recv_pktinfo6);
+            break;
+        case IPV6_RECVHOPLIMIT:
+            rc = z_opt_put_int(optval, optlen, sk->recv_hoplimit);
+            break;
+        case IPV6_RECVTCLASS:
+            rc = z_opt_put_int(optval, optlen, sk->recv_tclass);
+            break;
+        default:
+            rc =
+                z_ip6_sockopt_get(sk->stack, &pcb->o6, pcb->v6only, connected6 ? pcb->raddr6 : NULL,
+                                  pcb->ifindex, optname, optval, optlen);
+            break;
+        }
+    }
+#endif
     z_stack_unlock(sk->stack);
     return rc;
 }
@@ -429,6 +698,27 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
             sk->pcb.tos = (uint8_t)v;
         }
     }
+#if CONFIG_NET_IPV6
+    else if (rc == -ENOPROTOOPT && level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
+        bool *flag = optname == IPV6_RECVPKTINFO    ? &sk->recv_pktinfo6
+                     : optname == IPV6_RECVHOPLIMIT ? &sk->recv_hoplimit
+                     : optname == IPV6_RECVTCLASS   ? &sk->recv_tclass
+                                                    : NULL;
+        int v;
+        if (flag != NULL) {
+            rc = z_opt_get_int(optval, optlen, &v);
+            if (rc == 0) {
+                *flag = v != 0;
+            }
+        } else {
+            struct z_udp_pcb *pcb = &sk->pcb;
+            rc = z_ip6_sockopt_set(&pcb->o6, &pcb->v6only, pcb->in_table, optname, optval, optlen);
+            if (rc == 0 && optname == IPV6_V6ONLY) {
+                pcb->fam = pcb->bfam = pcb->v6only ? Z_FAM6 : Z_FAM4 | Z_FAM6;
+            }
+        }
+    }
+#endif
     z_stack_unlock(sk->stack);
     return rc;
 }
@@ -533,8 +823,16 @@ static const struct z_socket_ops inet_udp_ops = {
 
 int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock)
 {
+    return z_inet_socket_fam_on(s, AF_INET, type, proto, nonblock);
+}
+
+int z_inet_socket_fam_on(struct z_stack *s, int family, int type, int proto, bool nonblock)
+{
+    if (family != AF_INET && (family != AF_INET6 || !CONFIG_NET_IPV6)) {
+        return -EAFNOSUPPORT;
+    }
     if (type == SOCK_STREAM) {
-        return z_inet_tcp_socket_on(s, nonblock);
+        return z_inet_tcp_socket_on(s, family, nonblock);
     }
     if (type != SOCK_DGRAM) {
         return -EPROTONOSUPPORT;
@@ -544,12 +842,12 @@ int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock)
         return fd;
     }
     struct inet_sock *sk = z_calloc(1, sizeof(*sk));
-    if (sk == NULL || z_udp_pcb_init(&sk->pcb, s) < 0) {
+    if (sk == NULL || z_udp_pcb_init(&sk->pcb, s, family == AF_INET6) < 0) {
         z_free(sk);
         z_fd_unreserve(fd);
         return -ENOMEM;
     }
-    z_sockbase_init(&sk->base, AF_INET, type, proto != 0 ? proto : IPPROTO_UDP, nonblock);
+    z_sockbase_init(&sk->base, family, type, proto != 0 ? proto : IPPROTO_UDP, nonblock);
     sk->stack = s;
     sk->sndbuf = 212992;
     z_cond_init(&sk->cond);
@@ -562,7 +860,7 @@ int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock)
 
 static int inet_supports(int family, int type, int proto)
 {
-    if (family != AF_INET) {
+    if (family != AF_INET && (family != AF_INET6 || !CONFIG_NET_IPV6)) {
         return -EAFNOSUPPORT;
     }
     if (type == SOCK_DGRAM) {
@@ -576,12 +874,11 @@ static int inet_supports(int family, int type, int proto)
 
 static int inet_create(int family, int type, int proto, bool nonblock)
 {
-    (void)family;
     struct z_stack *s = z_stack_default();
     if (s == NULL) {
         return -ENOMEM;
     }
-    return z_inet_socket_on(s, type, proto, nonblock);
+    return z_inet_socket_fam_on(s, family, type, proto, nonblock);
 }
 
 struct z_socket_family z_inet_family = {

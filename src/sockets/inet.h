@@ -1,4 +1,4 @@
-/* AF_INET sockets on a stack instance. */
+/* AF_INET and AF_INET6 sockets on a stack instance. */
 #ifndef ZSOCK_INET_H_
 #define ZSOCK_INET_H_
 
@@ -10,15 +10,38 @@
  * sockets on a second stack). Returns the descriptor or a negative errno. */
 int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock);
 
-/* A TCP socket on stack `s` (what z_inet_socket_on() does for SOCK_STREAM). */
-int z_inet_tcp_socket_on(struct z_stack *s, bool nonblock);
+/* The same for a family (AF_INET, or AF_INET6: -EAFNOSUPPORT without
+ * CONFIG_NET_IPV6). */
+int z_inet_socket_fam_on(struct z_stack *s, int family, int type, int proto, bool nonblock);
 
-/* sockaddr_in to host-order address and port: -EINVAL short, -EAFNOSUPPORT. */
-int z_sockaddr_to_v4(const struct sockaddr *sa, socklen_t len, uint32_t *addr, uint16_t *port);
+/* A TCP socket of the family on stack `s` (what z_inet_socket_fam_on()
+ * does for SOCK_STREAM). */
+int z_inet_tcp_socket_on(struct z_stack *s, int family, bool nonblock);
 
-/* Store a host-order address and port into (sa, *len), truncating, with the
- * full length written back. */
-void z_v4_to_sockaddr(uint32_t addr, uint16_t port, struct sockaddr *sa, socklen_t *len);
+/* A socket address given to a socket of `family` to an endpoint. An
+ * AF_INET6 socket takes sockaddr_in6 (a mapped address gives an IPv4
+ * endpoint); an AF_INET one sockaddr_in. -EINVAL too short,
+ * -EAFNOSUPPORT another family. */
+int z_sockaddr_to_ep(const struct sockaddr *sa, socklen_t len, int family, struct z_ipep *ep);
+
+/* Store an endpoint as a socket of `family` shows it (IPv4 on an AF_INET6
+ * socket as a mapped address) into (sa, *len), truncating, with the full
+ * length written back. */
+void z_ep_to_sockaddr(const struct z_ipep *ep, int family, struct sockaddr *sa, socklen_t *len);
+
+#if CONFIG_NET_IPV6
+/* IPPROTO_IPV6 options shared by UDP and TCP sockets: IPV6_V6ONLY (set
+ * only before bind: -EINVAL after), IPV6_UNICAST_HOPS, IPV6_TCLASS,
+ * IPV6_DONTFRAG, IPV6_MTU (set). -ENOPROTOOPT for the others, -EINVAL out
+ * of range. Lock held. */
+int z_ip6_sockopt_set(struct z_ip6_sockopts *o, bool *v6only, bool bound, int optname,
+                      const void *optval, socklen_t optlen);
+/* The same options read back; IPV6_MTU: the path MTU toward the connected
+ * peer `dst` (NULL: -ENOTCONN) through ifindex, capped by the option. */
+int z_ip6_sockopt_get(struct z_stack *s, const struct z_ip6_sockopts *o, bool v6only,
+                      const uint8_t *dst, int ifindex, int optname, void *optval,
+                      socklen_t *optlen);
+#endif
 
 /* SO_BINDTODEVICE's argument (a name, empty to unbind) to an interface
  * index. -ENODEV for an unknown name. Lock held. */

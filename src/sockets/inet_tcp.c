@@ -1,4 +1,4 @@
-/* AF_INET SOCK_STREAM sockets over the stack's TCP: connect (blocking or
+/* AF_INET and AF_INET6 SOCK_STREAM sockets over the stack's TCP: connect (blocking or
  * EINPROGRESS), listen/accept, send with back-pressure (a full buffer blocks
  * or gives EAGAIN, never ENOMEM), recv with PEEK/WAITALL, half-close, linger
  * (abortive, or a blocking close that waits for the peer's acknowledgement),
@@ -84,13 +84,12 @@ static void unlock(struct tcp_sock *sk)
 static int tcp_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct tcp_sock *sk = obj;
-    uint32_t a;
-    uint16_t port;
-    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
+    struct z_ipep ep;
+    int rc = z_sockaddr_to_ep(addr, addrlen, sk->base.family, &ep);
     if (rc < 0 || (rc = lock_open(sk)) < 0) {
         return rc;
     }
-    rc = z_tcp_pcb_bind(sk->pcb, a, port);
+    rc = z_tcp_pcb_bind(sk->pcb, &ep);
     unlock(sk);
     return rc;
 }
@@ -98,9 +97,8 @@ static int tcp_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
 static int tcp_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct tcp_sock *sk = obj;
-    uint32_t a;
-    uint16_t port;
-    int rc = z_sockaddr_to_v4(addr, addrlen, &a, &port);
+    struct z_ipep ep;
+    int rc = z_sockaddr_to_ep(addr, addrlen, sk->base.family, &ep);
     if (rc < 0 || (rc = lock_open(sk)) < 0) {
         return rc;
     }
@@ -112,7 +110,7 @@ static int tcp_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen
     } else if (c->error != 0) {
         rc = -take_error(sk); /* the outcome of an earlier non-blocking connect */
     } else {
-        rc = z_tcp_pcb_connect(sk->pcb, a, port);
+        rc = z_tcp_pcb_connect(sk->pcb, &ep);
         if (rc == 0 && !z_sockbase_blocking(&sk->base, 0)) {
             rc = -EINPROGRESS;
         }
@@ -143,7 +141,7 @@ static int tcp_listen(void *obj, int backlog)
     return rc;
 }
 
-static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonblock);
+static int new_socket_for(struct z_stack *s, int family, struct z_tcp_pcb *pcb, bool nonblock);
 
 static int tcp_accept(void *obj, struct sockaddr *addr, socklen_t *addrlen)
 {
@@ -160,11 +158,13 @@ static int tcp_accept(void *obj, struct sockaddr *addr, socklen_t *addrlen)
         }
         struct z_tcp_pcb *child = z_tcp_pcb_accept(sk->pcb);
         if (child != NULL) {
-            rc = new_socket_for(sk->stack, child, false);
+            rc = new_socket_for(sk->stack, sk->base.family, child, false);
             if (rc < 0) {
                 z_tcp_pcb_close(child, true);
             } else if (addr != NULL) {
-                z_v4_to_sockaddr(child->raddr, child->rport, addr, addrlen);
+                struct z_ipep ep;
+                z_tcp_pcb_peer(child, &ep);
+                z_ep_to_sockaddr(&ep, sk->base.family, addr, addrlen);
             }
             break;
         }
@@ -279,7 +279,9 @@ static ssize_t tcp_recvmsg(void *obj, struct msghdr *msg, int flags)
     size_t got = 0;
     ssize_t out;
     if (msg->msg_name != NULL) {
-        z_v4_to_sockaddr(sk->pcb->raddr, sk->pcb->rport, msg->msg_name, &msg->msg_namelen);
+        struct z_ipep ep;
+        z_tcp_pcb_peer(sk->pcb, &ep);
+        z_ep_to_sockaddr(&ep, sk->base.family, msg->msg_name, &msg->msg_namelen);
     }
     for (;;) {
         size_t avail = z_tcp_readable(c);
@@ -359,10 +361,14 @@ static int tcp_getname(struct tcp_sock *sk, bool peer, struct sockaddr *addr, so
     struct z_tcp_pcb *pcb = sk->pcb;
     if (peer && (pcb->rport == 0 || pcb->conn.state == Z_TCP_SYN_SENT)) {
         rc = -ENOTCONN;
-    } else if (peer) {
-        z_v4_to_sockaddr(pcb->raddr, pcb->rport, addr, addrlen);
     } else {
-        z_v4_to_sockaddr(pcb->laddr, pcb->lport, addr, addrlen);
+        struct z_ipep ep;
+        if (peer) {
+            z_tcp_pcb_peer(pcb, &ep);
+        } else {
+            z_tcp_pcb_local(pcb, &ep);
+        }
+        z_ep_to_sockaddr(&ep, sk->base.family, addr, addrlen);
     }
     z_stack_unlock(sk->stack);
     return rc;
@@ -458,6 +464,13 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
             rc = z_opt_put_int(optval, optlen, pcb->tos);
         }
     }
+#if CONFIG_NET_IPV6
+    else if (rc == -ENOPROTOOPT && level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
+        bool connected6 = pcb->fam == Z_FAM6 && pcb->rport != 0 && !pcb->listening;
+        rc = z_ip6_sockopt_get(sk->stack, &pcb->o6, pcb->v6only, connected6 ? pcb->raddr6 : NULL,
+                               pcb->ifindex, optname, optval, optlen);
+    }
+#endif
     z_stack_unlock(sk->stack);
     return rc;
 }
@@ -499,6 +512,15 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
         rc = z_bindtodevice_lookup(sk->stack, optval, optlen, &pcb->ifindex);
         goto out;
     }
+#if CONFIG_NET_IPV6
+    if (level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
+        rc = z_ip6_sockopt_set(&pcb->o6, &pcb->v6only, pcb->in_table, optname, optval, optlen);
+        if (rc == 0 && optname == IPV6_V6ONLY) {
+            pcb->fam = pcb->v6only ? Z_FAM6 : Z_FAM4 | Z_FAM6;
+        }
+        goto out;
+    }
+#endif
     if (level == SOL_SOCKET && optname == SO_LINGER) {
         if (optlen < sizeof(struct linger)) {
             rc = -EINVAL;
@@ -706,7 +728,7 @@ static const struct z_socket_ops tcp_ops = {
 };
 
 /* A socket object around `pcb` (lock held). Returns the descriptor. */
-static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonblock)
+static int new_socket_for(struct z_stack *s, int family, struct z_tcp_pcb *pcb, bool nonblock)
 {
     int fd = z_fd_reserve();
     if (fd < 0) {
@@ -717,7 +739,7 @@ static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonbloc
         z_fd_unreserve(fd);
         return -ENOMEM;
     }
-    z_sockbase_init(&sk->base, AF_INET, SOCK_STREAM, IPPROTO_TCP, nonblock);
+    z_sockbase_init(&sk->base, family, SOCK_STREAM, IPPROTO_TCP, nonblock);
     sk->stack = s;
     sk->pcb = pcb;
     z_cond_init(&sk->cond);
@@ -728,11 +750,11 @@ static int new_socket_for(struct z_stack *s, struct z_tcp_pcb *pcb, bool nonbloc
     return fd;
 }
 
-int z_inet_tcp_socket_on(struct z_stack *s, bool nonblock)
+int z_inet_tcp_socket_on(struct z_stack *s, int family, bool nonblock)
 {
     z_stack_lock(s);
-    struct z_tcp_pcb *pcb = z_tcp_pcb_new(s);
-    int fd = pcb != NULL ? new_socket_for(s, pcb, nonblock) : -ENOMEM;
+    struct z_tcp_pcb *pcb = z_tcp_pcb_new(s, family == AF_INET6);
+    int fd = pcb != NULL ? new_socket_for(s, family, pcb, nonblock) : -ENOMEM;
     if (fd < 0 && pcb != NULL) {
         z_tcp_pcb_close(pcb, true);
     }

@@ -1136,11 +1136,18 @@ static void test_extension_errors(void **state)
     inject(f, ip6_frame(f, edst, PEER_MAC, PEER_LL, ALL_NODES, 60, 64, dopt, 8));
     assert_int_equal(count_icmp(4), 0);
 
-    /* UDP and TCP go to the (for now) counting hook, with no error back. */
-    uint8_t udp[8] = {0, 53, 0, 53, 0, 8, 0, 0};
-    inject(f, ip6_frame(f, MY_MAC, PEER_MAC, PEER_LL, ll, 17, 64, udp, 8));
-    assert_int_equal(stats().ipv6.drop_l4, 1);
+    /* UDP with a zero checksum is malformed over IPv6 (RFC 8200 8.1): no answer. */
+    uint8_t udp[12] = {0, 53, 0, 53, 0, 12, 0, 0, 'a', 'b', 'c', 'd'};
+    inject(f, ip6_frame(f, MY_MAC, PEER_MAC, PEER_LL, ll, 17, 64, udp, sizeof(udp)));
+    assert_int_equal(stats().udp.drop_malformed, 1);
     assert_int_equal(L.n, 0);
+    /* To a port nobody holds: Port Unreachable, quoting it. */
+    be16(udp + 6, csum6(PEER_LL, ll, 17, udp, sizeof(udp)));
+    inject(f, ip6_frame(f, MY_MAC, PEER_MAC, PEER_LL, ll, 17, 64, udp, sizeof(udp)));
+    assert_true(take_icmp(&p, 1));
+    assert_int_equal(p.l4[1], 4);
+    assert_int_equal(p.l4[8 + 6], 17);
+    assert_int_equal(stats().udp.drop_no_port, 1);
 
     /* A multicast source or a bad version is malformed. */
     uint64_t bad = stats().ipv6.drop_malformed;
