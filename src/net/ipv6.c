@@ -213,6 +213,16 @@ void z_ip6_addr_dad_done(struct z_netif *nif, struct z_ip6_addr *a, bool duplica
         z_stack_now_us(s) >= a->preferred_until ? ZSOCK_IPV6_DEPRECATED : ZSOCK_IPV6_PREFERRED;
 }
 
+bool z_ipv6_dad_pending_locked(const struct z_netif *nif)
+{
+    for (int i = 0; nif->ip6 != NULL && i < Z_IP6_MAX_ADDRS; i++) {
+        if (nif->ip6->addrs[i].state == ZSOCK_IPV6_TENTATIVE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void z_ipv6_if_up_locked(struct z_netif *nif)
 {
     struct z_ip6_if *ip6 = nif->ip6;
@@ -613,6 +623,10 @@ int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z
     uint32_t mtu = z_ipv6_path_mtu_locked(s, nif, tx->dst);
     if (tx->mtu >= Z_IPV6_MIN_MTU && tx->mtu < mtu) {
         mtu = tx->mtu;
+    }
+    if (Z_IPV6_HLEN + p->len > mtu && p->gso_size != 0 && p->len <= nif->gso_max) {
+        /* The device cuts it into segments of gso_size: never fragment. */
+        mtu = Z_IPV6_HLEN + (uint32_t)p->len;
     }
     if (Z_IPV6_HLEN + p->len > mtu) {
         if (tx->dontfrag) {

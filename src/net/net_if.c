@@ -5,7 +5,9 @@
  * network; ZSOCK_CORE_THREAD=0 creates it in single-loop mode (no core
  * thread: the application runs it with zsock_net_process()). With
  * ZSOCK_DHCP=1 the stack waits up to DHCP_ENV_WAIT_MS for a lease before the
- * first call returns, so such a program finds its address configured. */
+ * first call returns, so such a program finds its address configured; with
+ * ZSOCK_IPV6 it waits (up to DAD_ENV_WAIT_MS) for duplicate address
+ * detection to finish, so the address can be used at once. */
 #include "net/net.h"
 
 #include <arpa/inet.h>
@@ -36,6 +38,7 @@ static struct z_netif *no_tap(struct z_stack *s, const char *ifname, int *err)
 #endif
 
 #define DHCP_ENV_WAIT_MS 10000
+#define DAD_ENV_WAIT_MS  3000
 
 static struct z_stack *default_stack;
 static z_once_t default_once = Z_ONCE_INIT;
@@ -95,8 +98,9 @@ static void report(const char *what, const char *value, int err)
 }
 
 /* Apply the environment to the new default stack (lock held). Returns the
- * index of an interface whose DHCP client was started, else 0. */
-static int configure_from_env(struct z_stack *s)
+ * index of an interface whose DHCP client was started, else 0; *v6_if: that
+ * of an interface given an IPv6 address, else 0. */
+static int configure_from_env(struct z_stack *s, int *v6_if)
 {
     const char *tap = getenv("ZSOCK_TAP");
     const char *pipe = getenv("ZSOCK_PIPE");
@@ -150,6 +154,8 @@ static int configure_from_env(struct z_stack *s)
         }
         if (err < 0) {
             report("ZSOCK_IPV6", ip6, err);
+        } else {
+            *v6_if = nif->index;
         }
     }
     const char *gw = getenv("ZSOCK_GATEWAY");
@@ -177,9 +183,10 @@ static int configure_from_env(struct z_stack *s)
 }
 #else
 /* Every variable configures the TAP or pipe interface it names. */
-static int configure_from_env(struct z_stack *s)
+static int configure_from_env(struct z_stack *s, int *v6_if)
 {
     (void)s;
+    (void)v6_if;
     return 0;
 }
 #endif /* ZSOCK_NO_HOSTED_DRIVERS */
@@ -206,11 +213,25 @@ static void create_default(void)
     z_stack_lock(s);
     s->is_default = true; /* set before any other thread can see s */
     s->polled = single_loop_wanted();
-    int dhcp_if = configure_from_env(s);
+    int v6_if = 0;
+    int dhcp_if = configure_from_env(s, &v6_if);
     z_stack_unlock(s);
     if (!s->polled && z_stack_start(s) < 0) {
         z_stack_destroy(s);
         return;
+    }
+    /* The core thread runs DAD meanwhile (a single-loop program runs it
+     * itself, as it runs everything). */
+    for (int64_t waited = 0; v6_if > 0 && !s->polled && waited < DAD_ENV_WAIT_MS * 1000LL;
+         waited += 20000) {
+        z_stack_lock(s);
+        struct z_netif *nif = z_netif_by_index_locked(s, v6_if);
+        bool pending = nif != NULL && z_ipv6_dad_pending_locked(nif);
+        z_stack_unlock(s);
+        if (!pending) {
+            break;
+        }
+        z_stack_pause(s, 20000);
     }
 #ifdef CONFIG_NET_DHCPV4
     if (dhcp_if > 0 && z_dhcp4_wait(s, dhcp_if, DHCP_ENV_WAIT_MS) < 0) {

@@ -682,7 +682,8 @@ void z_udp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struc
 {
     struct z_stack *s = nif->stack;
     struct z_udp_hdr u;
-    if (z_udp6_parse(p->data + off, p->len - off, ip->src, ip->dst, &u) < 0) {
+    if ((p->csum_ok ? z_udp_parse_nocsum(p->data + off, p->len - off, &u)
+                    : z_udp6_parse(p->data + off, p->len - off, ip->src, ip->dst, &u)) < 0) {
         s->stats.udp.drop_malformed++;
         z_pbuf_free(p);
         return;

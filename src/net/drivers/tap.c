@@ -26,7 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define TAP_GSO_MAX 65535u /* an IPv4 packet's limit */
+#define TAP_GSO_MAX 65535u /* an IPv4 packet's limit (IPv6's payload may be 40 more) */
 
 struct tap_state {
     int fd;
@@ -41,10 +41,12 @@ static int tap_output(struct z_netif *nif, struct z_pbuf *p)
     struct virtio_net_hdr vh;
     memset(&vh, 0, sizeof(vh));
     if (p->gso_size != 0 && p->len > Z_ETH_HLEN + Z_IPV4_HLEN + Z_TCP_HLEN) {
-        size_t ihl = (size_t)(p->data[Z_ETH_HLEN] & 0x0f) * 4;
+        /* TCP's packets carry no IPv6 extension header: its header follows. */
+        bool v6 = (p->data[Z_ETH_HLEN] >> 4) == 6;
+        size_t ihl = v6 ? Z_IPV6_HLEN : (size_t)(p->data[Z_ETH_HLEN] & 0x0f) * 4;
         size_t thl = (size_t)(p->data[Z_ETH_HLEN + ihl + 12] >> 4) * 4;
         vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
-        vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+        vh.gso_type = v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
         vh.hdr_len = (uint16_t)(Z_ETH_HLEN + ihl + thl);
         vh.gso_size = p->gso_size;
         vh.csum_start = (uint16_t)(Z_ETH_HLEN + ihl);
@@ -158,15 +160,15 @@ static bool tap_offload_off(int fd)
     return false;
 }
 
-/* Ask for checksum and TCPv4 segmentation offload; false if refused or
- * turned off by ZSOCK_TAP_OFFLOAD=0. */
+/* Ask for checksum and TCP segmentation offload (IPv4 and IPv6); false if
+ * refused or turned off by ZSOCK_TAP_OFFLOAD=0. */
 static bool tap_offload(int fd)
 {
     const char *env = getenv("ZSOCK_TAP_OFFLOAD");
     if (env != NULL && strcmp(env, "0") == 0) {
         return tap_offload_off(fd);
     }
-    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) == 0;
+    return ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0;
 }
 
 struct z_netif *z_tap_add_locked(struct z_stack *s, const char *ifname, int *err)
