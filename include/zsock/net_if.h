@@ -22,6 +22,10 @@ extern "C" {
 #define ZSOCK_IF_LOOPBACK  0x2 /**< the loopback interface */
 #define ZSOCK_IF_ETHERNET  0x4 /**< Ethernet framing and ARP */
 #define ZSOCK_IF_BROADCAST 0x8 /**< supports broadcast */
+/** IPv6 is off on the interface: its link-local address (from its MAC) is
+ * another node's (RFC 4862 5.4.5). Taking the interface down and up, or a
+ * new MAC, tries again. */
+#define ZSOCK_IF_IPV6_DISABLED 0x100
 
 /** IPv6 addresses one interface holds: its link-local address and up to
  * four more (SLAAC or manual). */
@@ -120,6 +124,7 @@ struct zsock_net_stats {
         uint64_t no_route;       /**< output with no route (no default router) */
         uint64_t no_buffer;      /**< no packet buffer for input or output */
         uint64_t pmtu_updates;   /**< path MTUs learnt from Packet Too Big */
+        uint64_t drop_disabled;  /**< on an interface whose IPv6 is off (duplicate link-local) */
     } ipv6;
     struct {
         uint64_t rx, tx;
@@ -277,7 +282,10 @@ int zsock_if_set_gateway(int ifindex, const struct in_addr *gw);
 /** Set the MTU: 68..65536 (-EINVAL otherwise). */
 int zsock_if_set_mtu(int ifindex, int mtu);
 
-/** Set the Ethernet address (interface down or not). -EINVAL for a multicast address. */
+/** Set the Ethernet address (interface down or not). The IPv6 addresses
+ * made from the old one (link-local, SLAAC) are replaced: a new link-local
+ * address goes through DAD, SLAAC ones come back with the next router
+ * advertisement. -EINVAL for a multicast address. */
 int zsock_if_set_mac(int ifindex, const uint8_t mac[6]);
 
 /** Fill up to `max` entries; returns the number of interfaces (which may exceed max). */

@@ -4,6 +4,7 @@
  * Neighbor Discovery (nd.c) and MLD (mld.c) messages. Errors received are
  * counted; delivering them to sockets comes with IPv6 sockets. */
 #include "net/ip6.h"
+#include "net/tcp_pcb.h"
 #include "net/udp.h"
 
 #include <errno.h>
@@ -132,6 +133,7 @@ static void packet_too_big(struct z_stack *s, const struct z_icmp6_hdr *h, const
         return;
     }
     z_ip6_pmtu_update(s, orig + 24, h->rest);
+    z_tcp6_pmtu_locked(s, orig + 24);
 }
 
 void z_icmp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struct z_pbuf *p,

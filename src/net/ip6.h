@@ -91,6 +91,7 @@ struct z_ip6_if {
     struct z_ip6_router routers[Z_IP6_MAX_ROUTERS];
     struct z_ip6_prefix prefixes[Z_IP6_MAX_PREFIXES];
     struct z_mld_group groups[Z_IP6_MAX_GROUPS];
+    bool disabled;              /* our link-local address is a duplicate: no IPv6 here */
     uint8_t hop_limit;          /* CurHopLimit */
     uint32_t mtu;               /* from an RA's MTU option; 0: the link's */
     uint32_t base_reachable_ms; /* BaseReachableTime */

@@ -206,11 +206,37 @@ void z_ip6_addr_dad_done(struct z_netif *nif, struct z_ip6_addr *a, bool duplica
         z_ipv6_solicited_node(a->addr, sn);
         z_mld_leave_locked(nif, sn);
         a->state = ZSOCK_IPV6_DUPLICATE;
+        if (a->origin == ZSOCK_IPV6_ORIGIN_LINK_LOCAL) {
+            /* RFC 4862 5.4.5: our MAC-derived identifier is another node's,
+             * so every address made from it would be too. */
+            z_diag("zsock: %s: duplicate link-local address, IPv6 disabled", nif->name);
+            nif->ip6->disabled = true;
+            nif->ip6->rs_left = 0;
+        }
         return;
     }
     s->stats.icmp6.dad_ok++;
     a->state =
         z_stack_now_us(s) >= a->preferred_until ? ZSOCK_IPV6_DEPRECATED : ZSOCK_IPV6_PREFERRED;
+}
+
+void z_ipv6_mac_changed_locked(struct z_netif *nif)
+{
+    if (nif->ip6 == NULL || !is_ethernet(nif)) {
+        return;
+    }
+    /* Addresses made from the old MAC go; the next RA forms new SLAAC ones. */
+    for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
+        struct z_ip6_addr *a = &nif->ip6->addrs[i];
+        if (a->state != 0 &&
+            (a->origin == ZSOCK_IPV6_ORIGIN_LINK_LOCAL || a->origin == ZSOCK_IPV6_ORIGIN_SLAAC)) {
+            z_ip6_addr_release(nif, a);
+        }
+    }
+    nif->ip6->disabled = false;
+    if (nif->flags & ZSOCK_IF_UP) {
+        z_ipv6_if_up_locked(nif); /* a new link-local address, DAD, router solicitation */
+    }
 }
 
 bool z_ipv6_dad_pending_locked(const struct z_netif *nif)
@@ -236,6 +262,7 @@ void z_ipv6_if_up_locked(struct z_netif *nif)
         }
         return;
     }
+    ip6->disabled = false; /* a link coming (back) up gets another chance */
     if (!z_mld_is_member(nif, z_ipv6_all_nodes)) {
         z_mld_join_locked(nif, z_ipv6_all_nodes);
     }
@@ -248,7 +275,7 @@ void z_ipv6_if_up_locked(struct z_netif *nif)
             continue;
         }
         have_ll = have_ll || a->origin == ZSOCK_IPV6_ORIGIN_LINK_LOCAL;
-        if (a->state != ZSOCK_IPV6_DUPLICATE) {
+        if (a->state != ZSOCK_IPV6_DUPLICATE || a->origin == ZSOCK_IPV6_ORIGIN_LINK_LOCAL) {
             z_nd_start_dad_locked(nif, a);
         }
     }
@@ -278,6 +305,9 @@ void z_ipv6_if_info_locked(const struct z_netif *nif, struct zsock_if_info *out)
     out->n_ipv6 = 0;
     if (nif->ip6 == NULL) {
         return;
+    }
+    if (nif->ip6->disabled) {
+        out->flags |= ZSOCK_IF_IPV6_DISABLED;
     }
     for (int i = 0; i < Z_IP6_MAX_ADDRS; i++) {
         const struct z_ip6_addr *a = &nif->ip6->addrs[i];
@@ -349,7 +379,8 @@ static struct z_netif *loopback_if(struct z_stack *s)
 
 static bool usable_if(const struct z_netif *nif)
 {
-    return (nif->flags & ZSOCK_IF_UP) && !(nif->flags & ZSOCK_IF_LOOPBACK) && nif->ip6 != NULL;
+    return (nif->flags & ZSOCK_IF_UP) && !(nif->flags & ZSOCK_IF_LOOPBACK) && nif->ip6 != NULL &&
+           !nif->ip6->disabled;
 }
 
 static bool on_link(const struct z_netif *nif, const uint8_t dst[16], int64_t now)
@@ -534,6 +565,11 @@ uint32_t z_ipv6_path_mtu_locked(struct z_stack *s, const struct z_netif *nif, co
 
 int z_ip6_link_output(struct z_netif *nif, const uint8_t nh[Z_IPV6_ALEN], struct z_pbuf *p)
 {
+    if (nif->ip6->disabled) {
+        nif->stack->stats.ipv6.drop_disabled++;
+        z_pbuf_free(p);
+        return -ENETDOWN;
+    }
     if (is_ethernet(nif)) {
         return z_nd_output_locked(nif, nh, p);
     }
@@ -649,8 +685,8 @@ int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z
 /* ---- reassembly (RFC 8200 4.5) ----------------------------------------------------------- */
 
 static const struct z_reasm_limits reasm_limits = {
-    .max_count = CONFIG_NET_IPV4_REASM_MAX,
-    .max_bytes = CONFIG_NET_IPV4_REASM_BYTES,
+    .max_count = CONFIG_NET_IPV6_REASM_MAX,
+    .max_bytes = CONFIG_NET_IPV6_REASM_BYTES,
     .timeout_us = Z_IP6_REASM_TIMEOUT_US,
     .size_needs_first = true,
 };
@@ -760,6 +796,11 @@ void z_ipv6_input_locked(struct z_netif *nif, struct z_pbuf *p, const uint8_t *e
         return;
     }
     s->stats.ipv6.rx++;
+    if (nif->ip6->disabled) {
+        s->stats.ipv6.drop_disabled++;
+        z_pbuf_free(p);
+        return;
+    }
     z_pbuf_trim(p, Z_IPV6_HLEN + (size_t)ip.plen);
     int kind = dst_kind(nif, ip.dst);
     if (kind == 0) {

@@ -471,6 +471,8 @@ int z_ipv6_del_addr_locked(struct z_netif *nif, const uint8_t addr[16]);
 /* Fill the IPv6 fields of zsock_if_info. */
 /* Is an address of nif still in duplicate address detection? */
 bool z_ipv6_dad_pending_locked(const struct z_netif *nif);
+/* The MAC changed: the addresses made from it are replaced. */
+void z_ipv6_mac_changed_locked(struct z_netif *nif);
 void z_ipv6_if_info_locked(const struct z_netif *nif, struct zsock_if_info *out);
 /* Should a frame to this 33:33:xx multicast MAC be taken (a group we joined)? */
 bool z_ipv6_mcast_mac_wanted(const struct z_netif *nif, const uint8_t mac[Z_ETH_ALEN]);
@@ -522,6 +524,10 @@ static inline bool z_ipv6_dad_pending_locked(const struct z_netif *nif)
 {
     (void)nif;
     return false;
+}
+static inline void z_ipv6_mac_changed_locked(struct z_netif *nif)
+{
+    (void)nif;
 }
 static inline void z_ipv6_if_info_locked(const struct z_netif *nif, struct zsock_if_info *out)
 {

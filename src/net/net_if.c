@@ -508,6 +508,7 @@ int zsock_if_set_mac(int ifindex, const uint8_t mac[6])
     }
     WITH_IF(ifindex, nif, {
         memcpy(nif->mac, mac, Z_ETH_ALEN);
+        z_ipv6_mac_changed_locked(nif);
         rc_ = 0;
     });
 }

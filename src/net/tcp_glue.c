@@ -1438,6 +1438,24 @@ void z_tcp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struc
     };
     tcp_input(nif, &tu, &h, seg + hl, seglen - (size_t)hl, p);
 }
+
+void z_tcp6_pmtu_locked(struct z_stack *s, const uint8_t dst[Z_IPV6_ALEN])
+{
+    for (struct z_tcp_pcb *pcb = s->tcp_pcbs; pcb != NULL; pcb = pcb->next) {
+        struct z_tcp_conn *c = &pcb->conn;
+        struct z_netif *nif;
+        uint8_t nh[Z_IPV6_ALEN];
+        if (pcb->fam != Z_FAM6 || c->ops == NULL || memcmp(pcb->raddr6, dst, 16) != 0 ||
+            z_ipv6_route_locked(s, dst, pcb->ifindex, &nif, nh) < 0) {
+            continue;
+        }
+        uint32_t mtu = z_ipv6_path_mtu_locked(s, nif, dst);
+        uint32_t mss = mtu - Z_IPV6_HLEN - Z_TCP_HLEN - (c->ts_ok ? 12 : 0);
+        if (mss < c->mss) {
+            c->mss = (uint16_t)mss;
+        }
+    }
+}
 #endif
 
 /* ---- timers

@@ -116,6 +116,9 @@ void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
 /* The same for a segment over IPv6 (the TCP header `off` bytes into p). */
 void z_tcp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struct z_pbuf *p,
                          size_t off);
+/* The path MTU toward dst went down (Packet Too Big): connections to it
+ * send smaller segments from now on (what is in flight is fragmented). */
+void z_tcp6_pmtu_locked(struct z_stack *s, const uint8_t dst[Z_IPV6_ALEN]);
 #endif
 /* Run the timers due at `now` (only those: they are kept in a heap). */
 void z_tcp_timers_locked(struct z_stack *s, int64_t now);

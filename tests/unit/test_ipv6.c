@@ -611,12 +611,46 @@ static void test_dad_duplicate(void **state)
     inject_ns(PEER_MAC, PEER_LL, sn, ll, PEER_MAC);
     assert_int_equal(count_icmp(136), 0);
 
-    /* A manual address whose probe meets another node's probe (NS from ::). */
+    /* RFC 4862 5.4.5: the MAC-derived identifier is another node's, so IPv6
+     * stops on the interface: nothing goes out, nothing comes in. */
+    assert_true(info().flags & ZSOCK_IF_IPV6_DISABLED);
+    clear_frames();
+    assert_int_equal(add_manual(MANUAL, 64), 0);
+    run(2 * S_US);
+    assert_int_equal(L.n, 0);
+    uint64_t dropped = stats().ipv6.drop_disabled;
+    assert_true(dropped > 0); /* the manual address's probe */
+    inject_echo(PEER_MAC, PEER_LL, MANUAL, 1, 2, 8);
+    assert_int_equal(stats().ipv6.drop_disabled, dropped + 1);
+    assert_int_equal(L.n, 0);
+
+    /* Down and up: tried again; nobody defends it this time. */
+    z_stack_lock(L.s);
+    z_netif_set_up_locked(L.nif, false);
+    z_netif_set_up_locked(L.nif, true);
+    z_stack_unlock(L.s);
+    assert_false(info().flags & ZSOCK_IF_IPV6_DISABLED);
+    assert_int_equal(addr_state(ll, NULL), ZSOCK_IPV6_TENTATIVE);
+    run(S_US + 2 * TICK);
+    assert_int_equal(addr_state(ll, NULL), ZSOCK_IPV6_PREFERRED);
+    assert_int_equal(addr_state(MANUAL, NULL), ZSOCK_IPV6_PREFERRED);
+    link_destroy();
+}
+
+static void test_dad_duplicate_manual(void **state)
+{
+    (void)state;
+    link_ready();
+    static const uint8_t any[16] = {0};
+    uint8_t sn[16];
+    /* A manual address whose probe meets another node's probe (NS from ::):
+     * that address only is lost. */
     assert_int_equal(add_manual(MANUAL, 64), 0);
     assert_int_equal(addr_state(MANUAL, NULL), ZSOCK_IPV6_TENTATIVE);
     sol_node(MANUAL, sn);
     inject_ns(PEER_MAC, any, sn, MANUAL, NULL);
     assert_int_equal(addr_state(MANUAL, NULL), ZSOCK_IPV6_DUPLICATE);
+    assert_false(info().flags & ZSOCK_IF_IPV6_DISABLED);
     /* A unicast-sourced NS for a tentative address is only ignored. */
     static const uint8_t M2[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 0x43};
     assert_int_equal(add_manual(M2, 64), 0);
@@ -624,7 +658,39 @@ static void test_dad_duplicate(void **state)
     inject_ns(PEER_MAC, PEER_LL, sn, M2, PEER_MAC);
     run(S_US + 2 * TICK);
     assert_int_equal(addr_state(M2, NULL), ZSOCK_IPV6_PREFERRED);
-    assert_int_equal(stats().icmp6.dad_fail, 2);
+    assert_int_equal(stats().icmp6.dad_fail, 1);
+    link_destroy();
+}
+
+/* A new MAC: the link-local address made from the old one is replaced. */
+static void test_mac_change(void **state)
+{
+    (void)state;
+    link_ready();
+    uint8_t old_ll[16];
+    my_ll(old_ll);
+    static const uint8_t NEW_MAC[6] = {0x02, 0, 0, 0, 0, 0x0d};
+    z_stack_lock(L.s);
+    memcpy(L.nif->mac, NEW_MAC, 6);
+    z_ipv6_mac_changed_locked(L.nif);
+    z_stack_unlock(L.s);
+    assert_int_equal(addr_state(old_ll, NULL), 0);
+    uint8_t new_ll[16] = {0xfe, 0x80};
+    iid_of(NEW_MAC, new_ll + 8);
+    assert_int_equal(addr_state(new_ll, NULL), ZSOCK_IPV6_TENTATIVE);
+    /* Its DAD probe, from the new MAC (decode() expects the usual one). */
+    bool probed = false;
+    for (int i = 0; i < L.n; i++) {
+        const uint8_t *f = L.q[i].b;
+        probed |= memcmp(f + 6, NEW_MAC, 6) == 0 && f[14 + 6] == 58 && f[14 + 40] == 135 &&
+                  memcmp(f + 14 + 48, new_ll, 16) == 0;
+    }
+    assert_true(probed);
+    run(S_US + 2 * TICK);
+    assert_int_equal(addr_state(new_ll, NULL), ZSOCK_IPV6_PREFERRED);
+    z_stack_lock(L.s);
+    memcpy(L.nif->mac, MY_MAC, 6);
+    z_stack_unlock(L.s);
     link_destroy();
 }
 
@@ -1654,6 +1720,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link_local_dad),
         cmocka_unit_test(test_dad_duplicate),
+        cmocka_unit_test(test_dad_duplicate_manual),
+        cmocka_unit_test(test_mac_change),
         cmocka_unit_test(test_ns_answered),
         cmocka_unit_test(test_neighbor_cache),
         cmocka_unit_test(test_ra_slaac),
