@@ -3,13 +3,14 @@
 # (zperf-linux -s) in a private network namespace, upload and download, at
 # MTU 1500 and 9000; optionally lwIP (bench/lwip/lwip_zperf) on a TAP of
 # its own the same way; and as a reference Linux to Linux over a veth pair between
-# two namespaces at the same MTUs. Prints Gbit/s per run and a table with
+# two namespaces at the same MTUs; zsock once more over IPv6 (2001:db8::2 to
+# the kernel's 2001:db8::1 on the same TAP, with offloads). Prints Gbit/s per run and a table with
 # the ratios. Figures on a shared machine are noisy: compare runs of one
 # invocation, not across invocations.
 #
 # Usage: bench_tap.sh ZPERF ZPERF_LINUX [LWIP_ZPERF]
 #   ZPERF_BENCH_SECONDS (default 5) sets the length of each run; the whole
-#   script stays within ZPERF_BENCH_BUDGET seconds (default 150): a run that
+#   script stays within ZPERF_BENCH_BUDGET seconds (default 180): a run that
 #   hangs is cut short, and runs that no longer fit are left out ("-").
 #   zsock runs twice: with the TAP's checksum and segmentation offloads (as
 #   on a virtual NIC; TCP hands the kernel 64 KiB packets), and without them
@@ -26,7 +27,7 @@ ZPERF=${1:?usage: bench_tap.sh ZPERF ZPERF_LINUX [LWIP_ZPERF]}
 ZLINUX=${2:?usage: bench_tap.sh ZPERF ZPERF_LINUX [LWIP_ZPERF]}
 LWIP=${3:-}
 SECS=${ZPERF_BENCH_SECONDS:-5}
-BUDGET=${ZPERF_BENCH_BUDGET:-150}
+BUDGET=${ZPERF_BENCH_BUDGET:-180}
 MTUS="1500 9000"
 NS="zperf-a-$$"  # the TAPs, the Linux server, zsock and lwIP
 NSC="zperf-b-$$" # the Linux client of the veth reference
@@ -38,6 +39,8 @@ LINUX_LIP=192.0.2.129
 LWIP_IP=192.0.2.130
 VETH_SRV=198.51.100.1
 VETH_CLI=198.51.100.2
+LINUX_IP6=2001:db8::1
+ZSOCK_IP6=2001:db8::2
 PORT=5201
 NS_TAG=bench
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -76,6 +79,9 @@ in_ns ip link set lo up
 in_nsc ip link set lo up
 in_ns ip tuntap add dev "$TAP" mode tap 2>"$TMP/err" || skip "cannot create a TAP device: $(cat "$TMP/err")"
 in_ns ip addr add "$LINUX_IP/25" dev "$TAP"
+# No duplicate address detection on Linux's side: its address is usable at once.
+in_ns sysctl -qw "net.ipv6.conf.$TAP.accept_dad=0"
+in_ns ip -6 addr add "$LINUX_IP6/64" dev "$TAP" nodad
 in_ns ip link set "$TAP" up
 if [ -n "$LWIP" ]; then
     in_ns ip tuntap add dev "$LTAP" mode tap 2>"$TMP/err" || skip "cannot create a TAP device: $(cat "$TMP/err")"
@@ -151,6 +157,11 @@ for mtu in $MTUS; do
         in_ns ip neigh flush dev "$TAP" 2>/dev/null
         run "zsock-$dir-$mtu" ip netns exec "$NS" "$ZPERF" --tap "$TAP" --ip "$ZSOCK_IP/25" \
             --mtu "$mtu" -c "$LINUX_IP" -p "$PORT" -t "$SECS" $flag
+        # The same over IPv6: the address comes from the environment (ZSOCK_IPV6).
+        in_ns ip -6 neigh flush dev "$TAP" 2>/dev/null
+        run "zsock6-$dir-$mtu" ip netns exec "$NS" env ZSOCK_TAP="$TAP" ZSOCK_IPV4="$ZSOCK_IP/25" \
+            ZSOCK_IPV6="$ZSOCK_IP6/64" ZSOCK_MTU="$mtu" "$ZPERF" -c "$LINUX_IP6" -p "$PORT" \
+            -t "$SECS" $flag
         in_ns ip neigh flush dev "$TAP" 2>/dev/null
         run "zsock-nooff-$dir-$mtu" ip netns exec "$NS" env ZSOCK_TAP_OFFLOAD=0 "$ZPERF" \
             --tap "$TAP" --ip "$ZSOCK_IP/25" --mtu "$mtu" -c "$LINUX_IP" -p "$PORT" -t "$SECS" $flag
@@ -172,17 +183,20 @@ ratio() {
 
 echo
 [ -n "$LWIP" ] || echo "lwIP: not built"
-fmt='%-9s %5s %7s %8s %7s %10s %11s %12s %11s\n'
-printf "$fmt" direction MTU zsock zsock-nt lwIP Linux-veth zsock/lwIP zsock-nt/lwIP zsock/veth
+fmt='%-9s %5s %7s %8s %8s %7s %10s %11s %12s %11s %9s\n'
+printf "$fmt" direction MTU zsock zsock-v6 zsock-nt lwIP Linux-veth zsock/lwIP zsock-nt/lwIP \
+    zsock/veth v6/v4
 for mtu in $MTUS; do
     for dir in up down; do
         z=${R[zsock-$dir-$mtu]} n=${R[zsock-nooff-$dir-$mtu]} l=${R[lwip-$dir-$mtu]}
-        v=${R[veth-$dir-$mtu]}
-        printf "$fmt" "$([ "$dir" = up ] && echo upload || echo download)" "$mtu" "$z" "$n" "$l" \
-            "$v" "$(ratio "$z" "$l")" "$(ratio "$n" "$l")" "$(ratio "$z" "$v")"
+        v=${R[veth-$dir-$mtu]} z6=${R[zsock6-$dir-$mtu]}
+        printf "$fmt" "$([ "$dir" = up ] && echo upload || echo download)" "$mtu" "$z" "$z6" "$n" \
+            "$l" "$v" "$(ratio "$z" "$l")" "$(ratio "$n" "$l")" "$(ratio "$z" "$v")" \
+            "$(ratio "$z6" "$z")"
     done
 done
 echo "(Gbit/s; upload: the client sends to the Linux server; download: -R, the server sends;"
-echo " zsock-nt: zsock without the TAP's offloads, frames of at most the MTU)"
+echo " zsock-nt: zsock without the TAP's offloads, frames of at most the MTU;"
+echo " zsock-v6: zsock over IPv6, with offloads; v6/v4: zsock-v6/zsock)"
 echo "== bench_tap.sh done in $((SECONDS - T0)) s"
 exit 0

@@ -2,7 +2,8 @@
  * connections per second (connect, one byte each way, close) with and
  * without thousands of TIME-WAIT entries in the table, the time to open
  * many connections at once and the memory each idle one holds, for zsock's
- * in-process loopback and for the Linux kernel's 127.0.0.1 in the same run.
+ * in-process loopback and for the Linux kernel's 127.0.0.1 in the same run;
+ * bulk throughput and connections per second again over IPv6 (::1 on both).
  * zsock's figures come from a fresh stack per measurement, so the TIME-WAIT
  * entries of one run do not slow the next. Prints medians and ratios; never
  * passes or fails on time. */
@@ -31,21 +32,77 @@ static struct z_stack *bench_stack;
 
 static int zs_socket(int domain, int type, int proto)
 {
-    (void)domain;
-    return z_inet_socket_on(bench_stack, type, proto, false);
+    return z_inet_socket_fam_on(bench_stack, domain, type, proto, false);
 }
 
 static const struct bench_api zsock_api = BENCH_ZSOCK_API(zs_socket);
 static const struct bench_api linux_api = BENCH_LINUX_API;
 
-static int make_listener(const struct bench_api *A, uint16_t *port)
+/* The loopback address of `family` (127.0.0.1 or ::1) and port. */
+struct lo_addr {
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in sin;
+        struct sockaddr_in6 sin6;
+    } u;
+    socklen_t len;
+};
+
+static struct lo_addr lo_addr(int family, uint16_t port)
 {
-    int l = A->socket(AF_INET, SOCK_STREAM, 0);
-    if (bench_listen(A, l, 1024, port) < 0) {
-        fprintf(stderr, "%s: listen: %s\n", A->name, strerror(errno));
+    struct lo_addr a;
+    memset(&a, 0, sizeof(a));
+    if (family == AF_INET6) {
+        a.u.sin6.sin6_family = AF_INET6;
+        a.u.sin6.sin6_port = htons(port);
+        a.u.sin6.sin6_addr = in6addr_loopback;
+        a.len = sizeof(a.u.sin6);
+    } else {
+        a.u.sin = bench_loopback(port);
+        a.len = sizeof(a.u.sin);
+    }
+    return a;
+}
+
+static int make_listener_fam(const struct bench_api *A, int family, uint16_t *port)
+{
+    int l = A->socket(family, SOCK_STREAM, 0);
+    if (family == AF_INET) {
+        if (bench_listen(A, l, 1024, port) < 0) {
+            fprintf(stderr, "%s: listen: %s\n", A->name, strerror(errno));
+            exit(1);
+        }
+        return l;
+    }
+    int one = 1;
+    A->setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    struct lo_addr a = lo_addr(AF_INET6, 0);
+    if (l < 0 || A->bind(l, &a.u.sa, a.len) < 0 || A->listen(l, 1024) < 0) {
+        fprintf(stderr, "%s: listen on [::1]: %s\n", A->name, strerror(errno));
         exit(1);
     }
+    socklen_t len = sizeof(a.u);
+    A->getsockname(l, &a.u.sa, &len);
+    *port = ntohs(a.u.sin6.sin6_port);
     return l;
+}
+
+/* Can A bind a TCP socket to [::1]? (No on a zsock built without IPv6, nor
+ * on a kernel with IPv6 disabled: the IPv6 rows are then left out.) */
+static bool have_ipv6(const struct bench_api *A)
+{
+    int fd = A->socket(AF_INET6, SOCK_STREAM, 0);
+    struct lo_addr a = lo_addr(AF_INET6, 0);
+    bool ok = fd >= 0 && A->bind(fd, &a.u.sa, a.len) == 0;
+    if (fd >= 0) {
+        A->close(fd);
+    }
+    return ok;
+}
+
+static int make_listener(const struct bench_api *A, uint16_t *port)
+{
+    return make_listener_fam(A, AF_INET, port);
 }
 
 struct sink {
@@ -72,17 +129,17 @@ static void *bulk_sink(void *arg)
     return NULL;
 }
 
-/* MiB/s of one bulk transfer of `total` bytes. */
-static double bulk_run(const struct bench_api *A, size_t total)
+/* MiB/s of one bulk transfer of `total` bytes over the loopback of `family`. */
+static double bulk_run(const struct bench_api *A, int family, size_t total)
 {
     uint16_t port;
-    int l = make_listener(A, &port);
+    int l = make_listener_fam(A, family, &port);
     struct sink s = {A, l, 0};
     pthread_t t;
     pthread_create(&t, NULL, bulk_sink, &s);
-    int c = A->socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = bench_loopback(port);
-    if (A->connect(c, (struct sockaddr *)&a, sizeof(a)) < 0) {
+    int c = A->socket(family, SOCK_STREAM, 0);
+    struct lo_addr a = lo_addr(family, port);
+    if (A->connect(c, &a.u.sa, a.len) < 0) {
         fprintf(stderr, "%s: connect: %s\n", A->name, strerror(errno));
         exit(1);
     }
@@ -127,19 +184,19 @@ static void *echo_one_byte(void *arg)
 }
 
 /* Connections per second: connect, one byte each way, close. */
-static double cps_run(const struct bench_api *A, int count)
+static double cps_run_fam(const struct bench_api *A, int family, int count)
 {
     uint16_t port;
-    int l = make_listener(A, &port);
+    int l = make_listener_fam(A, family, &port);
     struct echo1 e = {A, l, count};
     pthread_t t;
     pthread_create(&t, NULL, echo_one_byte, &e);
-    struct sockaddr_in a = bench_loopback(port);
+    struct lo_addr a = lo_addr(family, port);
     double t0 = now_s();
     for (int i = 0; i < count; i++) {
-        int c = A->socket(AF_INET, SOCK_STREAM, 0);
+        int c = A->socket(family, SOCK_STREAM, 0);
         char x = 'x';
-        if (A->connect(c, (struct sockaddr *)&a, sizeof(a)) < 0 || A->send(c, &x, 1, 0) != 1 ||
+        if (A->connect(c, &a.u.sa, a.len) < 0 || A->send(c, &x, 1, 0) != 1 ||
             A->recv(c, &x, 1, 0) != 1) {
             fprintf(stderr, "%s: connection %d failed: %s\n", A->name, i, strerror(errno));
             exit(1);
@@ -150,6 +207,11 @@ static double cps_run(const struct bench_api *A, int count)
     double dt = now_s() - t0;
     A->close(l);
     return count / dt;
+}
+
+static double cps_run(const struct bench_api *A, int count)
+{
+    return cps_run_fam(A, AF_INET, count);
 }
 
 /* A fresh real-clock stack with loopback for zsock's next measurement. */
@@ -297,6 +359,22 @@ static struct idle_result idle_run(const struct bench_api *A, int n)
     return r;
 }
 
+/* One row of the table; "-" for a figure not measured (0). */
+static void print_row(const char *label, const double v[2])
+{
+    char z[16] = "-", l[16] = "-", r[16] = "-";
+    if (v[0] > 0) {
+        snprintf(z, sizeof(z), "%.0f", v[0]);
+    }
+    if (v[1] > 0) {
+        snprintf(l, sizeof(l), "%.0f", v[1]);
+    }
+    if (v[0] > 0 && v[1] > 0) {
+        snprintf(r, sizeof(r), "%.2f", v[0] / v[1]);
+    }
+    printf("%-44s %12s %12s %8s\n", label, z, l, r);
+}
+
 int main(int argc, char **argv)
 {
     int runs = 5;
@@ -330,7 +408,8 @@ int main(int argc, char **argv)
         }
     }
     const struct bench_api *apis[] = {&zsock_api, &linux_api};
-    double bulk[2], cps[2], cps_tw[2];
+    double bulk[2], cps[2], cps_tw[2], bulk6[2] = {0, 0}, cps6[2] = {0, 0};
+    bool v6[2];
     struct idle_result idle[2];
     int tw_present[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
@@ -339,9 +418,20 @@ int main(int argc, char **argv)
             if (k == 0) {
                 fresh_stack();
             }
-            v[r] = bulk_run(apis[k], total);
+            v[r] = bulk_run(apis[k], AF_INET, total);
         }
         bulk[k] = median(v, runs);
+        if (k == 0) {
+            fresh_stack();
+        }
+        v6[k] = have_ipv6(apis[k]);
+        for (int r = 0; r < runs && v6[k]; r++) {
+            if (k == 0) {
+                fresh_stack();
+            }
+            v[r] = bulk_run(apis[k], AF_INET6, total);
+        }
+        bulk6[k] = v6[k] ? median(v, runs) : 0;
         for (int r = 0; r < runs; r++) {
             if (k == 0) {
                 fresh_stack();
@@ -349,6 +439,13 @@ int main(int argc, char **argv)
             v[r] = cps_run(apis[k], conns);
         }
         cps[k] = median(v, runs);
+        for (int r = 0; r < runs && v6[k]; r++) {
+            if (k == 0) {
+                fresh_stack();
+            }
+            v[r] = cps_run_fam(apis[k], AF_INET6, conns);
+        }
+        cps6[k] = v6[k] ? median(v, runs) : 0;
         /* Many idle connections, then the same connections per second test
          * with their TIME-WAIT entries in the table. */
         if (k == 0) {
@@ -373,12 +470,22 @@ int main(int argc, char **argv)
     printf("%-44s %12s %12s %8s\n", "test", "zsock", "linux", "ratio");
     printf("%-44s %12.0f %12.0f %8.2f\n", "bulk transfer (MiB/s)", bulk[0], bulk[1],
            bulk[0] / bulk[1]);
+    print_row("bulk transfer, IPv6 ::1 (MiB/s)", bulk6);
     printf("%-44s %12.0f %12.0f %8.2f\n", "connections/s (1 byte each way)", cps[0], cps[1],
            cps[0] / cps[1]);
+    print_row("connections/s, IPv6 ::1", cps6);
     char label[64];
     snprintf(label, sizeof(label), "connections/s, %d more in TIME-WAIT", idle_n);
     printf("%-44s %12.0f %12.0f %8.2f\n", label, cps_tw[0], cps_tw[1], cps_tw[0] / cps_tw[1]);
-    printf("(ratio > 1: zsock faster)\n\n");
+    printf("(ratio > 1: zsock faster)\n");
+    if (v6[0] && v6[1]) {
+        printf("IPv6/IPv4: bulk zsock %.2f, linux %.2f; connections/s zsock %.2f, linux %.2f\n",
+               bulk6[0] / bulk[0], bulk6[1] / bulk[1], cps6[0] / cps[0], cps6[1] / cps[1]);
+    } else {
+        printf("IPv6 rows: -%s%s\n", v6[0] ? "" : " (zsock built without IPv6)",
+               v6[1] ? "" : " (no ::1 on this kernel)");
+    }
+    printf("\n");
     printf("%d connections open at once (%d on Linux), 1 byte each way, then idle:\n", idle_n,
            linux_idle_n);
     printf("  zsock: opened in %.3f s; heap %.0f bytes per socket (mallinfo2), resident %.0f\n",

@@ -291,6 +291,200 @@ int tool_socket(const char *prog, int type, int protocol)
     return fd;
 }
 
+int tool_socket_family(const char *prog, int family, int type, int protocol)
+{
+    int fd = zsock_socket(family, type, protocol);
+    if (fd < 0) {
+        tool_perror(prog, "zsock_socket");
+    }
+    return fd;
+}
+
+/* The index of interface `scope` (a name or a decimal index), or 0. */
+static uint32_t scope_index(const char *scope)
+{
+    long v;
+    if (tool_parse_long(scope, 1, 0x7fffffff, &v)) {
+        return (uint32_t)v;
+    }
+    int idx = zsock_if_nametoindex(scope);
+    return idx > 0 ? (uint32_t)idx : 0;
+}
+
+bool tool_addr_parse(const char *prog, const char *host, int port, bool any6, struct tool_addr *a)
+{
+    memset(a, 0, sizeof(*a));
+    if (host == NULL && !any6) {
+        a->u.sin.sin_family = AF_INET;
+        a->u.sin.sin_port = htons((uint16_t)port);
+        a->len = sizeof(a->u.sin);
+        return true;
+    }
+    a->u.sin6.sin6_family = AF_INET6;
+    a->u.sin6.sin6_port = htons((uint16_t)port);
+    a->len = sizeof(a->u.sin6);
+    if (host == NULL) {
+        return true; /* :: */
+    }
+    char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 4];
+    size_t n = strlen(host);
+    if (n >= sizeof(text)) {
+        fprintf(stderr, "%s: bad address %s\n", prog, host);
+        return false;
+    }
+    memcpy(text, host, n + 1);
+    char *p = text;
+    if (p[0] == '[') {
+        if (n < 2 || p[n - 1] != ']') {
+            fprintf(stderr, "%s: bad address %s (no closing bracket)\n", prog, host);
+            return false;
+        }
+        p[n - 1] = '\0';
+        p++;
+    } else if (zsock_inet_pton(AF_INET, p, &a->u.sin.sin_addr) == 1) {
+        struct in_addr v4 = a->u.sin.sin_addr;
+        memset(a, 0, sizeof(*a));
+        a->u.sin.sin_family = AF_INET;
+        a->u.sin.sin_port = htons((uint16_t)port);
+        a->u.sin.sin_addr = v4;
+        a->len = sizeof(a->u.sin);
+        return true;
+    }
+    char *pct = strchr(p, '%');
+    if (pct != NULL) {
+        *pct++ = '\0';
+        a->u.sin6.sin6_scope_id = scope_index(pct);
+        if (a->u.sin6.sin6_scope_id == 0) {
+            fprintf(stderr, "%s: %s: no interface %s\n", prog, host, pct);
+            return false;
+        }
+    }
+    if (zsock_inet_pton(AF_INET6, p, &a->u.sin6.sin6_addr) != 1) {
+        fprintf(stderr, "%s: bad IPv4 or IPv6 address %s\n", prog, host);
+        return false;
+    }
+    return true;
+}
+
+const char *tool_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        zsock_inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof(ip));
+        snprintf(buf, len, "%s:%u", ip, (unsigned)ntohs(sin->sin_port));
+        return buf;
+    }
+    if (sa->sa_family != AF_INET6) {
+        snprintf(buf, len, "(family %d)", (int)sa->sa_family);
+        return buf;
+    }
+    const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+    zsock_inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof(ip));
+    char scope[IF_NAMESIZE + 2] = "";
+    if (sin6->sin6_scope_id != 0) {
+        snprintf(scope, sizeof(scope), "%%%u", (unsigned)sin6->sin6_scope_id);
+        struct zsock_if_info info[8];
+        int n = zsock_if_list(info, 8);
+        for (int i = 0; i < n && i < 8; i++) {
+            if ((uint32_t)info[i].index == sin6->sin6_scope_id) {
+                snprintf(scope, sizeof(scope), "%%%s", info[i].name);
+            }
+        }
+    }
+    snprintf(buf, len, "[%s%s]:%u", ip, scope, (unsigned)ntohs(sin6->sin6_port));
+    return buf;
+}
+
+int tool_set_v6only(const char *prog, int fd, int family, int v6only)
+{
+    if (family != AF_INET6 || v6only < 0) {
+        return 0;
+    }
+    if (zsock_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) {
+        tool_perror(prog, "IPV6_V6ONLY");
+        return -1;
+    }
+    return 0;
+}
+
+int tool_add_ipv6(const char *prog, const char *spec)
+{
+    struct in6_addr a;
+    int plen;
+    int idx = tool_net_ifindex();
+    int rc = zsock_parse_ipv6_prefix(spec, &a, &plen);
+    if (rc == 0 && idx <= 0) {
+        fprintf(stderr, "%s: --ip6 %s: no interface (--tap, --pipe or ZSOCK_TAP)\n", prog, spec);
+        return -1;
+    }
+    if (rc == 0) {
+        rc = zsock_if_add_ipv6(idx, &a, plen);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: --ip6 %s: %s\n", prog, spec, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+void tool_print_ipv6(const char *prog)
+{
+    static const char *const states[] = {"?", "tentative", "preferred", "deprecated", "duplicate"};
+    static const char *const origins[] = {"?", "link-local", "slaac", "manual"};
+    struct zsock_if_info info[8];
+    int n = zsock_if_list(info, 8);
+    for (int i = 0; i < n && i < 8; i++) {
+        const struct zsock_if_info *f = &info[i];
+        for (int k = 0;
+             k < f->n_ipv6 && k < ZSOCK_IPV6_MAX_ADDRS && !(f->flags & ZSOCK_IF_LOOPBACK); k++) {
+            char a[INET6_ADDRSTRLEN];
+            zsock_inet_ntop(AF_INET6, &f->ipv6[k], a, sizeof(a));
+            int st = f->ipv6_state[k], og = f->ipv6_origin[k];
+            printf("%s: ipv6 %s/%d on %s %s %s\n", prog, a, f->ipv6_prefix_len[k], f->name,
+                   st >= 0 && st <= 4 ? states[st] : "?", og >= 0 && og <= 3 ? origins[og] : "?");
+        }
+    }
+}
+
+bool tool_wait_ipv6(int ms)
+{
+    double end = tool_now_s() + ms / 1000.0;
+    for (;;) {
+        bool tentative = false;
+        struct zsock_if_info info[8];
+        int n = zsock_if_list(info, 8);
+        for (int i = 0; i < n && i < 8; i++) {
+            for (int k = 0; k < info[i].n_ipv6 && k < ZSOCK_IPV6_MAX_ADDRS; k++) {
+                tentative |= !(info[i].flags & ZSOCK_IF_LOOPBACK) &&
+                             info[i].ipv6_state[k] == ZSOCK_IPV6_TENTATIVE;
+            }
+        }
+        if (!tentative) {
+            return true;
+        }
+        if (tool_now_s() >= end) {
+            return false;
+        }
+        tool_sleep_us(20000);
+    }
+}
+
+int tool_ipv6_start(const char *prog, const char *spec, bool used)
+{
+    if (spec != NULL && tool_add_ipv6(prog, spec) < 0) {
+        return -1;
+    }
+    if (!used && spec == NULL && getenv("ZSOCK_IPV6") == NULL) {
+        return 0;
+    }
+    if (!tool_wait_ipv6(3000)) {
+        fprintf(stderr, "%s: an IPv6 address is still tentative after 3 s\n", prog);
+    }
+    tool_print_ipv6(prog);
+    return 0;
+}
+
 bool tool_sockaddr(const char *prog, const char *host, int port, struct sockaddr_in *sin)
 {
     *sin = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
@@ -309,19 +503,23 @@ void tool_set_buffers(int fd, int bytes)
     }
 }
 
-int tool_listener(const char *prog, int port, int backlog, int buf_bytes)
+int tool_listener_at(const char *prog, const struct tool_addr *at, int v6only, int backlog,
+                     int buf_bytes)
 {
-    int fd = tool_socket(prog, SOCK_STREAM, IPPROTO_TCP);
+    int family = at->u.sa.sa_family;
+    int fd = tool_socket_family(prog, family, SOCK_STREAM, IPPROTO_TCP);
     if (fd < 0) {
         return -1;
     }
     int one = 1;
     zsock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     tool_set_buffers(fd, buf_bytes);
-    struct sockaddr_in sin;
-    tool_sockaddr(prog, NULL, port, &sin);
     const char *failed = NULL;
-    if (zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
+    if (tool_set_v6only(prog, fd, family, v6only) < 0) {
+        zsock_close(fd);
+        return -1;
+    }
+    if (zsock_bind(fd, &at->u.sa, at->len) < 0) {
         failed = "zsock_bind";
     } else if (zsock_listen(fd, backlog) < 0) {
         failed = "zsock_listen";
@@ -332,6 +530,13 @@ int tool_listener(const char *prog, int port, int backlog, int buf_bytes)
         return -1;
     }
     return fd;
+}
+
+int tool_listener(const char *prog, int port, int backlog, int buf_bytes)
+{
+    struct tool_addr any;
+    tool_addr_parse(prog, NULL, port, false, &any);
+    return tool_listener_at(prog, &any, -1, backlog, buf_bytes);
 }
 
 void tool_set_nonblock(int fd)
@@ -389,6 +594,16 @@ void tool_print_tcp_stats(const char *prog, const struct zsock_net_stats *s, boo
            " rst-tx %" PRIu64 " listen-drops %" PRIu64 "%s\n",
            prog, s->tcp.rx, s->tcp.tx, s->tcp.drop_malformed, s->tcp.drop_no_conn, s->tcp.rst_tx,
            s->tcp.listen_drops, more);
+}
+
+void tool_print_ipv6_stats(const char *prog, const struct zsock_net_stats *s)
+{
+    printf("%s: stats ipv6 rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " not-ours %" PRIu64
+           " frag-rx %" PRIu64 " frag-tx %" PRIu64 " reasm-ok %" PRIu64 " reasm-drop %" PRIu64
+           " no-route %" PRIu64 " no-buffer %" PRIu64 "\n",
+           prog, s->ipv6.rx, s->ipv6.tx, s->ipv6.drop_malformed, s->ipv6.drop_not_ours,
+           s->ipv6.frag_rx, s->ipv6.frag_tx, s->ipv6.reasm_ok, s->ipv6.reasm_drop, s->ipv6.no_route,
+           s->ipv6.no_buffer);
 }
 
 void tool_print_if_stats(const char *prog, bool loopback)

@@ -146,12 +146,68 @@ int tool_socket(const char *prog, int type, int protocol);
 /* `sin` for HOST (dotted IPv4) and PORT; false (printed) for a bad HOST. */
 bool tool_sockaddr(const char *prog, const char *host, int port, struct sockaddr_in *sin);
 
+/* An IPv4 or IPv6 socket address and its length. */
+struct tool_addr {
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in sin;
+        struct sockaddr_in6 sin6;
+    } u;
+    socklen_t len;
+};
+
+/* Room for "[ADDR%IFNAME]:PORT". */
+#define TOOL_ADDR_STRLEN (INET6_ADDRSTRLEN + IF_NAMESIZE + 10)
+
+/* `a` for HOST and PORT. HOST: dotted IPv4, or IPv6 bare or in brackets,
+ * optionally with a scope "%IFNAME" or "%INDEX" (fe80::1%tap0, [fe80::1%2]);
+ * NULL: the any address, IPv6's (::) when `any6`, else IPv4's. false
+ * (printed) for a bad HOST or an unknown interface. */
+bool tool_addr_parse(const char *prog, const char *host, int port, bool any6, struct tool_addr *a);
+
+/* A socket address as "A.B.C.D:PORT" or "[ADDR%IFNAME]:PORT" (the scope by
+ * name when the interface is known, else its index) in buf; returns buf. */
+const char *tool_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* A socket of `family` (zsock_socket failure printed), or -1. */
+int tool_socket_family(const char *prog, int family, int type, int protocol);
+
+/* For an AF_INET6 socket, IPV6_V6ONLY set to v6only (0 or 1; the stack's
+ * default, on, when -1). Nothing for other sockets. 0, or -1 (printed). */
+int tool_set_v6only(const char *prog, int fd, int family, int v6only);
+
+/* Add IPv6 address SPEC ("ADDR" or "ADDR/LEN") to the tool's interface
+ * (tool_net_ifindex()). 0, or -1 (printed). */
+int tool_add_ipv6(const char *prog, const char *spec);
+
+/* Print "PROG: ipv6 ADDR/LEN on IFNAME STATE ORIGIN" for each IPv6 address
+ * of the interfaces that are not loopback. */
+void tool_print_ipv6(const char *prog);
+
+/* A tool's IPv6 set-up after tool_start(): --ip6 SPEC added (unless NULL);
+ * when `used` (the run speaks IPv6, or SPEC or ZSOCK_IPV6 is given), wait
+ * up to 3 s for duplicate address detection and print the addresses. 0, or
+ * -1 (printed). */
+int tool_ipv6_start(const char *prog, const char *spec, bool used);
+
+/* Wait up to ms until no interface but loopback has a tentative IPv6
+ * address (duplicate address detection takes about a second, and a
+ * tentative address can be neither source nor destination). true when
+ * none is left. */
+bool tool_wait_ipv6(int ms);
+
 /* SO_RCVBUF and SO_SNDBUF of `bytes`; nothing for 0 (the stack's default). */
 void tool_set_buffers(int fd, int bytes);
 
 /* A TCP listener on PORT (any address) with SO_REUSEADDR, SO_RCVBUF and
  * SO_SNDBUF of buf_bytes (unless 0) and the backlog: its descriptor, or -1. */
 int tool_listener(const char *prog, int port, int backlog, int buf_bytes);
+
+/* A TCP listener on `at` (its family, address and port) with
+ * SO_REUSEADDR, IPV6_V6ONLY as tool_set_v6only takes it, SO_RCVBUF and
+ * SO_SNDBUF of buf_bytes (unless 0) and the backlog: its descriptor, or -1. */
+int tool_listener_at(const char *prog, const struct tool_addr *at, int v6only, int backlog,
+                     int buf_bytes);
 
 void tool_set_nonblock(int fd);
 
@@ -176,6 +232,9 @@ int tool_start(const char *prog, const struct tool_net *net);
 /* The TCP counters of `s` as one line "PROG: stats tcp rx ... listen-drops
  * N", with `recovery` followed by the retransmission counters. */
 void tool_print_tcp_stats(const char *prog, const struct zsock_net_stats *s, bool recovery);
+
+/* The IPv6 counters of `s` as one line "PROG: stats ipv6 rx ...". */
+void tool_print_ipv6_stats(const char *prog, const struct zsock_net_stats *s);
 
 /* One line "PROG: stats if NAME rx ..." per interface; loopback only if
  * `loopback`. */

@@ -13,6 +13,11 @@
  * closes. It ends when --count connections have been served and closed,
  * and prints the most connections it held open at once.
  *
+ * IPv6: HOST may be an IPv6 address, bare or in brackets, with %IFNAME or
+ * %INDEX for a link-local one; servers listen on :: with --ipv6 (IPV6_V6ONLY
+ * on) or --dual (off: IPv4 peers show as ::ffff:A.B.C.D), or on the address
+ * --bind names; --ip6 adds an address to the interface.
+ *
  * Stream content (tests/interop/tcp_peer.py reproduces it). With
  *   sm(seed, t) = splitmix64 output number t + 1 from state `seed`, i.e.
  *     z = seed + (t + 1) * 0x9e3779b97f4a7c15 (mod 2^64)
@@ -56,6 +61,10 @@ struct options {
     double time_limit; /* both: seconds for the whole run */
     int linger_ms;     /* both: stay on the network after the run */
     int buf_bytes;     /* both: SO_RCVBUF and SO_SNDBUF, 0: the stack's default */
+    bool ipv6;         /* server, echo: listen on :: (IPV6_V6ONLY on) */
+    bool dual;         /* server, echo: listen on :: with IPV6_V6ONLY off */
+    const char *bind;  /* server, echo: listen on this address */
+    const char *ip6;   /* an IPv6 address (ADDR/LEN) for the interface */
     struct tool_net net;
 };
 
@@ -71,6 +80,7 @@ static void print_stats(void)
     printf("ztcp: stats ipv4 rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " not-ours %" PRIu64
            " no-buffer %" PRIu64 "\n",
            s.ipv4.rx, s.ipv4.tx, s.ipv4.drop_malformed, s.ipv4.drop_not_ours, s.ipv4.no_buffer);
+    tool_print_ipv6_stats("ztcp", &s);
     tool_print_tcp_stats("ztcp", &s, true);
     printf("ztcp: stats arp rx %" PRIu64 " tx %" PRIu64 " unresolved %" PRIu64
            " queue-full %" PRIu64 "\n",
@@ -155,11 +165,11 @@ static ssize_t recv_some(int fd, uint8_t *buf, size_t len, double deadline)
  * ---------------------------------------------------------------------------------------- */
 
 /* One connection: read to end of stream, answer, close. 0 or -1. */
-static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *buf,
+static int serve_one(int fd, long k, const struct tool_addr *peer, uint8_t *buf,
                      struct tool_checksum *sum, double end)
 {
-    char who[INET_ADDRSTRLEN] = "?";
-    zsock_inet_ntop(AF_INET, &peer->sin_addr, who, sizeof(who));
+    char who[TOOL_ADDR_STRLEN];
+    tool_addr_str(&peer->u.sa, who, sizeof(who));
     tool_checksum_init(sum);
     double t0 = tool_now_s();
     ssize_t n;
@@ -168,8 +178,8 @@ static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *bu
     }
     double dt = tool_now_s() - t0;
     if (n < 0) {
-        fprintf(stderr, "ztcp: connection %ld from %s:%u failed after %" PRIu64 " bytes\n", k, who,
-                (unsigned)ntohs(peer->sin_port), sum->len);
+        fprintf(stderr, "ztcp: connection %ld from %s failed after %" PRIu64 " bytes\n", k, who,
+                sum->len);
         return -1;
     }
     char line[REPLY_MAX];
@@ -179,20 +189,46 @@ static int serve_one(int fd, long k, const struct sockaddr_in *peer, uint8_t *bu
     }
     zsock_shutdown(fd, ZSOCK_SHUT_WR);
     tool_drain_sent(fd, end);
-    printf("ztcp: connection %ld from %s:%u: received %" PRIu64 " bytes checksum %016" PRIx64
+    printf("ztcp: connection %ld from %s: received %" PRIu64 " bytes checksum %016" PRIx64
            " in %.2f s, %.1f MiB/s\n",
-           k, who, (unsigned)ntohs(peer->sin_port), sum->len, tool_checksum_value(sum), dt,
-           tool_mib_per_s(sum->len, dt));
+           k, who, sum->len, tool_checksum_value(sum), dt, tool_mib_per_s(sum->len, dt));
     return 0;
+}
+
+/* The listener the options ask for (--bind, --ipv6, --dual), or -1. */
+static int open_listener(const struct options *o)
+{
+    struct tool_addr at;
+    if (!tool_addr_parse("ztcp", o->bind, o->port, o->ipv6 || o->dual, &at)) {
+        return -1;
+    }
+    int v6only = o->dual ? 0 : at.u.sa.sa_family == AF_INET6 ? 1 : -1;
+    return tool_listener_at("ztcp", &at, v6only, o->backlog, o->buf_bytes);
+}
+
+/* " on ADDR" of a listener, "" for IPv4's any address (the old output). */
+static const char *listen_where(const struct options *o, int lfd, char *buf, size_t len)
+{
+    struct tool_addr at;
+    at.len = sizeof(at.u);
+    buf[0] = '\0';
+    if ((o->bind != NULL || o->ipv6 || o->dual) && zsock_getsockname(lfd, &at.u.sa, &at.len) == 0) {
+        char a[TOOL_ADDR_STRLEN];
+        snprintf(buf, len, " on %s%s", tool_addr_str(&at.u.sa, a, sizeof(a)),
+                 o->dual ? " (dual stack)" : "");
+    }
+    return buf;
 }
 
 static int run_server(const struct options *o, uint8_t *buf, struct tool_checksum *sum)
 {
-    int lfd = tool_listener("ztcp", o->port, o->backlog, o->buf_bytes);
+    int lfd = open_listener(o);
     if (lfd < 0) {
         return 1;
     }
-    printf("ztcp: server ready on port %d\n", o->port);
+    char where[TOOL_ADDR_STRLEN + 32];
+    printf("ztcp: server ready on port %d%s\n", o->port,
+           listen_where(o, lfd, where, sizeof(where)));
     double end = tool_now_s() + o->time_limit;
     long served = 0;
     int rc = 0;
@@ -206,9 +242,9 @@ static int run_server(const struct options *o, uint8_t *buf, struct tool_checksu
             rc = 1;
             break;
         }
-        struct sockaddr_in peer;
-        socklen_t plen = sizeof(peer);
-        int fd = zsock_accept(lfd, (struct sockaddr *)&peer, &plen);
+        struct tool_addr peer;
+        peer.len = sizeof(peer.u);
+        int fd = zsock_accept(lfd, &peer.u.sa, &peer.len);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
                 errno == ECONNABORTED) {
@@ -284,9 +320,7 @@ static int run_echo(const struct options *o)
     struct echo_conn **conns = calloc(max, sizeof(*conns));
     struct zsock_pollfd *pfd = calloc(max + 1, sizeof(*pfd));
     size_t *slot = calloc(max + 1, sizeof(*slot));
-    int lfd = conns != NULL && pfd != NULL && slot != NULL
-                  ? tool_listener("ztcp", o->port, o->backlog, o->buf_bytes)
-                  : -1;
+    int lfd = conns != NULL && pfd != NULL && slot != NULL ? open_listener(o) : -1;
     if (lfd < 0) {
         free(conns);
         free(pfd);
@@ -294,8 +328,9 @@ static int run_echo(const struct options *o)
         return 1;
     }
     tool_set_nonblock(lfd);
-    printf("ztcp: echo server ready on port %d for %ld connections, backlog %d\n", o->port,
-           o->count, o->backlog);
+    char where[TOOL_ADDR_STRLEN + 32];
+    printf("ztcp: echo server ready on port %d for %ld connections, backlog %d%s\n", o->port,
+           o->count, o->backlog, listen_where(o, lfd, where, sizeof(where)));
     double t0 = tool_now_s(), end = t0 + o->time_limit, t_peak = 0;
     long accepted = 0, done = 0, failed = 0, open = 0, peak = 0;
     uint64_t echoed = 0;
@@ -390,17 +425,17 @@ static int run_echo(const struct options *o)
 
 static int open_client(const struct options *o, double end)
 {
-    struct sockaddr_in sin;
-    if (!tool_sockaddr("ztcp", o->host, o->port, &sin)) {
+    struct tool_addr to;
+    if (!tool_addr_parse("ztcp", o->host, o->port, false, &to)) {
         return -1;
     }
-    int fd = tool_socket("ztcp", SOCK_STREAM, IPPROTO_TCP);
+    int fd = tool_socket_family("ztcp", to.u.sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
     if (fd < 0) {
         return -1;
     }
     tool_set_buffers(fd, o->buf_bytes);
     tool_set_nonblock(fd);
-    if (zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 && errno != EINPROGRESS) {
+    if (zsock_connect(fd, &to.u.sa, to.len) < 0 && errno != EINPROGRESS) {
         perror("ztcp: zsock_connect");
         zsock_close(fd);
         return -1;
@@ -409,6 +444,13 @@ static int open_client(const struct options *o, double end)
     int err = 0;
     socklen_t elen = sizeof(err);
     if (r == 1 && zsock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0) {
+        struct tool_addr me;
+        me.len = sizeof(me.u);
+        if (to.u.sa.sa_family == AF_INET6 && zsock_getsockname(fd, &me.u.sa, &me.len) == 0) {
+            char a[TOOL_ADDR_STRLEN], b[TOOL_ADDR_STRLEN];
+            printf("ztcp: connected from %s to %s\n", tool_addr_str(&me.u.sa, a, sizeof(a)),
+                   tool_addr_str(&to.u.sa, b, sizeof(b)));
+        }
         return fd;
     }
     if (r == 0) {
@@ -512,7 +554,12 @@ static void usage(FILE *f)
                "  --time-limit SEC  end the run after this long (default 120)\n"
                "  --buffer BYTES    SO_RCVBUF and SO_SNDBUF (default 4 MiB, echo: 0; 0: the "
                "stack's)\n"
-               "  --linger MS       stay on the network this long after the run (default 0)\n");
+               "  --linger MS       stay on the network this long after the run (default 0)\n"
+               "IPv6 (HOST may be 2001:db8::1, [2001:db8::1], fe80::1%%IFNAME or %%INDEX):\n"
+               "  --ipv6            server, echo: listen on :: (IPV6_V6ONLY on)\n"
+               "  --dual            server, echo: listen on :: with IPV6_V6ONLY off (IPv4 too)\n"
+               "  --bind ADDR       server, echo: listen on this IPv4 or IPv6 address\n"
+               "  --ip6 ADDR[/LEN]  add this IPv6 address to the interface (default /64)\n");
     tool_net_usage(f);
 }
 
@@ -527,6 +574,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"buffer", TOOL_OPT_INT, &o->buf_bytes, 0, 64 << 20, &buffer_set},
         {"linger", TOOL_OPT_INT, &o->linger_ms, 0, 600000, NULL},
         {"backlog", TOOL_OPT_INT, &o->backlog, 1, 65535, &backlog_set},
+        {"ipv6", TOOL_OPT_FLAG, &o->ipv6, 0, 0, NULL},
+        {"dual", TOOL_OPT_FLAG, &o->dual, 0, 0, NULL},
+        {"bind", TOOL_OPT_STRING, &o->bind, 0, 0, NULL},
+        {"ip6", TOOL_OPT_STRING, &o->ip6, 0, 0, NULL},
         {0},
     };
     int first = tool_parse_options("ztcp", argc, argv, opts, &o->net, usage);
@@ -562,7 +613,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (tool_start("ztcp", &o.net) < 0) {
+    bool v6 = o.ipv6 || o.dual || (o.bind != NULL && strchr(o.bind, ':') != NULL) ||
+              (o.host != NULL && strchr(o.host, ':') != NULL);
+    if (tool_start("ztcp", &o.net) < 0 || tool_ipv6_start("ztcp", o.ip6, v6) < 0) {
         return 1;
     }
     uint8_t *buf = malloc(CHUNK);

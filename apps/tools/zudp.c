@@ -1,6 +1,9 @@
 /* zudp: a UDP test tool on zsock's public API only. An echo server, a client
  * that verifies every echoed byte (retrying what the network loses), and a
- * one-way sender and receiver, for interoperability tests over TAP or pipe. */
+ * one-way sender and receiver, for interoperability tests over TAP or pipe.
+ * IPv6 as in ztcp: HOST may be an IPv6 address (with %IFNAME for a
+ * link-local one); servers bind :: with --ipv6 or --dual, or --bind ADDR;
+ * servers print each new peer ("zudp: peer N ADDR"). */
 #include "tool_util.h"
 #include <zsock/net_if.h>
 #include <zsock/socket.h>
@@ -38,6 +41,10 @@ struct options {
     long interval_us;  /* send: gap between datagrams */
     long allow_loss;   /* recv: datagrams that may be missing */
     int linger_ms;     /* every mode: stay on the network after the run */
+    bool ipv6;         /* echo-server, recv: bind :: (IPV6_V6ONLY on) */
+    bool dual;         /* echo-server, recv: bind :: with IPV6_V6ONLY off */
+    const char *bind;  /* echo-server, recv: bind this address */
+    const char *ip6;   /* an IPv6 address (ADDR/LEN) for the interface */
     struct tool_net net;
 };
 
@@ -162,29 +169,40 @@ static void print_stats(void)
     printf("zudp: stats udp rx %" PRIu64 " tx %" PRIu64 " malformed %" PRIu64 " no-port %" PRIu64
            " rcvbuf-full %" PRIu64 "\n",
            s.udp.rx, s.udp.tx, s.udp.drop_malformed, s.udp.drop_no_port, s.udp.drop_rcvbuf);
+    tool_print_ipv6_stats("zudp", &s);
     tool_print_if_stats("zudp", true);
 }
 
 /* ---- sockets
  * --------------------------------------------------------------------------------------- */
 
-/* A UDP socket bound to `port` (any address), or with `host` connected to
- * HOST:PORT. -1 on failure (printed). */
-static int open_udp(const char *host, int port)
+/* A UDP socket bound to the port (the address of --bind, or any address,
+ * IPv6's with --ipv6 or --dual), or with `host` connected to HOST:PORT. -1
+ * on failure (printed). */
+static int open_udp(const struct options *o, const char *host)
 {
-    struct sockaddr_in sin;
-    if (!tool_sockaddr("zudp", host, port, &sin)) {
+    struct tool_addr sin;
+    if (!tool_addr_parse("zudp", host != NULL ? host : o->bind, o->port,
+                         host == NULL && (o->ipv6 || o->dual), &sin)) {
         return -1;
     }
-    int fd = tool_socket("zudp", SOCK_DGRAM, 0);
+    int family = sin.u.sa.sa_family;
+    int fd = tool_socket_family("zudp", family, SOCK_DGRAM, 0);
     if (fd < 0) {
+        return -1;
+    }
+    if (host == NULL && tool_set_v6only("zudp", fd, family,
+                                        o->dual              ? 0
+                                        : family == AF_INET6 ? 1
+                                                             : -1) < 0) {
+        zsock_close(fd);
         return -1;
     }
     /* Room for a burst of the largest datagrams; the stack caps it. */
     int big = 4 << 20;
     zsock_setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-    bool ok = host != NULL ? zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0
-                           : zsock_bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    bool ok = host != NULL ? zsock_connect(fd, &sin.u.sa, sin.len) == 0
+                           : zsock_bind(fd, &sin.u.sa, sin.len) == 0;
     if (!ok) {
         tool_perror("zudp", host != NULL ? "zsock_connect" : "zsock_bind");
         zsock_close(fd);
@@ -220,12 +238,43 @@ static bool transient(int err)
  * -1 on failure (printed). */
 static int open_server(const struct options *o)
 {
-    int fd = open_udp(NULL, o->port);
+    int fd = open_udp(o, NULL);
     if (fd >= 0) {
-        printf("zudp: %s ready on port %d\n", o->mode, o->port);
+        char where[TOOL_ADDR_STRLEN + 32] = "";
+        struct tool_addr at;
+        at.len = sizeof(at.u);
+        if ((o->bind != NULL || o->ipv6 || o->dual) &&
+            zsock_getsockname(fd, &at.u.sa, &at.len) == 0) {
+            char a[TOOL_ADDR_STRLEN];
+            snprintf(where, sizeof(where), " on %s%s", tool_addr_str(&at.u.sa, a, sizeof(a)),
+                     o->dual ? " (dual stack)" : "");
+        }
+        printf("zudp: %s ready on port %d%s\n", o->mode, o->port, where);
         fflush(stdout);
     }
     return fd;
+}
+
+#define PEERS_SHOWN 16
+
+/* The peers a server has heard from, each printed once when first seen. */
+struct peers {
+    struct tool_addr seen[PEERS_SHOWN];
+    int n;
+};
+
+static void note_peer(struct peers *p, const struct tool_addr *a)
+{
+    for (int i = 0; i < p->n; i++) {
+        if (p->seen[i].len == a->len && memcmp(&p->seen[i].u, &a->u, a->len) == 0) {
+            return;
+        }
+    }
+    if (p->n < PEERS_SHOWN) {
+        char s[TOOL_ADDR_STRLEN];
+        p->seen[p->n++] = *a;
+        printf("zudp: peer %d %s\n", p->n, tool_addr_str(&a->u.sa, s, sizeof(s)));
+    }
 }
 
 /* The next datagram to a server (echo-server, recv) into buf, its sender in
@@ -233,8 +282,7 @@ static int open_server(const struct options *o)
  * `end`, or after a quiet time from `last`: start_ms until the first
  * datagram (`started`), idle_ms after. */
 static ssize_t next_datagram(const struct options *o, int fd, uint8_t *buf, bool started,
-                             double last, double end, struct sockaddr_in *src, socklen_t *slen,
-                             const char **why)
+                             double last, double end, struct tool_addr *src, const char **why)
 {
     for (;;) {
         double quiet_until = last + (started ? o->idle_ms : o->start_ms) / 1000.0;
@@ -252,9 +300,9 @@ static ssize_t next_datagram(const struct options *o, int fd, uint8_t *buf, bool
             }
             continue;
         }
-        *slen = sizeof(*src);
-        ssize_t n =
-            zsock_recvfrom(fd, buf, RX_BUF, ZSOCK_MSG_DONTWAIT, (struct sockaddr *)src, slen);
+        memset(src, 0, sizeof(*src));
+        src->len = sizeof(src->u);
+        ssize_t n = zsock_recvfrom(fd, buf, RX_BUF, ZSOCK_MSG_DONTWAIT, &src->u.sa, &src->len);
         if (n >= 0) {
             return n;
         }
@@ -283,16 +331,17 @@ static int run_echo_server(const struct options *o, uint8_t *buf)
     uint64_t bytes = 0;
     bool started = false;
     const char *why = "count reached";
+    struct peers peers = {.n = 0};
     while (o->count == 0 || echoed < o->count) {
-        struct sockaddr_in src;
-        socklen_t slen;
-        ssize_t n = next_datagram(o, fd, buf, started, last, end, &src, &slen, &why);
+        struct tool_addr src;
+        ssize_t n = next_datagram(o, fd, buf, started, last, end, &src, &why);
         if (n < 0) {
             break;
         }
+        note_peer(&peers, &src);
         started = true;
         last = tool_now_s();
-        if (zsock_sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&src, slen) < 0) {
+        if (zsock_sendto(fd, buf, (size_t)n, 0, &src.u.sa, src.len) < 0) {
             if (!transient(errno)) {
                 perror("zudp: zsock_sendto");
                 why = "send error";
@@ -332,7 +381,7 @@ static int run_client(const struct options *o, uint8_t *rx)
 {
     uint8_t *tx = malloc(RX_BUF);
     uint8_t *scratch = malloc(RX_BUF);
-    int fd = tx != NULL && scratch != NULL ? open_udp(o->host, o->port) : -1;
+    int fd = tx != NULL && scratch != NULL ? open_udp(o, o->host) : -1;
     if (fd < 0) {
         free(tx);
         free(scratch);
@@ -440,7 +489,7 @@ static int run_client(const struct options *o, uint8_t *rx)
 static int run_send(const struct options *o, uint8_t *rx)
 {
     uint8_t *tx = malloc(RX_BUF);
-    int fd = tx != NULL ? open_udp(o->host, o->port) : -1;
+    int fd = tx != NULL ? open_udp(o, o->host) : -1;
     if (fd < 0) {
         free(tx);
         return 1;
@@ -569,25 +618,26 @@ static int run_recv(const struct options *o, uint8_t *rx)
     long received = 0, verified = 0, dups = 0, corrupt = 0, reordered = 0, highest = -1;
     uint64_t bytes = 0, a, b;
     const char *why = "done";
+    struct peers peers = {.n = 0};
     while (!done) {
-        struct sockaddr_in src;
-        socklen_t slen;
-        ssize_t n = next_datagram(o, fd, rx, started, last, end, &src, &slen, &why);
+        struct tool_addr src;
+        ssize_t n = next_datagram(o, fd, rx, started, last, end, &src, &why);
         if (n < 0) {
             break;
         }
+        note_peer(&peers, &src);
         last = tool_now_s();
         uint8_t ctl[64];
         if (is_control(rx, (size_t)n, SYNC_MAGIC, o->seed, &a, &b)) {
             started = true;
             size_t m = make_control(ctl, READY_MAGIC, o->seed, 0, 0);
-            zsock_sendto(fd, ctl, m, 0, (struct sockaddr *)&src, slen);
+            zsock_sendto(fd, ctl, m, 0, &src.u.sa, src.len);
             continue;
         }
         if (is_control(rx, (size_t)n, DONE_MAGIC, o->seed, &a, &b)) {
             size_t m =
                 make_control(ctl, ACK_MAGIC, o->seed, (uint64_t)received, (uint64_t)verified);
-            zsock_sendto(fd, ctl, m, 0, (struct sockaddr *)&src, slen);
+            zsock_sendto(fd, ctl, m, 0, &src.u.sa, src.len);
             done = true;
             break;
         }
@@ -644,7 +694,12 @@ static void usage(FILE *f)
             "  --time-limit SEC  end any mode after this long (default 120)\n"
             "  --interval-us U   send: pause between datagrams (default 0)\n"
             "  --allow-loss N    send/recv: datagrams that may be lost (default 0)\n"
-            "  --linger MS       stay on the network this long after the run (default 0)\n");
+            "  --linger MS       stay on the network this long after the run (default 0)\n"
+            "IPv6 (HOST may be 2001:db8::1, [2001:db8::1], fe80::1%%IFNAME or %%INDEX):\n"
+            "  --ipv6            echo-server/recv: bind :: (IPV6_V6ONLY on)\n"
+            "  --dual            echo-server/recv: bind :: with IPV6_V6ONLY off (IPv4 too)\n"
+            "  --bind ADDR       echo-server/recv: bind this IPv4 or IPv6 address\n"
+            "  --ip6 ADDR[/LEN]  add this IPv6 address to the interface (default /64)\n");
     tool_net_usage(f);
 }
 
@@ -664,6 +719,10 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"interval-us", TOOL_OPT_LONG, &o->interval_us, 0, 10000000, NULL},
         {"allow-loss", TOOL_OPT_LONG, &o->allow_loss, 0, 100000000, NULL},
         {"linger", TOOL_OPT_INT, &o->linger_ms, 0, 600000, NULL},
+        {"ipv6", TOOL_OPT_FLAG, &o->ipv6, 0, 0, NULL},
+        {"dual", TOOL_OPT_FLAG, &o->dual, 0, 0, NULL},
+        {"bind", TOOL_OPT_STRING, &o->bind, 0, 0, NULL},
+        {"ip6", TOOL_OPT_STRING, &o->ip6, 0, 0, NULL},
         {0},
     };
     int first = tool_parse_options("zudp", argc, argv, opts, &o->net, usage);
@@ -700,7 +759,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (tool_start("zudp", &o.net) < 0) {
+    bool v6 = o.ipv6 || o.dual || (o.bind != NULL && strchr(o.bind, ':') != NULL) ||
+              (o.host != NULL && strchr(o.host, ':') != NULL);
+    if (tool_start("zudp", &o.net) < 0 || tool_ipv6_start("zudp", o.ip6, v6) < 0) {
         return 1;
     }
     uint8_t *buf = malloc(RX_BUF);

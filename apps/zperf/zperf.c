@@ -286,12 +286,25 @@ static void drain_unacked(int fd)
     }
 }
 
+/* IPv6 (TCP only): the server a client was given (-c with an IPv6 address),
+ * which a sockaddr_in of family AF_INET6 stands for; a server's IPv6 peers
+ * are printed without their address. */
+static struct sockaddr_in6 g_srv6;
+
 static const char *addr_str(const struct sockaddr_in *a, char *buf, size_t len)
 {
-    char ip[INET_ADDRSTRLEN] = "?";
+    char ip[INET6_ADDRSTRLEN] = "?";
+    if (a->sin_family == AF_INET6) {
+        if (g_srv6.sin6_family == AF_INET6) {
+            zp_inet_ntop(AF_INET6, &g_srv6.sin6_addr, ip, sizeof(ip));
+        }
+        int n = snprintf(buf, len, "[%s]:%u", g_srv6.sin6_family == AF_INET6 ? ip : "IPv6",
+                         (unsigned)ntohs(a->sin_port));
+        return n >= 0 ? buf : "?"; /* cut short to fit len: only shown */
+    }
     zp_inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-    snprintf(buf, len, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
-    return buf;
+    int n = snprintf(buf, len, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
+    return n >= 0 ? buf : "?";
 }
 
 /* ---- tests, summaries and interval reports ----------------------------------------------- */
@@ -1146,7 +1159,18 @@ struct server {
 
 static int open_bound(int type, int port, int *bound)
 {
-    int fd = zp_socket(AF_INET, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+    /* TCP listens on [::] with IPV6_V6ONLY off (IPv4 and IPv6 clients), or
+     * on 0.0.0.0 where there is no IPv6. */
+    int fd = type == SOCK_STREAM ? zp_socket(AF_INET6, type, IPPROTO_TCP) : -1;
+    int off = 0;
+    if (fd >= 0 && zp_setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0) {
+        zp_close(fd);
+        fd = -1;
+    }
+    bool v6 = fd >= 0;
+    if (!v6) {
+        fd = zp_socket(AF_INET, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
+    }
     if (fd < 0) {
         perror(PROG ": socket");
         return -1;
@@ -1155,7 +1179,9 @@ static int open_bound(int type, int port, int *bound)
     zp_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     set_buffers(fd, g_o.window);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (zp_bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port)};
+    if (v6 ? zp_bind(fd, (struct sockaddr *)&a6, sizeof(a6)) < 0
+           : zp_bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
         fprintf(stderr, PROG ": bind %s port %d: %s\n", type == SOCK_STREAM ? "TCP" : "UDP", port,
                 strerror(errno));
         zp_close(fd);
@@ -1166,9 +1192,9 @@ static int open_bound(int type, int port, int *bound)
         zp_close(fd);
         return -1;
     }
-    socklen_t len = sizeof(a);
-    zp_getsockname(fd, (struct sockaddr *)&a, &len);
-    *bound = ntohs(a.sin_port);
+    socklen_t len = sizeof(a6);
+    zp_getsockname(fd, (struct sockaddr *)&a6, &len);
+    *bound = ntohs(a6.sin6_port); /* sin_port and sin6_port share their place */
     return fd;
 }
 
@@ -1472,9 +1498,19 @@ static void server_loop(struct server *sv)
         struct pollfd p = {.fd = sv->lfd, .events = POLLIN};
         int r = zp_poll(&p, 1, 100);
         if (r > 0) {
-            struct sockaddr_in peer;
-            socklen_t plen = sizeof(peer);
-            int fd = zp_accept(sv->lfd, (struct sockaddr *)&peer, &plen);
+            struct sockaddr_in6 peer6;
+            socklen_t plen = sizeof(peer6);
+            int fd = zp_accept(sv->lfd, (struct sockaddr *)&peer6, &plen);
+            /* An IPv4 peer as before (from its v4-mapped address); an IPv6
+             * one by its port only. */
+            struct sockaddr_in peer = {.sin_family = AF_INET6, .sin_port = peer6.sin6_port};
+            static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+            if (peer6.sin6_family == AF_INET) {
+                memcpy(&peer, &peer6, sizeof(peer));
+            } else if (memcmp(peer6.sin6_addr.s6_addr, mapped, 12) == 0) {
+                peer.sin_family = AF_INET;
+                memcpy(&peer.sin_addr, peer6.sin6_addr.s6_addr + 12, 4);
+            }
             if (fd < 0) {
                 if (!transient(errno) && errno != ECONNABORTED) {
                     perror(PROG ": accept");
@@ -1551,13 +1587,15 @@ static void server_close(struct server *sv)
 
 static int tcp_connect(const struct sockaddr_in *srv)
 {
-    int fd = zp_socket(AF_INET, SOCK_STREAM, IPPROTO_TCP);
+    bool v6 = srv->sin_family == AF_INET6;
+    int fd = zp_socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_TCP);
     if (fd < 0) {
         perror(PROG ": socket");
         return -1;
     }
     set_buffers(fd, g_o.window);
-    if (zp_connect(fd, (const struct sockaddr *)srv, sizeof(*srv)) < 0) {
+    if (v6 ? zp_connect(fd, (const struct sockaddr *)&g_srv6, sizeof(g_srv6)) < 0
+           : zp_connect(fd, (const struct sockaddr *)srv, sizeof(*srv)) < 0) {
         char who[48];
         fprintf(stderr, PROG ": connect to %s: %s\n", addr_str(srv, who, sizeof(who)),
                 strerror(errno));
@@ -1867,11 +1905,18 @@ static int resolve(const char *host, int port, struct sockaddr_in *out)
     if (strcmp(host, "localhost") == 0) {
         host = "127.0.0.1";
     }
-    if (zp_inet_pton(AF_INET, host, &out->sin_addr) != 1) {
-        fprintf(stderr, PROG ": %s: give an IPv4 address\n", host);
-        return -1;
+    if (zp_inet_pton(AF_INET, host, &out->sin_addr) == 1) {
+        return 0;
     }
-    return 0;
+    /* An IPv6 address (TCP only): kept in g_srv6, which `out` stands for. */
+    g_srv6 = (struct sockaddr_in6){.sin6_family = AF_INET6, .sin6_port = out->sin_port};
+    if (!g_o.udp && zp_inet_pton(AF_INET6, host, &g_srv6.sin6_addr) == 1) {
+        out->sin_family = AF_INET6;
+        return 0;
+    }
+    g_srv6.sin6_family = 0;
+    fprintf(stderr, PROG ": %s: give an IPv4 address%s\n", host, g_o.udp ? "" : " or an IPv6 one");
+    return -1;
 }
 
 int main(int argc, char **argv)

@@ -146,6 +146,11 @@ struct zsock_net_stats {
         uint64_t mld_query_rx;   /**< multicast listener queries received */
         uint64_t mld_report_tx;  /**< MLDv2 reports sent */
     } icmp6;
+    struct {
+        uint64_t rx, tx;         /**< IGMP messages (ours: reports and leaves) */
+        uint64_t queries_rx;     /**< membership queries heard */
+        uint64_t drop_malformed; /**< bad length, checksum or group */
+    } igmp;
 };
 
 /** What zsock_if_list() reports about one interface. */

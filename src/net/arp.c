@@ -103,6 +103,13 @@ int z_arp_output_locked(struct z_netif *nif, uint32_t nh, struct z_pbuf *p)
     if (z_ipv4_is_broadcast(nif, nh)) {
         return z_eth_output_locked(nif, bcast_mac, Z_ETHERTYPE_IPV4, p);
     }
+#if CONFIG_NET_IGMP
+    if (z_ipv4_is_multicast(nh)) {
+        uint8_t mac[Z_ETH_ALEN];
+        z_ipv4_mcast_mac(nh, mac);
+        return z_eth_output_locked(nif, mac, Z_ETHERTYPE_IPV4, p);
+    }
+#endif
     struct z_arp_entry *e = arp_find(nif, nh);
     if (e != NULL && e->state == Z_ARP_REACHABLE) {
         return z_eth_output_locked(nif, e->mac, Z_ETHERTYPE_IPV4, p);

@@ -14,7 +14,7 @@
 #define Z_IP6_MAX_ADDRS    ZSOCK_IPV6_MAX_ADDRS
 #define Z_IP6_MAX_ROUTERS  3
 #define Z_IP6_MAX_PREFIXES 4
-#define Z_IP6_MAX_GROUPS   10
+#define Z_IP6_MAX_GROUPS   16
 #define Z_IP6_DEST_CACHE   8
 
 /* RFC 4861 10 and RFC 4862 5.1 constants, in microseconds. */
@@ -92,6 +92,7 @@ struct z_ip6_if {
     struct z_ip6_prefix prefixes[Z_IP6_MAX_PREFIXES];
     struct z_mld_group groups[Z_IP6_MAX_GROUPS];
     bool disabled;              /* our link-local address is a duplicate: no IPv6 here */
+    uint32_t rng;               /* z_ip6_random_us's state */
     uint8_t hop_limit;          /* CurHopLimit */
     uint32_t mtu;               /* from an RA's MTU option; 0: the link's */
     uint32_t base_reachable_ms; /* BaseReachableTime */
@@ -134,8 +135,9 @@ int z_ip6_link_output(struct z_netif *nif, const uint8_t nh[Z_IPV6_ALEN], struct
 int z_ip6_send_link(struct z_netif *nif, const uint8_t src[Z_IPV6_ALEN],
                     const uint8_t dst[Z_IPV6_ALEN], uint8_t next, uint8_t hop_limit,
                     struct z_pbuf *p);
-/* Random value in [lo, hi] microseconds. */
-int64_t z_ip6_random_us(int64_t lo, int64_t hi);
+/* Random value in [lo, hi] microseconds, from the interface's generator
+ * (seeded from its MAC on a virtual clock, so simulations repeat). */
+int64_t z_ip6_random_us(struct z_ip6_if *ip6, int64_t lo, int64_t hi);
 /* An address's DAD ended: duplicate or not. */
 void z_ip6_addr_dad_done(struct z_netif *nif, struct z_ip6_addr *a, bool duplicate);
 /* The address is gone: leave its solicited-node group, free the slot. */

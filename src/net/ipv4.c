@@ -40,6 +40,25 @@ int z_ipv4_route_locked(struct z_stack *s, uint32_t dst, int bound_ifindex, stru
                         uint32_t *next_hop)
 {
     *next_hop = dst;
+#if CONFIG_NET_IGMP
+    if (z_ipv4_is_multicast(dst)) {
+        /* A group is on the link of the interface asked for, else of the
+         * first one with an address (Linux: the route to 224/4, usually the
+         * default route's). */
+        struct z_netif *nif = bound_ifindex != 0 ? z_netif_by_index_locked(s, bound_ifindex) : NULL;
+        for (nif = nif != NULL ? nif : s->ifaces; nif != NULL && bound_ifindex == 0;
+             nif = nif->next) {
+            if (usable(nif) && nif->n_ipv4 > 0) {
+                break;
+            }
+        }
+        if (nif == NULL || !(nif->flags & ZSOCK_IF_UP)) {
+            return bound_ifindex != 0 ? -ENETDOWN : -ENETUNREACH;
+        }
+        *out = nif;
+        return 0;
+    }
+#endif
     if ((dst >> 24) == 127 || (bound_ifindex == 0 && z_ipv4_is_local_locked(s, dst))) {
         /* Traffic to ourselves goes over loopback, as on Linux. */
         *out = loopback_if(s);
@@ -113,6 +132,34 @@ static void fill_header(struct z_ipv4_hdr *h, const struct z_ipv4_tx *tx, uint32
     h->dst = tx->dst;
 }
 
+#if CONFIG_NET_IGMP
+/* IP_MULTICAST_LOOP: this host's members of the group get the datagram
+ * as if it came in on nif (whole: it was never fragmented). */
+static void loop_copy(struct z_netif *nif, const struct z_ipv4_tx *tx, uint32_t src, uint16_t id,
+                      const struct z_pbuf *p)
+{
+    struct z_stack *s = nif->stack;
+    size_t total = Z_IPV4_HLEN + p->len;
+    struct z_pbuf *c = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, total);
+    if (c == NULL) {
+        s->stats.ipv4.no_buffer++;
+        return;
+    }
+    uint8_t *at = z_pbuf_put(c, total);
+    struct z_ipv4_hdr h;
+    fill_header(&h, tx, src, id, total, 0);
+    z_ipv4_emit(at, Z_IPV4_HLEN, &h);
+    memcpy(at + Z_IPV4_HLEN, p->data, p->len);
+    if (nif->flags & ZSOCK_IF_ETHERNET) {
+        struct z_eth_hdr eth = {.type = Z_ETHERTYPE_IPV4};
+        z_ipv4_mcast_mac(tx->dst, eth.dst);
+        memcpy(eth.src, nif->mac, Z_ETH_ALEN);
+        z_eth_emit(z_pbuf_push(c, Z_ETH_HLEN), Z_ETH_HLEN, &eth);
+    }
+    z_stack_defer_input_locked(s, nif, c);
+}
+#endif
+
 /* What every fragment of one datagram shares. */
 struct frag_out {
     struct z_stack *s;
@@ -155,6 +202,12 @@ int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z
         z_pbuf_free(p);
         return -EMSGSIZE;
     }
+#if CONFIG_NET_IGMP
+    if (tx->mcast_loop && z_ipv4_is_multicast(tx->dst) && !(nif->flags & ZSOCK_IF_LOOPBACK) &&
+        z_igmp_is_member(nif, tx->dst)) {
+        loop_copy(nif, tx, src, id, p);
+    }
+#endif
     if (total > nif->mtu && p->gso_size != 0 && total <= nif->gso_max) {
         /* The device cuts it into segments that fit: never fragment. */
         uint8_t *gh = z_pbuf_push(p, Z_IPV4_HLEN);
@@ -278,6 +331,11 @@ static bool accept_dst(struct z_netif *nif, uint32_t dst)
     if (nif->flags & ZSOCK_IF_LOOPBACK) {
         return true; /* everything looped back was sent to us */
     }
+#if CONFIG_NET_IGMP
+    if (z_ipv4_is_multicast(dst)) {
+        return z_igmp_is_member(nif, dst);
+    }
+#endif
     return z_ipv4_is_local_locked(nif->stack, dst) || z_ipv4_is_broadcast(nif, dst);
 }
 
@@ -320,9 +378,14 @@ void z_ipv4_input_locked(struct z_netif *nif, struct z_pbuf *p)
     case Z_IPPROTO_TCP:
         z_tcp_input_locked(nif, &ip, p);
         break;
+#if CONFIG_NET_IGMP
+    case Z_IPPROTO_IGMP:
+        z_igmp_input_locked(nif, &ip, p);
+        break;
+#endif
     default:
         s->stats.ipv4.drop_proto++;
-        if (!z_ipv4_is_broadcast(nif, ip.dst)) {
+        if (!z_ipv4_is_broadcast(nif, ip.dst) && !z_ipv4_is_multicast(ip.dst)) {
             z_icmp_send_error_locked(s, nif, Z_ICMP_DEST_UNREACH, Z_ICMP_UNREACH_PROTOCOL, 0,
                                      p->data, p->len);
         }

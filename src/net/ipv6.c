@@ -14,14 +14,20 @@
 
 #define ICMP6_ERRORS_PER_TICK 100 /* 1000/s, as ICMPv4 */
 
-int64_t z_ip6_random_us(int64_t lo, int64_t hi)
+int64_t z_ip6_random_us(struct z_ip6_if *ip6, int64_t lo, int64_t hi)
 {
-    uint32_t r = 0;
-    z_entropy(&r, sizeof(r));
+    /* xorshift32: protocol timers need spread, not secrecy (RFC 4861 and
+     * 3810 ask for uniform delays), and a seeded generator keeps a
+     * simulation repeatable. */
+    uint32_t x = ip6->rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    ip6->rng = x;
     if (hi <= lo) {
         return lo;
     }
-    return lo + (int64_t)(r % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)(x % (uint64_t)(hi - lo + 1));
 }
 
 static int64_t lifetime_end(int64_t now, uint32_t s)
@@ -58,6 +64,16 @@ int z_ipv6_if_attach_locked(struct z_netif *nif)
     if (ip6 == NULL) {
         return -ENOMEM;
     }
+    if (nif->stack->virtual_clock) {
+        /* A simulated host: the same seed every run (from its MAC). */
+        ip6->rng = 2166136261u;
+        for (int i = 0; i < Z_ETH_ALEN; i++) {
+            ip6->rng = (ip6->rng ^ nif->mac[i]) * 16777619u;
+        }
+    } else {
+        z_entropy(&ip6->rng, sizeof(ip6->rng));
+    }
+    ip6->rng |= 1; /* xorshift never leaves 0 */
     ip6->hop_limit = Z_IP6_HOP_LIMIT;
     ip6->base_reachable_ms = Z_ND_REACHABLE_MS;
     ip6->retrans_us = Z_ND_RETRANS_US;
@@ -237,6 +253,15 @@ void z_ipv6_mac_changed_locked(struct z_netif *nif)
     if (nif->flags & ZSOCK_IF_UP) {
         z_ipv6_if_up_locked(nif); /* a new link-local address, DAD, router solicitation */
     }
+}
+
+bool z_ipv6_bindable_locked(struct z_stack *s, const uint8_t a[16], int ifindex)
+{
+    if (z_ipv6_is_link_local(a) && ifindex != 0) {
+        struct z_netif *nif = z_netif_by_index_locked(s, ifindex);
+        return nif != NULL && z_ip6_find_addr(nif, a) != NULL;
+    }
+    return z_ipv6_is_local_locked(s, a);
 }
 
 bool z_ipv6_dad_pending_locked(const struct z_netif *nif)
@@ -595,6 +620,31 @@ static int push_header(struct z_pbuf *p, const uint8_t src[16], const uint8_t ds
     return 0;
 }
 
+/* IPV6_MULTICAST_LOOP: this host's members of the group get the packet as
+ * if it came in on nif (whole, before any fragmentation). */
+static void loop_copy(struct z_netif *nif, const struct z_ipv6_tx *tx, const uint8_t src[16],
+                      uint8_t hop_limit, const struct z_pbuf *p)
+{
+    struct z_stack *s = nif->stack;
+    struct z_pbuf *c = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, p->len);
+    if (c == NULL) {
+        s->stats.ipv6.no_buffer++;
+        return;
+    }
+    memcpy(z_pbuf_put(c, p->len), p->data, p->len);
+    if (push_header(c, src, tx->dst, tx->proto, hop_limit, tx->tclass, tx->flow) < 0) {
+        z_pbuf_free(c);
+        return;
+    }
+    if (is_ethernet(nif)) {
+        struct z_eth_hdr eth = {.type = Z_ETHERTYPE_IPV6};
+        z_ipv6_mcast_mac(tx->dst, eth.dst);
+        memcpy(eth.src, nif->mac, Z_ETH_ALEN);
+        z_eth_emit(z_pbuf_push(c, Z_ETH_HLEN), Z_ETH_HLEN, &eth);
+    }
+    z_stack_defer_input_locked(s, nif, c);
+}
+
 int z_ip6_send_link(struct z_netif *nif, const uint8_t src[Z_IPV6_ALEN],
                     const uint8_t dst[Z_IPV6_ALEN], uint8_t next, uint8_t hop_limit,
                     struct z_pbuf *p)
@@ -655,6 +705,10 @@ int z_ipv6_output_locked(struct z_stack *s, const struct z_ipv6_tx *tx, struct z
     if (p->len > 65535) {
         z_pbuf_free(p);
         return -EMSGSIZE;
+    }
+    if (tx->mcast_loop && z_ipv6_is_multicast(tx->dst) && !(nif->flags & ZSOCK_IF_LOOPBACK) &&
+        z_mld_is_member(nif, tx->dst)) {
+        loop_copy(nif, tx, src, hop_limit, p);
     }
     uint32_t mtu = z_ipv6_path_mtu_locked(s, nif, tx->dst);
     if (tx->mtu >= Z_IPV6_MIN_MTU && tx->mtu < mtu) {

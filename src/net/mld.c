@@ -138,7 +138,7 @@ void z_mld_query_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, 
     }
     s->stats.icmp6.mld_query_rx++;
     int64_t now = z_stack_now_us(s);
-    int64_t at = now + z_ip6_random_us(0, (int64_t)q.max_resp_ms * 1000);
+    int64_t at = now + z_ip6_random_us(nif->ip6, 0, (int64_t)q.max_resp_ms * 1000);
     struct z_ip6_if *ip6 = nif->ip6;
     if (z_ipv6_is_unspecified(q.group)) {
         if (at < ip6->general_report_at) {

@@ -24,7 +24,7 @@ void z_nd_new_reachable(struct z_ip6_if *ip6)
 {
     /* RFC 4861 6.3.2: uniformly between 0.5 and 1.5 times the base. */
     int64_t base = (int64_t)ip6->base_reachable_ms * 1000;
-    ip6->reachable_us = z_ip6_random_us(base / 2, base + base / 2);
+    ip6->reachable_us = z_ip6_random_us(ip6, base / 2, base + base / 2);
 }
 
 /* ---- sending ND messages ----------------------------------------------------------------- */

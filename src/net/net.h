@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <zsock/net_if.h>
 
@@ -70,6 +71,7 @@ struct z_arp_entry {
 
 struct z_capture;
 struct z_dhcp4;
+struct z_igmp_if;
 struct z_ip6_if;
 struct z_ip6_stack;
 
@@ -92,7 +94,8 @@ struct z_netif {
     struct zsock_if_stats stats;
     struct z_capture *capture;
 #ifdef CONFIG_NET_DHCPV4
-    struct z_dhcp4 *dhcp; /* DHCPv4 client running here (dhcp4.c), or NULL */
+    struct z_dhcp4 *dhcp;   /* DHCPv4 client running here (dhcp4.c), or NULL */
+    struct z_igmp_if *igmp; /* IPv4 groups joined (igmp.c), NULL before the first */
 #endif
     struct z_ip6_if *ip6; /* IPv6 state (net/ip6.h), or NULL if it could not be allocated */
 };
@@ -352,7 +355,10 @@ struct z_ipv4_tx {
     uint8_t ttl;
     uint8_t tos;
     bool df;
-    int ifindex; /* SO_BINDTODEVICE, 0: any */
+    int ifindex; /* SO_BINDTODEVICE or IP_MULTICAST_IF, 0: any */
+#if CONFIG_NET_IGMP
+    bool mcast_loop; /* to a group: a copy to this host too if the interface joined it */
+#endif
 };
 
 /* Send a packet whose transport header and payload are at p->data, with
@@ -368,12 +374,68 @@ void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint
 void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
 void z_tcp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
 
+/* ---- IPv4 multicast (igmp.c; lock held) ------------------------------------------------ */
+
+#if CONFIG_NET_IGMP
+/* Take a reference on group for nif: the first joins it (reports go out).
+ * -EINVAL not multicast, -ENOBUFS no slot left, -ENOMEM. */
+int z_igmp_join_locked(struct z_netif *nif, uint32_t group);
+/* Drop a reference; the last leaves the group. -EADDRNOTAVAIL not joined. */
+int z_igmp_leave_locked(struct z_netif *nif, uint32_t group);
+/* Has nif joined group (224.0.0.1 always)? */
+bool z_igmp_is_member(const struct z_netif *nif, uint32_t group);
+/* Is mac the Ethernet address of a group nif joined? */
+bool z_igmp_mac_wanted(const struct z_netif *nif, const uint8_t mac[Z_ETH_ALEN]);
+/* An IGMP message (p: the IPv4 packet). Takes p. */
+void z_igmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+void z_igmp_tick_locked(struct z_netif *nif, int64_t now);
+/* The interface came up: report every group again. */
+void z_igmp_up_locked(struct z_netif *nif);
+void z_igmp_free_locked(struct z_netif *nif);
+#else
+static inline bool z_igmp_is_member(const struct z_netif *nif, uint32_t group)
+{
+    (void)nif;
+    return group == Z_IGMP_ALL_HOSTS;
+}
+static inline bool z_igmp_mac_wanted(const struct z_netif *nif, const uint8_t mac[Z_ETH_ALEN])
+{
+    (void)nif;
+    (void)mac;
+    return false;
+}
+static inline void z_igmp_tick_locked(struct z_netif *nif, int64_t now)
+{
+    (void)nif;
+    (void)now;
+}
+static inline void z_igmp_up_locked(struct z_netif *nif)
+{
+    (void)nif;
+}
+static inline void z_igmp_free_locked(struct z_netif *nif)
+{
+    (void)nif;
+}
+#endif
+
 /* ---- transport endpoints of either IP version ----------------------------------------- */
 
 /* IP versions, as bits: a pcb takes the packets of the versions it holds
  * (an AF_INET6 socket bound to :: without IPV6_V6ONLY takes both). */
 #define Z_FAM4 1
 #define Z_FAM6 2
+
+/* Reads of a pcb's or an endpoint's IP version(s), and of "an AF_INET6
+ * socket": without CONFIG_NET_IPV6 they are constants (IPv4, no), so the
+ * compiler drops every IPv6 branch of the code that tests them. */
+#if CONFIG_NET_IPV6
+#define Z_FAM(x) (x)
+#define Z_V6(x)  (x)
+#else
+#define Z_FAM(x) ((void)(x), Z_FAM4)
+#define Z_V6(x)  ((void)(x), false)
+#endif
 
 /* An address and port of one IP version. An AF_INET6 socket's IPv4-mapped
  * address (::ffff:a.b.c.d) becomes a Z_FAM4 endpoint here: IPv4 is
@@ -398,7 +460,13 @@ struct z_ip6_sockopts {
 
 /* The IP versions a socket takes when not bound to an address: IPv4 for
  * AF_INET, IPv6 and (without IPV6_V6ONLY) IPv4 for AF_INET6. */
-uint8_t z_sock_fam(bool v6sock, bool v6only);
+static inline uint8_t z_sock_fam(bool v6sock, bool v6only)
+{
+    if (!Z_V6(v6sock)) {
+        return Z_FAM4;
+    }
+    return v6only ? Z_FAM6 : Z_FAM4 | Z_FAM6;
+}
 
 /* A local binding as the port checks see it. */
 struct z_lbind {
@@ -417,7 +485,20 @@ struct z_lbind {
 
 /* Do two bindings share an address (a wildcard of a version both take, or
  * the same address)? */
-bool z_laddr_overlap(const struct z_lbind *a, const struct z_lbind *b);
+static inline bool z_laddr_overlap(const struct z_lbind *a, const struct z_lbind *b)
+{
+    uint8_t both = Z_FAM(a->fam) & Z_FAM(b->fam);
+    if ((both & Z_FAM4) && (a->a4 == 0 || b->a4 == 0 || a->a4 == b->a4)) {
+        return true;
+    }
+#if CONFIG_NET_IPV6
+    if ((both & Z_FAM6) && (z_ipv6_is_unspecified(a->a6) || z_ipv6_is_unspecified(b->a6) ||
+                            memcmp(a->a6, b->a6, Z_IPV6_ALEN) == 0)) {
+        return true;
+    }
+#endif
+    return false;
+}
 
 #if CONFIG_NET_IPV6
 /* A link-local address (or, with mcast, a link-scope group) names its
@@ -428,8 +509,23 @@ int z_ipep_take_scope(struct z_stack *s, const struct z_ipep *ep, bool mcast, in
 
 /* Fill an endpoint (a link-local IPv6 address gets ifindex as its scope).
  * a6 is read only with CONFIG_NET_IPV6. */
-void z_ipep_make(struct z_ipep *out, uint8_t fam, uint32_t a4, const uint8_t *a6, uint16_t port,
-                 int ifindex);
+static inline void z_ipep_make(struct z_ipep *out, uint8_t fam, uint32_t a4, const uint8_t *a6,
+                               uint16_t port, int ifindex)
+{
+    memset(out, 0, sizeof(*out));
+    out->fam = Z_FAM(fam);
+    out->a4 = a4;
+    out->port = port;
+#if CONFIG_NET_IPV6
+    memcpy(out->a6, a6, Z_IPV6_ALEN);
+    if (z_ipv6_is_link_local(a6)) {
+        out->scope = (uint32_t)ifindex;
+    }
+#else
+    (void)a6;
+    (void)ifindex;
+#endif
+}
 
 /* Is the endpoint's address the unspecified one (0.0.0.0 or ::)? */
 static inline bool z_ipep_any(const struct z_ipep *e)
@@ -469,6 +565,9 @@ int z_ipv6_add_addr_locked(struct z_netif *nif, const uint8_t addr[16], int plen
 /* Remove an address: 0 or -EADDRNOTAVAIL. */
 int z_ipv6_del_addr_locked(struct z_netif *nif, const uint8_t addr[16]);
 /* Fill the IPv6 fields of zsock_if_info. */
+/* May a socket bind a: one of our addresses, and for a link-local one, an
+ * address of interface ifindex (when given)? */
+bool z_ipv6_bindable_locked(struct z_stack *s, const uint8_t a[16], int ifindex);
 /* Is an address of nif still in duplicate address detection? */
 bool z_ipv6_dad_pending_locked(const struct z_netif *nif);
 /* The MAC changed: the addresses made from it are replaced. */
@@ -563,9 +662,10 @@ struct z_ipv6_tx {
     uint8_t hop_limit; /* 0: the interface's (an RA's, else 64); 1 for multicast */
     uint8_t tclass;
     uint32_t flow;
-    int ifindex;   /* outgoing interface (scope of link-local/multicast); 0: routed */
-    bool dontfrag; /* -EMSGSIZE rather than fragments */
-    uint16_t mtu;  /* fragment below this size too (IPV6_MTU); 0: the path MTU only */
+    int ifindex;     /* outgoing interface (scope of link-local/multicast); 0: routed */
+    bool dontfrag;   /* -EMSGSIZE rather than fragments */
+    bool mcast_loop; /* to a group: a copy to this host too if the interface joined it */
+    uint16_t mtu;    /* fragment below this size too (IPV6_MTU); 0: the path MTU only */
 };
 
 /* Route toward dst: the interface and next hop, honouring ifindex (0: any).

@@ -294,8 +294,10 @@ int zsock_net_process(int timeout_ms)
     if (wait_us <= 0) {
         return 0;
     }
-    int64_t ms = (wait_us + 999) / 1000;
-    return ms > PROCESS_MAX_MS ? PROCESS_MAX_MS : (int)ms;
+    if (wait_us >= (int64_t)PROCESS_MAX_MS * 1000) {
+        return PROCESS_MAX_MS;
+    }
+    return (int)(((uint32_t)wait_us + 999) / 1000); /* rounded up; 32 bits suffice */
 }
 
 /* Run `op` on interface `ifindex` of the default stack with the lock held. */

@@ -84,6 +84,7 @@ static void netif_free(struct z_netif *nif)
         nif->drv->destroy(nif);
     }
     z_free(nif->arp);
+    z_igmp_free_locked(nif);
     z_free(nif);
 }
 
@@ -161,6 +162,7 @@ int z_netif_set_up_locked(struct z_netif *nif, bool up)
         }
         if (!was_up) {
             z_ipv6_if_up_locked(nif);
+            z_igmp_up_locked(nif);
         }
     } else {
         nif->flags &= ~ZSOCK_IF_UP;
@@ -263,10 +265,11 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
         z_pbuf_free(p);
         return;
     }
-    /* Only frames for us, broadcast, or multicast we may want (IPv6:
-     * 33:33:xx of a group the interface joined). */
+    /* Only frames for us, broadcast, or multicast we may want (33:33:xx
+     * or 01:00:5e:xx of a group the interface joined). */
     if (memcmp(eth.dst, nif->mac, Z_ETH_ALEN) != 0 &&
-        (!z_eth_is_multicast(eth.dst) || !z_ipv6_mcast_mac_wanted(nif, eth.dst))) {
+        (!z_eth_is_multicast(eth.dst) ||
+         !(z_ipv6_mcast_mac_wanted(nif, eth.dst) || z_igmp_mac_wanted(nif, eth.dst)))) {
         nif->stats.rx_dropped++;
         z_pbuf_free(p);
         return;

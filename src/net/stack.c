@@ -229,6 +229,7 @@ void z_stack_tick_locked(struct z_stack *s)
     s->icmp_tokens = ICMP_ERRORS_PER_TICK;
     for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
         z_arp_tick_locked(nif, now);
+        z_igmp_tick_locked(nif, now);
 #ifdef CONFIG_NET_DHCPV4
         if (nif->dhcp != NULL) {
             z_dhcp4_tick_locked(nif, now);

@@ -158,7 +158,10 @@ static uint16_t window_field(struct z_tcp_conn *c, bool syn, uint32_t *wnd_out)
 
 static uint32_t ts_now(const struct z_tcp_conn *c)
 {
-    return (uint32_t)(c->now / 1000); /* 1 ms timestamp clock */
+    if (!CONFIG_NET_TCP_TIMESTAMPS) {
+        return 0; /* no timestamp is ever sent nor compared */
+    }
+    return (uint32_t)z_udiv64((uint64_t)c->now, 1000, NULL); /* 1 ms timestamp clock */
 }
 
 /* The ranges of the out-of-order queue (sorted by sequence, possibly
@@ -524,17 +527,21 @@ int z_tcp_accept_syn(struct z_tcp_conn *c, const struct z_tcp_hdr *syn, int64_t 
 
 static void rtt_sample(struct z_tcp_conn *c, int64_t r)
 {
-    if (r <= 0) {
-        r = 1;
-    }
-    if (c->srtt_us == 0) {
-        c->srtt_us = r;
-        c->rttvar_us = r / 2;
+    /* Every quantity is positive: unsigned shifts do the divisions, with
+     * none of the rounding fix-ups signed ones need on a 32-bit target. */
+    uint64_t m = r <= 0 ? 1 : (uint64_t)r;
+    uint64_t srtt = (uint64_t)c->srtt_us;
+    uint64_t var = (uint64_t)c->rttvar_us;
+    if (srtt == 0) {
+        srtt = m;
+        var = m >> 1;
     } else {
-        int64_t d = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
-        c->rttvar_us = (3 * c->rttvar_us + d) / 4;
-        c->srtt_us = (7 * c->srtt_us + r) / 8;
+        uint64_t d = srtt > m ? srtt - m : m - srtt;
+        var = (3 * var + d) >> 2;
+        srtt = (7 * srtt + m) >> 3;
     }
+    c->srtt_us = (int64_t)srtt;
+    c->rttvar_us = (int64_t)var;
     int64_t rto = c->srtt_us + (4 * c->rttvar_us > 1000 ? 4 * c->rttvar_us : 1000);
     c->rto_us = rto < RTO_MIN_US ? RTO_MIN_US : rto > RTO_MAX_US ? RTO_MAX_US : rto;
 }
@@ -613,7 +620,7 @@ static void cc_on_ack(struct z_tcp_conn *c, uint32_t acked)
     } else if (CUBIC_ON(c)) {
         cubic_on_ack(c, acked);
     } else {
-        uint32_t inc = (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd);
+        uint32_t inc = c->mss * c->mss / c->cwnd; /* below 2^32: the MSS fits 16 bits */
         c->cwnd += inc > 0 ? inc : 1;
     }
     if (c->cwnd > CWND_MAX) {
@@ -1137,7 +1144,8 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
             c->rtt_timing = false;
         }
         c->tlp_out = false;
-        if (c->rto_undo_armed) {
+        /* Armed only with SACK and timestamps (on_rto): not built without them. */
+        if (CONFIG_NET_TCP_SACK && CONFIG_NET_TCP_TIMESTAMPS && c->rto_undo_armed) {
             c->rto_undo_armed = false;
             if (c->rto_recovery && (h->opts.present & Z_TCPOPT_TS) && h->opts.ts_ecr != 0 &&
                 Z_SEQ_LT(h->opts.ts_ecr, c->rto_ts)) {
@@ -1212,7 +1220,7 @@ static bool process_ack(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t 
         detect_lost_retransmits(c);
     }
     /* The tail loss probe arrived, but what was sent before it did not. */
-    if (c->tlp_out && is_sacked(c, c->tlp_seq)) {
+    if (CONFIG_NET_TCP_SACK && c->tlp_out && is_sacked(c, c->tlp_seq)) {
         c->tlp_out = false;
         if (!c->in_recovery) {
             c->tlp_mark = c->tlp_seq;

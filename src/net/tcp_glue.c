@@ -79,7 +79,9 @@ struct tuple {
     uint8_t fam;
     uint16_t lport, rport;
     uint32_t l4, r4;
+#if CONFIG_NET_IPV6
     const uint8_t *l6, *r6; /* Z_FAM6 */
+#endif
 };
 
 #define TUPLE_KEY_MAX (2 * 16 + 4)
@@ -89,7 +91,7 @@ static size_t tuple_key(const struct tuple *t, uint8_t out[TUPLE_KEY_MAX])
 {
     size_t n = 8;
 #if CONFIG_NET_IPV6
-    if (t->fam == Z_FAM6) {
+    if (Z_FAM(t->fam) == Z_FAM6) {
         memcpy(out, t->l6, 16);
         memcpy(out + 16, t->r6, 16);
         n = 32;
@@ -107,7 +109,7 @@ static size_t tuple_key(const struct tuple *t, uint8_t out[TUPLE_KEY_MAX])
 static struct tuple pcb_tuple(const struct z_tcp_pcb *p)
 {
     struct tuple t = {
-        .fam = p->fam == Z_FAM6 ? Z_FAM6 : Z_FAM4,
+        .fam = Z_FAM(p->fam) == Z_FAM6 ? Z_FAM6 : Z_FAM4,
         .lport = p->lport,
         .rport = p->rport,
         .l4 = p->laddr,
@@ -138,12 +140,12 @@ static bool pcb_is(const struct z_tcp_pcb *p, const struct tuple *t)
         return false;
     }
 #if CONFIG_NET_IPV6
-    if (t->fam == Z_FAM6) {
-        return p->fam == Z_FAM6 && memcmp(p->raddr6, t->r6, 16) == 0 &&
+    if (Z_FAM(t->fam) == Z_FAM6) {
+        return Z_FAM(p->fam) == Z_FAM6 && memcmp(p->raddr6, t->r6, 16) == 0 &&
                memcmp(p->laddr6, t->l6, 16) == 0;
     }
 #endif
-    return p->fam == Z_FAM4 && p->raddr == t->r4 && p->laddr == t->l4;
+    return Z_FAM(p->fam) == Z_FAM4 && p->raddr == t->r4 && p->laddr == t->l4;
 }
 
 static size_t port_hash(uint16_t port)
@@ -597,7 +599,7 @@ static int pcb_xmit(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off,
         z_ring_peek(&c->snd, off, at + hl, len);
     }
 #if CONFIG_NET_IPV6
-    if (pcb->fam == Z_FAM6) {
+    if (Z_FAM(pcb->fam) == Z_FAM6) {
         return xmit6(pcb, &hdr, hl, len, p);
     }
 #endif
@@ -689,7 +691,7 @@ static const struct z_tcp_ops pcb_ops = {
 
 static uint8_t default_fam(const struct z_tcp_pcb *pcb)
 {
-    return z_sock_fam(pcb->v6sock, pcb->v6only);
+    return z_sock_fam(Z_V6(pcb->v6sock), pcb->v6only);
 }
 
 struct z_tcp_pcb *z_tcp_pcb_new(struct z_stack *s, bool v6sock)
@@ -741,7 +743,7 @@ static int conn_setup(struct z_tcp_pcb *pcb, const struct z_netif *nif)
     uint32_t mtu = nif->mtu;
     uint32_t hdrs = Z_IPV4_HLEN + Z_TCP_HLEN;
 #if CONFIG_NET_IPV6
-    if (pcb->fam == Z_FAM6) {
+    if (Z_FAM(pcb->fam) == Z_FAM6) {
         mtu = z_ipv6_path_mtu_locked(pcb->stack, nif, pcb->raddr6);
         if (pcb->o6.mtu >= Z_IPV6_MIN_MTU && pcb->o6.mtu < mtu) {
             mtu = pcb->o6.mtu;
@@ -784,11 +786,12 @@ void z_tcp_pcb_apply_keepalive(struct z_tcp_pcb *pcb)
 
 /* Is (addr, port) taken for an explicit bind? TIME-WAIT leftovers yield to
  * SO_REUSEADDR. Looks only at the pcbs on that port. */
-static bool port_in_use(struct z_stack *s, const struct z_tcp_pcb *self, uint16_t port)
+static bool port_in_use(struct z_stack *s, const struct z_tcp_pcb *self, const struct z_lbind *b,
+                        uint16_t port)
 {
     struct z_tcp_port *e = port_find(s->tcp_tab, port);
     for (struct z_tcp_pcb *o = e != NULL ? e->pcbs : NULL; o != NULL; o = o->pnext) {
-        if (o == self || o->listener != NULL || !z_laddr_overlap(&Z_LBIND(o), &Z_LBIND(self))) {
+        if (o == self || o->listener != NULL || !z_laddr_overlap(&Z_LBIND(o), b)) {
             continue;
         }
         if (self->reuseaddr && (o->conn.state == Z_TCP_TIME_WAIT || !o->listening)) {
@@ -806,39 +809,35 @@ static bool bindable(struct z_stack *s, uint32_t addr)
 
 #define EPH_SPAN ((uint32_t)(CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1))
 
-/* Set the local address of the pcb from the endpoint; -errno if it
- * cannot be ours. */
-static int set_local(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
+/* The binding ep asks for, into *b (b->a6 points into ep), and the
+ * interface a link-local address names into *ifindex; -errno if the
+ * address cannot be ours. */
+static int local_of(const struct z_tcp_pcb *pcb, const struct z_ipep *ep, struct z_lbind *b,
+                    int *ifindex)
 {
     struct z_stack *s = pcb->stack;
-    if (ep->fam == Z_FAM4) {
-        if (pcb->v6sock && pcb->v6only) {
+    if (Z_FAM(ep->fam) == Z_FAM4) {
+        if (Z_V6(pcb->v6sock) && pcb->v6only) {
             return -EINVAL; /* a mapped address on an IPv6-only socket, as Linux */
         }
-        if (!bindable(s, ep->a4)) {
-            return -EADDRNOTAVAIL;
-        }
-        pcb->fam = Z_FAM4;
-        pcb->laddr = ep->a4;
-        return 0;
+        b->fam = Z_FAM4;
+        b->a4 = ep->a4;
+        return bindable(s, ep->a4) ? 0 : -EADDRNOTAVAIL;
     }
 #if CONFIG_NET_IPV6
-    if (!pcb->v6sock) {
+    if (!Z_V6(pcb->v6sock)) {
         return -EAFNOSUPPORT;
     }
     bool any = z_ipv6_is_unspecified(ep->a6);
-    if (!any && !z_ipv6_is_local_locked(s, ep->a6)) {
-        return -EADDRNOTAVAIL;
+    int rc = z_ipep_take_scope(s, ep, false, ifindex);
+    if (rc == 0 && !any && !z_ipv6_bindable_locked(s, ep->a6, *ifindex)) {
+        rc = -EADDRNOTAVAIL;
     }
-    int rc = z_ipep_take_scope(s, ep, false, &pcb->ifindex);
-    if (rc < 0) {
-        return rc;
-    }
-    pcb->fam = any ? default_fam(pcb) : Z_FAM6;
-    pcb->laddr = 0;
-    memcpy(pcb->laddr6, ep->a6, Z_IPV6_ALEN);
-    return 0;
+    b->fam = any ? default_fam(pcb) : Z_FAM6;
+    b->a6 = ep->a6;
+    return rc;
 #else
+    (void)ifindex;
     return -EAFNOSUPPORT;
 #endif
 }
@@ -849,12 +848,13 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
     if (pcb->in_table) {
         return -EINVAL;
     }
-    int old_if = pcb->ifindex;
-    int rc = set_local(pcb, ep);
-    uint16_t port = ep->port;
+    struct z_lbind b = {0};
+    int ifindex = pcb->ifindex;
+    int rc = local_of(pcb, ep, &b, &ifindex);
     if (rc < 0) {
         return rc;
     }
+    uint16_t port = ep->port;
     if (port == 0) {
         /* A port nobody holds at all, from a random starting point. */
         uint32_t start;
@@ -865,20 +865,21 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
                 port = cand;
             }
         }
-        rc = port == 0 ? -EADDRINUSE : 0;
-    } else if (port_in_use(s, pcb, port)) {
-        rc = -EADDRINUSE;
+        if (port == 0) {
+            return -EADDRINUSE;
+        }
+    } else if (port_in_use(s, pcb, &b, port)) {
+        return -EADDRINUSE;
     }
+    rc = port_attach(pcb, port, true);
     if (rc == 0) {
-        rc = port_attach(pcb, port, true);
-    }
-    if (rc < 0) {
-        /* Unbound again, as it was. */
-        pcb->fam = default_fam(pcb);
-        pcb->laddr = 0;
-        pcb->ifindex = old_if;
+        pcb->fam = b.fam;
+        pcb->laddr = b.a4;
+        pcb->ifindex = ifindex;
 #if CONFIG_NET_IPV6
-        memset(pcb->laddr6, 0, Z_IPV6_ALEN);
+        if (b.a6 != NULL) {
+            memcpy(pcb->laddr6, b.a6, Z_IPV6_ALEN);
+        }
 #endif
     }
     return rc;
@@ -920,12 +921,12 @@ static int connect_port(struct z_tcp_pcb *pcb)
 static int route_peer(struct z_tcp_pcb *pcb, const struct z_ipep *ep, struct z_netif **nif)
 {
     struct z_stack *s = pcb->stack;
-    uint8_t allowed = pcb->in_table ? pcb->fam : default_fam(pcb);
-    if (!(allowed & ep->fam)) {
-        return ep->fam == Z_FAM4 && pcb->v6only ? -ENETUNREACH : -EAFNOSUPPORT;
+    uint8_t allowed = pcb->in_table ? Z_FAM(pcb->fam) : default_fam(pcb);
+    if (!(allowed & Z_FAM(ep->fam))) {
+        return Z_FAM(ep->fam) == Z_FAM4 && pcb->v6only ? -ENETUNREACH : -EAFNOSUPPORT;
     }
 #if CONFIG_NET_IPV6
-    if (ep->fam == Z_FAM6) {
+    if (Z_FAM(ep->fam) == Z_FAM6) {
         uint8_t dst[Z_IPV6_ALEN], nh[Z_IPV6_ALEN];
         memcpy(dst, ep->a6, Z_IPV6_ALEN);
         if (z_ipv6_is_unspecified(dst)) {
@@ -1023,13 +1024,13 @@ int z_tcp_pcb_connect(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
 
 void z_tcp_pcb_local(const struct z_tcp_pcb *pcb, struct z_ipep *out)
 {
-    z_ipep_make(out, (pcb->fam & Z_FAM6) ? Z_FAM6 : Z_FAM4, pcb->laddr, Z_ADDR6(pcb->laddr6),
+    z_ipep_make(out, (Z_FAM(pcb->fam) & Z_FAM6) ? Z_FAM6 : Z_FAM4, pcb->laddr, Z_ADDR6(pcb->laddr6),
                 pcb->lport, pcb->ifindex);
 }
 
 void z_tcp_pcb_peer(const struct z_tcp_pcb *pcb, struct z_ipep *out)
 {
-    z_ipep_make(out, pcb->fam == Z_FAM6 ? Z_FAM6 : Z_FAM4, pcb->raddr, Z_ADDR6(pcb->raddr6),
+    z_ipep_make(out, Z_FAM(pcb->fam) == Z_FAM6 ? Z_FAM6 : Z_FAM4, pcb->raddr, Z_ADDR6(pcb->raddr6),
                 pcb->rport, pcb->ifindex);
 }
 
@@ -1039,7 +1040,7 @@ int z_tcp_pcb_listen(struct z_tcp_pcb *pcb, int backlog)
         return -EINVAL;
     }
     if (!pcb->in_table) {
-        struct z_ipep any = {.fam = pcb->v6sock ? Z_FAM6 : Z_FAM4};
+        struct z_ipep any = {.fam = Z_V6(pcb->v6sock) ? Z_FAM6 : Z_FAM4};
         int rc = z_tcp_pcb_bind(pcb, &any);
         if (rc < 0) {
             return rc;
@@ -1191,7 +1192,7 @@ static void send_reset(struct z_netif *nif, const struct tuple *seg, const struc
     uint8_t *at = z_pbuf_put(p, Z_TCP_HLEN);
     s->stats.tcp.rst_tx++;
 #if CONFIG_NET_IPV6
-    if (seg->fam == Z_FAM6) {
+    if (Z_FAM(seg->fam) == Z_FAM6) {
         struct z_ipv6_tx tx = {.proto = Z_IPPROTO_TCP};
         memcpy(tx.src, seg->l6, Z_IPV6_ALEN);
         memcpy(tx.dst, seg->r6, Z_IPV6_ALEN);
@@ -1236,12 +1237,13 @@ static struct z_tcp_pcb *find_listener(struct z_stack *s, struct z_netif *nif,
     struct z_tcp_port *e = port_find(s->tcp_tab, seg->lport);
     struct z_tcp_pcb *wild = NULL;
     for (struct z_tcp_pcb *pcb = e != NULL ? e->listeners : NULL; pcb != NULL; pcb = pcb->lnext) {
-        if ((pcb->ifindex != 0 && pcb->ifindex != nif->index) || !(pcb->fam & seg->fam)) {
+        if ((pcb->ifindex != 0 && pcb->ifindex != nif->index) ||
+            !(Z_FAM(pcb->fam) & Z_FAM(seg->fam))) {
             continue;
         }
         bool any;
 #if CONFIG_NET_IPV6
-        if (seg->fam == Z_FAM6) {
+        if (Z_FAM(seg->fam) == Z_FAM6) {
             any = z_ipv6_is_unspecified(pcb->laddr6);
             if (!any && memcmp(pcb->laddr6, seg->l6, Z_IPV6_ALEN) == 0) {
                 return pcb;
@@ -1282,16 +1284,16 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct tup
         oldest->conn.state = Z_TCP_CLOSED; /* silently: the peer was probably spoofed */
         release_if_done(oldest);
     }
-    struct z_tcp_pcb *c = z_tcp_pcb_new(s, l->v6sock);
+    struct z_tcp_pcb *c = z_tcp_pcb_new(s, Z_V6(l->v6sock));
     if (c == NULL) {
         return;
     }
-    c->fam = seg->fam;
+    c->fam = Z_FAM(seg->fam);
     c->v6only = l->v6only;
     c->laddr = seg->l4;
     c->raddr = seg->r4;
 #if CONFIG_NET_IPV6
-    if (seg->fam == Z_FAM6) {
+    if (Z_FAM(seg->fam) == Z_FAM6) {
         memcpy(c->laddr6, seg->l6, Z_IPV6_ALEN);
         memcpy(c->raddr6, seg->r6, Z_IPV6_ALEN);
     }
@@ -1309,7 +1311,7 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct tup
     c->keep_cnt = l->keep_cnt;
     c->ifindex = l->ifindex;
 #if CONFIG_NET_IPV6
-    if (seg->fam == Z_FAM6 && z_ipv6_is_link_local(seg->r6)) {
+    if (Z_FAM(seg->fam) == Z_FAM6 && z_ipv6_is_link_local(seg->r6)) {
         c->ifindex = nif->index; /* a link-local peer is on this link only */
     }
 #endif
@@ -1445,7 +1447,7 @@ void z_tcp6_pmtu_locked(struct z_stack *s, const uint8_t dst[Z_IPV6_ALEN])
         struct z_tcp_conn *c = &pcb->conn;
         struct z_netif *nif;
         uint8_t nh[Z_IPV6_ALEN];
-        if (pcb->fam != Z_FAM6 || c->ops == NULL || memcmp(pcb->raddr6, dst, 16) != 0 ||
+        if (Z_FAM(pcb->fam) != Z_FAM6 || c->ops == NULL || memcmp(pcb->raddr6, dst, 16) != 0 ||
             z_ipv6_route_locked(s, dst, pcb->ifindex, &nif, nh) < 0) {
             continue;
         }

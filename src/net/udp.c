@@ -15,14 +15,14 @@
 
 static uint8_t default_fam(const struct z_udp_pcb *pcb)
 {
-    return z_sock_fam(pcb->v6sock, pcb->v6only);
+    return z_sock_fam(Z_V6(pcb->v6sock), pcb->v6only);
 }
 
 /* The versions the pcb may speak: those of its bound address, else all its
  * socket allows. */
 static uint8_t allowed_fam(const struct z_udp_pcb *pcb)
 {
-    return pcb->addr_explicit ? pcb->bfam : default_fam(pcb);
+    return pcb->addr_explicit ? Z_FAM(pcb->bfam) : default_fam(pcb);
 }
 
 int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s, bool v6sock)
@@ -33,6 +33,14 @@ int z_udp_pcb_init(struct z_udp_pcb *pcb, struct z_stack *s, bool v6sock)
     pcb->v6sock = v6sock;
     pcb->v6only = v6sock; /* Zephyr's default: IPv4 needs IPV6_V6ONLY off */
     pcb->fam = pcb->bfam = default_fam(pcb);
+#if CONFIG_NET_IGMP
+    pcb->mcast_ttl = 1;
+    pcb->mcast_loop = true;
+#endif
+#if CONFIG_NET_IPV6
+    pcb->mcast_hops6 = 1;
+    pcb->mcast_loop6 = true;
+#endif
     return z_ring_init(&pcb->rx, CONFIG_NET_UDP_RCVBUF);
 }
 
@@ -52,16 +60,26 @@ void z_udp_pcb_deinit(struct z_udp_pcb *pcb)
     if (pcb->in_table) {
         table_remove(pcb);
     }
+#if CONFIG_NET_IGMP || CONFIG_NET_IPV6
+    while (pcb->membs != NULL) {
+        struct z_ipep g = {.fam = pcb->membs->fam, .a4 = pcb->membs->g4};
+#if CONFIG_NET_IPV6
+        memcpy(g.a6, pcb->membs->g6, 16);
+#endif
+        z_udp_mcast_membership(pcb, &g, pcb->membs->ifindex, false);
+    }
+#endif
     z_ring_free(&pcb->rx);
     pcb->rx_dgrams = 0;
 }
 
 /* Would self's binding (its fam and local address) on `port` clash with
  * another socket's? */
-static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, uint16_t port)
+static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, const struct z_lbind *b,
+                        uint16_t port)
 {
     for (struct z_udp_pcb *o = s->udp_pcbs; o != NULL; o = o->next) {
-        if (o == self || o->lport != port || !z_laddr_overlap(&Z_LBIND(o), &Z_LBIND(self))) {
+        if (o == self || o->lport != port || !z_laddr_overlap(&Z_LBIND(o), b)) {
             continue;
         }
         if (o->ifindex != 0 && self->ifindex != 0 && o->ifindex != self->ifindex) {
@@ -77,14 +95,14 @@ static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, uint16_
 
 /* RFC 6056 algorithm 1: a random starting point for every search, so the
  * next port cannot be guessed from the last one. */
-static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self)
+static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self, const struct z_lbind *b)
 {
     const uint32_t span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
     uint32_t start;
     z_entropy(&start, sizeof(start));
     for (uint32_t i = 0; i < span; i++) {
         uint16_t port = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % span);
-        if (!port_in_use(s, self, port)) {
+        if (!port_in_use(s, self, b, port)) {
             return port;
         }
     }
@@ -93,7 +111,8 @@ static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self)
 
 static bool bindable(struct z_stack *s, uint32_t addr)
 {
-    if (addr == 0 || z_ipv4_is_local_locked(s, addr) || (addr >> 24) == 127) {
+    if (addr == 0 || z_ipv4_is_local_locked(s, addr) || (addr >> 24) == 127 ||
+        z_ipv4_is_multicast(addr)) {
         return true;
     }
     for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
@@ -105,38 +124,26 @@ static bool bindable(struct z_stack *s, uint32_t addr)
 }
 
 /* Take the local endpoint (fam, addresses, port; 0 picks one) and join the
- * demux list; on failure the pcb is as it was. */
+ * demux list; on failure the pcb is left as it was. */
 static int bind_as(struct z_udp_pcb *pcb, uint8_t fam, const struct z_ipep *ep, bool explicit_addr)
 {
     struct z_stack *s = pcb->stack;
-    struct z_udp_pcb old = *pcb;
-    pcb->fam = fam;
-    pcb->laddr = fam & Z_FAM4 ? ep->a4 : 0;
-#if CONFIG_NET_IPV6
-    if (fam & Z_FAM6) {
-        memcpy(pcb->laddr6, ep->a6, Z_IPV6_ALEN);
-    } else {
-        memset(pcb->laddr6, 0, Z_IPV6_ALEN);
-    }
-#endif
-    uint16_t port = ep->port;
-    int rc = 0;
+    const struct z_lbind b = {fam, ep->a4, Z_ADDR6(ep->a6)};
+    int port = ep->port;
     if (port == 0) {
-        rc = pick_ephemeral(s, pcb);
-        port = (uint16_t)(rc > 0 ? rc : 0);
-    } else if (port_in_use(s, pcb, port)) {
-        rc = -EADDRINUSE;
+        port = pick_ephemeral(s, pcb, &b);
+    } else if (port_in_use(s, pcb, &b, (uint16_t)port)) {
+        port = -EADDRINUSE;
     }
-    if (rc < 0) {
-        pcb->fam = old.fam;
-        pcb->laddr = old.laddr;
+    if (port < 0) {
+        return port;
+    }
+    pcb->fam = pcb->bfam = fam;
+    pcb->laddr = ep->a4;
 #if CONFIG_NET_IPV6
-        memcpy(pcb->laddr6, old.laddr6, Z_IPV6_ALEN);
+    memcpy(pcb->laddr6, ep->a6, Z_IPV6_ALEN);
 #endif
-        return rc;
-    }
-    pcb->bfam = fam;
-    pcb->lport = port;
+    pcb->lport = (uint16_t)port;
     pcb->addr_explicit = explicit_addr;
     pcb->port_explicit = ep->port != 0;
     pcb->next = s->udp_pcbs;
@@ -151,27 +158,32 @@ int z_udp_bind(struct z_udp_pcb *pcb, const struct z_ipep *ep)
     if (pcb->in_table) {
         return -EINVAL;
     }
-    if (ep->fam == Z_FAM4) {
-        if (pcb->v6sock && pcb->v6only) {
+    if (Z_FAM(ep->fam) == Z_FAM4) {
+        if (Z_V6(pcb->v6sock) && pcb->v6only) {
             return -EINVAL; /* a mapped address on an IPv6-only socket, as Linux */
         }
         if (!bindable(s, ep->a4)) {
             return -EADDRNOTAVAIL;
         }
-        return bind_as(pcb, Z_FAM4, ep, ep->a4 != 0 || pcb->v6sock);
+        struct z_ipep e4 = {.fam = Z_FAM4, .a4 = ep->a4, .port = ep->port};
+        return bind_as(pcb, Z_FAM4, &e4, ep->a4 != 0 || Z_V6(pcb->v6sock));
     }
 #if CONFIG_NET_IPV6
-    if (!pcb->v6sock) {
+    if (!Z_V6(pcb->v6sock)) {
         return -EAFNOSUPPORT;
     }
     bool any = z_ipv6_is_unspecified(ep->a6);
-    if (!any && !z_ipv6_is_multicast(ep->a6) && !z_ipv6_is_local_locked(s, ep->a6)) {
-        return -EADDRNOTAVAIL;
-    }
     int old_if = pcb->ifindex;
     int rc = z_ipep_take_scope(s, ep, true, &pcb->ifindex);
+    if (rc == 0 && !any && !z_ipv6_is_multicast(ep->a6) &&
+        !z_ipv6_bindable_locked(s, ep->a6, pcb->ifindex)) {
+        rc = -EADDRNOTAVAIL;
+    }
     if (rc == 0) {
-        rc = bind_as(pcb, any ? default_fam(pcb) : Z_FAM6, ep, !any);
+        /* An IPv6 address only, or :: (with 0.0.0.0 for a dual-stack socket). */
+        struct z_ipep e6 = *ep;
+        e6.a4 = 0;
+        rc = bind_as(pcb, any ? default_fam(pcb) : Z_FAM6, &e6, !any);
     }
     if (rc < 0) {
         pcb->ifindex = old_if;
@@ -188,15 +200,15 @@ static int autobind(struct z_udp_pcb *pcb)
         return 0;
     }
     /* An address bound by the user survives a disconnect that gave back the port. */
-    struct z_ipep ep = {.a4 = pcb->laddr};
+    struct z_ipep ep = {0};
     if (pcb->addr_explicit) {
+        ep.a4 = pcb->laddr;
 #if CONFIG_NET_IPV6
         memcpy(ep.a6, pcb->laddr6, Z_IPV6_ALEN);
 #endif
-        return bind_as(pcb, pcb->bfam, &ep, true);
     }
-    ep.a4 = 0;
-    return bind_as(pcb, default_fam(pcb), &ep, false);
+    return bind_as(pcb, pcb->addr_explicit ? Z_FAM(pcb->bfam) : default_fam(pcb), &ep,
+                   pcb->addr_explicit);
 }
 
 /* The reason a pcb cannot speak version f. */
@@ -208,11 +220,11 @@ static int fam_error(const struct z_udp_pcb *pcb, uint8_t f)
 int z_udp_connect(struct z_udp_pcb *pcb, const struct z_ipep *ep)
 {
     struct z_stack *s = pcb->stack;
-    if (!(allowed_fam(pcb) & ep->fam)) {
-        return fam_error(pcb, ep->fam);
+    if (!(allowed_fam(pcb) & Z_FAM(ep->fam))) {
+        return fam_error(pcb, Z_FAM(ep->fam));
     }
 #if CONFIG_NET_IPV6
-    if (ep->fam == Z_FAM6) {
+    if (Z_FAM(ep->fam) == Z_FAM6) {
         uint8_t dst[Z_IPV6_ALEN];
         memcpy(dst, ep->a6, Z_IPV6_ALEN);
         if (z_ipv6_is_unspecified(dst)) {
@@ -274,7 +286,7 @@ void z_udp_disconnect(struct z_udp_pcb *pcb)
 {
     pcb->raddr = 0;
     pcb->rport = 0;
-    pcb->fam = pcb->in_table ? pcb->bfam : default_fam(pcb);
+    pcb->fam = pcb->in_table ? Z_FAM(pcb->bfam) : default_fam(pcb);
     if (!pcb->addr_explicit) {
         pcb->laddr = 0;
 #if CONFIG_NET_IPV6
@@ -291,14 +303,14 @@ void z_udp_disconnect(struct z_udp_pcb *pcb)
 
 void z_udp_peer(const struct z_udp_pcb *pcb, struct z_ipep *out)
 {
-    z_ipep_make(out, pcb->fam == Z_FAM6 ? Z_FAM6 : Z_FAM4, pcb->raddr, Z_ADDR6(pcb->raddr6),
+    z_ipep_make(out, Z_FAM(pcb->fam) == Z_FAM6 ? Z_FAM6 : Z_FAM4, pcb->raddr, Z_ADDR6(pcb->raddr6),
                 pcb->rport, pcb->ifindex);
 }
 
 void z_udp_local(const struct z_udp_pcb *pcb, struct z_ipep *out)
 {
     /* A dual-stack or IPv6 binding shows as IPv6 (:: when unbound). */
-    z_ipep_make(out, (pcb->fam & Z_FAM6) ? Z_FAM6 : Z_FAM4, pcb->laddr, Z_ADDR6(pcb->laddr6),
+    z_ipep_make(out, (Z_FAM(pcb->fam) & Z_FAM6) ? Z_FAM6 : Z_FAM4, pcb->laddr, Z_ADDR6(pcb->laddr6),
                 pcb->lport, pcb->ifindex);
 }
 
@@ -331,7 +343,11 @@ static int send6(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_it
     if (z_ipv6_is_unspecified(tx.dst)) {
         tx.dst[15] = 1;
     }
+    bool mc = z_ipv6_is_multicast(tx.dst);
     tx.ifindex = opt->ifindex != 0 ? opt->ifindex : pcb->ifindex;
+    if (mc && opt->ifindex == 0 && pcb->mcast_if6 != 0) {
+        tx.ifindex = pcb->mcast_if6;
+    }
     if (ep->scope != 0 && (z_ipv6_is_link_local(tx.dst) || z_ipv6_is_multicast(tx.dst))) {
         if (tx.ifindex != 0 && tx.ifindex != (int)ep->scope) {
             return -EINVAL;
@@ -339,6 +355,9 @@ static int send6(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_it
         tx.ifindex = (int)ep->scope;
     } else if (z_ipv6_is_link_local(tx.dst) && tx.ifindex == 0) {
         return -EINVAL; /* which link? */
+    }
+    if (tx.ifindex != 0 && z_netif_by_index_locked(s, tx.ifindex) == NULL) {
+        return -ENODEV;
     }
     struct z_netif *nif;
     uint8_t nh[Z_IPV6_ALEN];
@@ -353,7 +372,7 @@ static int send6(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_it
     }
     if (opt->src6 != NULL && !z_ipv6_is_unspecified(opt->src6)) {
         if (!z_ipv6_is_local_locked(s, opt->src6)) {
-            return -EADDRNOTAVAIL;
+            return -EINVAL; /* as Linux for IPV6_PKTINFO */
         }
         memcpy(tx.src, opt->src6, Z_IPV6_ALEN);
     } else if (!z_ipv6_is_unspecified(pcb->laddr6) && !z_ipv6_is_multicast(pcb->laddr6)) {
@@ -361,7 +380,8 @@ static int send6(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_it
     } else if (z_ipv6_select_source(nif, tx.dst, tx.src) < 0) {
         return -EADDRNOTAVAIL;
     }
-    tx.hop_limit = (uint8_t)(opt->hops != 0 ? opt->hops - 1 : pcb->o6.hops);
+    tx.hop_limit = (uint8_t)(opt->hops != 0 ? opt->hops - 1 : mc ? pcb->mcast_hops6 : pcb->o6.hops);
+    tx.mcast_loop = mc && pcb->mcast_loop6;
     tx.dontfrag = pcb->o6.dontfrag;
     struct z_pbuf *p = payload_buf(s, it, len, &rc);
     if (p == NULL) {
@@ -379,14 +399,14 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
 {
     static const struct z_udp_txopt none;
     struct z_stack *s = pcb->stack;
-    if (len > Z_UDP_MAX_PAYLOAD) {
+    if (len > (Z_FAM(ep->fam) == Z_FAM6 ? Z_UDP6_MAX_PAYLOAD : Z_UDP_MAX_PAYLOAD)) {
         return -EMSGSIZE;
     }
-    if (!(allowed_fam(pcb) & ep->fam)) {
-        return fam_error(pcb, ep->fam);
+    if (!(allowed_fam(pcb) & Z_FAM(ep->fam))) {
+        return fam_error(pcb, Z_FAM(ep->fam));
     }
 #if CONFIG_NET_IPV6
-    if (ep->fam == Z_FAM6) {
+    if (Z_FAM(ep->fam) == Z_FAM6) {
         return send6(pcb, ep, it, len, opt != NULL ? opt : &none);
     }
 #else
@@ -397,9 +417,15 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
     if (dst == 0) {
         dst = 0x7f000001u;
     }
+#if CONFIG_NET_IGMP
+    bool mc = z_ipv4_is_multicast(dst);
+    int oif = mc && pcb->mcast_if != 0 ? pcb->mcast_if : pcb->ifindex;
+#else
+    int oif = pcb->ifindex;
+#endif
     struct z_netif *nif;
     uint32_t nh;
-    int rc = z_ipv4_route_locked(s, dst, pcb->ifindex, &nif, &nh);
+    int rc = z_ipv4_route_locked(s, dst, oif, &nif, &nh);
     if (rc < 0) {
         s->stats.ipv4.no_route++;
         return rc;
@@ -412,7 +438,7 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
         return rc;
     }
     uint32_t src = pcb->laddr;
-    if (src == 0 || z_ipv4_is_broadcast(nif, src)) {
+    if (src == 0 || z_ipv4_is_broadcast(nif, src) || z_ipv4_is_multicast(src)) {
         src = z_ipv4_select_source(nif, dst);
         if (src == 0 && (nif->flags & ZSOCK_IF_LOOPBACK)) {
             src = 0x7f000001u;
@@ -435,11 +461,140 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
         .proto = Z_IPPROTO_UDP,
         .ttl = pcb->ttl,
         .tos = pcb->tos,
-        .ifindex = pcb->ifindex,
+        .ifindex = oif,
     };
+#if CONFIG_NET_IGMP
+    if (mc) {
+        tx.ttl = pcb->mcast_ttl;
+        tx.mcast_loop = pcb->mcast_loop;
+    }
+#endif
     s->stats.udp.tx++;
     return z_ipv4_output_locked(s, &tx, p);
 }
+
+#if CONFIG_NET_IGMP || CONFIG_NET_IPV6
+/* ---- multicast membership ---------------------------------------------------------------- */
+
+static struct z_udp_memb **memb_find(struct z_udp_pcb *pcb, const struct z_ipep *g, int ifindex)
+{
+    for (struct z_udp_memb **pp = &pcb->membs; *pp != NULL; pp = &(*pp)->next) {
+        const struct z_udp_memb *m = *pp;
+        if (Z_FAM(m->fam) != Z_FAM(g->fam) || (ifindex != 0 && m->ifindex != ifindex)) {
+            continue;
+        }
+#if CONFIG_NET_IPV6
+        if (Z_FAM(g->fam) == Z_FAM6 ? memcmp(m->g6, g->a6, 16) == 0 : m->g4 == g->a4) {
+#else
+        if (m->g4 == g->a4) {
+#endif
+            return pp;
+        }
+    }
+    return NULL;
+}
+
+/* Join or leave m's group on nif (a reference per socket membership). */
+static int iface_membership(struct z_netif *nif, const struct z_udp_memb *m, bool join)
+{
+#if CONFIG_NET_IPV6
+    if (Z_FAM(m->fam) == Z_FAM6) {
+        if (!join) {
+            z_mld_leave_locked(nif, m->g6);
+            return 0;
+        }
+        return z_mld_join_locked(nif, m->g6);
+    }
+#endif
+#if CONFIG_NET_IGMP
+    return join ? z_igmp_join_locked(nif, m->g4) : z_igmp_leave_locked(nif, m->g4);
+#else
+    (void)nif;
+    (void)join;
+    return -EAFNOSUPPORT;
+#endif
+}
+
+int z_udp_mcast_membership(struct z_udp_pcb *pcb, const struct z_ipep *group, int ifindex,
+                           bool join)
+{
+    struct z_stack *s = pcb->stack;
+    bool v6 = Z_FAM(group->fam) == Z_FAM6;
+    if (v6 ? !Z_V6(pcb->v6sock) : (Z_V6(pcb->v6sock) && pcb->v6only)) {
+        return -EAFNOSUPPORT;
+    }
+#if CONFIG_NET_IPV6
+    if (v6 ? !z_ipv6_is_multicast(group->a6) : !z_ipv4_is_multicast(group->a4)) {
+#else
+    if (v6 || !z_ipv4_is_multicast(group->a4)) {
+#endif
+        return -EINVAL;
+    }
+    if (!join) {
+        struct z_udp_memb **pp = memb_find(pcb, group, ifindex);
+        if (pp == NULL) {
+            return -EADDRNOTAVAIL;
+        }
+        struct z_udp_memb *m = *pp;
+        *pp = m->next;
+        pcb->n_membs--;
+        struct z_netif *nif = z_netif_by_index_locked(s, m->ifindex);
+        if (nif != NULL) {
+            iface_membership(nif, m, false);
+        }
+        z_free(m);
+        return 0;
+    }
+    struct z_netif *nif = NULL;
+    int rc = 0;
+    if (ifindex != 0) {
+        nif = z_netif_by_index_locked(s, ifindex);
+        rc = nif != NULL ? 0 : -ENODEV;
+    }
+#if CONFIG_NET_IPV6
+    else if (v6) {
+        uint8_t nh[Z_IPV6_ALEN];
+        rc = z_ipv6_route_locked(s, group->a6, pcb->mcast_if6, &nif, nh);
+    }
+#endif
+    else {
+#if CONFIG_NET_IGMP
+        uint32_t nh;
+        rc = z_ipv4_route_locked(s, group->a4, pcb->mcast_if, &nif, &nh);
+#else
+        rc = -EAFNOSUPPORT;
+#endif
+    }
+    if (rc < 0) {
+        return rc == -ENETDOWN ? -ENODEV : rc;
+    }
+    if (memb_find(pcb, group, nif->index) != NULL) {
+        return -EADDRINUSE;
+    }
+    if (pcb->n_membs >= Z_UDP_MAX_MEMBERSHIPS) {
+        return -ENOBUFS;
+    }
+    struct z_udp_memb *m = z_calloc(1, sizeof(*m));
+    if (m == NULL) {
+        return -ENOMEM;
+    }
+    m->fam = Z_FAM(group->fam);
+    m->ifindex = nif->index;
+    m->g4 = group->a4;
+#if CONFIG_NET_IPV6
+    memcpy(m->g6, group->a6, 16);
+#endif
+    rc = iface_membership(nif, m, true);
+    if (rc < 0) {
+        z_free(m);
+        return rc == -ENOSPC ? -ENOBUFS : rc;
+    }
+    m->next = pcb->membs;
+    pcb->membs = m;
+    pcb->n_membs++;
+    return 0;
+}
+#endif
 
 int z_udp_set_rcvbuf(struct z_udp_pcb *pcb, size_t size)
 {
@@ -464,7 +619,7 @@ struct udp_in {
 
 static int match_score(const struct z_udp_pcb *pcb, const struct udp_in *in)
 {
-    if (pcb->lport != in->dport || !(pcb->fam & in->fam)) {
+    if (pcb->lport != in->dport || !(Z_FAM(pcb->fam) & Z_FAM(in->fam))) {
         return -1;
     }
     if (pcb->ifindex != 0 && pcb->ifindex != in->nif->index) {
@@ -472,7 +627,7 @@ static int match_score(const struct z_udp_pcb *pcb, const struct udp_in *in)
     }
     int score = 0;
 #if CONFIG_NET_IPV6
-    if (in->fam == Z_FAM6) {
+    if (Z_FAM(in->fam) == Z_FAM6) {
         if (!z_ipv6_is_unspecified(pcb->laddr6)) {
             if (memcmp(pcb->laddr6, in->dst6, Z_IPV6_ALEN) != 0) {
                 return -1;
@@ -514,7 +669,7 @@ static void deliver(struct z_udp_pcb *pcb, const struct udp_in *in)
         .sport = in->sport,
         .ttl = in->ttl,
         .tos = in->tos,
-        .fam = in->fam,
+        .fam = Z_FAM(in->fam),
     };
     size_t hlen = z_udp_rec_hlen(&rec);
     if (z_ring_space(&pcb->rx) < hlen + in->len) {
@@ -523,7 +678,7 @@ static void deliver(struct z_udp_pcb *pcb, const struct udp_in *in)
     }
     z_ring_write(&pcb->rx, &rec, sizeof(rec));
 #if CONFIG_NET_IPV6
-    if (in->fam == Z_FAM6) {
+    if (Z_FAM(in->fam) == Z_FAM6) {
         struct z_udp_rec6 r6;
         memcpy(r6.src, in->src6, Z_IPV6_ALEN);
         memcpy(r6.dst, in->dst6, Z_IPV6_ALEN);
@@ -568,7 +723,7 @@ static bool demux(struct z_stack *s, const struct udp_in *in)
     if (best != NULL && ties > 1) {
         /* SO_REUSEPORT group: spread senders over its sockets by a hash of
          * the source, so one flow always reaches the same socket. */
-        uint32_t src = in->fam == Z_FAM6 ? z_get_be32(in->src6 + 12) : in->src4;
+        uint32_t src = Z_FAM(in->fam) == Z_FAM6 ? z_get_be32(in->src6 + 12) : in->src4;
         uint32_t h = (src * 2654435761u) ^ (in->sport * 40503u);
         int pick = (int)(h % (uint32_t)ties);
         for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
@@ -612,7 +767,7 @@ void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
     struct udp_in in = {
         .nif = nif,
         .fam = Z_FAM4,
-        .mcast = z_ipv4_is_broadcast(nif, ip->dst),
+        .mcast = z_ipv4_is_broadcast(nif, ip->dst) || z_ipv4_is_multicast(ip->dst),
         .src4 = ip->src,
         .dst4 = ip->dst,
         .sport = u.sport,
@@ -637,12 +792,13 @@ static void error_to(struct z_stack *s, int err, const struct udp_in *sent)
 {
     for (struct z_udp_pcb *pcb = s->udp_pcbs; pcb != NULL; pcb = pcb->next) {
         /* Only connected sockets hear about errors, as on Linux without IP_RECVERR. */
-        if (pcb->lport != sent->sport || pcb->rport != sent->dport || pcb->fam != sent->fam) {
+        if (pcb->lport != sent->sport || pcb->rport != sent->dport ||
+            Z_FAM(pcb->fam) != Z_FAM(sent->fam)) {
             continue;
         }
         bool match;
 #if CONFIG_NET_IPV6
-        if (sent->fam == Z_FAM6) {
+        if (Z_FAM(sent->fam) == Z_FAM6) {
             match = memcmp(pcb->raddr6, sent->dst6, Z_IPV6_ALEN) == 0 &&
                     (z_ipv6_is_unspecified(pcb->laddr6) ||
                      memcmp(pcb->laddr6, sent->src6, Z_IPV6_ALEN) == 0);

@@ -11,6 +11,17 @@
 #include "net/net.h"
 #include "sockets/iov.h"
 
+/* A group a UDP socket joined (IP_ADD_MEMBERSHIP, IPV6_ADD_MEMBERSHIP). */
+struct z_udp_memb {
+    struct z_udp_memb *next;
+    uint8_t fam;
+    int ifindex;
+    uint32_t g4;
+    uint8_t g6[16];
+};
+
+#define Z_UDP_MAX_MEMBERSHIPS 20 /* per socket, as Linux's igmp_max_memberships */
+
 struct z_udp_pcb {
     struct z_udp_pcb *next;
     struct z_stack *stack;
@@ -33,6 +44,22 @@ struct z_udp_pcb {
     int ifindex; /* SO_BINDTODEVICE (or a link-local scope), 0 = any */
     uint8_t ttl;
     uint8_t tos;
+    /* multicast: groups joined, and how datagrams to a group leave */
+#if CONFIG_NET_IGMP || CONFIG_NET_IPV6
+    struct z_udp_memb *membs;
+    int n_membs;
+#endif
+#if CONFIG_NET_IGMP
+    uint8_t mcast_ttl;      /* IP_MULTICAST_TTL (1) */
+    bool mcast_loop;        /* IP_MULTICAST_LOOP (on) */
+    int mcast_if;           /* IP_MULTICAST_IF's interface, 0: the route's */
+    uint32_t mcast_if_addr; /* IP_MULTICAST_IF's address, as given */
+#endif
+#if CONFIG_NET_IPV6
+    uint8_t mcast_hops6; /* IPV6_MULTICAST_HOPS (1) */
+    bool mcast_loop6;    /* IPV6_MULTICAST_LOOP (on) */
+    int mcast_if6;       /* IPV6_MULTICAST_IF, 0: the route's */
+#endif
     bool broadcast;
     bool reuseaddr;
     bool reuseport;
@@ -103,6 +130,17 @@ void z_udp_peer(const struct z_udp_pcb *pcb, struct z_ipep *out);
 /* The local endpoint. */
 void z_udp_local(const struct z_udp_pcb *pcb, struct z_ipep *out);
 
+/* Join (join true) or leave a multicast group on interface ifindex (0:
+ * the one a datagram to the group would leave by). Join: -EINVAL not a
+ * group, -EADDRINUSE joined already, -ENOBUFS too many groups (socket or
+ * interface), -ENODEV no such interface, -ENETUNREACH none to choose,
+ * -EAFNOSUPPORT (IPv4 group on an IPv6-only socket, IPv6 group on an
+ * IPv4 one, or a version this build lacks). Leave: -EADDRNOTAVAIL. */
+#if CONFIG_NET_IGMP || CONFIG_NET_IPV6
+int z_udp_mcast_membership(struct z_udp_pcb *pcb, const struct z_ipep *group, int ifindex,
+                           bool join);
+#endif
+
 /* Change the receive buffer size, keeping queued datagrams. */
 int z_udp_set_rcvbuf(struct z_udp_pcb *pcb, size_t size);
 
@@ -115,7 +153,9 @@ void z_udp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struc
 void z_udp6_icmp_error_locked(struct z_stack *s, int err, const uint8_t *orig, size_t orig_len);
 #endif
 
-/* Largest payload of one datagram. */
-#define Z_UDP_MAX_PAYLOAD (65535 - Z_IPV4_HLEN - Z_UDP_HLEN)
+/* Largest payload of one datagram: over IPv4, and over IPv6 (whose length
+ * field does not count its own header). */
+#define Z_UDP_MAX_PAYLOAD  (65535 - Z_IPV4_HLEN - Z_UDP_HLEN)
+#define Z_UDP6_MAX_PAYLOAD (65535 - Z_UDP_HLEN)
 
 #endif /* ZSOCK_UDP_H_ */

@@ -11,6 +11,37 @@
 #include <stdio.h>
 #endif
 
+uint64_t z_udiv64(uint64_t n, uint32_t d, uint32_t *rem)
+{
+#if UINTPTR_MAX > 0xffffffffu
+    if (rem != NULL) {
+        *rem = (uint32_t)(n % d);
+    }
+    return n / d;
+#else
+    uint32_t hi = (uint32_t)(n >> 32);
+    uint32_t lo = (uint32_t)n;
+    /* The high word by one division, then the low word bit by bit (rare
+     * calls, so size over speed). */
+    uint32_t qhi = hi / d;
+    uint32_t r = hi % d;
+    uint32_t qlo = 0;
+    for (int i = 31; i >= 0; i--) {
+        uint32_t carry = r >> 31; /* r << 1 would lose it: then r surely exceeds d */
+        r = (r << 1) | ((lo >> i) & 1u);
+        qlo <<= 1;
+        if (carry != 0 || r >= d) {
+            r -= d;
+            qlo |= 1u;
+        }
+    }
+    if (rem != NULL) {
+        *rem = r;
+    }
+    return ((uint64_t)qhi << 32) | qlo;
+#endif
+}
+
 int64_t z_deadline_after_us(int64_t us)
 {
     if (us < 0) {
@@ -50,8 +81,9 @@ static void put_num(struct out *o, unsigned long long v, unsigned base, bool neg
     char digits[24];
     int n = 0;
     do {
-        digits[n++] = "0123456789abcdef"[v % base];
-        v /= base;
+        uint32_t digit;
+        v = z_udiv64(v, base, &digit);
+        digits[n++] = "0123456789abcdef"[digit];
     } while (v != 0);
     if (negative) {
         put(o, '-');

@@ -80,26 +80,30 @@ void z_ep_to_sockaddr(const struct z_ipep *ep, int family, struct sockaddr *sa, 
 {
     union {
         struct sockaddr_in v4;
+#if CONFIG_NET_IPV6
         struct sockaddr_in6 v6;
+#endif
     } u;
     size_t size;
     memset(&u, 0, sizeof(u));
+#if CONFIG_NET_IPV6
     if (family == AF_INET6) {
         u.v6.sin6_family = AF_INET6;
         u.v6.sin6_port = htons(ep->port);
         uint8_t *a = u.v6.sin6_addr.s6_addr;
-#if CONFIG_NET_IPV6
         if (ep->fam == Z_FAM6) {
             memcpy(a, ep->a6, 16);
             u.v6.sin6_scope_id = ep->scope;
-        } else
-#endif
-        {
+        } else {
             a[10] = a[11] = 0xff;
             z_put_be32(a + 12, ep->a4);
         }
         size = sizeof(u.v6);
-    } else {
+    } else
+#else
+    (void)family;
+#endif
+    {
         u.v4.sin_family = AF_INET;
         u.v4.sin_addr.s_addr = htonl(ep->a4);
         u.v4.sin_port = htons(ep->port);
@@ -108,6 +112,20 @@ void z_ep_to_sockaddr(const struct z_ipep *ep, int family, struct sockaddr *sa, 
     size_t n = *len < size ? *len : size;
     memcpy(sa, &u, n);
     *len = (socklen_t)size;
+}
+
+int z_ip_ttl_tos_set(uint8_t *ttl, uint8_t *tos, int optname, int v)
+{
+    if (optname == IP_TOS) {
+        *tos = (uint8_t)v;
+        return 0;
+    }
+    v = v == -1 ? CONFIG_NET_IPV4_TTL : v; /* -1 restores the default, as on Linux */
+    if (v < 1 || v > 255) {
+        return -EINVAL;
+    }
+    *ttl = (uint8_t)v;
+    return 0;
 }
 
 #if CONFIG_NET_IPV6
@@ -239,9 +257,7 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
 static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
                           struct z_udp_txopt *opt, struct in6_addr *src)
 {
-    (void)sk;
-    (void)src;
-    (void)opt;
+#if CONFIG_NET_IPV6
     if (msg->msg_control == NULL || msg->msg_controllen == 0) {
         return 0;
     }
@@ -254,7 +270,6 @@ static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
             (char *)c + c->cmsg_len > (char *)msg->msg_control + msg->msg_controllen) {
             return -EINVAL;
         }
-#if CONFIG_NET_IPV6
         size_t dlen = c->cmsg_len - CMSG_LEN(0);
         if (c->cmsg_level != IPPROTO_IPV6 || sk->base.family != AF_INET6) {
             continue;
@@ -279,8 +294,13 @@ static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
             }
             opt->hops = v < 0 ? 0 : v + 1;
         }
-#endif
     }
+#else
+    (void)sk;
+    (void)msg;
+    (void)opt;
+    (void)src;
+#endif
     return 0;
 }
 
@@ -392,11 +412,11 @@ static void rx_cmsgs(const struct inet_sock *sk, struct msghdr *msg, const struc
         pi.ipi6_ifindex = (unsigned)rec->ifindex;
         put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
     }
-    if (sk->recv_hoplimit) {
+    if (sk->recv_hoplimit && rec->fam == Z_FAM6) {
         int v = rec->ttl;
         put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &v, sizeof(v));
     }
-    if (sk->recv_tclass) {
+    if (sk->recv_tclass && rec->fam == Z_FAM6) {
         int v = rec->tos;
         put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
     }
@@ -433,13 +453,13 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
             z_ring_peek(&pcb->rx, 0, &rec, sizeof(rec));
             size_t hlen = z_udp_rec_hlen(&rec);
             struct z_ipep from = {.fam = rec.fam, .a4 = rec.src, .port = rec.sport};
+#if CONFIG_NET_IPV6
             if (rec.fam == Z_FAM6) {
                 z_ring_peek(&pcb->rx, sizeof(rec), &r6, sizeof(r6));
-#if CONFIG_NET_IPV6
                 memcpy(from.a6, r6.src, 16);
                 from.scope = z_ipv6_is_link_local(r6.src) ? (uint32_t)rec.ifindex : 0;
-#endif
             }
+#endif
             struct z_iov_iter it;
             z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
             size_t n = rec.len < want ? rec.len : want;
@@ -568,6 +588,207 @@ static int get_sol_socket(struct inet_sock *sk, int optname, void *optval, sockl
     }
 }
 
+/* ---- multicast options ---------------------------------------------------------------- */
+
+#if CONFIG_NET_IGMP
+/* An int, or (as Linux takes for these) a single byte. */
+static int opt_get_small(const void *optval, socklen_t optlen, int *v)
+{
+    if (optval != NULL && optlen >= 1 && optlen < sizeof(int)) {
+        *v = *(const unsigned char *)optval;
+        return 0;
+    }
+    return z_opt_get_int(optval, optlen, v);
+}
+
+/* The interface with IPv4 address addr (host order), or NULL. */
+static struct z_netif *if_by_addr(struct z_stack *s, uint32_t addr)
+{
+    for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
+        for (int i = 0; i < nif->n_ipv4; i++) {
+            if (nif->ipv4[i].addr == addr) {
+                return nif;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* struct ip_mreqn (12 bytes) or ip_mreq (8): the group and the interface
+ * (an index, or one of its addresses; 0 for the route's). */
+static int parse_mreq(struct z_stack *s, const void *optval, socklen_t optlen, uint32_t *group,
+                      int *ifindex)
+{
+    struct ip_mreqn mr;
+    memset(&mr, 0, sizeof(mr));
+    if (optval == NULL || optlen < sizeof(struct ip_mreq)) {
+        return -EINVAL;
+    }
+    memcpy(&mr, optval, optlen >= sizeof(mr) ? sizeof(mr) : sizeof(struct ip_mreq));
+    *group = ntohl(mr.imr_multiaddr.s_addr);
+    *ifindex = optlen >= sizeof(mr) ? mr.imr_ifindex : 0;
+    uint32_t ifaddr = ntohl(mr.imr_address.s_addr);
+    if (*ifindex == 0 && ifaddr != 0) {
+        struct z_netif *nif = if_by_addr(s, ifaddr);
+        if (nif == NULL) {
+            return -EADDRNOTAVAIL;
+        }
+        *ifindex = nif->index;
+    }
+    return 0;
+}
+
+static int set_ip_mcast(struct inet_sock *sk, int optname, const void *optval, socklen_t optlen)
+{
+    struct z_udp_pcb *pcb = &sk->pcb;
+    int v;
+    int rc;
+    switch (optname) {
+    case IP_ADD_MEMBERSHIP:
+    case IP_DROP_MEMBERSHIP: {
+        struct z_ipep g = {.fam = Z_FAM4};
+        int ifindex;
+        rc = parse_mreq(sk->stack, optval, optlen, &g.a4, &ifindex);
+        return rc < 0 ? rc : z_udp_mcast_membership(pcb, &g, ifindex, optname == IP_ADD_MEMBERSHIP);
+    }
+    case IP_MULTICAST_IF: {
+        uint32_t addr = 0;
+        int ifindex = 0;
+        if (optlen >= sizeof(struct ip_mreq)) {
+            uint32_t unused;
+            rc = parse_mreq(sk->stack, optval, optlen, &unused, &ifindex);
+            if (rc < 0) {
+                return rc;
+            }
+            struct ip_mreq mr;
+            memcpy(&mr, optval, sizeof(mr));
+            addr = ntohl(mr.imr_interface.s_addr);
+        } else if (optval != NULL && optlen >= sizeof(struct in_addr)) {
+            struct in_addr a;
+            memcpy(&a, optval, sizeof(a));
+            addr = ntohl(a.s_addr);
+            struct z_netif *nif = addr != 0 ? if_by_addr(sk->stack, addr) : NULL;
+            if (addr != 0 && nif == NULL) {
+                return -EADDRNOTAVAIL;
+            }
+            ifindex = nif != NULL ? nif->index : 0;
+        } else {
+            return -EINVAL;
+        }
+        pcb->mcast_if = ifindex;
+        pcb->mcast_if_addr = addr;
+        return 0;
+    }
+    case IP_MULTICAST_TTL:
+        rc = opt_get_small(optval, optlen, &v);
+        if (rc == 0 && (v < -1 || v > 255)) {
+            rc = -EINVAL;
+        }
+        if (rc == 0) {
+            pcb->mcast_ttl = (uint8_t)(v == -1 ? 1 : v);
+        }
+        return rc;
+    case IP_MULTICAST_LOOP:
+        rc = opt_get_small(optval, optlen, &v);
+        if (rc == 0) {
+            pcb->mcast_loop = v != 0;
+        }
+        return rc;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+static int get_ip_mcast(struct inet_sock *sk, int optname, void *optval, socklen_t *optlen)
+{
+    struct z_udp_pcb *pcb = &sk->pcb;
+    switch (optname) {
+    case IP_MULTICAST_IF: {
+        struct in_addr a = {.s_addr = htonl(pcb->mcast_if_addr)};
+        if (*optlen < sizeof(a)) {
+            return -EINVAL;
+        }
+        memcpy(optval, &a, sizeof(a));
+        *optlen = sizeof(a);
+        return 0;
+    }
+    case IP_MULTICAST_TTL:
+        return z_opt_put_int(optval, optlen, pcb->mcast_ttl);
+    case IP_MULTICAST_LOOP:
+        return z_opt_put_int(optval, optlen, pcb->mcast_loop);
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+#endif /* CONFIG_NET_IGMP */
+
+#if CONFIG_NET_IPV6
+static int set_ip6_mcast(struct inet_sock *sk, int optname, const void *optval, socklen_t optlen)
+{
+    struct z_udp_pcb *pcb = &sk->pcb;
+    int v;
+    int rc;
+    switch (optname) {
+    case IPV6_ADD_MEMBERSHIP:
+    case IPV6_DROP_MEMBERSHIP: {
+        struct ipv6_mreq mr;
+        if (optval == NULL || optlen < sizeof(mr)) {
+            return -EINVAL;
+        }
+        memcpy(&mr, optval, sizeof(mr));
+        struct z_ipep g = {.fam = Z_FAM6};
+        memcpy(g.a6, mr.ipv6mr_multiaddr.s6_addr, 16);
+        return z_udp_mcast_membership(pcb, &g, (int)mr.ipv6mr_interface,
+                                      optname == IPV6_ADD_MEMBERSHIP);
+    }
+    case IPV6_MULTICAST_IF:
+        rc = z_opt_get_int(optval, optlen, &v);
+        if (rc == 0 && v != 0 && z_netif_by_index_locked(sk->stack, v) == NULL) {
+            rc = -ENODEV;
+        }
+        if (rc == 0) {
+            pcb->mcast_if6 = v;
+        }
+        return rc;
+    case IPV6_MULTICAST_HOPS:
+        rc = z_opt_get_int(optval, optlen, &v);
+        if (rc == 0 && (v < -1 || v > 255)) {
+            rc = -EINVAL;
+        }
+        if (rc == 0) {
+            pcb->mcast_hops6 = (uint8_t)(v == -1 ? 1 : v);
+        }
+        return rc;
+    case IPV6_MULTICAST_LOOP:
+        rc = z_opt_get_int(optval, optlen, &v);
+        if (rc == 0 && v != 0 && v != 1) {
+            rc = -EINVAL; /* as Linux */
+        }
+        if (rc == 0) {
+            pcb->mcast_loop6 = v != 0;
+        }
+        return rc;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+static int get_ip6_mcast(struct inet_sock *sk, int optname, void *optval, socklen_t *optlen)
+{
+    struct z_udp_pcb *pcb = &sk->pcb;
+    switch (optname) {
+    case IPV6_MULTICAST_IF:
+        return z_opt_put_int(optval, optlen, pcb->mcast_if6);
+    case IPV6_MULTICAST_HOPS:
+        return z_opt_put_int(optval, optlen, pcb->mcast_hops6);
+    case IPV6_MULTICAST_LOOP:
+        return z_opt_put_int(optval, optlen, pcb->mcast_loop6);
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+#endif
+
 static int inet_getsockopt(void *obj, int level, int optname, void *optval, socklen_t *optlen)
 {
     struct inet_sock *sk = obj;
@@ -584,6 +805,9 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
             rc = z_opt_put_int(optval, optlen, sk->pcb.tos);
             break;
         default:
+#if CONFIG_NET_IGMP
+            rc = get_ip_mcast(sk, optname, optval, optlen);
+#endif
             break;
         }
     }
@@ -602,9 +826,12 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
             rc = z_opt_put_int(optval, optlen, sk->recv_tclass);
             break;
         default:
-            rc =
-                z_ip6_sockopt_get(sk->stack, &pcb->o6, pcb->v6only, connected6 ? pcb->raddr6 : NULL,
-                                  pcb->ifindex, optname, optval, optlen);
+            rc = get_ip6_mcast(sk, optname, optval, optlen);
+            if (rc == -ENOPROTOOPT) {
+                rc = z_ip6_sockopt_get(sk->stack, &pcb->o6, pcb->v6only,
+                                       connected6 ? pcb->raddr6 : NULL, pcb->ifindex, optname,
+                                       optval, optlen);
+            }
             break;
         }
     }
@@ -685,19 +912,15 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
                (optname == IP_TTL || optname == IP_TOS)) {
         int v;
         rc = z_opt_get_int(optval, optlen, &v);
-        if (rc == 0 && optname == IP_TTL) {
-            /* -1 restores the default, as on Linux. */
-            if (v == -1) {
-                v = CONFIG_NET_IPV4_TTL;
-            }
-            rc = (v < 1 || v > 255) ? -EINVAL : 0;
-            if (rc == 0) {
-                sk->pcb.ttl = (uint8_t)v;
-            }
-        } else if (rc == 0) {
-            sk->pcb.tos = (uint8_t)v;
+        if (rc == 0) {
+            rc = z_ip_ttl_tos_set(&sk->pcb.ttl, &sk->pcb.tos, optname, v);
         }
     }
+#if CONFIG_NET_IGMP
+    else if (rc == -ENOPROTOOPT && level == IPPROTO_IP) {
+        rc = set_ip_mcast(sk, optname, optval, optlen);
+    }
+#endif
 #if CONFIG_NET_IPV6
     else if (rc == -ENOPROTOOPT && level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
         bool *flag = optname == IPV6_RECVPKTINFO    ? &sk->recv_pktinfo6
@@ -712,7 +935,11 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
             }
         } else {
             struct z_udp_pcb *pcb = &sk->pcb;
-            rc = z_ip6_sockopt_set(&pcb->o6, &pcb->v6only, pcb->in_table, optname, optval, optlen);
+            rc = set_ip6_mcast(sk, optname, optval, optlen);
+            if (rc == -ENOPROTOOPT) {
+                rc = z_ip6_sockopt_set(&pcb->o6, &pcb->v6only, pcb->in_table, optname, optval,
+                                       optlen);
+            }
             if (rc == 0 && optname == IPV6_V6ONLY) {
                 pcb->fam = pcb->bfam = pcb->v6only ? Z_FAM6 : Z_FAM4 | Z_FAM6;
             }
@@ -820,11 +1047,6 @@ static const struct z_socket_ops inet_udp_ops = {
 
 /* ---- creation and registration
  * ----------------------------------------------------------------------------- */
-
-int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock)
-{
-    return z_inet_socket_fam_on(s, AF_INET, type, proto, nonblock);
-}
 
 int z_inet_socket_fam_on(struct z_stack *s, int family, int type, int proto, bool nonblock)
 {

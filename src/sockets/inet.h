@@ -8,7 +8,8 @@
 
 /* Create an AF_INET socket of `type` on stack `s` (tests use this to put
  * sockets on a second stack). Returns the descriptor or a negative errno. */
-int z_inet_socket_on(struct z_stack *s, int type, int proto, bool nonblock);
+#define z_inet_socket_on(s, type, proto, nonblock)                                                 \
+    z_inet_socket_fam_on((s), AF_INET, (type), (proto), (nonblock))
 
 /* The same for a family (AF_INET, or AF_INET6: -EAFNOSUPPORT without
  * CONFIG_NET_IPV6). */
@@ -42,6 +43,9 @@ int z_ip6_sockopt_get(struct z_stack *s, const struct z_ip6_sockopts *o, bool v6
                       const uint8_t *dst, int ifindex, int optname, void *optval,
                       socklen_t *optlen);
 #endif
+
+/* IP_TTL (1..255; -1: the default) or IP_TOS set to v. 0 or -EINVAL. */
+int z_ip_ttl_tos_set(uint8_t *ttl, uint8_t *tos, int optname, int v);
 
 /* SO_BINDTODEVICE's argument (a name, empty to unbind) to an interface
  * index. -ENODEV for an unknown name. Lock held. */

@@ -566,14 +566,8 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
             *field = v;
             z_tcp_pcb_apply_keepalive(pcb);
         }
-    } else if (optname == IP_TTL) {
-        v = v == -1 ? CONFIG_NET_IPV4_TTL : v;
-        rc = (v < 1 || v > 255) ? -EINVAL : 0;
-        if (rc == 0) {
-            pcb->ttl = (uint8_t)v;
-        }
     } else {
-        pcb->tos = (uint8_t)v;
+        rc = z_ip_ttl_tos_set(&pcb->ttl, &pcb->tos, optname, v);
     }
 out:
     unlock(sk);

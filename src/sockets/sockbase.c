@@ -68,7 +68,7 @@ static int timeval_to_us(const void *optval, socklen_t optlen, int64_t *us)
         *us = 0;
     } else if (tv.tv_sec == 0 && tv.tv_usec == 0) {
         *us = -1;
-    } else if (tv.tv_sec > (INT64_MAX - tv.tv_usec) / 1000000) {
+    } else if (tv.tv_sec > (INT64_MAX - 999999) / 1000000) {
         *us = -1;
     } else {
         *us = (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
@@ -83,8 +83,9 @@ static int us_to_timeval(int64_t us, void *optval, socklen_t *optlen)
         return -EINVAL;
     }
     if (us > 0) {
-        tv.tv_sec = (time_t)(us / 1000000);
-        tv.tv_usec = (suseconds_t)(us % 1000000);
+        uint32_t usec;
+        tv.tv_sec = (time_t)z_udiv64((uint64_t)us, 1000000, &usec);
+        tv.tv_usec = (suseconds_t)usec;
     } else if (us == 0) {
         /* "Do not wait" has no exact timeval form; the shortest one. */
         tv.tv_usec = 1;

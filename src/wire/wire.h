@@ -185,6 +185,51 @@ int z_icmp_parse(const uint8_t *buf, size_t len, struct z_icmp_hdr *h);
 int z_icmp_emit(uint8_t *buf, size_t cap, const struct z_icmp_hdr *h, const uint8_t *payload,
                 size_t plen);
 
+/* ---- IGMP (RFC 2236 v2, RFC 3376 v3) ------------------------------------------------ */
+
+#define Z_IPPROTO_IGMP        2
+#define Z_IGMP_QUERY          0x11
+#define Z_IGMP_V1_REPORT      0x12
+#define Z_IGMP_V2_REPORT      0x16
+#define Z_IGMP_V2_LEAVE       0x17
+#define Z_IGMP_V3_REPORT      0x22
+#define Z_IGMP_IS_EXCLUDE     2 /* v3 record types (RFC 3376 4.2.12) */
+#define Z_IGMP_TO_INCLUDE     3
+#define Z_IGMP_TO_EXCLUDE     4
+#define Z_IGMP_ALL_HOSTS      0xe0000001u /* 224.0.0.1 */
+#define Z_IGMP_ALL_ROUTERS    0xe0000002u /* 224.0.0.2: v2 leaves */
+#define Z_IGMP_V3_ROUTERS     0xe0000016u /* 224.0.0.22: v3 reports */
+#define Z_IGMP_V3_RECORD_SIZE 8           /* a record without sources */
+
+/* A membership query. */
+struct z_igmp_query {
+    uint8_t version;      /* 1, 2 or 3 (RFC 3376 7.1: by length and max resp code) */
+    uint32_t group;       /* 0: a general query */
+    uint32_t max_resp_ms; /* how long an answer may wait (v1: 10 s) */
+};
+
+/* Parse an IGMP message of len bytes: 0 and *q for a query; -ENOMSG for
+ * another valid message (a report, a leave); -EBADMSG too short, a bad
+ * checksum, or a group that is not multicast. */
+int z_igmp_parse_query(const uint8_t *buf, size_t len, struct z_igmp_query *q);
+
+/* An IGMPv3 report with one record of `type` (no sources) per group.
+ * Returns its length, or 0 if cap is too small. */
+size_t z_igmp_v3_report_emit(uint8_t *buf, size_t cap, uint8_t type, const uint32_t *groups,
+                             int n);
+
+/* An IGMPv2 report or leave (8 bytes) for group. Returns 8, or 0 if cap < 8. */
+size_t z_igmp_v2_emit(uint8_t *buf, size_t cap, uint8_t type, uint32_t group);
+
+/* Is addr (host order) an IPv4 multicast address (224.0.0.0/4)? */
+static inline bool z_ipv4_is_multicast(uint32_t addr)
+{
+    return (addr >> 28) == 0xe;
+}
+
+/* The Ethernet address of an IPv4 group: 01:00:5e + its low 23 bits (RFC 1112 6.4). */
+void z_ipv4_mcast_mac(uint32_t group, uint8_t mac[6]);
+
 /* ---- UDP (RFC 768) ------------------------------------------------------------------------ */
 
 #define Z_UDP_HLEN 8

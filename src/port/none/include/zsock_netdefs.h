@@ -64,6 +64,18 @@ struct cmsghdr {
 #define CMSG_FIRSTHDR(m)                                                                           \
     ((size_t)(m)->msg_controllen >= sizeof(struct cmsghdr) ? (struct cmsghdr *)(m)->msg_control    \
                                                            : (struct cmsghdr *)0)
+/* The control message after c in m, or NULL when the next would not fit. */
+static inline struct cmsghdr *zsock_cmsg_nxthdr(const struct msghdr *m, const struct cmsghdr *c)
+{
+    const unsigned char *end = (const unsigned char *)m->msg_control + m->msg_controllen;
+    const unsigned char *next = (const unsigned char *)c + CMSG_ALIGN(c->cmsg_len);
+    if (c->cmsg_len < sizeof(struct cmsghdr) || next + sizeof(struct cmsghdr) > end ||
+        next + CMSG_ALIGN(((const struct cmsghdr *)(const void *)next)->cmsg_len) > end) {
+        return (struct cmsghdr *)0;
+    }
+    return (struct cmsghdr *)(void *)next;
+}
+#define CMSG_NXTHDR(m, c) zsock_cmsg_nxthdr((m), (c))
 
 struct linger {
     int l_onoff;
@@ -192,8 +204,42 @@ struct sockaddr_in6 {
 #define IP_ADD_MEMBERSHIP  35
 #define IP_DROP_MEMBERSHIP 36
 
-#define IPV6_UNICAST_HOPS 16
-#define IPV6_V6ONLY       26
+struct ip_mreq {
+    struct in_addr imr_multiaddr;
+    struct in_addr imr_interface;
+};
+
+struct ip_mreqn {
+    struct in_addr imr_multiaddr;
+    struct in_addr imr_address;
+    int imr_ifindex;
+};
+
+struct ipv6_mreq {
+    struct in6_addr ipv6mr_multiaddr;
+    unsigned int ipv6mr_interface;
+};
+
+struct in6_pktinfo {
+    struct in6_addr ipi6_addr;
+    unsigned int ipi6_ifindex;
+};
+
+#define IPV6_UNICAST_HOPS    16
+#define IPV6_MULTICAST_IF    17
+#define IPV6_MULTICAST_HOPS  18
+#define IPV6_MULTICAST_LOOP  19
+#define IPV6_ADD_MEMBERSHIP  20
+#define IPV6_DROP_MEMBERSHIP 21
+#define IPV6_MTU             24
+#define IPV6_V6ONLY          26
+#define IPV6_RECVPKTINFO     49
+#define IPV6_PKTINFO         50
+#define IPV6_RECVHOPLIMIT    51
+#define IPV6_HOPLIMIT        52
+#define IPV6_DONTFRAG        62
+#define IPV6_RECVTCLASS      66
+#define IPV6_TCLASS          67
 
 /* Byte order: the Cortex-M targets are little-endian; any big-endian
  * target gets the identity. */
