@@ -91,4 +91,103 @@ struct z_tls_info {
  */
 int z_tls_get_info(int fd, struct z_tls_info *info);
 
+/* ---- shared between the TLS (tls_sock.c) and DTLS (dtls_sock.c) sockets
+ * ---------------------------------------------------------------------------------- */
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/x509_crt.h>
+
+#include <zsock/tls_credentials.h>
+
+/* The credentials of a tag list, copied from the store (opaque). */
+struct tls_creds;
+
+/* The SOL_TLS options a TLS or DTLS socket holds, and the role its
+ * handshakes play. Not locked: the owning socket's lock guards it. */
+struct z_tls_opts {
+    bool server;     /* handshakes play the server */
+    int peer_verify; /* -1: the default for the role */
+    int dtls_role;
+    int cert_nocopy;
+    uint32_t dtls_hs_min_ms, dtls_hs_max_ms;
+    char *hostname;         /* the name the server's certificate must carry */
+    bool hostname_disabled; /* TLS_HOSTNAME set to NULL: no name check */
+    sec_tag_t tags[CONFIG_NET_SOCKETS_TLS_MAX_CREDENTIALS];
+    int ntags;
+    struct tls_creds *creds;
+    int suites[CONFIG_NET_SOCKETS_TLS_MAX_CIPHERSUITES + 1]; /* 0-terminated */
+    int nsuites;
+    char *alpn[CONFIG_NET_SOCKETS_TLS_MAX_APP_PROTOCOLS + 1]; /* NULL-terminated */
+    int nalpn;
+    struct tls_cert_verify_cb vcb;
+    bool cache_on;      /* TLS_SESSION_CACHE */
+    bool hs_on_connect; /* TLS_DTLS_HANDSHAKE_ON_CONNECT */
+};
+
+/* The credentials of z_tls_opts parsed into mbedTLS objects. */
+struct z_tls_keys {
+    mbedtls_x509_crt ca;
+    struct z_tls_own_pair {
+        mbedtls_x509_crt crt;
+        mbedtls_pk_context key;
+    } * own; /* one per tag with a certificate and key */
+    int nown;
+};
+
+/* Defaults: client role, verification by role, handshake on connect,
+ * DTLS retransmission from 1 s to 60 s. Cannot fail. */
+void z_tls_opts_init(struct z_tls_opts *o);
+
+/* Free what the options own (host name, ALPN copies, credentials). */
+void z_tls_opts_free(struct z_tls_opts *o);
+
+/* Give `dst` (fresh from z_tls_opts_init) the handshake configuration of
+ * `src` (a listener's, for a socket it accepts) in the server role.
+ * Returns 0 or -ENOMEM (dst then holds what was copied; free it). */
+int z_tls_opts_inherit(struct z_tls_opts *dst, const struct z_tls_opts *src);
+
+/* Set SOL_TLS option `optname` as docs/tls.md describes. `configurable`
+ * is false once the handshake configuration is built (options that shape
+ * it answer -EISCONN then). Returns 0, -EINVAL, -ENOENT, -EISCONN, -ENOMEM
+ * or -ENOPROTOOPT (read-only, connection-id and unknown options). */
+int z_tls_opts_set(struct z_tls_opts *o, bool configurable, int optname, const void *optval,
+                   socklen_t optlen);
+
+/* Get SOL_TLS option `optname` of those the options hold; the caller
+ * answers connection facts (TLS_CIPHERSUITE_USED, TLS_CERT_VERIFY_RESULT)
+ * itself. Returns 0, -EINVAL (short buffer) or -ENOPROTOOPT. */
+int z_tls_opts_get(const struct z_tls_opts *o, int optname, void *optval, socklen_t *optlen);
+
+/* Build an mbedTLS configuration from the options: defaults for the role
+ * and `transport` (MBEDTLS_SSL_TRANSPORT_*), versions from `min_minor`
+ * (MBEDTLS_SSL_MINOR_VERSION_*) to TLS 1.2 / DTLS 1.2, the DRBG seeded,
+ * verification, credentials parsed into `keys`, ciphersuites, ALPN, the
+ * verify callback, the server session cache, debug output tagged with
+ * *dbg_fd. `conf`, `drbg` and `keys` must be initialised by the caller
+ * (z_tls_keys_init) and stay alive as long as `o`. Returns 0, -EINVAL
+ * (credentials), -ENOMEM or -EIO (no entropy). Not thread-safe for one
+ * conf. */
+int z_tls_conf_setup(mbedtls_ssl_config *conf, mbedtls_ctr_drbg_context *drbg,
+                     struct z_tls_keys *keys, struct z_tls_opts *o, int transport, int min_minor,
+                     const int *dbg_fd);
+
+/* Initialise and free `keys`. */
+void z_tls_keys_init(struct z_tls_keys *keys);
+void z_tls_keys_free(struct z_tls_keys *keys);
+
+/* Store a uint32_t option value: 0, or -EINVAL when *optlen is short. */
+int z_tls_put_u32(void *optval, socklen_t *optlen, uint32_t v);
+
+/* The positive errno for mbedTLS error `ret` (docs/tls.md, Errors);
+ * `io_errno` is what the transport failed with on a MBEDTLS_ERR_NET_*. */
+int z_tls_map_error(int ret, int io_errno);
+
+/* Client session cache keyed on the peer's address (TLS_SESSION_CACHE):
+ * remember the session of `ssl`, or offer the remembered one to `ssl`
+ * before its handshake. Thread-safe (the cache has its own lock). */
+void z_tls_client_cache_store(mbedtls_ssl_context *ssl, const void *peer, socklen_t peerlen);
+void z_tls_client_cache_apply(mbedtls_ssl_context *ssl, const void *peer, socklen_t peerlen);
+
 #endif /* ZSOCK_TLS_INTERNAL_H_ */
