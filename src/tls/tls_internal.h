@@ -91,6 +91,68 @@ struct z_tls_info {
  */
 int z_tls_get_info(int fd, struct z_tls_info *info);
 
+/* ---- DTLS sockets (src/tls/dtls_sock.c)
+ * ----------------------------------------------------------------------------- */
+
+/* Most sessions one DTLS server socket holds; ClientHellos (with a valid
+ * cookie) beyond it are dropped and counted (sessions_refused). */
+#ifndef CONFIG_NET_SOCKETS_DTLS_MAX_SESSIONS
+#define CONFIG_NET_SOCKETS_DTLS_MAX_SESSIONS 16
+#endif
+
+/* A DTLS server frees a session that received nothing for this many
+ * milliseconds (0: never). Zephyr's option of the same name closes a
+ * session after that long without data, too. */
+#ifndef CONFIG_NET_SOCKETS_DTLS_TIMEOUT
+#define CONFIG_NET_SOCKETS_DTLS_TIMEOUT 60000
+#endif
+
+/* What a DTLS socket counted since it was created (docs/tls.md, DTLS). */
+struct z_dtls_stats {
+    uint32_t sessions;         /* live sessions (a client: 1 once its handshake is done) */
+    uint64_t rx_datagrams;     /* datagrams read from the inner socket */
+    uint64_t sessions_created; /* server: ClientHellos with a valid cookie that got a session */
+    uint64_t sessions_expired; /* server: freed after CONFIG_NET_SOCKETS_DTLS_TIMEOUT idle */
+    uint64_t sessions_closed;  /* server: freed after close_notify or a failure */
+    uint64_t sessions_refused; /* server: valid ClientHellos dropped, the table was full */
+    uint64_t hello_verify;     /* server: ClientHellos without a valid cookie (answered with a
+                                * HelloVerifyRequest, nothing kept) */
+    uint64_t rx_invalid;       /* server: datagrams from unknown peers that are no ClientHello */
+    uint64_t rx_malformed;     /* datagrams whose records do not fit in them (truncated) */
+    uint64_t rx_bad_mac;       /* records that failed authentication, dropped */
+    uint64_t rx_replay;        /* records whose sequence number was seen already, dropped */
+    uint64_t hs_failed;        /* handshakes that failed */
+};
+
+/*
+ * Make a DTLS socket of protocol `proto` (IPPROTO_DTLS_1_0/1_2) around
+ * `inner_fd`, a zsock UDP socket (unconnected; a socket on a test's stack
+ * instance, for example). The DTLS socket owns it from then on (made
+ * non-blocking, closed with it); bind, connect and options as usual.
+ * Returns the descriptor or -EBADF / -ENOTSOCK / -EINVAL (not SOCK_DGRAM) /
+ * -EPROTONOSUPPORT / -ENOMEM / -EMFILE; on failure inner_fd is untouched.
+ * Thread-safe.
+ */
+int z_dtls_wrap(int inner_fd, int proto);
+
+/* Copy the counters of DTLS socket fd. 0, -EBADF, -ENOTSOCK, -EOPNOTSUPP
+ * (not DTLS). Thread-safe. */
+int z_dtls_get_stats(int fd, struct z_dtls_stats *st);
+
+/* Set a DTLS server's session limit (>= 1) and idle timeout in ms (0:
+ * none), instead of the CONFIG_ defaults. 0, -EINVAL, -EBADF, -ENOTSOCK,
+ * -EOPNOTSUPP. Thread-safe. */
+int z_dtls_set_limits(int fd, int max_sessions, uint32_t idle_ms);
+
+/* Run the retransmission and idle timers of DTLS socket fd on `now_us`
+ * (microseconds; a simulation's virtual clock) instead of z_now_us().
+ * Such a socket must be used non-blocking: waits cannot sleep on a clock
+ * that only the caller moves. 0, -EBADF, -ENOTSOCK, -EOPNOTSUPP. */
+int z_dtls_set_clock(int fd, int64_t (*now_us)(void *ctx), void *ctx);
+
+/* z_tls_get_info() for a DTLS client (a server socket reports nothing). */
+int z_dtls_get_info(int fd, struct z_tls_info *info);
+
 /* ---- shared between the TLS (tls_sock.c) and DTLS (dtls_sock.c) sockets
  * ---------------------------------------------------------------------------------- */
 

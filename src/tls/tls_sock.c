@@ -2037,8 +2037,11 @@ static int tls_supports(int family, int type, int proto)
         return -EAFNOSUPPORT;
     }
     if (proto == IPPROTO_DTLS_1_0 || proto == IPPROTO_DTLS_1_2) {
-        /* DTLS arrives with its own issue. */
+#if defined(CONFIG_NET_SOCKETS_ENABLE_DTLS)
+        return -EAFNOSUPPORT; /* the DTLS family's (dtls_sock.c) */
+#else
         return type == SOCK_DGRAM ? -EPROTONOSUPPORT : -EPROTOTYPE;
+#endif
     }
     if (type != SOCK_STREAM) {
         return -EPROTOTYPE;
@@ -2149,6 +2152,11 @@ int z_tls_get_info(int fd, struct z_tls_info *info)
     int err;
     struct tls_sock *ts = get_tls(fd, &err);
     if (ts == NULL) {
+#if defined(CONFIG_NET_SOCKETS_ENABLE_DTLS)
+        if (err == -EOPNOTSUPP) {
+            return z_dtls_get_info(fd, info);
+        }
+#endif
         return err;
     }
     memset(info, 0, sizeof(*info));
