@@ -251,7 +251,6 @@ static void test_cert_handshake_10000_datagrams(void **state)
         echo_check(c, 4 + (x >> 8) % 1400, i);
     }
     echo_check(c, 16384, 10000); /* the largest record */
-    assert_int_equal(atomic_load(&e.echoed), 10001);
     struct z_dtls_stats st = stats(e.fd);
     assert_int_equal(st.sessions, 1);
     assert_int_equal(st.sessions_created, 1);
@@ -259,6 +258,7 @@ static void test_cert_handshake_10000_datagrams(void **state)
     assert_int_equal(st.rx_bad_mac + st.rx_replay + st.rx_malformed + st.rx_invalid, 0);
     zsock_close(c);
     echo_stop(&e);
+    assert_int_equal(atomic_load(&e.echoed), 10001); /* each once */
 }
 
 static void test_psk_handshake(void **state)
