@@ -86,6 +86,7 @@ stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_udp --quick
 ./build/bench/bench_tcp --quick
 ./build/bench/bench_tls --quick
+[ ! -x build/bench/bench_dtls ] || ./build/bench/bench_dtls --quick
 # TCP over TAP against the kernel, with and without offloads, next to lwIP
 # where Debian's liblwip-dev built it (root only; skipped elsewhere).
 lwip=build/bench/lwip/lwip_zperf
