@@ -109,19 +109,21 @@ int z_tls_get_info(int fd, struct z_tls_info *info);
 
 /* What a DTLS socket counted since it was created (docs/tls.md, DTLS). */
 struct z_dtls_stats {
-    uint32_t sessions;         /* live sessions (a client: 1 once its handshake is done) */
-    uint64_t rx_datagrams;     /* datagrams read from the inner socket */
-    uint64_t sessions_created; /* server: ClientHellos with a valid cookie that got a session */
-    uint64_t sessions_expired; /* server: freed after CONFIG_NET_SOCKETS_DTLS_TIMEOUT idle */
-    uint64_t sessions_closed;  /* server: freed after close_notify or a failure */
-    uint64_t sessions_refused; /* server: valid ClientHellos dropped, the table was full */
-    uint64_t hello_verify;     /* server: ClientHellos without a valid cookie (answered with a
-                                * HelloVerifyRequest, nothing kept) */
-    uint64_t rx_invalid;       /* server: datagrams from unknown peers that are no ClientHello */
-    uint64_t rx_malformed;     /* datagrams whose records do not fit in them (truncated) */
-    uint64_t rx_bad_mac;       /* records that failed authentication, dropped */
-    uint64_t rx_replay;        /* records whose sequence number was seen already, dropped */
-    uint64_t hs_failed;        /* handshakes that failed */
+    uint32_t sessions;          /* live sessions (a client: 1 once its handshake is done) */
+    uint64_t rx_datagrams;      /* datagrams read from the inner socket */
+    uint64_t sessions_created;  /* server: ClientHellos with a valid cookie that got a session */
+    uint64_t sessions_expired;  /* server: freed after CONFIG_NET_SOCKETS_DTLS_TIMEOUT idle */
+    uint64_t sessions_closed;   /* server: freed after close_notify or a failure */
+    uint64_t sessions_refused;  /* server: valid ClientHellos dropped, the table was full */
+    uint64_t hello_verify;      /* server: ClientHellos without a valid cookie (answered with a
+                                 * HelloVerifyRequest, nothing kept) */
+    uint64_t rx_invalid;        /* server: datagrams from unknown peers that are no ClientHello */
+    uint64_t rx_malformed;      /* datagrams whose records do not fit in them (truncated) */
+    uint64_t rx_bad_mac;        /* records that failed authentication, dropped */
+    uint64_t rx_replay;         /* records whose sequence number was seen already, dropped */
+    uint64_t hs_failed;         /* handshakes that failed */
+    uint64_t hs_timer_expiries; /* retransmission timer expiries: each one sent the last
+                                 * flight again, or ended the handshake (_MAX reached) */
 };
 
 /*
