@@ -561,7 +561,7 @@ static int pump(struct dtls_sock *ds)
             break;
         }
     }
-    for (;;) {
+    for (int errs = 0;;) {
         struct sockaddr_storage from;
         socklen_t fromlen = sizeof(from);
         ssize_t n =
@@ -575,7 +575,14 @@ static int pump(struct dtls_sock *ds)
             if (!ds->o.server) {
                 return fail(ds, e); /* e.g. ECONNREFUSED from an ICMP error */
             }
-            continue; /* a server ignores errors from one peer */
+            /* A server ignores what one peer's ICMP error reports (each is
+             * reported once); anything else is the socket's own trouble. */
+            bool peer_err = e == ECONNREFUSED || e == ECONNRESET || e == EHOSTUNREACH ||
+                            e == ENETUNREACH || e == EHOSTDOWN;
+            if (!peer_err || ++errs > 64) {
+                return -e;
+            }
+            continue;
         }
         ds->st.rx_datagrams++;
         if ((size_t)n > DGRAM_CAP) {

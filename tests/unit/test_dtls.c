@@ -388,6 +388,7 @@ struct relay {
     socklen_t clientlen;
     pthread_t th;
     atomic_bool stop, blackhole;
+    atomic_int drop_from_client; /* datagrams from the client still to drop */
     pthread_mutex_t mu;
     unsigned char first[2048], last[20000];
     size_t first_len, last_len;
@@ -420,7 +421,9 @@ static void *relay_main(void *arg)
                 r->last_len = (size_t)n;
                 pthread_mutex_unlock(&r->mu);
                 atomic_fetch_add(&r->from_client, 1);
-                if (!atomic_load(&r->blackhole)) {
+                if (atomic_load(&r->drop_from_client) > 0) {
+                    atomic_fetch_sub(&r->drop_from_client, 1);
+                } else if (!atomic_load(&r->blackhole)) {
                     zsock_send(r->back, buf, (size_t)n, 0);
                 }
             }
@@ -653,6 +656,32 @@ static void test_nonblocking_handshake_poll(void **state)
     assert_int_equal(zsock_recv(c, in, sizeof(in), 0), 4);
     assert_int_equal(zsock_poll(&p, 1, 0), 0);
     zsock_close(c);
+    echo_stop(&e);
+}
+
+/* The first ClientHello is lost: a poll() waiting for the handshake must
+ * wake by itself to retransmit it (nothing else would wake it). */
+static void test_poll_wakes_to_retransmit(void **state)
+{
+    (void)state;
+    struct echo_srv e;
+    echo_start(&e, TAG_SRV);
+    struct relay r;
+    relay_start(&r, e.port);
+    atomic_store(&r.drop_from_client, 1);
+    int c = client_new(false);
+    set_hs_timeouts(c, 100, 5000);
+    zsock_fcntl(c, F_SETFL, O_NONBLOCK);
+    expect_errno(connect_to(c, r.port), EINPROGRESS);
+    struct zsock_pollfd p = {.fd = c, .events = ZSOCK_POLLOUT};
+    assert_int_equal(zsock_poll(&p, 1, 30000), 1); /* one call, not a timeout */
+    assert_int_equal(p.revents, ZSOCK_POLLOUT);
+    assert_int_equal(atomic_load(&r.drop_from_client), 0);
+    assert_true(stats(c).hs_timer_expiries >= 1);
+    zsock_fcntl(c, F_SETFL, 0);
+    echo_check(c, 10, 1);
+    zsock_close(c);
+    relay_stop(&r);
     echo_stop(&e);
 }
 
@@ -974,6 +1003,7 @@ int main(void)
         T(test_hostile_input),
         T(test_session_table_full),
         T(test_nonblocking_handshake_poll),
+        T(test_poll_wakes_to_retransmit),
         T(test_handshake_on_connect_off),
         T(test_retransmission_then_timeout),
         T(test_session_resumption),
