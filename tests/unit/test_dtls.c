@@ -841,6 +841,55 @@ static void test_options_and_errors(void **state)
     echo_stop(&e);
 }
 
+struct blocked_recv {
+    int fd;
+    ssize_t n;
+    int err;
+    unsigned char buf[2048];
+};
+
+static void *blocked_recv_main(void *arg)
+{
+    struct blocked_recv *b = arg;
+    b->n = zsock_recv(b->fd, b->buf, sizeof(b->buf), 0);
+    b->err = b->n < 0 ? errno : 0;
+    return NULL;
+}
+
+/* A thread blocked in recv gets the echo of what another thread sends on
+ * the same socket, and a close from another thread wakes a blocked recv. */
+static void test_threads_send_recv_close(void **state)
+{
+    (void)state;
+    struct echo_srv e;
+    echo_start(&e, TAG_SRV);
+    int c = client_new(false);
+    assert_int_equal(connect_to(c, e.port), 0);
+    for (int i = 0; i < 20; i++) {
+        struct blocked_recv b = {.fd = c};
+        pthread_t th;
+        assert_int_equal(pthread_create(&th, NULL, blocked_recv_main, &b), 0);
+        sleep_ms(2);
+        unsigned char out[300];
+        fill(out, 100 + (size_t)i, (uint32_t)i);
+        assert_int_equal(zsock_send(c, out, 100 + (size_t)i, 0), 100 + i);
+        pthread_join(th, NULL);
+        assert_int_equal(b.n, 100 + i);
+        assert_memory_equal(b.buf, out, (size_t)b.n);
+    }
+    struct blocked_recv b = {.fd = c};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, blocked_recv_main, &b), 0);
+    sleep_ms(50);
+    zsock_close(c);
+    pthread_join(th, NULL);
+    assert_int_equal(b.n, -1);
+    /* EINTR when it was blocked (the thread had 50 ms to get there);
+     * EBADF only if it was that slow to start. Either way: no hang. */
+    assert_true(b.err == EINTR || b.err == EBADF);
+    echo_stop(&e);
+}
+
 /* A client that only gives sendto() an address connects implicitly. */
 static void test_sendto_connects(void **state)
 {
@@ -1010,6 +1059,7 @@ int main(void)
         T(test_wrong_hostname),
         T(test_options_and_errors),
         T(test_sendto_connects),
+        T(test_threads_send_recv_close),
         T(test_sim_loss_and_reordering),
     };
     if (getenv("ZSOCK_TEST_FILTER") != NULL) {
