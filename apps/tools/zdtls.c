@@ -58,6 +58,7 @@ struct options {
     long expect;
     bool echo;
     int dtls10;
+    int hs_min_ms, hs_max_ms; /* TLS_DTLS_HANDSHAKE_TIMEOUT_MIN/MAX, 0: the socket's */
     double time_limit;
     int linger_ms;
     struct tool_net net;
@@ -126,6 +127,12 @@ static int dtls_socket(const struct options *o, bool server)
         zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_ROLE, &role, sizeof(role)) < 0 ||
         (o->verify >= 0 &&
          zsock_setsockopt(fd, SOL_TLS, TLS_PEER_VERIFY, &o->verify, sizeof(o->verify)) < 0) ||
+        (o->hs_min_ms > 0 &&
+         zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MIN,
+                          &(uint32_t){(uint32_t)o->hs_min_ms}, sizeof(uint32_t)) < 0) ||
+        (o->hs_max_ms > 0 &&
+         zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_HANDSHAKE_TIMEOUT_MAX,
+                          &(uint32_t){(uint32_t)o->hs_max_ms}, sizeof(uint32_t)) < 0) ||
         (!server && o->hostname != NULL &&
          zsock_setsockopt(fd, SOL_TLS, TLS_HOSTNAME, o->hostname, (socklen_t)strlen(o->hostname)) <
              0)) {
@@ -294,6 +301,7 @@ static void usage(FILE *f)
                "  --hostname NAME    client: TLS_HOSTNAME\n"
                "  --verify none|optional|required   TLS_PEER_VERIFY\n"
                "  --dtls10           IPPROTO_DTLS_1_0 (default IPPROTO_DTLS_1_2)\n"
+               "  --hs-min MS, --hs-max MS  TLS_DTLS_HANDSHAKE_TIMEOUT_MIN/MAX\n"
                "  --count N          client: datagrams to send (default 10);\n"
                "                     server: records to echo before ending\n"
                "  --size BYTES       client: datagram size, 14..16384 (default 100)\n"
@@ -328,6 +336,8 @@ int main(int argc, char **argv)
         {"hostname", TOOL_OPT_STRING, &o.hostname, 0, 0, NULL},
         {"verify", TOOL_OPT_CALL, &verify, 0, 0, NULL},
         {"dtls10", TOOL_OPT_FLAG, &dtls10, 0, 0, NULL},
+        {"hs-min", TOOL_OPT_INT, &o.hs_min_ms, 1, 600000, NULL},
+        {"hs-max", TOOL_OPT_INT, &o.hs_max_ms, 1, 600000, NULL},
         {"count", TOOL_OPT_LONG, &o.count, 0, 100000000, &o.count_given},
         {"size", TOOL_OPT_INT, &o.size, 14, DGRAM_MAX, NULL},
         {"echo", TOOL_OPT_FLAG, &o.echo, 0, 0, NULL},

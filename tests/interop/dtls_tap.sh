@@ -11,8 +11,12 @@
 #       s_clients at once on the same zdtls server socket, each getting its
 #       own lines back;
 #   (c) a zdtls client that expects another host name than s_server's
-#       certificate carries: refused with EACCES, no hang.
-# Usage: dtls_tap.sh ZDTLS. Needs root, /dev/net/tun, openssl and ss (else
+#       certificate carries: refused with EACCES, no hang;
+#   (d) both ways again through a relay that loses 10 % of the datagrams
+#       and reorders 10 % (lossy_relay.py; Linux has no netem here): the
+#       handshakes complete and what arrives is intact (DTLS does not resend
+#       data: not every line must arrive).
+# Usage: dtls_tap.sh ZDTLS. Needs root, /dev/net/tun, openssl, ss and python3 (else
 # exits 77, "skipped"). Traffic stays inside the namespace, on 192.0.2.0/24.
 set -u
 
@@ -22,7 +26,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PKI=$(cd "$HERE/../tls/pki" && pwd)
 # shellcheck source=ns_lib.sh
 . "$HERE/ns_lib.sh"
-ns_require openssl ss
+ns_require openssl ss python3
 need_binary "$ZDTLS" zdtls
 [ -r "$PKI/ca.crt" ] || {
     echo "FAIL: no test PKI in $PKI"
@@ -194,5 +198,72 @@ else
 fi
 stop_pid "$S" 5 >/dev/null 2>&1
 exec 8>&-
+
+# ---- (d) the same through a lossy, reordering relay ----------------------------------------------
+# relay LOG LISTEN-HOST LISTEN-PORT TARGET-HOST TARGET-PORT SEED: lossy_relay.py; RPID.
+relay() {
+    bg "$1" python3 "$HERE/lossy_relay.py" "$2" "$3" "$4" "$5" --loss 0.1 --reorder 0.1 \
+        --seed "$6" --time-limit 40
+    RPID=$BG_PID
+    started "$1" "relay ready" "(d) lossy relay"
+}
+
+# zdtls client -> relay -> s_server: 40 lines; intact ones counted.
+PORT=$((PORT + 1))
+mkfifo "$TMP/d.in"
+exec 8<>"$TMP/d.in"
+ip netns exec "$NS" timeout 40 openssl s_server -dtls1_2 -accept "127.0.0.1:$PORT" -naccept 1 \
+    -quiet -cert "$PKI/server-rsa.crt" -key "$PKI/server-rsa.key" <&8 >"$TMP/d.s.out" \
+    2>"$TMP/d.s.err" &
+S=$!
+PIDS+=("$S")
+if udp_bound "$PORT" && relay "$TMP/d.relay" "$LINUX_IP" $((PORT + 100)) 127.0.0.1 "$PORT" 7; then
+    in_ns "${ZENV[@]}" timeout 40 "$ZDTLS" client "$LINUX_IP" $((PORT + 100)) --count 40 \
+        --size 120 --hostname server.test "${CA[@]}" --hs-min 200 --time-limit 30 \
+        >"$TMP/d.z.log" 2>&1
+    zrc=$?
+    sleep 1
+    stop_pid "$RPID" 5 >/dev/null 2>&1
+    intact=$(grep -c "^zdtls 0000[0-3][0-9] [a-z]*$" "$TMP/d.s.out")
+    other=$(grep -vc "^zdtls 0000[0-3][0-9] [a-z]*$" "$TMP/d.s.out")
+    dropped=$(sed -n 's/.* dropped \([0-9]*\) .*/\1/p' "$TMP/d.relay")
+    if [ "$zrc" -eq 0 ] && [ "$intact" -ge 1 ] && [ "$other" -eq 0 ] && [ "${dropped:-0}" -gt 0 ]; then
+        ok "(d) zdtls -> lossy relay -> s_server: handshake done, $intact of 40 lines intact;" \
+            "$(cat "$TMP/d.relay" | tail -n1)"
+    else
+        cat "$TMP/d.z.log" "$TMP/d.s.err" "$TMP/d.relay"
+        fail "(d) zdtls -> lossy relay -> s_server (exit $zrc, $intact intact, $other other)"
+    fi
+else
+    fail "(d) s_server or relay did not start"
+fi
+stop_pid "$S" 5 >/dev/null 2>&1
+exec 8>&-
+
+# s_client -> relay -> zdtls server: ten lines, the echoes that make it back.
+if zdtls_server lossy --cert "$PKI/server-rsa.crt" --key "$PKI/server-rsa.key" --hs-min 200; then
+    if relay "$TMP/d2.relay" 127.0.0.1 $((PORT + 200)) "$ZSOCK_IP" "$PORT" 11; then
+        {
+            for i in $(seq 1 10); do
+                echo "lossy line $i"
+                sleep 0.1
+            done
+            sleep 2
+        } | in_ns timeout 30 openssl s_client -dtls1_2 -connect "127.0.0.1:$((PORT + 200))" \
+            -quiet -no_ign_eof "${C_VERIFY[@]}" >"$TMP/d2.out" 2>"$TMP/d2.out.err"
+        stop_pid "$RPID" 5 >/dev/null 2>&1
+        intact=$(grep -cx "lossy line [0-9]*" "$TMP/d2.out")
+        other=$(grep -vcx "lossy line [0-9]*" "$TMP/d2.out")
+        dropped=$(sed -n 's/.* dropped \([0-9]*\) .*/\1/p' "$TMP/d2.relay")
+        if [ "$intact" -ge 1 ] && [ "$other" -eq 0 ] && [ "${dropped:-0}" -gt 0 ]; then
+            ok "(d) s_client -> lossy relay -> zdtls server: $intact of 10 lines echoed intact;" \
+                "$(tail -n1 "$TMP/d2.relay")"
+        else
+            cat "$TMP/d2.out.err" "$TMP/lossy.z.log" "$TMP/d2.relay"
+            fail "(d) s_client -> lossy relay -> zdtls server ($intact intact, $other other)"
+        fi
+    fi
+    stop_pid "$ZPID" 5 >/dev/null 2>&1
+fi
 
 finish
