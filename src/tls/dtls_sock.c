@@ -331,7 +331,9 @@ static int setup_conf(struct dtls_sock *ds)
     if (rc < 0) {
         return rc;
     }
-    uint32_t min = ds->o.dtls_hs_min_ms, max = ds->o.dtls_hs_max_ms;
+    /* A zero minimum would stop the timer, and with it every retransmission. */
+    uint32_t min = ds->o.dtls_hs_min_ms > 0 ? ds->o.dtls_hs_min_ms : 1;
+    uint32_t max = ds->o.dtls_hs_max_ms;
     mbedtls_ssl_conf_handshake_timeout(&ds->conf, min, max < min ? min : max);
     mbedtls_ssl_conf_dtls_anti_replay(&ds->conf, MBEDTLS_SSL_ANTI_REPLAY_ENABLED);
     /* Records failing authentication are dropped and counted, never fatal
