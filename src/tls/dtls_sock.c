@@ -82,6 +82,8 @@ struct peer {
     unsigned badmac_counted;
     uint32_t verify_result;
     int io_errno;
+    bool resend;     /* a handshake datagram was too big: send the flight again */
+    bool tx_too_big; /* an application record was too big for the path */
 };
 
 enum dtls_state {
@@ -216,6 +218,25 @@ static int timer_get(void *ctx)
     return now >= p->t_int ? 1 : 0;
 }
 
+/* Datagram sizes to fall back to when the path refuses one (EMSGSIZE: an
+ * interface MTU without IP fragmentation): Ethernet with IPv4, the IPv6
+ * minimum MTU less headers, and the size every IPv4 host must accept. */
+static const uint16_t path_mtus[] = {1472, 1232, 508};
+
+/* The inner socket refused a datagram of `len` bytes as too big: send
+ * smaller ones from now on. False when no smaller size is left. */
+static bool shrink_mtu(struct peer *p, size_t len)
+{
+    for (size_t i = 0; i < sizeof(path_mtus) / sizeof(path_mtus[0]); i++) {
+        if (path_mtus[i] < len) {
+            mbedtls_ssl_set_mtu(&p->ssl, path_mtus[i]);
+            p->ds->st.tx_mtu_shrunk++;
+            return true;
+        }
+    }
+    return false;
+}
+
 static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
     struct peer *p = ctx;
@@ -226,6 +247,17 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR) {
             return MBEDTLS_ERR_SSL_WANT_WRITE;
+        }
+        if (errno == EMSGSIZE && shrink_mtu(p, len)) {
+            /* As if lost on the way: a handshake flight goes again at once,
+             * cut to the new size (mbedTLS fragments its messages); an
+             * application record is reported to the sender. */
+            if (p->state == P_HANDSHAKE) {
+                p->resend = true;
+            } else {
+                p->tx_too_big = true;
+            }
+            return (int)len;
         }
         p->io_errno = errno;
         return MBEDTLS_ERR_NET_SEND_FAILED;
@@ -376,6 +408,13 @@ static int hs_steps(struct peer *p)
             p->resumed = p->ssl.handshake->resume != 0;
         }
         int ret = mbedtls_ssl_handshake_step(&p->ssl);
+        /* A datagram of the flight was too big: the whole flight again, in
+         * smaller datagrams (a few times at most: the sizes only shrink). */
+        for (int i = 0; ret == MBEDTLS_ERR_SSL_WANT_READ && p->resend && i < 4; i++) {
+            p->resend = false;
+            int r = mbedtls_ssl_resend(&p->ssl);
+            ret = r != 0 ? r : MBEDTLS_ERR_SSL_WANT_READ;
+        }
         if (ret != 0) {
             return ret;
         }
@@ -1067,6 +1106,13 @@ static ssize_t dtls_sendmsg(void *obj, const struct msghdr *msg, int flags)
     int64_t deadline = INT64_MIN;
     for (;;) {
         int ret = mbedtls_ssl_write(&p->ssl, buf, total);
+        if (p->tx_too_big) {
+            /* The path took no datagram that large: nothing was sent, and
+             * mbedTLS now limits records to what it does take. */
+            p->tx_too_big = false;
+            out = -EMSGSIZE;
+            break;
+        }
         if (ret >= 0 || (ret == MBEDTLS_ERR_SSL_WANT_WRITE && p->ssl.out_left > 0)) {
             /* Sent, or encrypted and held by mbedTLS until the socket takes it. */
             out = (ssize_t)total;

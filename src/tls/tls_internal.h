@@ -124,6 +124,8 @@ struct z_dtls_stats {
     uint64_t hs_failed;         /* handshakes that failed */
     uint64_t hs_timer_expiries; /* retransmission timer expiries: each one sent the last
                                  * flight again, or ended the handshake (_MAX reached) */
+    uint64_t tx_mtu_shrunk;     /* datagrams the path refused as too big (EMSGSIZE): the
+                                 * session's datagram size went down (1472, 1232, 508) */
 };
 
 /*
