@@ -31,7 +31,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_WERR
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
 cmake --build build-tsan -j"$jobs"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build-tsan --output-on-failure -R 'test_(threads|poll|credentials|udp|netif|tcp_sock|tcp_core|sim|tls|dns|dhcp|heap|sock6|mcast)$'
+    ctest --test-dir build-tsan --output-on-failure -R 'test_(threads|poll|credentials|udp|netif|tcp_sock|tcp_core|sim|tls|dtls|dns|dhcp|heap|sock6|mcast)$'
 
 stage "embedded limits"
 cmake --preset embedded -DZSOCK_WERROR=ON -DZSOCK_INTEROP_TCP_BIG=67108864 \
@@ -86,6 +86,7 @@ stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_udp --quick
 ./build/bench/bench_tcp --quick
 ./build/bench/bench_tls --quick
+[ ! -x build/bench/bench_dtls ] || ./build/bench/bench_dtls --quick
 # TCP over TAP against the kernel, with and without offloads, next to lwIP
 # where Debian's liblwip-dev built it (root only; skipped elsewhere).
 lwip=build/bench/lwip/lwip_zperf

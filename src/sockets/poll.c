@@ -21,9 +21,11 @@ struct watched {
  * ones always reported. */
 static short entry_revents(const struct watched *w, const struct zsock_pollfd *pfd, bool reg)
 {
-    short all = w->ops->poll != NULL
-                    ? w->ops->poll(w->obj, reg ? (struct z_wait_entry *)&w->we : NULL)
-                    : (short)(ZSOCK_POLLIN | ZSOCK_POLLOUT);
+    /* Later passes pass the entry too (queuing a queued entry does nothing)
+     * so that an object can ask for a timed re-evaluation (wake_by). */
+    (void)reg;
+    short all = w->ops->poll != NULL ? w->ops->poll(w->obj, (struct z_wait_entry *)&w->we)
+                                     : (short)(ZSOCK_POLLIN | ZSOCK_POLLOUT);
     if (all & ZSOCK_POLLNVAL) {
         return ZSOCK_POLLNVAL;
     }
@@ -61,6 +63,7 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
     bool first = true;
     for (;;) {
         ready = 0;
+        poller.wake_by = Z_FOREVER;
         for (int i = 0; i < nfds; i++) {
             if (fds[i].fd < 0) {
                 continue;
@@ -72,7 +75,12 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
             }
         }
         first = false;
-        if (ready > 0 || z_poller_wait(&poller, deadline_us) == -ETIMEDOUT) {
+        if (ready > 0) {
+            break;
+        }
+        bool early = poller.wake_by < deadline_us; /* an object's own timer comes first */
+        if (z_poller_wait(&poller, early ? poller.wake_by : deadline_us) == -ETIMEDOUT &&
+            (!early || z_now_us() >= deadline_us)) {
             break;
         }
     }

@@ -15,12 +15,18 @@ extern struct z_socket_family z_inet_family;
 #ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
 extern struct z_socket_family z_tls_family; /* src/tls/tls_sock.c */
 #endif
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+extern struct z_socket_family z_dtls_family; /* src/tls/dtls_sock.c */
+#endif
 
 static void register_builtin(void)
 {
     z_socket_family_register(&z_inet_family);
 #ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
     z_socket_family_register(&z_tls_family);
+#endif
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+    z_socket_family_register(&z_dtls_family);
 #endif
 }
 

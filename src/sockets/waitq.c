@@ -51,8 +51,16 @@ void z_waitq_wake(struct z_waitq *q)
     }
 }
 
+void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us)
+{
+    if (we != NULL && we->poller != NULL && deadline_us < we->poller->wake_by) {
+        we->poller->wake_by = deadline_us;
+    }
+}
+
 void z_poller_init(struct z_poller *p)
 {
+    p->wake_by = Z_FOREVER;
     z_mutex_init(&p->lock);
     z_cond_init(&p->cond);
     p->fired = false;

@@ -14,6 +14,10 @@ struct z_poller {
     z_mutex_t lock;
     z_cond_t cond;
     bool fired;
+    /* poll(): an object whose readiness changes with time alone (a DTLS
+     * retransmission timer) asks to be evaluated again by then. Written
+     * only by the polling thread; Z_FOREVER when nobody asked. */
+    int64_t wake_by;
 };
 
 struct z_waitq;
@@ -41,6 +45,11 @@ void z_waitq_remove(struct z_wait_entry *e);
 
 /* Fire every poller queued on `q`; the caller holds q->lock. */
 void z_waitq_wake(struct z_waitq *q);
+
+/* From an object's poll op: have the poll() that owns `we` (NULL: none)
+ * evaluate the object again no later than `deadline_us`, even if nothing
+ * wakes it. */
+void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us);
 
 void z_poller_init(struct z_poller *p);
 void z_poller_destroy(struct z_poller *p);

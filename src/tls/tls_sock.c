@@ -148,36 +148,19 @@ struct tls_sock {
     const struct z_fd_ops *inner_ops;
     enum tls_state state;
     bool closed;
-    bool server;
-    bool ssl_ready;     /* conf/ssl set up */
-    bool hs_attempted;  /* a handshake started at least once */
-    bool hs_on_connect; /* TLS_DTLS_HANDSHAKE_ON_CONNECT */
-    bool inner_eof;     /* the inner socket reported end of stream */
-    bool rx_eof;        /* recv reports end of stream from now on */
-    bool close_notify;  /* the peer sent close_notify */
+    bool ssl_ready;    /* conf/ssl set up */
+    bool hs_attempted; /* a handshake started at least once */
+    bool inner_eof;    /* the inner socket reported end of stream */
+    bool rx_eof;       /* recv reports end of stream from now on */
+    bool close_notify; /* the peer sent close_notify */
     bool shut_wr, shut_rd;
     bool resumed;
-    bool cache_on; /* TLS_SESSION_CACHE */
-    int error;     /* sticky fatal error (positive errno), 0 if none */
-    int io_errno;  /* errno of the last failed inner send/recv */
-    short want;    /* POLLIN/POLLOUT the last WANT_* asked for */
+    int error;    /* sticky fatal error (positive errno), 0 if none */
+    int io_errno; /* errno of the last failed inner send/recv */
+    short want;   /* POLLIN/POLLOUT the last WANT_* asked for */
     uint32_t verify_result;
 
-    /* options */
-    int peer_verify; /* -1: the default for the role */
-    int dtls_role;
-    int cert_nocopy;
-    uint32_t dtls_hs_min_ms, dtls_hs_max_ms;
-    char *hostname;         /* the name the server's certificate must carry */
-    bool hostname_disabled; /* TLS_HOSTNAME set to NULL: no name check */
-    sec_tag_t tags[CONFIG_NET_SOCKETS_TLS_MAX_CREDENTIALS];
-    int ntags;
-    struct tls_creds *creds;
-    int suites[CONFIG_NET_SOCKETS_TLS_MAX_CIPHERSUITES + 1]; /* 0-terminated */
-    int nsuites;
-    char *alpn[CONFIG_NET_SOCKETS_TLS_MAX_APP_PROTOCOLS + 1]; /* NULL-terminated */
-    int nalpn;
-    struct tls_cert_verify_cb vcb;
+    struct z_tls_opts o; /* SOL_TLS options, the role (o.server) */
     struct sockaddr_storage peer;
     socklen_t peerlen;
 
@@ -185,12 +168,7 @@ struct tls_sock {
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config conf;
     mbedtls_ctr_drbg_context drbg;
-    mbedtls_x509_crt ca;
-    struct own_pair {
-        mbedtls_x509_crt crt;
-        mbedtls_pk_context key;
-    } * own; /* one per tag with a certificate and key, allocated at set-up */
-    int nown;
+    struct z_tls_keys keys; /* parsed credentials */
 
     /* plaintext moved out of mbedTLS for MSG_PEEK */
     unsigned char *pt;
@@ -233,10 +211,9 @@ static void debug_init(void)
 
 static void debug_print(void *ctx, int level, const char *file, int line, const char *msg)
 {
-    struct tls_sock *ts = ctx;
+    const int *fd = ctx;
     const char *base = strrchr(file, '/');
-    fprintf(stderr, "zsock-tls[%d] %d %s:%d: %s", ts->inner, level, base ? base + 1 : file, line,
-            msg);
+    fprintf(stderr, "zsock-tls[%d] %d %s:%d: %s", *fd, level, base ? base + 1 : file, line, msg);
 }
 
 #define DEBUG_FAIL(ts)                                                                             \
@@ -327,19 +304,21 @@ static void caches_purge(void)
     z_mutex_unlock(&cache_lock);
 }
 
-static bool same_peer(const struct client_session *s, const struct sockaddr_storage *p,
-                      socklen_t len)
+static bool same_peer(const struct client_session *s, const void *p, socklen_t len)
 {
     return s->blob != NULL && s->peerlen == len && memcmp(s->peer, p, len) == 0;
 }
 
-static void client_cache_store(struct tls_sock *ts)
+void z_tls_client_cache_store(mbedtls_ssl_context *ssl, const void *peer, socklen_t peerlen)
 {
+    if (peerlen == 0 || peerlen > PEER_KEY_MAX) {
+        return;
+    }
     mbedtls_ssl_session sess;
     mbedtls_ssl_session_init(&sess);
     size_t len = 0;
     unsigned char *blob = NULL;
-    if (mbedtls_ssl_get_session(&ts->ssl, &sess) != 0) {
+    if (mbedtls_ssl_get_session(ssl, &sess) != 0) {
         goto out;
     }
     mbedtls_ssl_session_save(&sess, NULL, 0, &len);
@@ -352,7 +331,7 @@ static void client_cache_store(struct tls_sock *ts)
     struct client_session *slot = NULL;
     for (size_t i = 0; i < CONFIG_NET_SOCKETS_TLS_MAX_CLIENT_SESSION_COUNT; i++) {
         struct client_session *s = &client_cache[i];
-        if (same_peer(s, &ts->peer, ts->peerlen)) {
+        if (same_peer(s, peer, peerlen)) {
             slot = s;
             break;
         }
@@ -364,8 +343,8 @@ static void client_cache_store(struct tls_sock *ts)
         mbedtls_platform_zeroize(slot->blob, slot->len);
         z_free(slot->blob);
     }
-    memcpy(slot->peer, &ts->peer, ts->peerlen);
-    slot->peerlen = ts->peerlen;
+    memcpy(slot->peer, peer, peerlen);
+    slot->peerlen = peerlen;
     slot->blob = blob;
     slot->len = len;
     slot->stamp = ++cache_clock;
@@ -374,21 +353,21 @@ out:
     mbedtls_ssl_session_free(&sess);
 }
 
-static void client_cache_apply(struct tls_sock *ts)
+void z_tls_client_cache_apply(mbedtls_ssl_context *ssl, const void *peer, socklen_t peerlen)
 {
     mbedtls_ssl_session sess;
     mbedtls_ssl_session_init(&sess);
     bool found = false;
     z_mutex_lock(&cache_lock);
     for (size_t i = 0; i < CONFIG_NET_SOCKETS_TLS_MAX_CLIENT_SESSION_COUNT; i++) {
-        if (same_peer(&client_cache[i], &ts->peer, ts->peerlen)) {
+        if (same_peer(&client_cache[i], peer, peerlen)) {
             found = mbedtls_ssl_session_load(&sess, client_cache[i].blob, client_cache[i].len) == 0;
             break;
         }
     }
     z_mutex_unlock(&cache_lock);
     if (found) {
-        mbedtls_ssl_set_session(&ts->ssl, &sess);
+        mbedtls_ssl_set_session(ssl, &sess);
     }
     mbedtls_ssl_session_free(&sess);
 }
@@ -397,7 +376,7 @@ static void client_cache_apply(struct tls_sock *ts)
  * ---------------------------------------------------------------------------------------- */
 
 /* The errno an mbedTLS failure reports (docs/tls.md lists them). */
-static int map_error(struct tls_sock *ts, int ret)
+int z_tls_map_error(int ret, int io_errno)
 {
     switch (ret) {
     case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
@@ -412,7 +391,7 @@ static int map_error(struct tls_sock *ts, int ret)
         return ECONNRESET;
     case MBEDTLS_ERR_NET_SEND_FAILED:
     case MBEDTLS_ERR_NET_RECV_FAILED:
-        return ts->io_errno != 0 ? ts->io_errno : EIO;
+        return io_errno != 0 ? io_errno : EIO;
     case MBEDTLS_ERR_SSL_ALLOC_FAILED:
     case MBEDTLS_ERR_X509_ALLOC_FAILED:
     case MBEDTLS_ERR_PK_ALLOC_FAILED:
@@ -420,6 +399,11 @@ static int map_error(struct tls_sock *ts, int ret)
     default:
         return EPROTO;
     }
+}
+
+static int map_error(struct tls_sock *ts, int ret)
+{
+    return z_tls_map_error(ret, ts->io_errno);
 }
 
 /* Record a fatal error; returns its negative errno. */
@@ -541,43 +525,61 @@ static int entropy_cb(void *ctx, unsigned char *out, size_t len)
  * default); then the application's TLS_CERT_VERIFY_CALLBACK, if any. */
 static int verify_trampoline(void *ctx, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-    struct tls_sock *ts = ctx;
-    if (depth == 0 && !ts->server && ts->hostname == NULL && !ts->hostname_disabled) {
+    const struct z_tls_opts *o = ctx;
+    if (depth == 0 && !o->server && o->hostname == NULL && !o->hostname_disabled) {
         *flags |= MBEDTLS_X509_BADCERT_CN_MISMATCH;
     }
-    return ts->vcb.cb != NULL ? ts->vcb.cb(ts->vcb.ctx, crt, depth, flags) : 0;
+    return o->vcb.cb != NULL ? o->vcb.cb(o->vcb.ctx, crt, depth, flags) : 0;
 }
 
-/* Parse the credentials into the socket's own mbedTLS objects and put them
- * into its configuration. Returns 0 or a negative errno. */
-static int load_creds(struct tls_sock *ts)
+void z_tls_keys_init(struct z_tls_keys *keys)
 {
-    struct tls_creds *c = ts->creds;
+    memset(keys, 0, sizeof(*keys));
+    mbedtls_x509_crt_init(&keys->ca);
+}
+
+void z_tls_keys_free(struct z_tls_keys *keys)
+{
+    mbedtls_x509_crt_free(&keys->ca);
+    for (int i = 0; i < keys->nown; i++) {
+        mbedtls_x509_crt_free(&keys->own[i].crt);
+        mbedtls_pk_free(&keys->own[i].key);
+    }
+    z_free(keys->own);
+    keys->own = NULL;
+    keys->nown = 0;
+}
+
+/* Parse the credentials into `keys` and put them into the configuration.
+ * Returns 0 or a negative errno. */
+static int load_creds(mbedtls_ssl_config *conf, struct z_tls_keys *keys, const struct z_tls_opts *o)
+{
+    struct tls_creds *c = o->creds;
     bool have_ca = false, have_psk = false;
-    for (int t = 0; t < ts->ntags; t++) {
-        sec_tag_t tag = ts->tags[t];
+    for (int t = 0; t < o->ntags; t++) {
+        sec_tag_t tag = o->tags[t];
         const struct tls_blob *b = creds_find(c, tag, TLS_CREDENTIAL_CA_CERTIFICATE);
         if (b != NULL) {
-            if (mbedtls_x509_crt_parse(&ts->ca, b->data, b->len) != 0) {
+            if (mbedtls_x509_crt_parse(&keys->ca, b->data, b->len) != 0) {
                 return -EINVAL;
             }
             have_ca = true;
         }
         const struct tls_blob *crt = creds_find(c, tag, TLS_CREDENTIAL_PUBLIC_CERTIFICATE);
         const struct tls_blob *key = creds_find(c, tag, TLS_CREDENTIAL_PRIVATE_KEY);
-        if (crt != NULL && key != NULL && ts->nown < MAX_OWN) {
-            if (ts->own == NULL) {
-                ts->own = z_calloc(MAX_OWN, sizeof(*ts->own));
-                if (ts->own == NULL) {
+        if (crt != NULL && key != NULL && keys->nown < MAX_OWN) {
+            if (keys->own == NULL) {
+                keys->own = z_calloc(MAX_OWN, sizeof(*keys->own));
+                if (keys->own == NULL) {
                     return -ENOMEM;
                 }
             }
-            struct own_pair *o = &ts->own[ts->nown++];
-            mbedtls_x509_crt_init(&o->crt);
-            mbedtls_pk_init(&o->key);
-            if (mbedtls_x509_crt_parse(&o->crt, crt->data, crt->len) != 0 ||
-                mbedtls_pk_parse_key(&o->key, key->data, key->len, NULL, 0) != 0 ||
-                mbedtls_ssl_conf_own_cert(&ts->conf, &o->crt, &o->key) != 0) {
+            struct z_tls_own_pair *p = &keys->own[keys->nown++];
+            mbedtls_x509_crt_init(&p->crt);
+            mbedtls_pk_init(&p->key);
+            if (mbedtls_x509_crt_parse(&p->crt, crt->data, crt->len) != 0 ||
+                mbedtls_pk_parse_key(&p->key, key->data, key->len, NULL, 0) != 0 ||
+                mbedtls_ssl_conf_own_cert(conf, &p->crt, &p->key) != 0) {
                 return -EINVAL;
             }
         }
@@ -586,82 +588,91 @@ static int load_creds(struct tls_sock *ts)
         if (psk != NULL && id != NULL && !have_psk) { /* the first PSK tag wins */
             have_psk = true;
             size_t idlen = strnlen((const char *)id->data, id->len);
-            if (mbedtls_ssl_conf_psk(&ts->conf, psk->data, psk->len, id->data, idlen) != 0) {
+            if (mbedtls_ssl_conf_psk(conf, psk->data, psk->len, id->data, idlen) != 0) {
                 return -EINVAL;
             }
         }
     }
     if (have_ca) {
-        mbedtls_ssl_conf_ca_chain(&ts->conf, &ts->ca, NULL);
+        mbedtls_ssl_conf_ca_chain(conf, &keys->ca, NULL);
+    }
+    return 0;
+}
+
+int z_tls_conf_setup(mbedtls_ssl_config *conf, mbedtls_ctr_drbg_context *drbg,
+                     struct z_tls_keys *keys, struct z_tls_opts *o, int transport, int min_minor,
+                     const int *dbg_fd)
+{
+    z_once(&debug_once, debug_init);
+    static const unsigned char pers[] = "zsock-tls";
+    if (mbedtls_ctr_drbg_seed(drbg, entropy_cb, NULL, pers, sizeof(pers) - 1) != 0) {
+        return -EIO;
+    }
+    if (mbedtls_ssl_config_defaults(conf, o->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
+                                    transport, MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
+        return -ENOMEM;
+    }
+    mbedtls_ssl_conf_rng(conf, mbedtls_ctr_drbg_random, drbg);
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, min_minor);
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    int verify = o->peer_verify >= 0 ? o->peer_verify
+                 : o->server         ? TLS_PEER_VERIFY_NONE
+                                     : TLS_PEER_VERIFY_REQUIRED;
+    mbedtls_ssl_conf_authmode(conf, verify);
+    int rc = load_creds(conf, keys, o);
+    if (rc < 0) {
+        return rc;
+    }
+    if (o->nsuites > 0) {
+        mbedtls_ssl_conf_ciphersuites(conf, o->suites);
+    }
+    if (o->nalpn > 0 && mbedtls_ssl_conf_alpn_protocols(conf, (const char **)o->alpn) != 0) {
+        return -EINVAL;
+    }
+    if (o->vcb.cb != NULL || !o->server) {
+        mbedtls_ssl_conf_verify(conf, verify_trampoline, o);
+    }
+    if (o->server && o->cache_on) {
+        z_mutex_lock(&cache_lock);
+        if (!server_cache_ready) {
+            server_cache_init_locked();
+        }
+        z_mutex_unlock(&cache_lock);
+        mbedtls_ssl_conf_session_cache(conf, &server_cache, server_cache_get, server_cache_set);
+    }
+    if (debug_level > 0) {
+        mbedtls_ssl_conf_dbg(conf, debug_print, (void *)dbg_fd);
     }
     return 0;
 }
 
 static int setup_ssl(struct tls_sock *ts)
 {
-    z_once(&debug_once, debug_init);
     mbedtls_ssl_init(&ts->ssl);
     mbedtls_ssl_config_init(&ts->conf);
     mbedtls_ctr_drbg_init(&ts->drbg);
-    mbedtls_x509_crt_init(&ts->ca);
+    z_tls_keys_init(&ts->keys);
     ts->ssl_ready = true; /* from here on release() frees them */
 
-    static const unsigned char pers[] = "zsock-tls";
-    if (mbedtls_ctr_drbg_seed(&ts->drbg, entropy_cb, NULL, pers, sizeof(pers) - 1) != 0) {
-        return -EIO;
-    }
-    if (mbedtls_ssl_config_defaults(
-            &ts->conf, ts->server ? MBEDTLS_SSL_IS_SERVER : MBEDTLS_SSL_IS_CLIENT,
-            MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
-        return -ENOMEM;
-    }
-    mbedtls_ssl_conf_rng(&ts->conf, mbedtls_ctr_drbg_random, &ts->drbg);
     /* The protocol is the lowest version accepted; the highest is 1.2. */
     int minor = ts->base.proto == IPPROTO_TLS_1_0   ? MBEDTLS_SSL_MINOR_VERSION_1
                 : ts->base.proto == IPPROTO_TLS_1_1 ? MBEDTLS_SSL_MINOR_VERSION_2
                                                     : MBEDTLS_SSL_MINOR_VERSION_3;
-    mbedtls_ssl_conf_min_version(&ts->conf, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    mbedtls_ssl_conf_max_version(&ts->conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 MBEDTLS_SSL_MINOR_VERSION_3);
-    int verify = ts->peer_verify >= 0 ? ts->peer_verify
-                 : ts->server         ? TLS_PEER_VERIFY_NONE
-                                      : TLS_PEER_VERIFY_REQUIRED;
-    mbedtls_ssl_conf_authmode(&ts->conf, verify);
-    int rc = load_creds(ts);
+    int rc = z_tls_conf_setup(&ts->conf, &ts->drbg, &ts->keys, &ts->o, MBEDTLS_SSL_TRANSPORT_STREAM,
+                              minor, &ts->inner);
     if (rc < 0) {
         return rc;
-    }
-    if (ts->nsuites > 0) {
-        mbedtls_ssl_conf_ciphersuites(&ts->conf, ts->suites);
-    }
-    if (ts->nalpn > 0 && mbedtls_ssl_conf_alpn_protocols(&ts->conf, (const char **)ts->alpn) != 0) {
-        return -EINVAL;
-    }
-    if (ts->vcb.cb != NULL || !ts->server) {
-        mbedtls_ssl_conf_verify(&ts->conf, verify_trampoline, ts);
-    }
-    if (ts->server && ts->cache_on) {
-        z_mutex_lock(&cache_lock);
-        if (!server_cache_ready) {
-            server_cache_init_locked();
-        }
-        z_mutex_unlock(&cache_lock);
-        mbedtls_ssl_conf_session_cache(&ts->conf, &server_cache, server_cache_get,
-                                       server_cache_set);
-    }
-    if (debug_level > 0) {
-        mbedtls_ssl_conf_dbg(&ts->conf, debug_print, ts);
     }
     if (mbedtls_ssl_setup(&ts->ssl, &ts->conf) != 0) {
         return -ENOMEM;
     }
-    if (!ts->server && ts->hostname != NULL &&
-        mbedtls_ssl_set_hostname(&ts->ssl, ts->hostname) != 0) {
+    if (!ts->o.server && ts->o.hostname != NULL &&
+        mbedtls_ssl_set_hostname(&ts->ssl, ts->o.hostname) != 0) {
         return -EINVAL;
     }
     mbedtls_ssl_set_bio(&ts->ssl, ts, bio_send, bio_recv, NULL);
-    if (!ts->server && ts->cache_on && ts->peerlen > 0) {
-        client_cache_apply(ts);
+    if (!ts->o.server && ts->o.cache_on && ts->peerlen > 0) {
+        z_tls_client_cache_apply(&ts->ssl, &ts->peer, ts->peerlen);
     }
     return 0;
 }
@@ -729,8 +740,8 @@ static int progress(struct tls_sock *ts, bool block, int64_t deadline)
             if (ret == 0) {
                 ts->state = ST_OPEN;
                 z_waitq_wake(&ts->wq);
-                if (!ts->server && ts->cache_on && ts->peerlen > 0 && ts->peerlen <= PEER_KEY_MAX) {
-                    client_cache_store(ts);
+                if (!ts->o.server && ts->o.cache_on) {
+                    z_tls_client_cache_store(&ts->ssl, &ts->peer, ts->peerlen);
                 }
                 continue;
             }
@@ -922,11 +933,7 @@ static struct tls_sock *tls_alloc(int inner, int family, int proto, bool nonbloc
     z_waitq_init(&ts->wq, &ts->lock);
     ts->inner = inner;
     ts->state = ST_IDLE;
-    ts->hs_on_connect = true;
-    ts->peer_verify = -1;
-    ts->dtls_role = TLS_DTLS_ROLE_CLIENT;
-    ts->dtls_hs_min_ms = 1000;
-    ts->dtls_hs_max_ms = 60000;
+    z_tls_opts_init(&ts->o);
     return ts;
 }
 
@@ -987,19 +994,10 @@ static void tls_release(void *obj)
         mbedtls_ssl_free(&ts->ssl);
         mbedtls_ssl_config_free(&ts->conf);
         mbedtls_ctr_drbg_free(&ts->drbg);
-        mbedtls_x509_crt_free(&ts->ca);
-        for (int i = 0; i < ts->nown; i++) {
-            mbedtls_x509_crt_free(&ts->own[i].crt);
-            mbedtls_pk_free(&ts->own[i].key);
-        }
-        z_free(ts->own);
+        z_tls_keys_free(&ts->keys);
     }
     z_fd_put(ts->inner);
-    creds_unref(ts->creds);
-    z_free(ts->hostname);
-    for (int i = 0; i < ts->nalpn; i++) {
-        z_free(ts->alpn[i]);
-    }
+    z_tls_opts_free(&ts->o);
     if (ts->pt != NULL) {
         mbedtls_platform_zeroize(ts->pt, ts->pt_cap);
         z_free(ts->pt);
@@ -1055,7 +1053,7 @@ static int tls_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen
         memcpy(&ts->peer, addr, addrlen);
         ts->peerlen = addrlen;
         ts->state = rc == 0 ? ST_READY : ST_CONNECTING;
-        if (!ts->hs_on_connect) {
+        if (!ts->o.hs_on_connect) {
             /* Only the transport: wait for it, the handshake comes later. */
             int64_t deadline = call_deadline(ts->base.sndtimeo_us);
             while (ts->state == ST_CONNECTING && block) {
@@ -1111,7 +1109,7 @@ static int tls_listen(void *obj, int backlog)
         rc = zsock_listen(ts->inner, backlog) < 0 ? -errno : 0;
         if (rc == 0) {
             ts->state = ST_LISTENING;
-            ts->server = true;
+            ts->o.server = true;
         }
     }
     z_mutex_unlock(&ts->lock);
@@ -1124,10 +1122,7 @@ static void free_unpublished(struct tls_sock *ts)
     if (ts == NULL) {
         return;
     }
-    creds_unref(ts->creds);
-    for (int i = 0; i < ts->nalpn; i++) {
-        z_free(ts->alpn[i]);
-    }
+    z_tls_opts_free(&ts->o);
     z_mutex_destroy(&ts->lock);
     z_free(ts);
 }
@@ -1135,26 +1130,9 @@ static void free_unpublished(struct tls_sock *ts)
 /* Give an accepted socket the listener's configuration. */
 static int inherit(struct tls_sock *child, const struct tls_sock *l)
 {
-    child->server = true;
-    child->peer_verify = l->peer_verify;
-    child->cert_nocopy = l->cert_nocopy;
-    child->cache_on = l->cache_on;
-    child->vcb = l->vcb;
     child->base.rcvtimeo_us = l->base.rcvtimeo_us;
     child->base.sndtimeo_us = l->base.sndtimeo_us;
-    memcpy(child->tags, l->tags, sizeof(l->tags));
-    child->ntags = l->ntags;
-    child->creds = creds_ref(l->creds);
-    memcpy(child->suites, l->suites, sizeof(l->suites));
-    child->nsuites = l->nsuites;
-    for (int i = 0; i < l->nalpn; i++) {
-        child->alpn[i] = tls_strdup(l->alpn[i]);
-        if (child->alpn[i] == NULL) {
-            return -ENOMEM;
-        }
-        child->nalpn = i + 1;
-    }
-    return 0;
+    return z_tls_opts_inherit(&child->o, &l->o);
 }
 
 static int tls_accept(void *obj, struct sockaddr *addr, socklen_t *addrlen)
@@ -1567,12 +1545,55 @@ static int build_creds(const sec_tag_t *tags, int n, struct tls_creds **out)
     return 0;
 }
 
-static bool configurable(const struct tls_sock *ts)
+void z_tls_opts_init(struct z_tls_opts *o)
 {
-    return !ts->ssl_ready;
+    memset(o, 0, sizeof(*o));
+    o->hs_on_connect = true;
+    o->peer_verify = -1;
+    o->dtls_role = TLS_DTLS_ROLE_CLIENT;
+    o->dtls_hs_min_ms = 1000;
+    o->dtls_hs_max_ms = 60000;
 }
 
-static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, socklen_t optlen)
+void z_tls_opts_free(struct z_tls_opts *o)
+{
+    creds_unref(o->creds);
+    o->creds = NULL;
+    z_free(o->hostname);
+    o->hostname = NULL;
+    for (int i = 0; i < o->nalpn; i++) {
+        z_free(o->alpn[i]);
+        o->alpn[i] = NULL;
+    }
+    o->nalpn = 0;
+}
+
+int z_tls_opts_inherit(struct z_tls_opts *dst, const struct z_tls_opts *src)
+{
+    dst->server = true;
+    dst->peer_verify = src->peer_verify;
+    dst->cert_nocopy = src->cert_nocopy;
+    dst->cache_on = src->cache_on;
+    dst->vcb = src->vcb;
+    dst->dtls_hs_min_ms = src->dtls_hs_min_ms;
+    dst->dtls_hs_max_ms = src->dtls_hs_max_ms;
+    memcpy(dst->tags, src->tags, sizeof(src->tags));
+    dst->ntags = src->ntags;
+    dst->creds = creds_ref(src->creds);
+    memcpy(dst->suites, src->suites, sizeof(src->suites));
+    dst->nsuites = src->nsuites;
+    for (int i = 0; i < src->nalpn; i++) {
+        dst->alpn[i] = tls_strdup(src->alpn[i]);
+        if (dst->alpn[i] == NULL) {
+            return -ENOMEM;
+        }
+        dst->nalpn = i + 1;
+    }
+    return 0;
+}
+
+int z_tls_opts_set(struct z_tls_opts *o, bool configurable, int optname, const void *optval,
+                   socklen_t optlen)
 {
     int v;
     int rc;
@@ -1582,7 +1603,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
             optlen / sizeof(sec_tag_t) > CONFIG_NET_SOCKETS_TLS_MAX_CREDENTIALS) {
             return -EINVAL;
         }
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
         int n = (int)(optlen / sizeof(sec_tag_t));
@@ -1593,14 +1614,14 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         if (rc < 0) {
             return rc;
         }
-        creds_unref(ts->creds);
-        ts->creds = c;
-        memcpy(ts->tags, tags, optlen);
-        ts->ntags = n;
+        creds_unref(o->creds);
+        o->creds = c;
+        memcpy(o->tags, tags, optlen);
+        o->ntags = n;
         return 0;
     }
     case TLS_HOSTNAME: {
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
         size_t len = optval == NULL ? 0 : strnlen(optval, optlen);
@@ -1616,9 +1637,9 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
             memcpy(h, optval, len);
             h[len] = 0;
         }
-        z_free(ts->hostname);
-        ts->hostname = h;
-        ts->hostname_disabled = h == NULL;
+        z_free(o->hostname);
+        o->hostname = h;
+        o->hostname_disabled = h == NULL;
         return 0;
     }
     case TLS_CIPHERSUITE_LIST: {
@@ -1626,7 +1647,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
             optlen / sizeof(int) > CONFIG_NET_SOCKETS_TLS_MAX_CIPHERSUITES) {
             return -EINVAL;
         }
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
         int n = (int)(optlen / sizeof(int));
@@ -1638,8 +1659,8 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
             }
         }
         list[n] = 0;
-        memcpy(ts->suites, list, sizeof(int) * (size_t)(n + 1));
-        ts->nsuites = n;
+        memcpy(o->suites, list, sizeof(int) * (size_t)(n + 1));
+        o->nsuites = n;
         return 0;
     }
     case TLS_PEER_VERIFY:
@@ -1649,10 +1670,10 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         if (v < TLS_PEER_VERIFY_NONE || v > TLS_PEER_VERIFY_REQUIRED) {
             return -EINVAL;
         }
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
-        ts->peer_verify = v;
+        o->peer_verify = v;
         return 0;
     case TLS_DTLS_ROLE:
         if ((rc = z_opt_get_int(optval, optlen, &v)) < 0) {
@@ -1661,13 +1682,13 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         if (v != TLS_DTLS_ROLE_CLIENT && v != TLS_DTLS_ROLE_SERVER) {
             return -EINVAL;
         }
-        ts->dtls_role = v;
+        o->dtls_role = v;
         return 0;
     case TLS_ALPN_LIST: {
         if (optval == NULL || optlen % sizeof(char *) != 0) {
             return -EINVAL;
         }
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
         const char *const *list = optval;
@@ -1693,11 +1714,11 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
             }
             return rc;
         }
-        for (int i = 0; i < ts->nalpn; i++) {
-            z_free(ts->alpn[i]);
+        for (int i = 0; i < o->nalpn; i++) {
+            z_free(o->alpn[i]);
         }
-        memcpy(ts->alpn, copy, sizeof(copy));
-        ts->nalpn = n;
+        memcpy(o->alpn, copy, sizeof(copy));
+        o->nalpn = n;
         return 0;
     }
     case TLS_DTLS_HANDSHAKE_TIMEOUT_MIN:
@@ -1707,8 +1728,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
             return -EINVAL;
         }
         memcpy(&ms, optval, sizeof(ms));
-        *(optname == TLS_DTLS_HANDSHAKE_TIMEOUT_MIN ? &ts->dtls_hs_min_ms : &ts->dtls_hs_max_ms) =
-            ms;
+        *(optname == TLS_DTLS_HANDSHAKE_TIMEOUT_MIN ? &o->dtls_hs_min_ms : &o->dtls_hs_max_ms) = ms;
         return 0;
     }
     case TLS_CERT_NOCOPY:
@@ -1718,7 +1738,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         if (v != TLS_CERT_NOCOPY_NONE && v != TLS_CERT_NOCOPY_OPTIONAL) {
             return -EINVAL;
         }
-        ts->cert_nocopy = v;
+        o->cert_nocopy = v;
         return 0;
     case TLS_SESSION_CACHE:
         if ((rc = z_opt_get_int(optval, optlen, &v)) < 0) {
@@ -1727,10 +1747,10 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         if (v != TLS_SESSION_CACHE_DISABLED && v != TLS_SESSION_CACHE_ENABLED) {
             return -EINVAL;
         }
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
-        ts->cache_on = v == TLS_SESSION_CACHE_ENABLED;
+        o->cache_on = v == TLS_SESSION_CACHE_ENABLED;
         return 0;
     case TLS_SESSION_CACHE_PURGE:
         caches_purge();
@@ -1739,18 +1759,18 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
         if ((rc = z_opt_get_int(optval, optlen, &v)) < 0) {
             return rc;
         }
-        ts->hs_on_connect = v != 0;
+        o->hs_on_connect = v != 0;
         return 0;
     case TLS_CERT_VERIFY_CALLBACK: {
         struct tls_cert_verify_cb cb;
         if (optval == NULL || optlen != sizeof(cb)) {
             return -EINVAL;
         }
-        if (!configurable(ts)) {
+        if (!configurable) {
             return -EISCONN;
         }
         memcpy(&cb, optval, sizeof(cb));
-        ts->vcb = cb;
+        o->vcb = cb;
         return 0;
     }
     default:
@@ -1760,7 +1780,7 @@ static int set_tls_option(struct tls_sock *ts, int optname, const void *optval, 
     }
 }
 
-static int put_u32(void *optval, socklen_t *optlen, uint32_t v)
+int z_tls_put_u32(void *optval, socklen_t *optlen, uint32_t v)
 {
     if (*optlen < sizeof(v)) {
         return -EINVAL;
@@ -1770,18 +1790,18 @@ static int put_u32(void *optval, socklen_t *optlen, uint32_t v)
     return 0;
 }
 
-static int get_tls_option(struct tls_sock *ts, int optname, void *optval, socklen_t *optlen)
+int z_tls_opts_get(const struct z_tls_opts *o, int optname, void *optval, socklen_t *optlen)
 {
     switch (optname) {
     case TLS_SEC_TAG_LIST: {
         size_t n = *optlen / sizeof(sec_tag_t);
-        n = n < (size_t)ts->ntags ? n : (size_t)ts->ntags;
-        memcpy(optval, ts->tags, n * sizeof(sec_tag_t));
+        n = n < (size_t)o->ntags ? n : (size_t)o->ntags;
+        memcpy(optval, o->tags, n * sizeof(sec_tag_t));
         *optlen = (socklen_t)(n * sizeof(sec_tag_t));
         return 0;
     }
     case TLS_CIPHERSUITE_LIST: {
-        const int *list = ts->nsuites > 0 ? ts->suites : mbedtls_ssl_list_ciphersuites();
+        const int *list = o->nsuites > 0 ? o->suites : mbedtls_ssl_list_ciphersuites();
         size_t room = *optlen / sizeof(int), n = 0;
         while (n < room && list[n] != 0) {
             memcpy((int *)optval + n, &list[n], sizeof(int));
@@ -1790,18 +1810,11 @@ static int get_tls_option(struct tls_sock *ts, int optname, void *optval, sockle
         *optlen = (socklen_t)(n * sizeof(int));
         return 0;
     }
-    case TLS_CIPHERSUITE_USED: {
-        if (ts->state != ST_OPEN) {
-            return -ENOTCONN;
-        }
-        int id = mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(&ts->ssl));
-        return z_opt_put_int(optval, optlen, id);
-    }
     case TLS_ALPN_LIST: {
         size_t room = *optlen / sizeof(char *);
         size_t n = 0;
-        for (; n < room && n < (size_t)ts->nalpn; n++) {
-            memcpy((char **)optval + n, &ts->alpn[n], sizeof(char *));
+        for (; n < room && n < (size_t)o->nalpn; n++) {
+            memcpy((char **)optval + n, &o->alpn[n], sizeof(char *));
         }
         if (n < room) {
             const char *end = NULL;
@@ -1812,23 +1825,39 @@ static int get_tls_option(struct tls_sock *ts, int optname, void *optval, sockle
         return 0;
     }
     case TLS_DTLS_HANDSHAKE_TIMEOUT_MIN:
-        return put_u32(optval, optlen, ts->dtls_hs_min_ms);
+        return z_tls_put_u32(optval, optlen, o->dtls_hs_min_ms);
     case TLS_DTLS_HANDSHAKE_TIMEOUT_MAX:
-        return put_u32(optval, optlen, ts->dtls_hs_max_ms);
+        return z_tls_put_u32(optval, optlen, o->dtls_hs_max_ms);
     case TLS_SESSION_CACHE:
-        return z_opt_put_int(optval, optlen, ts->cache_on);
+        return z_opt_put_int(optval, optlen, o->cache_on);
     case TLS_DTLS_HANDSHAKE_ON_CONNECT:
-        return z_opt_put_int(optval, optlen, ts->hs_on_connect);
+        return z_opt_put_int(optval, optlen, o->hs_on_connect);
+    default:
+        /* Write-only options (TLS_HOSTNAME, TLS_PEER_VERIFY, TLS_DTLS_ROLE,
+         * TLS_CERT_NOCOPY, TLS_SESSION_CACHE_PURGE,
+         * TLS_CERT_VERIFY_CALLBACK), the connection's facts (the caller's)
+         * and unknown ones. */
+        return -ENOPROTOOPT;
+    }
+}
+
+static int get_tls_option(struct tls_sock *ts, int optname, void *optval, socklen_t *optlen)
+{
+    switch (optname) {
+    case TLS_CIPHERSUITE_USED: {
+        if (ts->state != ST_OPEN) {
+            return -ENOTCONN;
+        }
+        int id = mbedtls_ssl_get_ciphersuite_id(mbedtls_ssl_get_ciphersuite(&ts->ssl));
+        return z_opt_put_int(optval, optlen, id);
+    }
     case TLS_CERT_VERIFY_RESULT:
         if (!ts->hs_attempted) {
             return -ENOTCONN;
         }
-        return put_u32(optval, optlen, ts->verify_result);
+        return z_tls_put_u32(optval, optlen, ts->verify_result);
     default:
-        /* Write-only options (TLS_HOSTNAME, TLS_PEER_VERIFY, TLS_DTLS_ROLE,
-         * TLS_CERT_NOCOPY, TLS_SESSION_CACHE_PURGE,
-         * TLS_CERT_VERIFY_CALLBACK) and unknown ones. */
-        return -ENOPROTOOPT;
+        return z_tls_opts_get(&ts->o, optname, optval, optlen);
     }
 }
 
@@ -1861,7 +1890,7 @@ static int tls_setsockopt(void *obj, int level, int optname, const void *optval,
         return rc;
     }
     if (level == SOL_TLS) {
-        rc = set_tls_option(ts, optname, optval, optlen);
+        rc = z_tls_opts_set(&ts->o, !ts->ssl_ready, optname, optval, optlen);
     } else if (level == SOL_SOCKET &&
                (optname == SO_TYPE || optname == SO_DOMAIN || optname == SO_PROTOCOL ||
                 optname == SO_ERROR || optname == SO_ACCEPTCONN)) {
@@ -2008,8 +2037,11 @@ static int tls_supports(int family, int type, int proto)
         return -EAFNOSUPPORT;
     }
     if (proto == IPPROTO_DTLS_1_0 || proto == IPPROTO_DTLS_1_2) {
-        /* DTLS arrives with its own issue. */
+#if defined(CONFIG_NET_SOCKETS_ENABLE_DTLS)
+        return -EAFNOSUPPORT; /* the DTLS family's (dtls_sock.c) */
+#else
         return type == SOCK_DGRAM ? -EPROTONOSUPPORT : -EPROTOTYPE;
+#endif
     }
     if (type != SOCK_STREAM) {
         return -EPROTOTYPE;
@@ -2078,7 +2110,7 @@ int z_tls_wrap(int inner_fd, int proto, bool server)
     if (ts == NULL) {
         return -ENOMEM;
     }
-    ts->server = server;
+    ts->o.server = server;
     ts->state = ST_READY;
     return tls_publish(ts);
 }
@@ -2120,6 +2152,11 @@ int z_tls_get_info(int fd, struct z_tls_info *info)
     int err;
     struct tls_sock *ts = get_tls(fd, &err);
     if (ts == NULL) {
+#if defined(CONFIG_NET_SOCKETS_ENABLE_DTLS)
+        if (err == -EOPNOTSUPP) {
+            return z_dtls_get_info(fd, info);
+        }
+#endif
         return err;
     }
     memset(info, 0, sizeof(*info));
