@@ -1,0 +1,60 @@
+/* Helpers shared by the samples (sample_common.h). */
+#include "sample_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int sample_add_credential(sec_tag_t tag, enum tls_credential_type type, const char *dir,
+                          const char *name)
+{
+    char path[1024];
+    if (dir != NULL) {
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+    } else {
+        snprintf(path, sizeof(path), "%s", name);
+    }
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        perror(path);
+        return -1;
+    }
+    /* Certificates and keys are small: 64 KiB is plenty. */
+    size_t cap = 65536;
+    char *buf = malloc(cap + 1);
+    size_t len = buf != NULL ? fread(buf, 1, cap, f) : 0;
+    fclose(f);
+    if (len == 0) {
+        fprintf(stderr, "%s: empty or unreadable\n", path);
+        free(buf);
+        return -1;
+    }
+    buf[len] = '\0';
+    if (strstr(buf, "-----BEGIN") != NULL) {
+        len++; /* PEM: the NUL belongs to the credential */
+    }
+    int rc = tls_credential_add(tag, type, buf, len);
+    free(buf); /* the store keeps its own copy */
+    if (rc < 0) {
+        fprintf(stderr, "tls_credential_add(%s): %s\n", path, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+const char *sample_addr_str(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        zsock_inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+        port = ntohs(sin->sin_port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        zsock_inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+        port = ntohs(sin6->sin6_port);
+    }
+    snprintf(buf, len, "%s port %d", host, port);
+    return buf;
+}
