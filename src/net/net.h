@@ -361,6 +361,9 @@ struct z_ipv4_tx {
 int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z_pbuf *p);
 
 void z_icmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
+/* An ICMP echo reply from src (host order) with id << 16 | seq `rest`: ends
+ * the zsock_ping() waiting for it, if any (net_info.c). */
+void z_ping_reply_locked(struct z_stack *s, uint32_t src, uint32_t rest);
 /* Send an ICMP error about the IP packet `orig` (header + at least 8 bytes). */
 void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint8_t type,
                               uint8_t code, uint32_t extra, const uint8_t *orig, size_t orig_len);
