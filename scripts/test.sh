@@ -15,6 +15,9 @@ cmake --preset host -DZSOCK_WERROR=ON -DZSOCK_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build -j"$jobs" --output-on-failure
 
+stage "API reference (Doxygen; any warning fails)"
+bash scripts/docs.sh build/docs
+
 stage "AddressSanitizer + UndefinedBehaviorSanitizer"
 # (TCP interop: 256 MiB each way clean and 64 MiB with loss, not 1 GiB.)
 cmake --preset asan -DZSOCK_WERROR=ON -DZSOCK_INTEROP_TCP_BIG=268435456 \

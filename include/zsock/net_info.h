@@ -1,4 +1,5 @@
-/* Read-only views of the default stack for tools such as znet: the
+/** @file
+ * Read-only views of the default stack for tools such as znet: the
  * neighbor caches (ARP and IPv6 ND), the routing table, the connection
  * table, and an ICMP echo ("ping") that waits for its reply. They
  * complement <zsock/net_if.h>, which configures interfaces. Every function
@@ -30,7 +31,7 @@ enum zsock_neigh_state {
 
 /** One neighbor cache entry. */
 struct zsock_neigh_info {
-    int ifindex;
+    int ifindex;           /**< the interface */
     int family;            /**< AF_INET (an ARP entry) or AF_INET6 (an ND entry) */
     struct in_addr addr4;  /**< AF_INET: the neighbor's address */
     struct in6_addr addr6; /**< AF_INET6: the neighbor's address */
@@ -52,13 +53,13 @@ int zsock_neigh_list(struct zsock_neigh_info *out, int max);
  * interfaces' prefixes and one default gateway per interface (IPv4), or
  * the default router learnt from router advertisements (IPv6). */
 struct zsock_route_info {
-    int ifindex;
+    int ifindex;              /**< the interface it goes through */
     int family;               /**< AF_INET or AF_INET6 */
     struct in_addr dst4;      /**< AF_INET: destination prefix (0.0.0.0 with len 0: default) */
     struct in_addr gateway4;  /**< AF_INET: next hop, 0.0.0.0 for on-link */
     struct in6_addr dst6;     /**< AF_INET6: destination prefix (:: with len 0: default) */
     struct in6_addr gateway6; /**< AF_INET6: next hop, :: for on-link */
-    int prefix_len;
+    int prefix_len;           /**< length of the destination prefix */
 };
 
 /**
