@@ -66,14 +66,14 @@ struct zsock_net_stats {
         uint64_t reasm_drop;     /**< fragments dropped: overlap, limit, timeout */
         uint64_t no_route;       /**< output with no route */
         uint64_t no_buffer;      /**< no packet buffer for input or output */
-    } ipv4; /**< IPv4 counters */
+    } ipv4;                      /**< IPv4 counters */
     struct {
         uint64_t rx, tx;
         uint64_t requests_rx, replies_rx;
         uint64_t drop_malformed;
         uint64_t unresolved; /**< packets dropped: no answer to our requests */
         uint64_t queue_full; /**< packets dropped: pending queue full */
-    } arp; /**< ARP counters */
+    } arp;                   /**< ARP counters */
     struct {
         uint64_t rx, tx;
         uint64_t echo_rx;    /**< echo requests received */
@@ -86,7 +86,7 @@ struct zsock_net_stats {
         uint64_t drop_malformed; /**< bad length or checksum */
         uint64_t drop_no_port;   /**< no socket on the port */
         uint64_t drop_rcvbuf;    /**< receive buffer full */
-    } udp; /**< UDP counters */
+    } udp;                       /**< UDP counters */
     struct {
         uint64_t rx, tx;         /**< segments */
         uint64_t drop_malformed; /**< bad offset, options or checksum */
@@ -96,7 +96,7 @@ struct zsock_net_stats {
         uint64_t retransmits;    /**< segments sent again */
         uint64_t timeouts;       /**< retransmission timer expiries */
         uint64_t recoveries;     /**< fast recoveries (duplicate ACKs or SACK) */
-    } tcp; /**< TCP counters */
+    } tcp;                       /**< TCP counters */
     struct {
         uint64_t rx, tx;         /**< DHCP messages received by / sent by the client */
         uint64_t drop_malformed; /**< unparsable, or lacking what its type requires */
@@ -106,7 +106,7 @@ struct zsock_net_stats {
         uint64_t naks;           /**< negative acknowledgements */
         uint64_t declines;       /**< offered addresses found in use (ARP check) */
         uint64_t expired;        /**< leases that ran out */
-    } dhcp; /**< DHCP counters */
+    } dhcp;                      /**< DHCP counters */
     struct {
         uint64_t rx, tx;         /**< packets (a fragment counts once, so does its datagram) */
         uint64_t drop_malformed; /**< bad version or length, multicast source */
@@ -122,7 +122,7 @@ struct zsock_net_stats {
         uint64_t no_route;       /**< output with no route (no default router) */
         uint64_t no_buffer;      /**< no packet buffer for input or output */
         uint64_t pmtu_updates;   /**< path MTUs learnt from Packet Too Big */
-    } ipv6; /**< IPV6 counters */
+    } ipv6;                      /**< IPV6 counters */
     struct {
         uint64_t rx, tx;
         uint64_t drop_malformed; /**< bad length or checksum, invalid ND/MLD message */
@@ -142,27 +142,27 @@ struct zsock_net_stats {
         uint64_t nd_queue_full;  /**< packets dropped: resolution queue full */
         uint64_t mld_query_rx;   /**< multicast listener queries received */
         uint64_t mld_report_tx;  /**< MLDv2 reports sent */
-    } icmp6; /**< ICMPv6 counters */
+    } icmp6;                     /**< ICMPv6 counters */
 };
 
 /** What zsock_if_list() reports about one interface. */
 struct zsock_if_info {
-    int index;              /**< interface index (lo is 1) */
-    char name[IFNAMSIZ];    /**< name: lo, the TAP device's... */
-    uint32_t flags;         /**< ZSOCK_IF_* */
-    uint32_t mtu;           /**< MTU in bytes */
-    uint8_t mac[6];         /**< Ethernet address (zero on loopback) */
-    int n_ipv4;             /**< IPv4 addresses listed below */
-    struct in_addr ipv4[4]; /**< the IPv4 addresses */
-    int prefix_len[4];      /**< their prefix lengths */
-    struct in_addr gateway; /**< 0.0.0.0: none */
-    char kind[16];          /**< driver: loopback, tap, pipe, sim */
-    int n_ipv6;             /**< IPv6 addresses listed below */
+    int index;                                  /**< interface index (lo is 1) */
+    char name[IFNAMSIZ];                        /**< name: lo, the TAP device's... */
+    uint32_t flags;                             /**< ZSOCK_IF_* */
+    uint32_t mtu;                               /**< MTU in bytes */
+    uint8_t mac[6];                             /**< Ethernet address (zero on loopback) */
+    int n_ipv4;                                 /**< IPv4 addresses listed below */
+    struct in_addr ipv4[4];                     /**< the IPv4 addresses */
+    int prefix_len[4];                          /**< their prefix lengths */
+    struct in_addr gateway;                     /**< 0.0.0.0: none */
+    char kind[16];                              /**< driver: loopback, tap, pipe, sim */
+    int n_ipv6;                                 /**< IPv6 addresses listed below */
     struct in6_addr ipv6[ZSOCK_IPV6_MAX_ADDRS]; /**< the IPv6 addresses */
     int ipv6_prefix_len[ZSOCK_IPV6_MAX_ADDRS];  /**< their prefix lengths */
-    int ipv6_state[ZSOCK_IPV6_MAX_ADDRS];  /**< enum zsock_ipv6_addr_state */
-    int ipv6_origin[ZSOCK_IPV6_MAX_ADDRS]; /**< enum zsock_ipv6_addr_origin */
-    struct in6_addr ipv6_router;           /**< default router in use (link-local), :: none */
+    int ipv6_state[ZSOCK_IPV6_MAX_ADDRS];       /**< enum zsock_ipv6_addr_state */
+    int ipv6_origin[ZSOCK_IPV6_MAX_ADDRS];      /**< enum zsock_ipv6_addr_origin */
+    struct in6_addr ipv6_router;                /**< default router in use (link-local), :: none */
 };
 
 /** Bring the default stack up (loopback, plus interfaces named by
@@ -319,12 +319,12 @@ struct zsock_dhcp4_lease {
     struct in_addr server; /**< server identifier */
     struct in_addr dns[3]; /**< DNS servers, handed to the resolver */
     int n_dns;             /**< DNS servers in dns[] */
-    uint32_t lease_s;     /**< lease time granted */
-    uint32_t t1_s;        /**< renewal time */
-    uint32_t t2_s;        /**< rebinding time */
-    uint32_t remaining_s; /**< seconds left on the lease */
-    uint32_t renewals;    /**< leases extended since the first ACK */
-    char domain[64];      /**< domain name option, "" if none */
+    uint32_t lease_s;      /**< lease time granted */
+    uint32_t t1_s;         /**< renewal time */
+    uint32_t t2_s;         /**< rebinding time */
+    uint32_t remaining_s;  /**< seconds left on the lease */
+    uint32_t renewals;     /**< leases extended since the first ACK */
+    char domain[64];       /**< domain name option, "" if none */
 };
 
 /**

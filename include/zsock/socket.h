@@ -133,7 +133,7 @@ extern "C" {
 /** Argument of TLS_CERT_VERIFY_CALLBACK: an mbedTLS f_vrfy callback and its context. */
 struct tls_cert_verify_cb {
     int (*cb)(void *ctx, void *crt, int depth, uint32_t *flags); /**< the callback */
-    void *ctx; /**< its first argument */
+    void *ctx;                                                   /**< its first argument */
 };
 
 /* ---------------------------------------------------------------------------
