@@ -122,7 +122,7 @@ struct zsock_net_stats {
         uint64_t no_route;       /**< output with no route (no default router) */
         uint64_t no_buffer;      /**< no packet buffer for input or output */
         uint64_t pmtu_updates;   /**< path MTUs learnt from Packet Too Big */
-    } ipv6;                      /**< IPV6 counters */
+    } ipv6;                      /**< IPv6 counters */
     struct {
         uint64_t rx, tx;
         uint64_t drop_malformed; /**< bad length or checksum, invalid ND/MLD message */
