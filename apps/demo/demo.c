@@ -56,6 +56,8 @@ static char big_sha[65];           /* its SHA-256, as the server knows it */
 static volatile sig_atomic_t stop; /* SIGINT/SIGTERM */
 static int served_requests;        /* by the server, for the last line */
 static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conns_done = PTHREAD_COND_INITIALIZER;
+static int active_conns; /* connection threads running, under served_lock */
 
 static const char page[] =
     "<!DOCTYPE html>\n<html><head><title>zsock</title></head><body>\n"
@@ -160,6 +162,10 @@ static void *serve_connection(void *arg)
     }
 out:
     zsock_close(fd);
+    pthread_mutex_lock(&served_lock);
+    active_conns--;
+    pthread_cond_broadcast(&conns_done);
+    pthread_mutex_unlock(&served_lock);
     return NULL;
 }
 
@@ -179,10 +185,16 @@ static void *server(void *arg)
             continue;
         }
         pthread_t t;
+        pthread_mutex_lock(&served_lock);
+        active_conns++;
+        pthread_mutex_unlock(&served_lock);
         if (pthread_create(&t, NULL, serve_connection, (void *)(intptr_t)fd) == 0) {
             pthread_detach(t);
         } else {
             zsock_close(fd);
+            pthread_mutex_lock(&served_lock);
+            active_conns--;
+            pthread_mutex_unlock(&served_lock);
         }
     }
     return NULL;
@@ -491,7 +503,14 @@ int main(int argc, char **argv)
     stop = 1;
     pthread_join(st, NULL);
     zsock_close(lfd);
+    /* Connections still open (a curl that did not close) end with the
+     * process; wait at most a moment for the others to finish. */
     pthread_mutex_lock(&served_lock);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    while (active_conns > 0 && pthread_cond_timedwait(&conns_done, &served_lock, &until) == 0) {
+    }
     printf("server: %d requests served\n", served_requests);
     pthread_mutex_unlock(&served_lock);
     printf("demo: %s\n", rc == 0 ? "OK" : "FAILED");
