@@ -25,7 +25,7 @@ timeout 30 "$ZNET" -c "iface; route; tcp listen 7000; tcp connect 127.0.0.1 7000
 rc=$?
 cat "$TMP/a.out"
 [ "$rc" = 0 ] && ok "script ran, exit 0" || fail "exit status $rc"
-expect "$TMP/a.out" "iface lists lo" '^1: lo <UP,LOOPBACK> kind loopback mtu 65536'
+expect "$TMP/a.out" "iface lists lo" '^1: lo <UP,LOOPBACK> kind loopback mtu [0-9]+ '
 expect "$TMP/a.out" "lo has 127.0.0.1/8" '^    inet 127\.0\.0\.1/8$'
 expect "$TMP/a.out" "route 127.0.0.0/8" '^127\.0\.0\.0/8 dev lo$'
 expect "$TMP/a.out" "conn: the listener" '^tcp +0\.0\.0\.0:7000 +\*:\* +LISTEN'
