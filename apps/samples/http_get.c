@@ -211,6 +211,10 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    /* A fresh interface's IPv6 address is tentative for about a second. */
+    if (opt.ipv6) {
+        sample_wait_ipv6_ready(3000);
+    }
     int fd = connect_url(&u);
     if (fd < 0) {
         return 1;

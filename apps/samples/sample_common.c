@@ -1,9 +1,14 @@
 /* Helpers shared by the samples (sample_common.h). */
 #include "sample_common.h"
 
+#include <stdbool.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <zsock/net_if.h>
 
 int sample_add_credential(sec_tag_t tag, enum tls_credential_type type, const char *dir,
                           const char *name)
@@ -57,4 +62,23 @@ const char *sample_addr_str(const struct sockaddr *sa, char *buf, size_t len)
     }
     snprintf(buf, len, "%s port %d", host, port);
     return buf;
+}
+
+int sample_wait_ipv6_ready(int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 50) {
+        struct zsock_if_info ifs[8];
+        int n = zsock_if_list(ifs, 8);
+        bool tentative = false;
+        for (int i = 0; i < n && i < 8; i++) {
+            for (int a = 0; a < ifs[i].n_ipv6 && a < ZSOCK_IPV6_MAX_ADDRS; a++) {
+                tentative |= ifs[i].ipv6_state[a] == ZSOCK_IPV6_TENTATIVE;
+            }
+        }
+        if (!tentative) {
+            return 0;
+        }
+        usleep(50000);
+    }
+    return -1;
 }

@@ -27,4 +27,10 @@ int sample_add_credential(sec_tag_t tag, enum tls_credential_type type, const ch
  * (INET6_ADDRSTRLEN + 16 bytes is enough). Returns buf. Thread-safe. */
 const char *sample_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
+/* Wait up to timeout_ms until no interface holds a tentative IPv6 address:
+ * a manual or SLAAC address is unusable for about a second after its
+ * interface comes up, while duplicate address detection runs (RFC 4862).
+ * Returns 0, or -1 on timeout. Thread-safe. */
+int sample_wait_ipv6_ready(int timeout_ms);
+
 #endif /* ZSOCK_SAMPLE_COMMON_H_ */
