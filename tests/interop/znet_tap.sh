@@ -21,8 +21,10 @@ expect() {
 }
 
 # znet listens, pings Linux, then waits while Linux pings it and connects.
+# Each ping waits 3 s: the first ARP request can go out before Linux's end of
+# the TAP has carrier, and ARP asks again after a second.
 bg "$TMP/znet.log" timeout 60 "$ZNET" --tap "$TAP" --ip "$ZSOCK_IP/24" --gateway "$LINUX_IP" \
-    -c "iface; route; tcp listen 8000; ping -c 3 -i 50 $LINUX_IP; sleep 2500; neigh; conn;
+    -c "iface; route; tcp listen 8000; ping -c 3 -i 50 -W 3000 $LINUX_IP; sleep 2500; neigh; conn;
         stats $TAP"
 PID=$BG_PID
 started "$TMP/znet.log" "packets transmitted" "znet" || finish
