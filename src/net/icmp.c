@@ -101,7 +101,9 @@ void z_icmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struc
         }
         break;
     case Z_ICMP_ECHO_REPLY: /* for zsock_ping() (net_info.c) */
-        z_ping_reply_locked(s, ip->src, h.rest);
+        if (s->echo_reply_hook != NULL) {
+            s->echo_reply_hook(s, ip->src, h.rest);
+        }
         break;
     case Z_ICMP_DEST_UNREACH:
     case Z_ICMP_TIME_EXCEEDED:

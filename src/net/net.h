@@ -145,6 +145,9 @@ struct z_stack {
     bool echo_reply;  /* answer ICMP echo requests */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */
     bool silence_all; /* no ICMP errors for unexpected traffic */
+    /* Echo replies received go here, if set (zsock_ping(), net_info.c): a
+     * pointer, so a firmware that never pings links none of it. */
+    void (*echo_reply_hook)(struct z_stack *s, uint32_t src, uint32_t rest);
 
     struct zsock_net_stats stats;
     struct z_ip6_stack *ip6; /* IPv6 reassembly, destination cache (net/ip6.h) */
@@ -361,9 +364,6 @@ struct z_ipv4_tx {
 int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z_pbuf *p);
 
 void z_icmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct z_pbuf *p);
-/* An ICMP echo reply from src (host order) with id << 16 | seq `rest`: ends
- * the zsock_ping() waiting for it, if any (net_info.c). */
-void z_ping_reply_locked(struct z_stack *s, uint32_t src, uint32_t rest);
 /* Send an ICMP error about the IP packet `orig` (header + at least 8 bytes). */
 void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint8_t type,
                               uint8_t code, uint32_t extra, const uint8_t *orig, size_t orig_len);

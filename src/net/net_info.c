@@ -221,7 +221,9 @@ static struct {
     int64_t replied_us;
 } ping;
 
-void z_ping_reply_locked(struct z_stack *s, uint32_t src, uint32_t rest)
+/* An echo reply from src (host order) with id << 16 | seq `rest` (the
+ * stack's echo_reply_hook, lock held): ends the wait of zsock_ping(). */
+static void ping_reply_locked(struct z_stack *s, uint32_t src, uint32_t rest)
 {
     if (ping.active && !ping.replied && src == ping.dst && rest == ping.rest) {
         ping.replied = true;
@@ -272,6 +274,7 @@ int zsock_ping(const struct sockaddr *dst, socklen_t dstlen, uint16_t id, uint16
     ping.replied = false;
     ping.dst = daddr;
     ping.rest = h.rest;
+    s->echo_reply_hook = ping_reply_locked;
     int64_t t0 = z_stack_now_us(s);
     struct z_ipv4_tx tx = {.dst = daddr, .proto = Z_IPPROTO_ICMP, .ttl = CONFIG_NET_IPV4_TTL};
     s->stats.icmp.tx++;
