@@ -6,6 +6,8 @@
 # (exit status 1) and --keep-going.
 # Usage: znet_loopback.sh ZNET
 set -u
+# ok and fail always succeed, so "test && ok || fail" is an if-then-else here.
+# shellcheck disable=SC2015
 ZNET=${1:?usage: znet_loopback.sh ZNET}
 NS_TAG=znet
 # shellcheck source=../interop/ns_lib.sh
