@@ -9,9 +9,9 @@
 #   CASE    echo_tcp, echo_tcp_poll, echo_udp, echo_udp_poll, echo_tls,
 #           echo_tls_poll, http, http_poll, http_tls, http_tls_poll
 #   FAMILY  4 (default) or 6: IPv6 addresses on the pipe and -6 on both sides
-set -u
 # ok and fail always succeed, so "test && ok || fail" is an if-then-else here.
 # shellcheck disable=SC2015
+set -u
 
 BIN=${1:?usage: samples.sh BINDIR CASE [FAMILY]}
 CASE=${2:?usage: samples.sh BINDIR CASE [FAMILY]}

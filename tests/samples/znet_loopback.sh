@@ -5,9 +5,9 @@
 # a name lookup, interface counters, a capture read back, a failing command
 # (exit status 1) and --keep-going.
 # Usage: znet_loopback.sh ZNET
-set -u
 # ok and fail always succeed, so "test && ok || fail" is an if-then-else here.
 # shellcheck disable=SC2015
+set -u
 ZNET=${1:?usage: znet_loopback.sh ZNET}
 NS_TAG=znet
 # shellcheck source=../interop/ns_lib.sh
