@@ -3,8 +3,8 @@
 # http_server sample (apps/samples/http_server.c) in each of its modes:
 # thread per connection and poll, plain HTTP and HTTPS (the test PKI; curl
 # verifies the certificate against its CA and the name server.test). Each
-# mode serves an 8 MiB random file, checked by SHA-256, and the index page
-# twice over one keep-alive connection.
+# mode serves an 8 MiB random file, checked by SHA-256, the index page twice
+# over one keep-alive connection, and the 8 MiB file to four clients at once.
 # Usage: http_sample_tap.sh HTTP_SERVER [PKI_DIR]. Needs root, /dev/net/tun,
 # curl and sha256sum (else exits 77). Traffic stays inside the namespace, on
 # 192.0.2.0/24.
@@ -36,7 +36,7 @@ mode() {
     fi
     local url="$scheme://$ZSOCK_IP:$port"
     [ "$scheme" = https ] && url="https://server.test:$port"
-    bg "$TMP/$name.log" "${ZENV[@]}" timeout 60 "$SERVER" -p "$port" -n 2 "$@" "$WWW"
+    bg "$TMP/$name.log" "${ZENV[@]}" timeout 60 "$SERVER" -p "$port" -n 6 "$@" "$WWW"
     local pid=$BG_PID
     started "$TMP/$name.log" "http_server: serving" "$name: http_server" || return
     if in_ns curl --noproxy '*' -sS --max-time 30 "${curlopts[@]}" -o "$TMP/big.bin" \
@@ -60,7 +60,26 @@ mode() {
         fail "$name: keep-alive index"
         cat "$TMP/$name.curl"
     fi
-    wait_pid "$pid" 10 || fail "$name: http_server exit status (after its 2 connections)"
+    # Four clients at once: four curl processes, four connections served
+    # together (by four threads, or by the one poll loop).
+    local pids=() i good=0
+    for i in 1 2 3 4; do
+        in_ns curl --noproxy '*' -sS --max-time 30 "${curlopts[@]}" -o "$TMP/p$i.bin" \
+            "$url/big.bin" &
+        pids+=($!)
+    done
+    for i in 1 2 3 4; do
+        if wait "${pids[$((i - 1))]}" && [ "$(sha256sum <"$TMP/p$i.bin" | cut -d' ' -f1)" = "$want" ]; then
+            good=$((good + 1))
+        fi
+        rm -f "$TMP/p$i.bin"
+    done
+    if [ "$good" = 4 ]; then
+        ok "$name: 4 concurrent downloads of big.bin, every sha256 right"
+    else
+        fail "$name: $good of 4 concurrent downloads right"
+    fi
+    wait_pid "$pid" 10 || fail "$name: http_server exit status (after its 6 connections)"
     rm -f "$TMP/big.bin"
 }
 
