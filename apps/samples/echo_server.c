@@ -47,6 +47,8 @@ static void *echo_connection(void *arg)
     if (n < 0) {
         perror("recv");
     }
+    /* The echo may still be on its way: this process's stack carries it. */
+    sample_drain(fd, 10000);
     zsock_close(fd);
     return NULL;
 }
@@ -94,6 +96,7 @@ struct conn {
     int fd;
     char buf[4096];
     size_t len, off;
+    int drain_ms; /* > 0: finished, closed once its echo is acknowledged */
 };
 
 static int serve_poll(int lfd)
@@ -108,16 +111,22 @@ static int serve_poll(int lfd)
          * it has bytes to echo, for room to send them. */
         struct zsock_pollfd pfd[MAX_CONNS + 1];
         pfd[0] = (struct zsock_pollfd){.fd = lfd, .events = ZSOCK_POLLIN};
+        int draining = 0;
         for (int i = 0; i < nconns; i++) {
             pfd[i + 1].fd = conns[i].fd;
             pfd[i + 1].events = conns[i].len > conns[i].off ? ZSOCK_POLLOUT : ZSOCK_POLLIN;
             pfd[i + 1].revents = 0;
+            if (conns[i].drain_ms > 0) {
+                pfd[i + 1].events = 0; /* only waiting for the peer's ACKs */
+                draining++;
+            }
         }
         /* Stop accepting once the count is reached or the table is full. */
         if ((opt.count > 0 && accepted >= opt.count) || nconns == MAX_CONNS) {
             pfd[0].fd = -1;
         }
-        if (zsock_poll(pfd, nconns + 1, -1) < 0) {
+        /* While connections drain, look at them every 10 ms. */
+        if (zsock_poll(pfd, nconns + 1, draining > 0 ? 10 : -1) < 0) {
             perror("poll");
             return -1;
         }
@@ -136,7 +145,13 @@ static int serve_poll(int lfd)
             struct conn *c = &conns[i];
             short rev = pfd[i + 1].revents;
             bool done = false;
-            if (rev & ZSOCK_POLLOUT) {
+            if (c->drain_ms > 0) {
+                /* Close once the echo is acknowledged (or after 1000 looks,
+                 * 10 s when idle): the process may exit next, and its stack
+                 * with it. */
+                c->drain_ms -= 10;
+                done = sample_unacked(c->fd) == 0 || c->drain_ms <= 0;
+            } else if (rev & ZSOCK_POLLOUT) {
                 ssize_t n = zsock_send(c->fd, c->buf + c->off, c->len - c->off, 0);
                 if (n > 0) {
                     c->off += (size_t)n;
@@ -150,8 +165,10 @@ static int serve_poll(int lfd)
                 if (n > 0) {
                     c->len = (size_t)n;
                     c->off = 0;
-                } else if (n == 0 || errno != EAGAIN) {
-                    done = true; /* end of stream or an error */
+                } else if (n == 0) {
+                    c->drain_ms = 10000; /* end of stream: drain, then close */
+                } else if (errno != EAGAIN) {
+                    done = true; /* an error */
                 }
             }
             if (done) {

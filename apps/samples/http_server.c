@@ -261,6 +261,8 @@ static void *serve_connection(void *arg)
         len -= hl;
     }
 out:
+    /* The response may still be on its way: this process's stack carries it. */
+    sample_drain(fd, 10000);
     zsock_close(fd);
     return NULL;
 }
@@ -300,6 +302,7 @@ struct conn {
     size_t len;
     bool sending; /* a response is under way in `r` */
     struct response r;
+    int drain_ms; /* > 0: finished, closed once its bytes are acknowledged */
 };
 
 /* Move a connection on as far as it can go without blocking. False when
@@ -353,13 +356,19 @@ static int serve_poll(int lfd)
         struct zsock_pollfd pfd[MAX_CONNS + 1];
         bool listening = (opt.count == 0 || accepted < opt.count) && nconns < MAX_CONNS;
         pfd[0] = (struct zsock_pollfd){.fd = listening ? lfd : -1, .events = ZSOCK_POLLIN};
+        int draining = 0;
         for (int i = 0; i < nconns; i++) {
             pfd[i + 1] = (struct zsock_pollfd){
                 .fd = conns[i]->fd,
                 .events = conns[i]->sending ? ZSOCK_POLLOUT : ZSOCK_POLLIN,
             };
+            if (conns[i]->drain_ms > 0) {
+                pfd[i + 1].events = 0; /* only waiting for the peer's ACKs */
+                draining++;
+            }
         }
-        if (zsock_poll(pfd, nconns + 1, -1) < 0) {
+        /* While connections drain, look at them every 10 ms. */
+        if (zsock_poll(pfd, nconns + 1, draining > 0 ? 10 : -1) < 0) {
             perror("poll");
             return -1;
         }
@@ -377,14 +386,25 @@ static int serve_poll(int lfd)
             }
         }
         for (int i = nconns - 1; i >= 0; i--) {
-            if (pfd[i + 1].revents != 0 && !step(conns[i])) {
-                if (conns[i]->r.file >= 0) {
-                    close(conns[i]->r.file);
+            struct conn *c = conns[i];
+            if (c->drain_ms == 0) {
+                if (pfd[i + 1].revents == 0 || step(c)) {
+                    continue;
                 }
-                zsock_close(conns[i]->fd);
-                free(conns[i]);
-                conns[i] = conns[--nconns];
+                c->drain_ms = 10000; /* finished: drain, then close */
             }
+            /* Closed once the peer has everything (or after 1000 looks, 10 s
+             * when idle): the process may exit next, and its stack with it. */
+            c->drain_ms -= 10;
+            if (sample_unacked(c->fd) > 0 && c->drain_ms > 0) {
+                continue;
+            }
+            if (c->r.file >= 0) {
+                close(c->r.file);
+            }
+            zsock_close(c->fd);
+            free(c);
+            conns[i] = conns[--nconns];
         }
     }
     return 0;

@@ -82,3 +82,16 @@ int sample_wait_ipv6_ready(int timeout_ms)
     }
     return -1;
 }
+
+int sample_unacked(int fd)
+{
+    int queued = 0;
+    return zsock_ioctl(fd, FIONWRITE, &queued) == 0 ? queued : 0;
+}
+
+void sample_drain(int fd, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms && sample_unacked(fd) > 0; waited++) {
+        usleep(1000);
+    }
+}

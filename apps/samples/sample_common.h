@@ -27,6 +27,18 @@ int sample_add_credential(sec_tag_t tag, enum tls_credential_type type, const ch
  * (INET6_ADDRSTRLEN + 16 bytes is enough). Returns buf. Thread-safe. */
 const char *sample_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 
+/* Bytes sent on the stream socket fd that its peer has not acknowledged yet
+ * (FIONWRITE; for TLS, with the record not yet handed to TCP); 0 when the
+ * socket cannot say. Thread-safe. */
+int sample_unacked(int fd);
+
+/* Wait up to timeout_ms until the peer has acknowledged everything sent on
+ * fd (sample_unacked() is 0). A zsock stack lives in its process: a
+ * program that exits right after close() would take the bytes still queued
+ * with it, so a server that may exit drains before it closes. Blocks the
+ * calling thread. */
+void sample_drain(int fd, int timeout_ms);
+
 /* Wait up to timeout_ms until no interface holds a tentative IPv6 address:
  * a manual or SLAAC address is unusable for about a second after its
  * interface comes up, while duplicate address detection runs (RFC 4862).
