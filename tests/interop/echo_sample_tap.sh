@@ -63,7 +63,7 @@ udp_mode() {
 }
 
 tcp_mode tcp-threads
-[ -n "${ONLY_THREADS:-}" ] || tcp_mode tcp-poll --poll
+tcp_mode tcp-poll --poll
 udp_mode udp
 udp_mode udp-poll --poll
 finish
