@@ -1,4 +1,5 @@
-/* The DNS stub resolver behind zsock_getaddrinfo() and zsock_getnameinfo(),
+/** @file
+ * The DNS stub resolver behind zsock_getaddrinfo() and zsock_getnameinfo(),
  * and the static hosts table. Queries go over zsock's own UDP sockets (TCP
  * when an answer is truncated) to the configured servers, in order, with a
  * per-try timeout that doubles each round; answers are checked against the

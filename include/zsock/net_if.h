@@ -1,4 +1,5 @@
-/* Network management: interfaces of the default zsock stack, their
+/** @file
+ * Network management: interfaces of the default zsock stack, their
  * addresses, routes and statistics, in the spirit of Zephyr's net_if calls,
  * and the single-loop entry point (zsock_net_process()). Every function
  * returns 0 (or a count/index) on success or a negative errno, and is safe
@@ -48,11 +49,11 @@ enum zsock_ipv6_addr_origin {
 
 /** Counters of one interface. */
 struct zsock_if_stats {
-    uint64_t rx_packets;
-    uint64_t rx_bytes;
+    uint64_t rx_packets; /**< frames received */
+    uint64_t rx_bytes;   /**< bytes of those frames */
     uint64_t rx_dropped; /**< frames dropped on input (no buffer, bad frame, down) */
-    uint64_t tx_packets;
-    uint64_t tx_bytes;
+    uint64_t tx_packets; /**< frames sent */
+    uint64_t tx_bytes;   /**< bytes of those frames */
     uint64_t tx_dropped; /**< frames the driver could not send */
 };
 
@@ -69,27 +70,27 @@ struct zsock_net_stats {
         uint64_t reasm_drop;     /**< fragments dropped: overlap, limit, timeout */
         uint64_t no_route;       /**< output with no route */
         uint64_t no_buffer;      /**< no packet buffer for input or output */
-    } ipv4;
+    } ipv4;                      /**< IPv4 counters */
     struct {
         uint64_t rx, tx;
         uint64_t requests_rx, replies_rx;
         uint64_t drop_malformed;
         uint64_t unresolved; /**< packets dropped: no answer to our requests */
         uint64_t queue_full; /**< packets dropped: pending queue full */
-    } arp;
+    } arp;                   /**< ARP counters */
     struct {
         uint64_t rx, tx;
         uint64_t echo_rx;    /**< echo requests received */
         uint64_t unreach_tx; /**< destination unreachable sent */
         uint64_t errors_rx;  /**< errors delivered to sockets */
         uint64_t drop_malformed;
-    } icmp;
+    } icmp; /**< ICMP counters */
     struct {
         uint64_t rx, tx;
         uint64_t drop_malformed; /**< bad length or checksum */
         uint64_t drop_no_port;   /**< no socket on the port */
         uint64_t drop_rcvbuf;    /**< receive buffer full */
-    } udp;
+    } udp;                       /**< UDP counters */
     struct {
         uint64_t rx, tx;         /**< segments */
         uint64_t drop_malformed; /**< bad offset, options or checksum */
@@ -99,7 +100,7 @@ struct zsock_net_stats {
         uint64_t retransmits;    /**< segments sent again */
         uint64_t timeouts;       /**< retransmission timer expiries */
         uint64_t recoveries;     /**< fast recoveries (duplicate ACKs or SACK) */
-    } tcp;
+    } tcp;                       /**< TCP counters */
     struct {
         uint64_t rx, tx;         /**< DHCP messages received by / sent by the client */
         uint64_t drop_malformed; /**< unparsable, or lacking what its type requires */
@@ -109,7 +110,7 @@ struct zsock_net_stats {
         uint64_t naks;           /**< negative acknowledgements */
         uint64_t declines;       /**< offered addresses found in use (ARP check) */
         uint64_t expired;        /**< leases that ran out */
-    } dhcp;
+    } dhcp;                      /**< DHCP counters */
     struct {
         uint64_t rx, tx;         /**< packets (a fragment counts once, so does its datagram) */
         uint64_t drop_malformed; /**< bad version or length, multicast source */
@@ -125,7 +126,7 @@ struct zsock_net_stats {
         uint64_t no_buffer;      /**< no packet buffer for input or output */
         uint64_t pmtu_updates;   /**< path MTUs learnt from Packet Too Big */
         uint64_t drop_disabled;  /**< on an interface whose IPv6 is off (duplicate link-local) */
-    } ipv6;
+    } ipv6;                      /**< IPv6 counters */
     struct {
         uint64_t rx, tx;
         uint64_t drop_malformed; /**< bad length or checksum, invalid ND/MLD message */
@@ -145,32 +146,32 @@ struct zsock_net_stats {
         uint64_t nd_queue_full;  /**< packets dropped: resolution queue full */
         uint64_t mld_query_rx;   /**< multicast listener queries received */
         uint64_t mld_report_tx;  /**< MLDv2 reports sent */
-    } icmp6;
+    } icmp6;                     /**< ICMPv6 counters */
     struct {
         uint64_t rx, tx;         /**< IGMP messages (ours: reports and leaves) */
         uint64_t queries_rx;     /**< membership queries heard */
         uint64_t drop_malformed; /**< bad length, checksum or group */
-    } igmp;
+    } igmp;                      /**< IGMP counters */
 };
 
 /** What zsock_if_list() reports about one interface. */
 struct zsock_if_info {
-    int index;
-    char name[IFNAMSIZ];
-    uint32_t flags;
-    uint32_t mtu;
-    uint8_t mac[6];
-    int n_ipv4;
-    struct in_addr ipv4[4];
-    int prefix_len[4];
-    struct in_addr gateway; /**< 0.0.0.0: none */
-    char kind[16];          /**< driver: loopback, tap, pipe, sim */
-    int n_ipv6;             /**< IPv6 addresses listed below */
-    struct in6_addr ipv6[ZSOCK_IPV6_MAX_ADDRS];
-    int ipv6_prefix_len[ZSOCK_IPV6_MAX_ADDRS];
-    int ipv6_state[ZSOCK_IPV6_MAX_ADDRS];  /**< enum zsock_ipv6_addr_state */
-    int ipv6_origin[ZSOCK_IPV6_MAX_ADDRS]; /**< enum zsock_ipv6_addr_origin */
-    struct in6_addr ipv6_router;           /**< default router in use (link-local), :: none */
+    int index;                                  /**< interface index (lo is 1) */
+    char name[IFNAMSIZ];                        /**< name: lo, the TAP device's... */
+    uint32_t flags;                             /**< ZSOCK_IF_* */
+    uint32_t mtu;                               /**< MTU in bytes */
+    uint8_t mac[6];                             /**< Ethernet address (zero on loopback) */
+    int n_ipv4;                                 /**< IPv4 addresses listed below */
+    struct in_addr ipv4[4];                     /**< the IPv4 addresses */
+    int prefix_len[4];                          /**< their prefix lengths */
+    struct in_addr gateway;                     /**< 0.0.0.0: none */
+    char kind[16];                              /**< driver: loopback, tap, pipe, sim */
+    int n_ipv6;                                 /**< IPv6 addresses listed below */
+    struct in6_addr ipv6[ZSOCK_IPV6_MAX_ADDRS]; /**< the IPv6 addresses */
+    int ipv6_prefix_len[ZSOCK_IPV6_MAX_ADDRS];  /**< their prefix lengths */
+    int ipv6_state[ZSOCK_IPV6_MAX_ADDRS];       /**< enum zsock_ipv6_addr_state */
+    int ipv6_origin[ZSOCK_IPV6_MAX_ADDRS];      /**< enum zsock_ipv6_addr_origin */
+    struct in6_addr ipv6_router;                /**< default router in use (link-local), :: none */
 };
 
 /** Bring the default stack up (loopback, plus interfaces named by
@@ -246,6 +247,7 @@ int zsock_if_nametoindex(const char *name);
 
 /** Bring an interface up or down. Up sends a gratuitous ARP for each address. */
 int zsock_if_up(int ifindex);
+/** Bring an interface down (the counterpart of zsock_if_up()). */
 int zsock_if_down(int ifindex);
 
 /** Parse "a.b.c.d" or "a.b.c.d/len" (len 0..32; 24 when absent), as the
@@ -328,12 +330,13 @@ struct zsock_dhcp4_lease {
     struct in_addr router; /**< first router, installed as gateway */
     struct in_addr server; /**< server identifier */
     struct in_addr dns[3]; /**< DNS servers, handed to the resolver */
-    int n_dns;
-    uint32_t lease_s;     /**< lease time granted */
-    uint32_t t1_s, t2_s;  /**< renewal and rebinding times */
-    uint32_t remaining_s; /**< seconds left on the lease */
-    uint32_t renewals;    /**< leases extended since the first ACK */
-    char domain[64];      /**< domain name option, "" if none */
+    int n_dns;             /**< DNS servers in dns[] */
+    uint32_t lease_s;      /**< lease time granted */
+    uint32_t t1_s;         /**< renewal time */
+    uint32_t t2_s;         /**< rebinding time */
+    uint32_t remaining_s;  /**< seconds left on the lease */
+    uint32_t renewals;     /**< leases extended since the first ACK */
+    char domain[64];       /**< domain name option, "" if none */
 };
 
 /**

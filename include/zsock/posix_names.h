@@ -1,4 +1,5 @@
-/* POSIX names for the zsock API (socket(), close(), poll(), FD_SET, ...),
+/** @file
+ * POSIX names for the zsock API (socket(), close(), poll(), FD_SET, ...),
  * included by <zsock/socket.h> when CONFIG_NET_SOCKETS_POSIX_NAMES is set, or
  * directly by a program that wants them.
  *
@@ -21,6 +22,9 @@
 
 #include <zsock/socket.h>
 
+/** @name POSIX names: each is the zsock_ function, type or macro of the same name
+ * @{ */
+/** The zsock_ call, type or macro of this name (zsock_socket() for socket()...). */
 #define socket(family, type, proto)         zsock_socket((family), (type), (proto))
 #define socketpair(family, type, proto, sv) zsock_socketpair((family), (type), (proto), (sv))
 #define close(sock)                         zsock_close(sock)
@@ -69,5 +73,6 @@
 #define FD_SET(fd, set)   ZSOCK_FD_SET((fd), (set))
 #define FD_CLR(fd, set)   ZSOCK_FD_CLR((fd), (set))
 #define FD_ISSET(fd, set) ZSOCK_FD_ISSET((fd), (set))
+/** @} */
 
 #endif /* ZSOCK_POSIX_NAMES_H_ */

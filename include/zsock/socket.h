@@ -1,4 +1,5 @@
-/* zsock public API: the Zephyr BSD sockets interface (zsock_* functions and
+/** @file
+ * zsock public API: the Zephyr BSD sockets interface (zsock_* functions and
  * ZSOCK_* constants), one include for everything the specification lists.
  * On a hosted system the C library's socket types and constants are used, so a
  * program can include both this header and the system's socket headers. */
@@ -35,7 +36,7 @@ extern "C" {
  * poll()
  * ------------------------------------------------------------------------- */
 
-/* On a hosted system struct zsock_pollfd is the C library's struct pollfd
+/** On a hosted system struct zsock_pollfd is the C library's struct pollfd
  * (same layout as Zephyr's: int fd; short events; short revents). */
 #define zsock_pollfd pollfd
 
@@ -64,12 +65,16 @@ extern "C" {
  * Secure protocols and SOL_TLS options (Zephyr's numbers)
  * ------------------------------------------------------------------------- */
 
+/** @name Secure protocols (Zephyr's numbers): TLS over SOCK_STREAM, DTLS over SOCK_DGRAM
+ * @{ */
+/** A protocol number for zsock_socket(); see docs/tls.md for each one's versions. */
 #define IPPROTO_TLS_1_0  256
 #define IPPROTO_TLS_1_1  257
 #define IPPROTO_TLS_1_2  258
 #define IPPROTO_TLS_1_3  259
 #define IPPROTO_DTLS_1_0 272
 #define IPPROTO_DTLS_1_2 273
+/** @} */
 
 /** Protocol level for TLS, the same number as Linux's. */
 #define SOL_TLS 282
@@ -108,19 +113,27 @@ extern "C" {
 #define TLS_SESSION_CACHE_DISABLED 0 /**< Disable TLS session caching. */
 #define TLS_SESSION_CACHE_ENABLED  1 /**< Enable TLS session caching. */
 
+/** @name Values of TLS_DTLS_CID (DTLS connection identifiers)
+ * @{ */
+/** A value of the TLS_DTLS_CID option (DTLS: not supported yet). */
 #define TLS_DTLS_CID_DISABLED  0
 #define TLS_DTLS_CID_SUPPORTED 1
 #define TLS_DTLS_CID_ENABLED   2
+/** @} */
 
+/** @name Values of TLS_DTLS_CID_STATUS
+ * @{ */
+/** A value the TLS_DTLS_CID_STATUS option reports (DTLS: not supported yet). */
 #define TLS_DTLS_CID_STATUS_DISABLED      0
 #define TLS_DTLS_CID_STATUS_DOWNLINK      1
 #define TLS_DTLS_CID_STATUS_UPLINK        2
 #define TLS_DTLS_CID_STATUS_BIDIRECTIONAL 3
+/** @} */
 
 /** Argument of TLS_CERT_VERIFY_CALLBACK: an mbedTLS f_vrfy callback and its context. */
 struct tls_cert_verify_cb {
-    int (*cb)(void *ctx, void *crt, int depth, uint32_t *flags);
-    void *ctx;
+    int (*cb)(void *ctx, void *crt, int depth, uint32_t *flags); /**< the callback */
+    void *ctx;                                                   /**< its first argument */
 };
 
 /* ---------------------------------------------------------------------------
@@ -132,8 +145,10 @@ struct tls_cert_verify_cb {
 #define AI_EXTFLAGS 0x800 /**< ai_eflags is valid (RFC 5014); accepted, no flag defined */
 #endif
 
-/* Error codes of zsock_getaddrinfo()/zsock_getnameinfo(): the C library's
- * EAI_* values, under Zephyr's DNS_EAI_* names as well. */
+/** @name Error codes of zsock_getaddrinfo()/zsock_getnameinfo(): the C library's
+ * EAI_* values, under Zephyr's DNS_EAI_* names as well.
+ * @{ */
+/** An error code zsock_getaddrinfo() returns; zsock_gai_strerror() names it. */
 #ifndef EAI_NODATA
 #define EAI_NODATA -5
 #endif
@@ -152,23 +167,24 @@ struct tls_cert_verify_cb {
 #define DNS_EAI_MEMORY     EAI_MEMORY
 #define DNS_EAI_SYSTEM     EAI_SYSTEM
 #define DNS_EAI_OVERFLOW   EAI_OVERFLOW
+/** @} */
 
 /** Longest host name (with NUL) zsock_getaddrinfo() and its results handle. */
 #define ZSOCK_DNS_MAX_NAME_SIZE 254
 
 /** Result of zsock_getaddrinfo(); the list is freed with zsock_freeaddrinfo(). */
 struct zsock_addrinfo {
-    struct zsock_addrinfo *ai_next;
-    int ai_flags;
-    int ai_family;
-    int ai_socktype;
-    int ai_protocol;
-    int ai_eflags;
-    socklen_t ai_addrlen;
-    struct sockaddr *ai_addr;
-    char *ai_canonname;
+    struct zsock_addrinfo *ai_next; /**< next result, NULL after the last */
+    int ai_flags;                   /**< AI_* flags */
+    int ai_family;                  /**< AF_INET or AF_INET6 */
+    int ai_socktype;                /**< SOCK_STREAM, SOCK_DGRAM... */
+    int ai_protocol;                /**< IPPROTO_TCP, IPPROTO_UDP... */
+    int ai_eflags;                  /**< extended flags (AI_EXTFLAGS) */
+    socklen_t ai_addrlen;           /**< length of *ai_addr */
+    struct sockaddr *ai_addr;       /**< the address (points into _ai_addr) */
+    char *ai_canonname;             /**< canonical name (AI_CANONNAME), else NULL */
 
-    struct sockaddr_storage _ai_addr; /* storage behind ai_addr */
+    struct sockaddr_storage _ai_addr; /**< storage behind ai_addr */
 };
 
 /* ---------------------------------------------------------------------------
@@ -180,17 +196,17 @@ struct zsock_addrinfo {
 
 /** Set of zsock file descriptors for zsock_select(). */
 typedef struct zsock_fd_set {
-    uint32_t bitset[(ZSOCK_FD_SETSIZE + 31) / 32];
+    uint32_t bitset[(ZSOCK_FD_SETSIZE + 31) / 32]; /**< one bit per descriptor */
 } zsock_fd_set;
 
-/* On a hosted system struct zsock_timeval is the C library's struct timeval. */
+/** On a hosted system struct zsock_timeval is the C library's struct timeval. */
 #define zsock_timeval timeval
 
 /* ---------------------------------------------------------------------------
  * Socket options beyond the C library's
  * ------------------------------------------------------------------------- */
 
-/* Level for options that apply to both IPv4 and IPv6 (nRF Connect SDK value). */
+/** Level for options that apply to both IPv4 and IPv6 (nRF Connect SDK value). */
 #ifndef IPPROTO_ALL
 #define IPPROTO_ALL 512
 #endif
@@ -205,10 +221,12 @@ typedef struct zsock_fd_set {
 #define SO_TXTIME 61 /**< transmit time of a packet */
 #endif
 #ifndef SCM_TXTIME
-#define SCM_TXTIME SO_TXTIME
+#define SCM_TXTIME SO_TXTIME /**< control message of SO_TXTIME */
 #endif
 
-/* Modem options of the specification (nRF Connect SDK numbers). */
+/** @name Modem options of the specification (nRF Connect SDK numbers): ENOPROTOOPT
+ * @{ */
+/** A modem option level or name: zsock answers ENOPROTOOPT (no modem). */
 #define SOL_PDN              514
 #define SO_PDN_AF            1
 #define SO_PDN_CONTEXT_ID    2
@@ -222,6 +240,7 @@ typedef struct zsock_fd_set {
 #define SO_DFU_BACKUP_DELETE 6
 #define SO_DFU_OFFSET        7
 #define SO_DFU_ERROR         20
+/** @} */
 
 #ifndef FIONWRITE
 #define FIONWRITE 0x541F /**< ioctl: bytes queued for sending */

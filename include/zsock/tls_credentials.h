@@ -1,4 +1,5 @@
-/* TLS credentials store: certificates, keys and pre-shared keys registered
+/** @file
+ * TLS credentials store: certificates, keys and pre-shared keys registered
  * under a numeric security tag, referenced later by TLS_SEC_TAG_LIST. */
 #ifndef ZSOCK_TLS_CREDENTIALS_H_
 #define ZSOCK_TLS_CREDENTIALS_H_

@@ -100,6 +100,11 @@ void z_icmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struc
             send_icmp(s, ip->dst, ip->src, &reply, msg + Z_ICMP_HLEN, len - Z_ICMP_HLEN);
         }
         break;
+    case Z_ICMP_ECHO_REPLY: /* for zsock_ping() (net_info.c) */
+        if (s->echo_reply_hook != NULL) {
+            s->echo_reply_hook(s, ip->src, h.rest);
+        }
+        break;
     case Z_ICMP_DEST_UNREACH:
     case Z_ICMP_TIME_EXCEEDED:
     case Z_ICMP_PARAM_PROBLEM: {

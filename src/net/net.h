@@ -148,6 +148,9 @@ struct z_stack {
     bool echo_reply;  /* answer ICMP echo requests */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */
     bool silence_all; /* no ICMP errors for unexpected traffic */
+    /* Echo replies received go here, if set (zsock_ping(), net_info.c): a
+     * pointer, so a firmware that never pings links none of it. */
+    void (*echo_reply_hook)(struct z_stack *s, uint32_t src, uint32_t rest);
 
     struct zsock_net_stats stats;
     struct z_ip6_stack *ip6; /* IPv6 reassembly, destination cache (net/ip6.h) */

@@ -1,4 +1,5 @@
-/* SMSC/Microchip LAN9118 (and the software-compatible LAN9220 of ARM's MPS2
+/** @file
+ * SMSC/Microchip LAN9118 (and the software-compatible LAN9220 of ARM's MPS2
  * boards) Ethernet MAC+PHY: a polled link driver for a bare-metal firmware
  * running zsock in single-loop mode (docs/embedded.md, "A link driver").
  *
