@@ -63,7 +63,9 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
     bool first = true;
     for (;;) {
         ready = 0;
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
         poller.wake_by = Z_FOREVER;
+#endif
         for (int i = 0; i < nfds; i++) {
             if (fds[i].fd < 0) {
                 continue;
@@ -78,11 +80,18 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
         if (ready > 0) {
             break;
         }
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+        /* Only DTLS sockets have timers of their own (retransmission). */
         bool early = poller.wake_by < deadline_us; /* an object's own timer comes first */
         if (z_poller_wait(&poller, early ? poller.wake_by : deadline_us) == -ETIMEDOUT &&
             (!early || z_now_us() >= deadline_us)) {
             break;
         }
+#else
+        if (z_poller_wait(&poller, deadline_us) == -ETIMEDOUT) {
+            break;
+        }
+#endif
     }
     /* A wake that raced with the deadline still counts: the loop above ran
      * its final evaluation before leaving. */

@@ -51,6 +51,7 @@ void z_waitq_wake(struct z_waitq *q)
     }
 }
 
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
 void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us)
 {
     if (we != NULL && we->poller != NULL && deadline_us < we->poller->wake_by) {
@@ -58,9 +59,13 @@ void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us)
     }
 }
 
+#endif
+
 void z_poller_init(struct z_poller *p)
 {
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
     p->wake_by = Z_FOREVER;
+#endif
     z_mutex_init(&p->lock);
     z_cond_init(&p->cond);
     p->fired = false;

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include <zsock/config.h>
+
 #include "port/port.h"
 
 struct z_poller {
@@ -17,7 +19,9 @@ struct z_poller {
     /* poll(): an object whose readiness changes with time alone (a DTLS
      * retransmission timer) asks to be evaluated again by then. Written
      * only by the polling thread; Z_FOREVER when nobody asked. */
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
     int64_t wake_by;
+#endif
 };
 
 struct z_waitq;
@@ -49,7 +53,9 @@ void z_waitq_wake(struct z_waitq *q);
 /* From an object's poll op: have the poll() that owns `we` (NULL: none)
  * evaluate the object again no later than `deadline_us`, even if nothing
  * wakes it. */
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
 void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us);
+#endif
 
 void z_poller_init(struct z_poller *p);
 void z_poller_destroy(struct z_poller *p);
