@@ -201,6 +201,19 @@ static void set_reachable(struct z_netif *nif, struct z_nd_entry *e)
     e->deadline = now_of(nif) + nif->ip6->reachable_us;
 }
 
+void z_nd_confirm_locked(struct z_netif *nif, const uint8_t ip[Z_IPV6_ALEN])
+{
+    if (nif->ip6 == NULL || !(nif->flags & ZSOCK_IF_ETHERNET)) {
+        return;
+    }
+    struct z_nd_entry *e = z_nd_find(nif, ip);
+    /* An INCOMPLETE entry has no address to confirm; a REACHABLE one only
+     * has its timer renewed. */
+    if (e != NULL && e->state != Z_ND_INCOMPLETE) {
+        set_reachable(nif, e);
+    }
+}
+
 static void set_stale(struct z_nd_entry *e)
 {
     e->state = Z_ND_STALE;

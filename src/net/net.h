@@ -568,6 +568,10 @@ int z_ipv6_add_addr_locked(struct z_netif *nif, const uint8_t addr[16], int plen
 /* Remove an address: 0 or -EADDRNOTAVAIL. */
 int z_ipv6_del_addr_locked(struct z_netif *nif, const uint8_t addr[16]);
 /* Fill the IPv6 fields of zsock_if_info. */
+/* Upper-layer reachability confirmation (RFC 4861 7.3.1): the neighbor ip
+ * on nif just proved it hears us (TCP acknowledged new data); its cache
+ * entry becomes REACHABLE without a probe. */
+void z_nd_confirm_locked(struct z_netif *nif, const uint8_t ip[16]);
 /* May a socket bind a: one of our addresses, and for a link-local one, an
  * address of interface ifindex (when given)? */
 bool z_ipv6_bindable_locked(struct z_stack *s, const uint8_t a[16], int ifindex);

@@ -1438,7 +1438,15 @@ void z_tcp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struc
         .l6 = ip->dst,
         .r6 = ip->src,
     };
+    /* New data acknowledged by an on-link peer confirms it as a neighbor
+     * (RFC 4861 7.3.1), sparing the probes of DELAY and PROBE. */
+    struct z_tcp_pcb *pcb = (h.flags & Z_TCP_ACK) ? conn_lookup(s, &tu) : NULL;
+    uint32_t una = pcb != NULL ? pcb->conn.snd_una : 0;
     tcp_input(nif, &tu, &h, seg + hl, seglen - (size_t)hl, p);
+    /* (*ip is the caller's parsed copy: it outlives p.) */
+    if (pcb != NULL && conn_lookup(s, &tu) == pcb && Z_SEQ_GT(pcb->conn.snd_una, una)) {
+        z_nd_confirm_locked(nif, ip->src);
+    }
 }
 
 void z_tcp6_pmtu_locked(struct z_stack *s, const uint8_t dst[Z_IPV6_ALEN])
