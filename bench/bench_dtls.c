@@ -57,25 +57,6 @@ static const char *pki_dir = ZSOCK_TLS_PKI_DIR;
 enum setup { ZSOCK, KERNEL, NSETUPS };
 static const char *const setup_names[NSETUPS] = {"zsock-dtls", "mbedtls/k"};
 
-static unsigned char *read_pki(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", pki_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "bench_dtls: %s: %s (use --pki=DIR)\n", path, strerror(errno));
-        exit(1);
-    }
-    static unsigned char buf[8][8192];
-    static int next;
-    unsigned char *b = buf[next++ % 8];
-    size_t n = fread(b, 1, sizeof(buf[0]) - 1, f);
-    fclose(f);
-    b[n] = 0;
-    *len = n + 1; /* PEM with its NUL */
-    return b;
-}
-
 static void check(int rc, const char *what)
 {
     if (rc != 0) {
@@ -187,12 +168,15 @@ static void kernel_init(void)
     mbedtls_x509_crt_init(&ca_crt);
     mbedtls_x509_crt_init(&ec_crt);
     mbedtls_pk_init(&ec_key);
-    p = read_pki("ca.crt", &len);
+    p = bench_read_pki("bench_dtls", pki_dir, "ca.crt", &len);
     check(mbedtls_x509_crt_parse(&ca_crt, p, len), "parse ca.crt");
-    p = read_pki("server-ec.crt", &len);
+    free(p);
+    p = bench_read_pki("bench_dtls", pki_dir, "server-ec.crt", &len);
     check(mbedtls_x509_crt_parse(&ec_crt, p, len), "parse server-ec.crt");
-    p = read_pki("server-ec.key", &len);
+    free(p);
+    p = bench_read_pki("bench_dtls", pki_dir, "server-ec.key", &len);
     check(mbedtls_pk_parse_key(&ec_key, p, len, NULL, 0), "parse server-ec.key");
+    free(p);
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
     check(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, NULL, 0), "drbg");
@@ -422,12 +406,15 @@ int main(int argc, char **argv)
         return 2;
     }
     size_t len;
-    unsigned char *p = read_pki("ca.crt", &len);
+    unsigned char *p = bench_read_pki("bench_dtls", pki_dir, "ca.crt", &len);
     check(tls_credential_add(TAG_CA, TLS_CREDENTIAL_CA_CERTIFICATE, p, len), "add ca");
-    p = read_pki("server-ec.crt", &len);
+    free(p); /* the store keeps a copy */
+    p = bench_read_pki("bench_dtls", pki_dir, "server-ec.crt", &len);
     check(tls_credential_add(TAG_EC, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, p, len), "add crt");
-    p = read_pki("server-ec.key", &len);
+    free(p);
+    p = bench_read_pki("bench_dtls", pki_dir, "server-ec.key", &len);
     check(tls_credential_add(TAG_EC, TLS_CREDENTIAL_PRIVATE_KEY, p, len), "add key");
+    free(p);
     kernel_init();
 
     char ver[32];

@@ -63,34 +63,10 @@ static int only_setup = -1; /* --setup=NAME: measure that set-up alone (profilin
 /* ---- files and credentials
  * ------------------------------------------------------------------------- */
 
-/* The file pki_dir/name, NUL-terminated; *len counts the NUL (PEM). */
-static unsigned char *read_pki(const char *name, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/%s", pki_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "bench_tls: %s: %s (use --pki=DIR)\n", path, strerror(errno));
-        exit(1);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fprintf(stderr, "bench_tls: cannot read %s\n", path);
-        exit(1);
-    }
-    fclose(f);
-    buf[n] = 0;
-    *len = (size_t)n + 1;
-    return buf;
-}
-
 static void add_cred(sec_tag_t tag, enum tls_credential_type type, const char *name)
 {
     size_t len;
-    unsigned char *buf = read_pki(name, &len);
+    unsigned char *buf = bench_read_pki("bench_tls", pki_dir, name, &len);
     int rc = tls_credential_add(tag, type, buf, len);
     free(buf);
     if (rc < 0) {
@@ -223,7 +199,7 @@ static void load_mbedtls_credentials(void)
     } crts[] = {{&ca_crt, "ca.crt"}, {&ec_crt, "server-ec.crt"}, {&rsa_crt, "server-rsa.crt"}};
     for (size_t i = 0; i < 3; i++) {
         size_t len;
-        unsigned char *buf = read_pki(crts[i].name, &len);
+        unsigned char *buf = bench_read_pki("bench_tls", pki_dir, crts[i].name, &len);
         check(mbedtls_x509_crt_parse(crts[i].crt, buf, len), crts[i].name);
         free(buf);
     }
@@ -233,7 +209,7 @@ static void load_mbedtls_credentials(void)
     } keys[] = {{&ec_key, "server-ec.key"}, {&rsa_key, "server-rsa.key"}};
     for (size_t i = 0; i < 2; i++) {
         size_t len;
-        unsigned char *buf = read_pki(keys[i].name, &len);
+        unsigned char *buf = bench_read_pki("bench_tls", pki_dir, keys[i].name, &len);
         check(mbedtls_pk_parse_key(keys[i].pk, buf, len, NULL, 0), keys[i].name);
         free(buf);
     }

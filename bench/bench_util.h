@@ -6,9 +6,12 @@
 
 #include <zsock/socket.h>
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +95,33 @@ static inline int bench_listen(const struct bench_api *A, int l, int backlog, ui
     A->getsockname(l, (struct sockaddr *)&a, &len);
     *port = ntohs(a.sin_port);
     return 0;
+}
+
+/* The file dir/name, NUL-terminated and malloc'd (free it); *len counts
+ * the NUL (PEM, as mbedTLS wants). Exits with a message naming `prog` when
+ * it cannot be read. */
+static inline unsigned char *bench_read_pki(const char *prog, const char *dir, const char *name,
+                                            size_t *len)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s: %s (use --pki=DIR)\n", prog, path, strerror(errno));
+        exit(1);
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    if (buf == NULL || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "%s: cannot read %s\n", prog, path);
+        exit(1);
+    }
+    fclose(f);
+    buf[n] = 0;
+    *len = (size_t)n + 1;
+    return buf;
 }
 
 #endif /* ZSOCK_BENCH_UTIL_H_ */

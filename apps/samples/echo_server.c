@@ -22,6 +22,7 @@
 #include <zsock/socket.h>
 
 #include "sample_common.h"
+#include "sample_util.h"
 
 static struct {
     bool udp, ipv6, tls, poll;
@@ -279,39 +280,15 @@ int main(int argc, char **argv)
         perror("socket");
         return 1;
     }
-    if (opt.tls) {
-        /* The server's certificate and key, under one tag. */
-        if (sample_add_credential(SAMPLE_TAG_SERVER, TLS_CREDENTIAL_SERVER_CERTIFICATE, opt.pki,
-                                  "server-rsa.crt") < 0 ||
-            sample_add_credential(SAMPLE_TAG_SERVER, TLS_CREDENTIAL_PRIVATE_KEY, opt.pki,
-                                  "server-rsa.key") < 0) {
-            return 1;
-        }
-        sec_tag_t tags[] = {SAMPLE_TAG_SERVER};
-        if (zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, sizeof(tags)) < 0) {
-            perror("TLS_SEC_TAG_LIST");
-            return 1;
-        }
+    if (opt.tls && sample_server_tls(fd, opt.pki) < 0) {
+        return 1;
     }
     int one = 1;
     zsock_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 
     /* The wildcard address of the family: every interface. */
-    struct sockaddr_storage ss = {0};
-    socklen_t slen;
-    if (opt.ipv6) {
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-        sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)opt.port);
-        sin6->sin6_addr = in6addr_any;
-        slen = sizeof(*sin6);
-    } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)opt.port);
-        sin->sin_addr.s_addr = htonl(INADDR_ANY);
-        slen = sizeof(*sin);
-    }
+    struct sockaddr_storage ss;
+    socklen_t slen = sample_any_addr(opt.ipv6, opt.port, &ss);
     if (zsock_bind(fd, (struct sockaddr *)&ss, slen) < 0) {
         perror("bind");
         return 1;

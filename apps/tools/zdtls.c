@@ -26,6 +26,7 @@
  *
  * Credentials: --ca FILE, --cert FILE and --key FILE, --psk FILE (raw key
  * bytes) and --psk-id FILE; PEM or DER, told apart by content. */
+#include "tool_tls.h"
 #include "tool_util.h"
 #include <zsock/socket.h>
 #include <zsock/tls_credentials.h>
@@ -39,9 +40,6 @@
 
 #include <mbedtls/ssl.h>
 
-#define TAG_OWN   1
-#define TAG_PSK   2
-#define TAG_CA    3
 #define MAX_PEERS 64
 #define DGRAM_MAX 16384
 
@@ -67,55 +65,14 @@ struct options {
 /* ---- credentials
  * ------------------------------------------------------------------------------- */
 
-/* Add the file as credential (tag, type): PEM with its NUL, else the bytes. */
-static int add_credential(sec_tag_t tag, enum tls_credential_type type, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "zdtls: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    static char buf[65536];
-    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    if (len == 0) {
-        fprintf(stderr, "zdtls: %s: empty\n", path);
-        return -1;
-    }
-    buf[len] = '\0';
-    bool pem = strstr(buf, "-----BEGIN") != NULL;
-    int rc = tls_credential_add(tag, type, buf, pem ? len + 1 : len);
-    if (rc < 0) {
-        fprintf(stderr, "zdtls: tls_credential_add(%s): %s\n", path, strerror(-rc));
-        return -1;
-    }
-    return 0;
-}
-
 /* A DTLS socket with the credentials and options of `o`, or -1. */
 static int dtls_socket(const struct options *o, bool server)
 {
     sec_tag_t tags[3];
-    int n = 0;
-    if (o->cert != NULL) {
-        if (add_credential(TAG_OWN, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, o->cert) < 0 ||
-            add_credential(TAG_OWN, TLS_CREDENTIAL_PRIVATE_KEY, o->key) < 0) {
-            return -1;
-        }
-        tags[n++] = TAG_OWN;
-    }
-    if (o->psk != NULL) {
-        if (add_credential(TAG_PSK, TLS_CREDENTIAL_PSK, o->psk) < 0 ||
-            add_credential(TAG_PSK, TLS_CREDENTIAL_PSK_ID, o->psk_id) < 0) {
-            return -1;
-        }
-        tags[n++] = TAG_PSK;
-    }
-    if (o->ca != NULL) {
-        if (add_credential(TAG_CA, TLS_CREDENTIAL_CA_CERTIFICATE, o->ca) < 0) {
-            return -1;
-        }
-        tags[n++] = TAG_CA;
+    int n = tool_tls_load_credentials("zdtls", o->cert, o->key, o->psk, o->psk_id, &o->ca,
+                                      o->ca != NULL ? 1 : 0, tags);
+    if (n < 0) {
+        return -1;
     }
     int fd = tool_socket("zdtls", SOCK_DGRAM, o->dtls10 ? IPPROTO_DTLS_1_0 : IPPROTO_DTLS_1_2);
     if (fd < 0) {
@@ -315,10 +272,7 @@ static void usage(FILE *f)
 static bool parse_verify(char *arg, void *ctx)
 {
     struct options *o = ctx;
-    o->verify = strcmp(arg, "none") == 0       ? TLS_PEER_VERIFY_NONE
-                : strcmp(arg, "optional") == 0 ? TLS_PEER_VERIFY_OPTIONAL
-                : strcmp(arg, "required") == 0 ? TLS_PEER_VERIFY_REQUIRED
-                                               : -2;
+    o->verify = tool_tls_verify_value(arg);
     return o->verify != -2;
 }
 

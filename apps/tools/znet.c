@@ -61,6 +61,14 @@ static int ifindex_of(const char *s)
     return zsock_if_nametoindex(s);
 }
 
+/* The interface a command names (IF: a name or an index); -1 after printing
+ * why when there is none. */
+static int if_arg(const char *s)
+{
+    int idx = ifindex_of(s);
+    return idx < 0 ? err(s, idx) : idx;
+}
+
 static const char *mac_str(const uint8_t m[6], char *buf)
 {
     snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -149,9 +157,9 @@ static int cmd_iface(int argc, char **argv)
     if (argc < 3) {
         return usage_err(u);
     }
-    int idx = ifindex_of(argv[2]);
+    int idx = if_arg(argv[2]);
     if (idx < 0) {
-        return err(argv[2], idx);
+        return -1;
     }
     int rc;
     if (strcmp(argv[1], "up") == 0 && argc == 3) {
@@ -184,9 +192,9 @@ static int cmd_addr(int argc, char **argv)
     if (argc != 4) {
         return usage_err(u);
     }
-    int idx = ifindex_of(argv[2]);
+    int idx = if_arg(argv[2]);
     if (idx < 0) {
-        return err(argv[2], idx);
+        return -1;
     }
     bool add = strcmp(argv[1], "add") == 0;
     if (!add && strcmp(argv[1], "del") != 0) {
@@ -214,10 +222,10 @@ static int cmd_addr(int argc, char **argv)
 static int cmd_route(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "gw") == 0) {
-        int idx = ifindex_of(argv[2]);
+        int idx = if_arg(argv[2]);
         struct in_addr gw;
         if (idx < 0) {
-            return err(argv[2], idx);
+            return -1;
         }
         if (zsock_inet_pton(AF_INET, argv[3], &gw) != 1) {
             return usage_err("route gw IF ADDR   (0.0.0.0 clears it)");
@@ -489,9 +497,9 @@ static int cmd_capture(int argc, char **argv)
     if (argc < 3) {
         return usage_err(u);
     }
-    int idx = ifindex_of(argv[2]);
+    int idx = if_arg(argv[2]);
     if (idx < 0) {
-        return err(argv[2], idx);
+        return -1;
     }
     int rc;
     if (strcmp(argv[1], "on") == 0 && argc == 4) {
@@ -716,6 +724,18 @@ static void interactive(void)
     }
 }
 
+/* One line of a script (-c or stdin); counts a failure. False when the
+ * session ends: quit, or a failure without --keep-going. */
+static bool run_counted(char *line, bool keep_going, int *failed)
+{
+    int rc = run_line(line);
+    if (rc < 0) {
+        (*failed)++;
+        return keep_going;
+    }
+    return rc != 1;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out, "usage: znet [network options] [-c \"CMD; CMD...\"] [--keep-going]\n"
@@ -770,15 +790,8 @@ int main(int argc, char **argv)
                 continue;
             }
             printf("znet> %s\n", cmd);
-            int rc = run_line(cmd);
-            if (rc == 1) {
+            if (!run_counted(cmd, keep_going, &failed)) {
                 break;
-            }
-            if (rc < 0) {
-                failed++;
-                if (!keep_going) {
-                    break;
-                }
             }
         }
         free(copy);
@@ -791,15 +804,8 @@ int main(int argc, char **argv)
             if (strchr(line, '\n') == NULL) {
                 printf("\n");
             }
-            int rc = run_line(line);
-            if (rc == 1) {
+            if (!run_counted(line, keep_going, &failed)) {
                 break;
-            }
-            if (rc < 0) {
-                failed++;
-                if (!keep_going) {
-                    break;
-                }
             }
         }
     }

@@ -44,6 +44,7 @@
  *
  * Stream content and checksum: exactly those of ztcp (apps/tools/ztcp.c
  * describes them; tests/interop/tcp_peer.py reproduces them). */
+#include "tool_tls.h"
 #include "tool_util.h"
 #include <zsock/socket.h>
 #include <zsock/tls_credentials.h>
@@ -64,9 +65,6 @@
 #define MAX_CA      8
 #define MAX_CIPHERS 64
 #define MAX_ALPN    8
-#define TAG_OWN     1  /* --cert and --key */
-#define TAG_PSK     2  /* --psk and --psk-id */
-#define TAG_CA      10 /* first --ca; the next ones follow */
 #define HTTP_HEAD   8192
 
 struct options {
@@ -113,77 +111,6 @@ static uint64_t stream_checksum(struct tool_stream *s, struct tool_checksum *k, 
 
 /* ---- credentials and socket options
  * ------------------------------------------------------------------------- */
-
-/* Add the file `path` as credential (tag, type): PEM (with its NUL, as
- * mbedTLS wants) when it holds "-----BEGIN", else the bytes as they are. */
-static int add_credential(sec_tag_t tag, enum tls_credential_type type, const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "ztls: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap + 1);
-    size_t n;
-    while (buf != NULL && (n = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += n;
-        if (len == cap) {
-            char *bigger = realloc(buf, 2 * cap + 1);
-            if (bigger == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL || len == 0) {
-        fprintf(stderr, "ztls: %s: %s\n", path, buf == NULL ? "out of memory" : "empty");
-        free(buf);
-        return -1;
-    }
-    buf[len] = '\0';
-    bool pem = strstr(buf, "-----BEGIN") != NULL;
-    int rc = tls_credential_add(tag, type, buf, pem ? len + 1 : len);
-    free(buf);
-    if (rc < 0) {
-        fprintf(stderr, "ztls: tls_credential_add(%d, %d, %s): %s\n", tag, (int)type, path,
-                strerror(-rc));
-        return -1;
-    }
-    return 0;
-}
-
-/* Load every credential the options name; their tags into tags[], the
- * count returned, or -1. */
-static int load_credentials(const struct options *o, sec_tag_t *tags)
-{
-    int n = 0;
-    if (o->cert != NULL) {
-        if (add_credential(TAG_OWN, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, o->cert) < 0 ||
-            add_credential(TAG_OWN, TLS_CREDENTIAL_PRIVATE_KEY, o->key) < 0) {
-            return -1;
-        }
-        tags[n++] = TAG_OWN;
-    }
-    if (o->psk != NULL) {
-        if (add_credential(TAG_PSK, TLS_CREDENTIAL_PSK, o->psk) < 0 ||
-            add_credential(TAG_PSK, TLS_CREDENTIAL_PSK_ID, o->psk_id) < 0) {
-            return -1;
-        }
-        tags[n++] = TAG_PSK;
-    }
-    for (int i = 0; i < o->n_ca; i++) {
-        if (add_credential(TAG_CA + i, TLS_CREDENTIAL_CA_CERTIFICATE, o->ca[i]) < 0) {
-            return -1;
-        }
-        tags[n++] = TAG_CA + i;
-    }
-    return n;
-}
 
 static int set_opt(int fd, int name, const char *what, const void *val, socklen_t len)
 {
@@ -878,12 +805,8 @@ static int word_value(const char *arg, const struct word *words, int bad)
 
 static bool parse_verify(char *arg, void *ctx)
 {
-    static const struct word words[] = {{"none", TLS_PEER_VERIFY_NONE},
-                                        {"optional", TLS_PEER_VERIFY_OPTIONAL},
-                                        {"required", TLS_PEER_VERIFY_REQUIRED},
-                                        {NULL, 0}};
     struct options *o = ctx;
-    o->verify = word_value(arg, words, -2);
+    o->verify = tool_tls_verify_value(arg);
     return o->verify != -2;
 }
 
@@ -1014,7 +937,9 @@ int main(int argc, char **argv)
     int n_tags = 0;
     if (strcmp(o.mode, "gen") == 0) {
         rc = run_gen(&o, s);
-    } else if (tool_start("ztls", &o.net) < 0 || (n_tags = load_credentials(&o, tags)) < 0) {
+    } else if (tool_start("ztls", &o.net) < 0 ||
+               (n_tags = tool_tls_load_credentials("ztls", o.cert, o.key, o.psk, o.psk_id, o.ca,
+                                                   o.n_ca, tags)) < 0) {
         rc = 1;
     } else {
         rc = strcmp(o.mode, "client") == 0 ? run_client(&o, tags, n_tags, s, k)

@@ -26,20 +26,48 @@ static struct z_stack *lock_default(void)
     return s;
 }
 
+/* The default stack, locked, for a call listing into out[max]; NULL with
+ * *err set: -EINVAL (no array for max > 0 entries), -ENOMEM (no stack). */
+static struct z_stack *lock_for_list(const void *out, int max, int *err)
+{
+    if (out == NULL && max > 0) {
+        *err = -EINVAL;
+        return NULL;
+    }
+    struct z_stack *s = lock_default();
+    if (s == NULL) {
+        *err = -ENOMEM;
+    }
+    return s;
+}
+
 static struct in_addr in4(uint32_t host_order)
 {
     struct in_addr a = {.s_addr = htonl(host_order)};
     return a;
 }
 
+/* out[n] cleared and given the interface and family; NULL past max (the
+ * entry is only counted). */
+static struct zsock_neigh_info *neigh_at(struct zsock_neigh_info *out, int max, int n,
+                                         const struct z_netif *nif, int family)
+{
+    if (n >= max) {
+        return NULL;
+    }
+    struct zsock_neigh_info *o = &out[n];
+    memset(o, 0, sizeof(*o));
+    o->ifindex = nif->index;
+    o->family = family;
+    return o;
+}
+
 int zsock_neigh_list(struct zsock_neigh_info *out, int max)
 {
-    if (out == NULL && max > 0) {
-        return -EINVAL;
-    }
-    struct z_stack *s = lock_default();
+    int err;
+    struct z_stack *s = lock_for_list(out, max, &err);
     if (s == NULL) {
-        return -ENOMEM;
+        return err;
     }
     int n = 0;
     for (struct z_netif *nif = s->ifaces; nif != NULL; nif = nif->next) {
@@ -48,17 +76,13 @@ int zsock_neigh_list(struct zsock_neigh_info *out, int max)
             if (e->state == Z_ARP_FREE) {
                 continue;
             }
-            if (n < max) {
-                struct zsock_neigh_info *o = &out[n];
-                memset(o, 0, sizeof(*o));
-                o->ifindex = nif->index;
-                o->family = AF_INET;
+            struct zsock_neigh_info *o = neigh_at(out, max, n++, nif, AF_INET);
+            if (o != NULL) {
                 o->addr4 = in4(e->ip);
                 memcpy(o->mac, e->mac, 6);
                 o->state = e->state; /* the same numbers as enum zsock_neigh_state */
                 o->pending = e->pending.n;
             }
-            n++;
         }
 #if CONFIG_NET_IPV6
         for (int i = 0; nif->ip6 != NULL && i < CONFIG_NET_ARP_ENTRIES; i++) {
@@ -66,23 +90,40 @@ int zsock_neigh_list(struct zsock_neigh_info *out, int max)
             if (e->state == Z_ND_FREE) {
                 continue;
             }
-            if (n < max) {
-                struct zsock_neigh_info *o = &out[n];
-                memset(o, 0, sizeof(*o));
-                o->ifindex = nif->index;
-                o->family = AF_INET6;
+            struct zsock_neigh_info *o = neigh_at(out, max, n++, nif, AF_INET6);
+            if (o != NULL) {
                 memcpy(&o->addr6, e->ip, 16);
                 memcpy(o->mac, e->mac, 6);
                 o->state = e->state; /* Z_ND_* are RFC 4861's order, as the enum */
                 o->router = e->router;
                 o->pending = e->pending.n;
             }
-            n++;
         }
 #endif
     }
     z_stack_unlock(s);
     return n;
+}
+
+/* A route of the family on the interface, all else zero. */
+static struct zsock_route_info route_on(int ifindex, int family)
+{
+    struct zsock_route_info r;
+    memset(&r, 0, sizeof(r));
+    r.ifindex = ifindex;
+    r.family = family;
+    return r;
+}
+
+/* out[*n] = *r where there is room; counts it either way (the caller
+ * returns how many there are). */
+static void put_route(struct zsock_route_info *out, int max, int *n,
+                      const struct zsock_route_info *r)
+{
+    if (*n < max) {
+        out[*n] = *r;
+    }
+    (*n)++;
 }
 
 int zsock_route_list(struct zsock_route_info *out, int max)
@@ -106,26 +147,16 @@ int zsock_route_list(struct zsock_route_info *out, int max)
             const struct zsock_if_info *f = &ifs[i];
             struct zsock_route_info r;
             for (int a = 0; pass == 0 && a < f->n_ipv4 && a < 4; a++) {
-                memset(&r, 0, sizeof(r));
-                r.ifindex = f->index;
-                r.family = AF_INET;
+                r = route_on(f->index, AF_INET);
                 r.prefix_len = f->prefix_len[a];
                 uint32_t mask = r.prefix_len == 0 ? 0 : 0xffffffffu << (32 - r.prefix_len);
                 r.dst4.s_addr = htonl(ntohl(f->ipv4[a].s_addr) & mask);
-                if (n < max) {
-                    out[n] = r;
-                }
-                n++;
+                put_route(out, max, &n, &r);
             }
             if (pass == 1 && f->gateway.s_addr != 0) {
-                memset(&r, 0, sizeof(r));
-                r.ifindex = f->index;
-                r.family = AF_INET;
+                r = route_on(f->index, AF_INET);
                 r.gateway4 = f->gateway;
-                if (n < max) {
-                    out[n] = r;
-                }
-                n++;
+                put_route(out, max, &n, &r);
             }
             for (int a = 0; pass == 0 && a < f->n_ipv6 && a < ZSOCK_IPV6_MAX_ADDRS; a++) {
                 /* Link-local and host (/128) addresses make no route. */
@@ -133,30 +164,20 @@ int zsock_route_list(struct zsock_route_info *out, int max)
                     f->ipv6_origin[a] == ZSOCK_IPV6_ORIGIN_LINK_LOCAL) {
                     continue;
                 }
-                memset(&r, 0, sizeof(r));
-                r.ifindex = f->index;
-                r.family = AF_INET6;
+                r = route_on(f->index, AF_INET6);
                 r.prefix_len = f->ipv6_prefix_len[a];
                 for (int b = 0; b < 16; b++) {
                     int bits = r.prefix_len - 8 * b;
                     uint8_t m = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
                     r.dst6.s6_addr[b] = f->ipv6[a].s6_addr[b] & m;
                 }
-                if (n < max) {
-                    out[n] = r;
-                }
-                n++;
+                put_route(out, max, &n, &r);
             }
             static const struct in6_addr none6;
             if (pass == 1 && memcmp(&f->ipv6_router, &none6, sizeof(none6)) != 0) {
-                memset(&r, 0, sizeof(r));
-                r.ifindex = f->index;
-                r.family = AF_INET6;
+                r = route_on(f->index, AF_INET6);
                 r.gateway6 = f->ipv6_router;
-                if (n < max) {
-                    out[n] = r;
-                }
-                n++;
+                put_route(out, max, &n, &r);
             }
         }
     }
@@ -187,12 +208,10 @@ static void fill_ends(struct zsock_conn_info *o, int protocol, const struct z_ip
 
 int zsock_conn_list(struct zsock_conn_info *out, int max)
 {
-    if (out == NULL && max > 0) {
-        return -EINVAL;
-    }
-    struct z_stack *s = lock_default();
+    int err;
+    struct z_stack *s = lock_for_list(out, max, &err);
     if (s == NULL) {
-        return -ENOMEM;
+        return err;
     }
     int n = 0;
     for (const struct z_tcp_pcb *p = s->tcp_pcbs; p != NULL; p = p->next, n++) {

@@ -26,7 +26,17 @@ int64_t z_now_us(void);
 /* n / d, and n % d in *rem if not NULL (d > 0). On 32-bit targets this
  * takes 32-bit divisions only, so the 64-bit division routines of the
  * compiler's runtime (about 1 KiB on a Cortex-M) are never linked in. */
+#if UINTPTR_MAX > 0xffffffffu
+static inline uint64_t z_udiv64(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    if (rem != NULL) {
+        *rem = (uint32_t)(n % d);
+    }
+    return n / d;
+}
+#else
 uint64_t z_udiv64(uint64_t n, uint32_t d, uint32_t *rem);
+#endif
 
 /* Deadline for a timeout of `us` microseconds from now; Z_FOREVER if us < 0
  * or if the sum would overflow. */

@@ -11,14 +11,9 @@
 #include <stdio.h>
 #endif
 
+#if UINTPTR_MAX <= 0xffffffffu
 uint64_t z_udiv64(uint64_t n, uint32_t d, uint32_t *rem)
 {
-#if UINTPTR_MAX > 0xffffffffu
-    if (rem != NULL) {
-        *rem = (uint32_t)(n % d);
-    }
-    return n / d;
-#else
     uint32_t hi = (uint32_t)(n >> 32);
     uint32_t lo = (uint32_t)n;
     /* The high word by one division, then the low word bit by bit (rare
@@ -39,8 +34,8 @@ uint64_t z_udiv64(uint64_t n, uint32_t d, uint32_t *rem)
         *rem = r;
     }
     return ((uint64_t)qhi << 32) | qlo;
-#endif
 }
+#endif
 
 int64_t z_deadline_after_us(int64_t us)
 {

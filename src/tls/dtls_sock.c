@@ -137,11 +137,6 @@ struct dtls_sock {
 
 static const struct z_socket_ops dtls_ops;
 
-static bool is_want(int ret)
-{
-    return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
-}
-
 static int64_t clock_now(const struct dtls_sock *ds)
 {
     return ds->now != NULL ? ds->now(ds->now_ctx) : z_now_us();
@@ -432,7 +427,7 @@ static int run_peer(struct dtls_sock *ds, struct peer *p)
             int ret = hs_steps(p);
             p->verify_result = mbedtls_ssl_get_verify_result(&p->ssl);
             count_badmac(ds, p);
-            if (is_want(ret)) {
+            if (z_tls_is_want(ret)) {
                 return 0;
             }
             if (ret != 0) {
@@ -462,7 +457,7 @@ static int run_peer(struct dtls_sock *ds, struct peer *p)
             ds->rec_fromlen = p->addrlen;
             return 1;
         }
-        if (ret == 0 || is_want(ret)) {
+        if (ret == 0 || z_tls_is_want(ret)) {
             return 0;
         }
 #if defined(MBEDTLS_SSL_DTLS_CLIENT_PORT_REUSE)
@@ -711,41 +706,15 @@ static int64_t real_deadline(struct dtls_sock *ds, int64_t t)
     return t;
 }
 
-/* Wait with the lock released until the inner socket reports `events`
- * or the deadline passes (see tls_sock.c's wait_inner). Returns 0, -EAGAIN
+/* Wait with the lock released (z_tls_wait_inner). Returns 0, -EAGAIN
  * (deadline) or -EINTR (closed). */
 static int wait_inner(struct dtls_sock *ds, short events, int64_t deadline)
 {
     if (ds->closed) {
         return -EINTR;
     }
-    struct z_poller p;
-    z_poller_init(&p);
-    struct z_wait_entry we, mine;
-    memset(&we, 0, sizeof(we));
-    memset(&mine, 0, sizeof(mine));
-    we.poller = &p;
-    mine.poller = &p;
-    z_waitq_add(&ds->wq, &mine);
-    short rev = ds->inner_ops->poll(ds->inner_obj, &we);
-    z_mutex_unlock(&ds->lock);
-    int rc = 0;
-    if (!(rev & (events | ZSOCK_POLLERR | ZSOCK_POLLHUP | ZSOCK_POLLNVAL))) {
-        rc = z_poller_wait(&p, deadline);
-    }
-    z_waitq_remove(&we);
-    z_waitq_remove(&mine);
-    z_poller_destroy(&p);
-    z_mutex_lock(&ds->lock);
-    if (ds->closed) {
-        return -EINTR;
-    }
-    return rc == -ETIMEDOUT ? -EAGAIN : 0;
-}
-
-static int64_t call_deadline(int64_t timeo_us)
-{
-    return timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
+    int rc = z_tls_wait_inner(&ds->wq, ds->inner_ops, ds->inner_obj, events, deadline);
+    return ds->closed ? -EINTR : rc;
 }
 
 /* Client: start the handshake (set-up on first use) and move it on; wait
@@ -849,20 +818,10 @@ static void free_unpublished(struct dtls_sock *ds)
 
 static int dtls_publish(struct dtls_sock *ds)
 {
-    int err;
-    ds->inner_obj = z_fd_get(ds->inner, Z_FD_KIND_SOCKET, &ds->inner_ops, &err);
-    if (ds->inner_obj == NULL) {
-        free_unpublished(ds);
-        return err;
-    }
-    int fd = z_fd_reserve();
+    int fd = z_tls_publish(ds, &dtls_ops.fd, ds->inner, &ds->inner_obj, &ds->inner_ops);
     if (fd < 0) {
-        z_fd_put(ds->inner);
         free_unpublished(ds);
-        return fd;
     }
-    zsock_fcntl(ds->inner, F_SETFL, O_NONBLOCK);
-    z_fd_finalize(fd, ds, &dtls_ops.fd, Z_FD_KIND_SOCKET);
     return fd;
 }
 
@@ -997,7 +956,7 @@ static int dtls_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
         if (rc < 0 || !ds->o.hs_on_connect) {
             break;
         }
-        rc = progress(ds, block, call_deadline(ds->base.sndtimeo_us));
+        rc = progress(ds, block, z_tls_call_deadline(ds->base.sndtimeo_us));
         if (rc == -EAGAIN) {
             rc = -EINPROGRESS;
         }
@@ -1080,7 +1039,7 @@ static ssize_t dtls_sendmsg(void *obj, const struct msghdr *msg, int flags)
             out = -EISCONN;
             goto done;
         }
-        rc = progress(ds, block, call_deadline(ds->base.sndtimeo_us));
+        rc = progress(ds, block, z_tls_call_deadline(ds->base.sndtimeo_us));
         if (rc < 0) {
             out = rc;
             goto done;
@@ -1128,7 +1087,7 @@ static ssize_t dtls_sendmsg(void *obj, const struct msghdr *msg, int flags)
             break;
         }
         if (deadline == INT64_MIN) {
-            deadline = call_deadline(ds->base.sndtimeo_us);
+            deadline = z_tls_call_deadline(ds->base.sndtimeo_us);
         }
         int w = wait_inner(ds, ZSOCK_POLLOUT, deadline);
         if (w < 0) {
@@ -1152,7 +1111,7 @@ static ssize_t dtls_recvmsg(void *obj, struct msghdr *msg, int flags)
         return rc;
     }
     bool block = z_sockbase_blocking(&ds->base, flags);
-    int64_t deadline = call_deadline(ds->base.rcvtimeo_us);
+    int64_t deadline = z_tls_call_deadline(ds->base.rcvtimeo_us);
     ssize_t out;
     if (ds->state == D_IDLE) {
         out = ds->o.dtls_role == TLS_DTLS_ROLE_SERVER ? -EINVAL : -ENOTCONN;
@@ -1310,9 +1269,8 @@ static int dtls_getsockopt(void *obj, int level, int optname, void *optval, sock
         }
     } else if (level == SOL_SOCKET && optname == SO_ERROR && ds->error != 0) {
         rc = z_opt_put_int(optval, optlen, ds->error);
-    } else if ((rc = z_sockbase_getsockopt(&ds->base, level, optname, optval, optlen)) ==
-               -ENOPROTOOPT) {
-        rc = zsock_getsockopt(ds->inner, level, optname, optval, optlen) < 0 ? -errno : 0;
+    } else {
+        rc = z_tls_getsockopt_rest(&ds->base, ds->inner, level, optname, optval, optlen);
     }
     z_mutex_unlock(&ds->lock);
     return rc;
@@ -1346,15 +1304,8 @@ static int dtls_setsockopt(void *obj, int level, int optname, const void *optval
                 rc = start_server(ds);
             }
         }
-    } else if (level == SOL_SOCKET &&
-               (optname == SO_TYPE || optname == SO_DOMAIN || optname == SO_PROTOCOL ||
-                optname == SO_ERROR || optname == SO_ACCEPTCONN)) {
-        rc = -ENOPROTOOPT;
-    } else if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
-        rc = optval == NULL ? -EFAULT
-                            : z_sockbase_setsockopt(&ds->base, level, optname, optval, optlen);
     } else {
-        rc = zsock_setsockopt(ds->inner, level, optname, optval, optlen) < 0 ? -errno : 0;
+        rc = z_tls_setsockopt_rest(&ds->base, ds->inner, level, optname, optval, optlen);
     }
     z_mutex_unlock(&ds->lock);
     return rc;
@@ -1552,15 +1503,12 @@ int z_dtls_wrap(int inner_fd, int proto)
     if (proto != IPPROTO_DTLS_1_0 && proto != IPPROTO_DTLS_1_2) {
         return -EPROTONOSUPPORT;
     }
-    int type, family;
-    socklen_t len = sizeof(int);
-    if (zsock_getsockopt(inner_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-        return -errno;
+    int rc = z_tls_check_inner(inner_fd, SOCK_DGRAM);
+    if (rc < 0) {
+        return rc;
     }
-    if (type != SOCK_DGRAM) {
-        return -EINVAL;
-    }
-    len = sizeof(int);
+    int family;
+    socklen_t len = sizeof(family);
     if (zsock_getsockopt(inner_fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0) {
         return -errno;
     }
@@ -1574,17 +1522,7 @@ int z_dtls_wrap(int inner_fd, int proto)
 /* The DTLS object behind fd, referenced (z_fd_put(fd) after). */
 static struct dtls_sock *get_dtls(int fd, int *err)
 {
-    const struct z_fd_ops *ops;
-    void *obj = z_fd_get(fd, Z_FD_KIND_SOCKET, &ops, err);
-    if (obj == NULL) {
-        return NULL;
-    }
-    if (ops != &dtls_ops.fd) {
-        z_fd_put(fd);
-        *err = -EOPNOTSUPP;
-        return NULL;
-    }
-    return obj;
+    return z_tls_fd_object(fd, &dtls_ops.fd, err);
 }
 
 int z_dtls_get_stats(int fd, struct z_dtls_stats *st)

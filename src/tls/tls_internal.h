@@ -256,4 +256,49 @@ int z_tls_map_error(int ret, int io_errno);
 void z_tls_client_cache_store(mbedtls_ssl_context *ssl, const void *peer, socklen_t peerlen);
 void z_tls_client_cache_apply(mbedtls_ssl_context *ssl, const void *peer, socklen_t peerlen);
 
+/* An mbedTLS result that only asks for more I/O. */
+static inline bool z_tls_is_want(int ret)
+{
+    return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
+}
+
+/* The inner-socket plumbing both socket types share. */
+struct z_fd_ops;
+struct z_sockbase;
+struct z_waitq;
+
+/* Wait, with the owner's lock (wq->lock, held on entry) released, until
+ * the inner socket reports one of `events` (or an error, hang-up or close),
+ * the owner wakes `wq`, or the deadline passes. The wait entry is queued
+ * while the lock is still held: input another thread consumes after that
+ * arrived after we were queued, so its arrival wakes us. Returns 0 (look
+ * again) or -EAGAIN (deadline passed); the caller checks for a close. */
+int z_tls_wait_inner(struct z_waitq *wq, const struct z_fd_ops *inner_ops, void *inner_obj,
+                     short events, int64_t deadline);
+
+/* Deadline of a blocking call whose own timeout is `timeo_us` (< 0: none). */
+int64_t z_tls_call_deadline(int64_t timeo_us);
+
+/* Take a reference on `inner` (into *inner_obj, *inner_ops), make it
+ * non-blocking and give `obj` a descriptor with `ops`. Returns the
+ * descriptor, or a negative errno with nothing held (the caller frees obj;
+ * `inner` is left alone). */
+int z_tls_publish(void *obj, const struct z_fd_ops *ops, int inner, void **inner_obj,
+                  const struct z_fd_ops **inner_ops);
+
+/* 0 when `inner_fd` is a socket of `type`, else -EINVAL or its -errno. */
+int z_tls_check_inner(int inner_fd, int type);
+
+/* The object behind fd when its operations are `ops`, referenced
+ * (z_fd_put(fd) after); NULL with *err = -EBADF, -ENOTSOCK or -EOPNOTSUPP. */
+void *z_tls_fd_object(int fd, const struct z_fd_ops *ops, int *err);
+
+/* Options below SOL_TLS: what the socket base answers, then the inner
+ * socket (get); SOL_SOCKET facts are read-only, timeouts the socket's own,
+ * the rest the inner socket's (set). Caller holds the owner's lock. */
+int z_tls_getsockopt_rest(const struct z_sockbase *base, int inner, int level, int optname,
+                          void *optval, socklen_t *optlen);
+int z_tls_setsockopt_rest(struct z_sockbase *base, int inner, int level, int optname,
+                          const void *optval, socklen_t optlen);
+
 #endif /* ZSOCK_TLS_INTERNAL_H_ */

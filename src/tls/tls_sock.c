@@ -186,11 +186,6 @@ static short mbed_want(int ret)
     return ret == MBEDTLS_ERR_SSL_WANT_WRITE ? ZSOCK_POLLOUT : ZSOCK_POLLIN;
 }
 
-static bool is_want(int ret)
-{
-    return ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
-}
-
 /* ---- debug logging (ZSOCK_TLS_DEBUG=1..4 in the environment)
  * --------------------------------------------------- */
 
@@ -461,18 +456,20 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
     return (int)n;
 }
 
-/* Wait, with the socket lock released, until the inner socket reports one
- * of `events` (or an error, hang-up or close) or the deadline passes.
- * Returns 0 (look again), -EAGAIN (deadline passed) or -EINTR (closed).
- * The wait entry is queued while the socket lock is still held: another
- * thread of this socket can only consume input (and change our state) after
- * that, and the input it consumes arrived after we were queued, so its
- * arrival wakes us. */
+/* Wait with the lock released (z_tls_wait_inner). Returns 0 (look again),
+ * -EAGAIN (deadline passed) or -EINTR (closed). */
 static int wait_inner(struct tls_sock *ts, short events, int64_t deadline)
 {
     if (ts->closed) {
         return -EINTR;
     }
+    int rc = z_tls_wait_inner(&ts->wq, ts->inner_ops, ts->inner_obj, events, deadline);
+    return ts->closed ? -EINTR : rc;
+}
+
+int z_tls_wait_inner(struct z_waitq *wq, const struct z_fd_ops *inner_ops, void *inner_obj,
+                     short events, int64_t deadline)
+{
     struct z_poller p;
     z_poller_init(&p);
     struct z_wait_entry we, mine;
@@ -480,9 +477,9 @@ static int wait_inner(struct tls_sock *ts, short events, int64_t deadline)
     memset(&mine, 0, sizeof(mine));
     we.poller = &p;
     mine.poller = &p;
-    z_waitq_add(&ts->wq, &mine);
-    short rev = ts->inner_ops->poll(ts->inner_obj, &we);
-    z_mutex_unlock(&ts->lock);
+    z_waitq_add(wq, &mine);
+    short rev = inner_ops->poll(inner_obj, &we);
+    z_mutex_unlock(wq->lock);
     int rc = 0;
     if (!(rev & (events | ZSOCK_POLLERR | ZSOCK_POLLHUP | ZSOCK_POLLNVAL))) {
         rc = z_poller_wait(&p, deadline);
@@ -490,15 +487,11 @@ static int wait_inner(struct tls_sock *ts, short events, int64_t deadline)
     z_waitq_remove(&we);
     z_waitq_remove(&mine);
     z_poller_destroy(&p);
-    z_mutex_lock(&ts->lock);
-    if (ts->closed) {
-        return -EINTR;
-    }
+    z_mutex_lock(wq->lock);
     return rc == -ETIMEDOUT ? -EAGAIN : 0;
 }
 
-/* Deadline of a blocking call whose own timeout is `timeo_us` (< 0: none). */
-static int64_t call_deadline(int64_t timeo_us)
+int64_t z_tls_call_deadline(int64_t timeo_us)
 {
     return timeo_us < 0 ? Z_FOREVER : z_deadline_after_us(timeo_us);
 }
@@ -745,7 +738,7 @@ static int progress(struct tls_sock *ts, bool block, int64_t deadline)
                 }
                 continue;
             }
-            if (!is_want(ret)) {
+            if (!z_tls_is_want(ret)) {
                 if (ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) {
                     /* mbedTLS refuses silently: tell the client why. */
                     mbedtls_ssl_send_alert_message(&ts->ssl, MBEDTLS_SSL_ALERT_LEVEL_FATAL,
@@ -809,7 +802,7 @@ static int read_record(struct tls_sock *ts)
             return -ts->error;
         }
         int fr = flush_out(ts);
-        if (fr != 0 && !is_want(fr)) {
+        if (fr != 0 && !z_tls_is_want(fr)) {
             return fail(ts, map_error(ts, fr));
         }
         unsigned char dummy;
@@ -833,7 +826,7 @@ static int read_record(struct tls_sock *ts)
             ts->close_notify = true;
             return 0;
         }
-        if (is_want(ret)) {
+        if (z_tls_is_want(ret)) {
             ts->want = mbed_want(ret);
             return -EAGAIN;
         }
@@ -942,20 +935,28 @@ static struct tls_sock *tls_alloc(int inner, int family, int proto, bool nonbloc
  * failure `ts` is freed and `inner` left alone. */
 static int tls_publish(struct tls_sock *ts)
 {
-    int err;
-    ts->inner_obj = z_fd_get(ts->inner, Z_FD_KIND_SOCKET, &ts->inner_ops, &err);
-    if (ts->inner_obj == NULL) {
+    int fd = z_tls_publish(ts, &tls_ops.fd, ts->inner, &ts->inner_obj, &ts->inner_ops);
+    if (fd < 0) {
         free_unpublished(ts);
+    }
+    return fd;
+}
+
+int z_tls_publish(void *obj, const struct z_fd_ops *ops, int inner, void **inner_obj,
+                  const struct z_fd_ops **inner_ops)
+{
+    int err;
+    *inner_obj = z_fd_get(inner, Z_FD_KIND_SOCKET, inner_ops, &err);
+    if (*inner_obj == NULL) {
         return err;
     }
     int fd = z_fd_reserve();
     if (fd < 0) {
-        z_fd_put(ts->inner);
-        free_unpublished(ts);
+        z_fd_put(inner);
         return fd;
     }
-    zsock_fcntl(ts->inner, F_SETFL, O_NONBLOCK);
-    z_fd_finalize(fd, ts, &tls_ops.fd, Z_FD_KIND_SOCKET);
+    zsock_fcntl(inner, F_SETFL, O_NONBLOCK);
+    z_fd_finalize(fd, obj, ops, Z_FD_KIND_SOCKET);
     return fd;
 }
 
@@ -1055,7 +1056,7 @@ static int tls_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen
         ts->state = rc == 0 ? ST_READY : ST_CONNECTING;
         if (!ts->o.hs_on_connect) {
             /* Only the transport: wait for it, the handshake comes later. */
-            int64_t deadline = call_deadline(ts->base.sndtimeo_us);
+            int64_t deadline = z_tls_call_deadline(ts->base.sndtimeo_us);
             while (ts->state == ST_CONNECTING && block) {
                 int r = zsock_connect(ts->inner, addr, addrlen) < 0 ? errno : 0;
                 if (r == 0 || r == EISCONN) {
@@ -1147,7 +1148,7 @@ static int tls_accept(void *obj, struct sockaddr *addr, socklen_t *addrlen)
         return -EINVAL;
     }
     bool block = z_sockbase_blocking(&ts->base, 0);
-    int64_t deadline = call_deadline(ts->base.rcvtimeo_us);
+    int64_t deadline = z_tls_call_deadline(ts->base.rcvtimeo_us);
     int inner;
     for (;;) {
         inner = zsock_accept(ts->inner, addr, addrlen);
@@ -1277,7 +1278,7 @@ static ssize_t tls_sendmsg(void *obj, const struct msghdr *msg, int flags)
         if (ret == 0) {
             continue;
         }
-        if (!is_want(ret)) {
+        if (!z_tls_is_want(ret)) {
             int e = fail(ts, map_error(ts, ret));
             out = sent > 0 ? (ssize_t)sent : e;
             goto done;
@@ -1287,7 +1288,7 @@ static ssize_t tls_sendmsg(void *obj, const struct msghdr *msg, int flags)
             goto done;
         }
         if (deadline == INT64_MIN) {
-            deadline = call_deadline(ts->base.sndtimeo_us);
+            deadline = z_tls_call_deadline(ts->base.sndtimeo_us);
         }
         int w = wait_inner(ts, mbed_want(ret), deadline);
         if (w < 0) {
@@ -1378,7 +1379,7 @@ static ssize_t tls_recvmsg(void *obj, struct msghdr *msg, int flags)
             break;
         }
         if (deadline == INT64_MIN) {
-            deadline = call_deadline(ts->base.rcvtimeo_us);
+            deadline = z_tls_call_deadline(ts->base.rcvtimeo_us);
         }
         int w = wait_inner(ts, ts->want, deadline);
         if (w < 0) {
@@ -1413,8 +1414,8 @@ static int tls_shutdown(void *obj, int how)
              * wait for that even on a non-blocking socket (as the kernel
              * never drops queued data at shutdown), up to SO_SNDTIMEO or,
              * without one, the handshake timeout. */
-            int64_t deadline =
-                ts->base.sndtimeo_us >= 0 ? call_deadline(ts->base.sndtimeo_us) : hs_deadline(-1);
+            int64_t deadline = ts->base.sndtimeo_us >= 0 ? z_tls_call_deadline(ts->base.sndtimeo_us)
+                                                         : hs_deadline(-1);
             bool notified = false;
             for (;;) {
                 int ret = flush_out(ts);
@@ -1874,9 +1875,8 @@ static int tls_getsockopt(void *obj, int level, int optname, void *optval, sockl
         rc = z_opt_put_int(optval, optlen, ts->error);
     } else if (level == SOL_SOCKET && optname == SO_ACCEPTCONN) {
         rc = z_opt_put_int(optval, optlen, ts->state == ST_LISTENING);
-    } else if ((rc = z_sockbase_getsockopt(&ts->base, level, optname, optval, optlen)) ==
-               -ENOPROTOOPT) {
-        rc = zsock_getsockopt(ts->inner, level, optname, optval, optlen) < 0 ? -errno : 0;
+    } else {
+        rc = z_tls_getsockopt_rest(&ts->base, ts->inner, level, optname, optval, optlen);
     }
     z_mutex_unlock(&ts->lock);
     return rc;
@@ -1891,18 +1891,36 @@ static int tls_setsockopt(void *obj, int level, int optname, const void *optval,
     }
     if (level == SOL_TLS) {
         rc = z_tls_opts_set(&ts->o, !ts->ssl_ready, optname, optval, optlen);
-    } else if (level == SOL_SOCKET &&
-               (optname == SO_TYPE || optname == SO_DOMAIN || optname == SO_PROTOCOL ||
-                optname == SO_ERROR || optname == SO_ACCEPTCONN)) {
-        rc = -ENOPROTOOPT;
-    } else if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
-        rc = optval == NULL ? -EFAULT
-                            : z_sockbase_setsockopt(&ts->base, level, optname, optval, optlen);
     } else {
-        rc = zsock_setsockopt(ts->inner, level, optname, optval, optlen) < 0 ? -errno : 0;
+        rc = z_tls_setsockopt_rest(&ts->base, ts->inner, level, optname, optval, optlen);
     }
     z_mutex_unlock(&ts->lock);
     return rc;
+}
+
+int z_tls_getsockopt_rest(const struct z_sockbase *base, int inner, int level, int optname,
+                          void *optval, socklen_t *optlen)
+{
+    int rc = z_sockbase_getsockopt(base, level, optname, optval, optlen);
+    if (rc == -ENOPROTOOPT) {
+        rc = zsock_getsockopt(inner, level, optname, optval, optlen) < 0 ? -errno : 0;
+    }
+    return rc;
+}
+
+int z_tls_setsockopt_rest(struct z_sockbase *base, int inner, int level, int optname,
+                          const void *optval, socklen_t optlen)
+{
+    if (level == SOL_SOCKET &&
+        (optname == SO_TYPE || optname == SO_DOMAIN || optname == SO_PROTOCOL ||
+         optname == SO_ERROR || optname == SO_ACCEPTCONN)) {
+        return -ENOPROTOOPT; /* read-only */
+    }
+    if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
+        return optval == NULL ? -EFAULT
+                              : z_sockbase_setsockopt(base, level, optname, optval, optlen);
+    }
+    return zsock_setsockopt(inner, level, optname, optval, optlen) < 0 ? -errno : 0;
 }
 
 /* ---- descriptor operations
@@ -1978,7 +1996,7 @@ static short tls_poll(void *obj, struct z_wait_entry *we)
         }
         if (ts->state == ST_OPEN && ts->ssl.out_left > 0 && (in & ZSOCK_POLLOUT)) {
             int fr = flush_out(ts);
-            if (fr != 0 && !is_want(fr)) {
+            if (fr != 0 && !z_tls_is_want(fr)) {
                 fail(ts, map_error(ts, fr));
             }
         }
@@ -2094,15 +2112,12 @@ int z_tls_wrap(int inner_fd, int proto, bool server)
     if (proto < IPPROTO_TLS_1_0 || proto > IPPROTO_TLS_1_2) {
         return -EPROTONOSUPPORT;
     }
-    int type, family;
-    socklen_t len = sizeof(int);
-    if (zsock_getsockopt(inner_fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) {
-        return -errno;
+    int rc = z_tls_check_inner(inner_fd, SOCK_STREAM);
+    if (rc < 0) {
+        return rc;
     }
-    if (type != SOCK_STREAM) {
-        return -EINVAL;
-    }
-    len = sizeof(int);
+    int family;
+    socklen_t len = sizeof(family);
     if (zsock_getsockopt(inner_fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0) {
         family = AF_UNIX;
     }
@@ -2118,12 +2133,27 @@ int z_tls_wrap(int inner_fd, int proto, bool server)
 /* The TLS object behind fd, with a reference held (z_fd_put(fd) after). */
 static struct tls_sock *get_tls(int fd, int *err)
 {
-    const struct z_fd_ops *ops;
-    void *obj = z_fd_get(fd, Z_FD_KIND_SOCKET, &ops, err);
+    return z_tls_fd_object(fd, &tls_ops.fd, err);
+}
+
+int z_tls_check_inner(int inner_fd, int type)
+{
+    int t;
+    socklen_t len = sizeof(t);
+    if (zsock_getsockopt(inner_fd, SOL_SOCKET, SO_TYPE, &t, &len) < 0) {
+        return -errno;
+    }
+    return t == type ? 0 : -EINVAL;
+}
+
+void *z_tls_fd_object(int fd, const struct z_fd_ops *ops, int *err)
+{
+    const struct z_fd_ops *got;
+    void *obj = z_fd_get(fd, Z_FD_KIND_SOCKET, &got, err);
     if (obj == NULL) {
         return NULL;
     }
-    if (ops != &tls_ops.fd) {
+    if (got != ops) {
         z_fd_put(fd);
         *err = -EOPNOTSUPP;
         return NULL;

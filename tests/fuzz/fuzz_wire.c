@@ -2,6 +2,7 @@
  * picks a parser (or the checksum); whatever parses is emitted again and
  * parsed back, and the two must agree, so emitters are fuzzed too. */
 #include <stdbool.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 
 #include "fuzz_check.h"
 
-enum { SEL_ETH, SEL_ARP, SEL_IPV4, SEL_ICMP, SEL_UDP, SEL_CSUM, SEL_TCP, SEL_COUNT };
+enum { SEL_ETH, SEL_ARP, SEL_IPV4, SEL_ICMP, SEL_UDP, SEL_CSUM, SEL_TCP, SEL_IGMP, SEL_COUNT };
 
 static uint8_t out[65536 + 64];
 static uint8_t out2[65536 + 64];
@@ -236,6 +237,34 @@ static void fuzz_csum(const uint8_t *p, size_t n)
     CHECK(z_csum_finish(s) == want);
 }
 
+/* IGMP: a query is one by type, checksum and length (8, or 12 and more),
+ * with a multicast or zero group; what the stack emits parses back. */
+static void fuzz_igmp(const uint8_t *p, size_t n)
+{
+    struct z_igmp_query q;
+    int rc = z_igmp_parse_query(p, n, &q);
+    if (rc == -ENOMSG) {
+        CHECK(n >= 8 && p[0] != Z_IGMP_QUERY && ref_csum(0, p, n) == 0);
+    } else if (rc < 0) {
+        CHECK(rc == -EBADMSG);
+    } else {
+        CHECK(p[0] == Z_IGMP_QUERY && ref_csum(0, p, n) == 0 && (n == 8 || n >= 12));
+        CHECK(q.group == 0 || z_ipv4_is_multicast(q.group));
+        CHECK(q.version >= 1 && q.version <= 3);
+        CHECK(q.max_resp_ms <= 3174400u); /* code 0xff: 31 << 10 tenths of a second */
+    }
+    uint32_t groups[4];
+    for (int i = 0; i < 4; i++) {
+        groups[i] = 0xe0000000u | (n > (size_t)i * 4 + 3 ? z_get_be32(p + i * 4) & 0x0fffffffu : 1);
+    }
+    size_t len = z_igmp_v3_report_emit(out, sizeof(out), Z_IGMP_IS_EXCLUDE, groups, 4);
+    CHECK(len == 8 + 4 * Z_IGMP_V3_RECORD_SIZE);
+    CHECK(z_igmp_parse_query(out, len, &q) == -ENOMSG && ref_csum(0, out, len) == 0);
+    CHECK(z_igmp_v3_report_emit(out, len - 1, Z_IGMP_IS_EXCLUDE, groups, 4) == 0);
+    CHECK(z_igmp_v2_emit(out, 8, Z_IGMP_V2_REPORT, groups[0]) == 8);
+    CHECK(z_igmp_parse_query(out, 8, &q) == -ENOMSG && z_get_be32(out + 4) == groups[0]);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -263,6 +292,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case SEL_TCP:
         fuzz_tcp(p, n);
+        break;
+    case SEL_IGMP:
+        fuzz_igmp(p, n);
         break;
     default:
         fuzz_csum(p, n);

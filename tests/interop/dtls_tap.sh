@@ -40,16 +40,6 @@ CA=(--ca "$PKI/ca.crt")
 ZPSK=(--psk "$PKI/psk.bin" --psk-id "$PKI/psk_id.txt")
 PORT=5680
 
-# udp_bound PORT: wait up to 10 s for a Linux UDP socket on PORT in the namespace.
-udp_bound() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        in_ns ss -lunH "sport = :$1" | grep -q . && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # ---- (a) openssl s_server -dtls1_2 -> zdtls client --------------------------------------------
 # s_case NAME ZDTLS-ARGS -- S_SERVER-ARGS
 s_case() {
@@ -69,7 +59,7 @@ s_case() {
         -naccept 1 -quiet "$@" <&8 >"$TMP/$name.s.out" 2>"$TMP/$name.s.err" &
     local s=$!
     PIDS+=("$s")
-    udp_bound "$PORT" || {
+    ns_bound udp "$PORT" || {
         cat "$TMP/$name.s.err"
         fail "(a) $name: openssl s_server -dtls1_2 did not start"
         exec 8>&-
@@ -183,7 +173,7 @@ ip netns exec "$NS" timeout 30 openssl s_server -dtls1_2 -accept "$LINUX_IP:$POR
     -quiet -cert "$PKI/server-rsa.crt" -key "$PKI/server-rsa.key" <&8 >"$TMP/c.s.out" 2>&1 &
 S=$!
 PIDS+=("$S")
-if udp_bound "$PORT"; then
+if ns_bound udp "$PORT"; then
     T=$SECONDS
     in_ns "${ZENV[@]}" timeout 30 "$ZDTLS" client "$LINUX_IP" "$PORT" --hostname other.test \
         "${CA[@]}" --time-limit 20 >"$TMP/c.z.log" 2>&1
@@ -217,7 +207,7 @@ ip netns exec "$NS" timeout 40 openssl s_server -dtls1_2 -accept "127.0.0.1:$POR
     2>"$TMP/d.s.err" &
 S=$!
 PIDS+=("$S")
-if udp_bound "$PORT" && relay "$TMP/d.relay" "$LINUX_IP" $((PORT + 100)) 127.0.0.1 "$PORT" 7; then
+if ns_bound udp "$PORT" && relay "$TMP/d.relay" "$LINUX_IP" $((PORT + 100)) 127.0.0.1 "$PORT" 7; then
     in_ns "${ZENV[@]}" timeout 40 "$ZDTLS" client "$LINUX_IP" $((PORT + 100)) --count 40 \
         --size 120 --hostname server.test "${CA[@]}" --hs-min 200 --time-limit 30 \
         >"$TMP/d.z.log" 2>&1

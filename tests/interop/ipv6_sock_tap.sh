@@ -176,6 +176,31 @@ frag_check() {
 # The MiB/s figure of the line matching PATTERN in LOG.
 rate_of() { sed -n "s/.*$2.* \([0-9.]*\) MiB\/s.*/\1/p" "$1" | head -n1; }
 
+# stream_check WHAT BYTES LOG NAME CMD...: run a stream client (tcp_peer.py
+# or ztcp, NAME as it prints itself) into LOG; ok when it sent BYTES, every
+# one verified by the server. The log is shown either way.
+stream_check() {
+    local what=$1 bytes=$2 log=$3 name=$4 start=$SECONDS
+    shift 4
+    if "$@" >"$log" 2>&1 && grep -q "^$name: sent $bytes, verified" "$log"; then
+        ok "$what $bytes bytes verified in $((SECONDS - start)) s," \
+            "$(rate_of "$log" "client details") MiB/s"
+    else
+        fail "$what $bytes bytes"
+    fi
+    cat "$log"
+}
+
+# ping6_check ADDR: Linux pings zsock's ADDR (e).
+ping6_check() {
+    if in_ns ping -6 -n -c 2 -W 2 "$1" >"$TMP/ping.txt" 2>&1; then
+        ok "(e) ping -6 $1: $(grep 'packets transmitted' "$TMP/ping.txt")"
+    else
+        cat "$TMP/ping.txt"
+        fail "(e) ping -6 $1"
+    fi
+}
+
 # Each zsock process has a MAC of its own: Linux forgets the last one's.
 flush_neigh() {
     in_ns ip neigh flush dev "$TAP" 2>/dev/null
@@ -201,18 +226,8 @@ echo "   zsock $Z6 and $ZLL on its interface $ZIF; Linux $L6 and $LINUX_LL on $T
 [ -n "$ZLL" ] || fail "no preferred link-local address in ztcp's output"
 expect "$TMP/a.z.log" "^ztcp: server ready on port 7200 on \[::\]:7200$" "(a) listener on [::]"
 
-if in_ns ping -6 -n -c 2 -W 2 "$Z6" >"$TMP/ping.txt" 2>&1; then
-    ok "(e) ping -6 $Z6: $(grep 'packets transmitted' "$TMP/ping.txt")"
-else
-    cat "$TMP/ping.txt"
-    fail "(e) ping -6 $Z6"
-fi
-if in_ns ping -6 -n -c 2 -W 2 "$ZLL%$TAP" >"$TMP/ping.txt" 2>&1; then
-    ok "(e) ping -6 $ZLL%$TAP: $(grep 'packets transmitted' "$TMP/ping.txt")"
-else
-    cat "$TMP/ping.txt"
-    fail "(e) ping -6 $ZLL%$TAP"
-fi
+ping6_check "$Z6"
+ping6_check "$ZLL%$TAP"
 
 # IPV6_V6ONLY is on (set explicitly by --ipv6): IPv4 finds no listener.
 if peer6 refused "$ZSOCK_IP" 7200 >"$TMP/refused.log" 2>&1; then
@@ -221,24 +236,12 @@ else
     fail "(a) IPv4 to the IPv6-only listener: $(cat "$TMP/refused.log")"
 fi
 
-start=$SECONDS
-if in_ns timeout $((LIMIT + 10)) python3 "$HERE/tcp_peer.py" client "$Z6" 7200 --bytes "$BIG" \
-    --seed 201 --time-limit "$LIMIT" >"$TMP/a.p.log" 2>&1 &&
-    grep -q "^tcp_peer: sent $BIG, verified" "$TMP/a.p.log"; then
-    ok "(a) Linux -> zsock [$Z6] $BIG bytes verified in $((SECONDS - start)) s," \
-        "$(rate_of "$TMP/a.p.log" "client details") MiB/s"
-else
-    fail "(a) Linux -> zsock [$Z6] $BIG bytes"
-fi
-cat "$TMP/a.p.log"
-if in_ns timeout 30 python3 "$HERE/tcp_peer.py" client "$ZLL%$TAP" 7200 --bytes 1000003 \
-    --seed 202 --time-limit 20 >"$TMP/d1.p.log" 2>&1 &&
-    grep -q "^tcp_peer: sent 1000003, verified" "$TMP/d1.p.log"; then
-    ok "(d) Linux -> zsock [$ZLL%$TAP] 1000003 bytes verified"
-else
-    cat "$TMP/d1.p.log"
-    fail "(d) Linux -> zsock [$ZLL%$TAP]"
-fi
+stream_check "(a) Linux -> zsock [$Z6]" "$BIG" "$TMP/a.p.log" tcp_peer \
+    in_ns timeout $((LIMIT + 10)) python3 "$HERE/tcp_peer.py" client "$Z6" 7200 --bytes "$BIG" \
+    --seed 201 --time-limit "$LIMIT"
+stream_check "(d) Linux -> zsock [$ZLL%$TAP]" 1000003 "$TMP/d1.p.log" tcp_peer \
+    in_ns timeout 30 python3 "$HERE/tcp_peer.py" client "$ZLL%$TAP" 7200 --bytes 1000003 \
+    --seed 202 --time-limit 20
 wait_pid "$ZA" 15 || fail "(a) ztcp server exit status"
 cat "$TMP/a.z.log"
 expect "$TMP/a.z.log" "^ztcp: connection 1 from \[$L6\]:[0-9]*: received $BIG bytes" \
@@ -251,26 +254,14 @@ flush_neigh
 bg_peer6 "$TMP/b.p.log" tcp-server 7201 2 $((LIMIT + 40))
 PB=$BG_PID
 started "$TMP/b.p.log" "server ready" "Linux server" || finish
-start=$SECONDS
-if in_ns "${ZENV6[@]}" timeout $((LIMIT + 10)) "$ZTCP" client "$L6" 7201 --bytes "$BIG" \
-    --seed 203 --time-limit "$LIMIT" >"$TMP/b.z.log" 2>&1 &&
-    grep -q "^ztcp: sent $BIG, verified" "$TMP/b.z.log"; then
-    ok "(a) zsock -> Linux [$L6] $BIG bytes verified in $((SECONDS - start)) s," \
-        "$(rate_of "$TMP/b.z.log" "client details") MiB/s"
-else
-    fail "(a) zsock -> Linux [$L6] $BIG bytes"
-fi
-cat "$TMP/b.z.log"
+stream_check "(a) zsock -> Linux [$L6]" "$BIG" "$TMP/b.z.log" ztcp \
+    in_ns "${ZENV6[@]}" timeout $((LIMIT + 10)) "$ZTCP" client "$L6" 7201 --bytes "$BIG" \
+    --seed 203 --time-limit "$LIMIT"
 expect "$TMP/b.z.log" "^ztcp: connected from \[$Z6\]:[0-9]* to \[$L6\]:7201$" \
     "(a) zsock's source address"
-if in_ns "${ZENV6[@]}" timeout 30 "$ZTCP" client "[$LINUX_LL%$TAP]" 7201 --bytes 1000003 \
-    --seed 204 --time-limit 20 >"$TMP/d2.z.log" 2>&1 &&
-    grep -q "^ztcp: sent 1000003, verified" "$TMP/d2.z.log"; then
-    ok "(d) zsock -> Linux [$LINUX_LL%$TAP] 1000003 bytes verified"
-else
-    cat "$TMP/d2.z.log"
-    fail "(d) zsock -> Linux [$LINUX_LL%$TAP]"
-fi
+stream_check "(d) zsock -> Linux [$LINUX_LL%$TAP]" 1000003 "$TMP/d2.z.log" ztcp \
+    in_ns "${ZENV6[@]}" timeout 30 "$ZTCP" client "[$LINUX_LL%$TAP]" 7201 --bytes 1000003 \
+    --seed 204 --time-limit 20
 expect "$TMP/d2.z.log" "^ztcp: connected from \[fe80:[0-9a-f:]*%$TAP\]:[0-9]* to \[$LINUX_LL%$TAP\]:7201$" \
     "(d) zsock's link-local source"
 wait_pid "$PB" 15 || fail "Linux server exit status"

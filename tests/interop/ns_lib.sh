@@ -8,9 +8,9 @@
 #   need_binary FILE WHAT  fail (exit 1) unless FILE is an executable;
 #   ns_setup             create the namespace and the TAP, Linux 192.0.2.1/24 on
 #                        it, zsock to be 192.0.2.2 (ZENV runs a tool with it);
-# and uses in_ns, wait_line, started, wait_pid, stop_pid, ok, fail, bg (a
-# background process in the namespace that cleanup kills), zsock_mac,
-# neigh_mac and finish. Everything is removed on exit. A script without a
+# and uses in_ns, wait_line, ns_bound, started, wait_pid, stop_pid, ok,
+# fail, bg (a background process in the namespace that cleanup kills),
+# zsock_mac, neigh_mac and finish. Everything is removed on exit. A script without a
 # namespace calls run_setup (TMP and the clean-up) instead of ns_setup, and
 # spawn instead of bg.
 # shellcheck shell=bash
@@ -133,6 +133,22 @@ wait_line() {
     local i
     for ((i = 0; i < $3 * 10; i++)); do
         grep -q -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ns_bound tcp|udp PORT: wait up to 10 s until a Linux socket in the
+# namespace listens on (tcp) or is bound to (udp) PORT.
+ns_bound() {
+    local i opts
+    case $1 in
+    tcp) opts=-ltnH ;;
+    udp) opts=-lunH ;;
+    *) return 1 ;;
+    esac
+    for ((i = 0; i < 100; i++)); do
+        in_ns ss "$opts" "sport = :$2" | grep -q . && return 0
         sleep 0.1
     done
     return 1

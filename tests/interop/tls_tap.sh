@@ -49,16 +49,6 @@ exec 9<>"$TMP/hold"
 
 "$ZTLS" gen --bytes "$BODY" --seed 7 >"$TMP/stream7" || fail "ztls gen"
 
-# listening PORT: wait up to 10 s for a Linux listener on PORT in the namespace.
-listening() {
-    local i
-    for ((i = 0; i < 100; i++)); do
-        in_ns ss -ltnH "sport = :$1" | grep -q . && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # s_server LOG PORT ARGS...: openssl s_server (TLS 1.2, one connection) on
 # Linux's address in the background; BG_PID. Returns 1 if it does not listen.
 s_server() {
@@ -69,7 +59,7 @@ s_server() {
         -naccept 1 "$@" <&9 >"$log" 2>&1 &
     BG_PID=$!
     PIDS+=("$BG_PID")
-    listening "$port" || {
+    ns_bound tcp "$port" || {
         cat "$log"
         fail "openssl s_server on port $port did not start"
         return 1

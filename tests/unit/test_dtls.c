@@ -25,11 +25,9 @@
 #include "net/sim.h"
 #include "sockets/inet.h"
 #include "tls/tls_internal.h"
+#include "unit/test_sim_pair.h"
+#include "unit/test_tls_util.h"
 #include "unit/test_util.h"
-
-#ifndef TLS_PKI_DIR
-#error "TLS_PKI_DIR must name tests/tls/pki"
-#endif
 
 #define SA(x) ((struct sockaddr *)&(x))
 
@@ -41,27 +39,6 @@ enum {
 
 /* ---- credentials
  * -------------------------------------------------------------------------------- */
-
-static void add_file(sec_tag_t tag, enum tls_credential_type type, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", TLS_PKI_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s", path);
-    }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    buf[len] = 0;
-    size_t n = (size_t)len + (memcmp(buf, "-----", 5) == 0 ? 1 : 0);
-    assert_int_equal(tls_credential_add(tag, type, buf, n), 0);
-    free(buf);
-}
 
 static int setup_creds(void **state)
 {
@@ -77,38 +54,12 @@ static int setup_creds(void **state)
 /* ---- helpers
  * ------------------------------------------------------------------------------------ */
 
-static struct sockaddr_in lo(uint16_t port)
-{
-    struct sockaddr_in s = {.sin_family = AF_INET, .sin_port = htons(port)};
-    s.sin_addr.s_addr = htonl(0x7f000001u);
-    return s;
-}
-
 static uint16_t port_of(int fd)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof(a);
     assert_int_equal(zsock_getsockname(fd, SA(a), &len), 0);
     return ntohs(a.sin_port);
-}
-
-static void set_int(int fd, int level, int opt, int v)
-{
-    assert_int_equal(zsock_setsockopt(fd, level, opt, &v, sizeof(v)), 0);
-}
-
-static int get_int(int fd, int level, int opt)
-{
-    int v = -1;
-    socklen_t len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, level, opt, &v, &len), 0);
-    return v;
-}
-
-static void set_timeo(int fd, int opt, int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    assert_int_equal(zsock_setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)), 0);
 }
 
 static void set_tag(int fd, sec_tag_t tag)
@@ -947,19 +898,10 @@ static int64_t sim_now(void *ctx)
 static void test_sim_loss_and_reordering(void **state)
 {
     (void)state;
-    struct z_simnet *net = z_simnet_create(0xd715u);
-    assert_non_null(net);
-    struct z_stack_config ca = {.name = "A", .virtual_clock = true};
-    struct z_stack_config cb = {.name = "B", .virtual_clock = true};
-    struct z_stack *sa = z_stack_create(&ca), *sb = z_stack_create(&cb);
-    const uint8_t ma[6] = {2, 0, 0, 0, 0, 1}, mb[6] = {2, 0, 0, 0, 0, 2};
-    struct z_netif *ia = z_simnet_attach(net, sa, ma), *ib = z_simnet_attach(net, sb, mb);
-    z_stack_lock(sa);
-    z_netif_add_ipv4_locked(ia, ADDR_A, 0xffffff00u);
-    z_stack_unlock(sa);
-    z_stack_lock(sb);
-    z_netif_add_ipv4_locked(ib, ADDR_B, 0xffffff00u);
-    z_stack_unlock(sb);
+    struct sim_pair pair;
+    sim_pair_up(&pair, 0xd715u, ADDR_A, ADDR_B);
+    struct z_simnet *net = pair.net;
+    struct z_stack *sa = pair.a, *sb = pair.b;
     struct z_sim_faults f = {.loss_ppm = 100000, .reorder_ppm = 100000, .delay_us = 2000};
     z_simnet_set_faults(net, &f);
 
@@ -1061,9 +1003,7 @@ static void test_sim_loss_and_reordering(void **state)
     assert_true(ss.reordered > 0);
     zsock_close(c);
     zsock_close(s);
-    z_stack_destroy(sa);
-    z_stack_destroy(sb);
-    z_simnet_destroy(net);
+    sim_pair_down(&pair);
 }
 
 /* ---- main

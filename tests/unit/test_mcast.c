@@ -112,12 +112,24 @@ static int membership6(int fd, int opt, const uint8_t *group, int ifindex)
     return zsock_setsockopt(fd, IPPROTO_IPV6, opt, &mr, sizeof(mr));
 }
 
+/* The world up with a UDP socket on A and one on B, both members of GROUP. */
+static void world_up_members(int *a, int *b)
+{
+    world_up();
+    *a = udp4(0, 0);
+    *b = udp4(1, 0);
+    assert_int_equal(membership4(*a, IP_ADD_MEMBERSHIP, GROUP, 0), 0);
+    assert_int_equal(membership4(*b, IP_ADD_MEMBERSHIP, GROUP, 0), 0);
+}
+
+/* One datagram to the group on PORT; the link then runs 10 ms to carry it. */
 static void send4(int fd, uint32_t group, const char *msg)
 {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(PORT)};
     to.sin_addr.s_addr = htonl(group);
     assert_int_equal(zsock_sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to)),
                      (ssize_t)strlen(msg));
+    z_simnet_run(W.net, 10 * MS);
 }
 
 static void send6(int fd, const uint8_t *group, const char *msg)
@@ -126,6 +138,7 @@ static void send6(int fd, const uint8_t *group, const char *msg)
     memcpy(to.sin6_addr.s6_addr, group, 16);
     assert_int_equal(zsock_sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to)),
                      (ssize_t)strlen(msg));
+    z_simnet_run(W.net, 10 * MS);
 }
 
 /* The next datagram's text ("" if none is queued). */
@@ -159,7 +172,6 @@ static void test_ipv4_members_only(void **state)
     assert_int_equal(stats_of(1).igmp.tx, b_tx + 2);
 
     send4(a, GROUP, "one");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(b), "one");
     assert_string_equal(recv_text(c), ""); /* not a member: its MAC filter drops it */
     assert_string_equal(recv_text(a), ""); /* not a member either: no loop copy */
@@ -177,7 +189,6 @@ static void test_ipv4_members_only(void **state)
     sin.sin_addr.s_addr = htonl(GROUP2);
     assert_int_equal(zsock_bind(b3, (struct sockaddr *)&sin, sizeof(sin)), 0);
     send4(a, GROUP, "two");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(b), "two");
     assert_string_equal(recv_text(b2), "two");
     assert_string_equal(recv_text(b3), "");
@@ -188,7 +199,6 @@ static void test_ipv4_members_only(void **state)
     assert_int_equal(stats_of(1).igmp.tx, b_tx + 1);
     assert_false(is_member4(1, GROUP));
     send4(a, GROUP, "three");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(b), "");
 
     /* Two sockets share the interface's membership; closing one keeps it. */
@@ -207,23 +217,19 @@ static void test_ipv4_members_only(void **state)
 static void test_ipv4_loop_ttl_if(void **state)
 {
     (void)state;
-    world_up();
-    int a = udp4(0, 0), b = udp4(1, 0);
-    assert_int_equal(membership4(a, IP_ADD_MEMBERSHIP, GROUP, 0), 0);
-    assert_int_equal(membership4(b, IP_ADD_MEMBERSHIP, GROUP, 0), 0);
+    int a, b;
+    world_up_members(&a, &b);
     /* Loop on by default: the sender's host gets a copy. */
     int v = -5;
     socklen_t len = sizeof(v);
     assert_int_equal(zsock_getsockopt(a, IPPROTO_IP, IP_MULTICAST_LOOP, &v, &len), 0);
     assert_int_equal(v, 1);
     send4(a, GROUP, "looped");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(a), "looped");
     assert_string_equal(recv_text(b), "looped");
     unsigned char off = 0; /* a single byte, as Linux also takes */
     assert_int_equal(zsock_setsockopt(a, IPPROTO_IP, IP_MULTICAST_LOOP, &off, 1), 0);
     send4(a, GROUP, "not looped");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(a), "");
     assert_string_equal(recv_text(b), "not looped");
 
@@ -251,7 +257,6 @@ static void test_ipv4_loop_ttl_if(void **state)
     assert_int_equal(zsock_setsockopt(a, IPPROTO_IP, IP_MULTICAST_IF, &ia, sizeof(ia)), -1);
     assert_int_equal(errno, EADDRNOTAVAIL);
     send4(a, GROUP, "via A");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(b), "via A");
     zsock_close(a);
     zsock_close(b);
@@ -290,11 +295,9 @@ static void inject_query(int version, uint32_t group, uint8_t max_resp)
 static void test_igmp_queries(void **state)
 {
     (void)state;
-    world_up();
-    int a = udp4(0, 0), b = udp4(1, 0);
     /* A joins too, so it hears reports sent to the group (v2), not those to 224.0.0.22 (v3). */
-    assert_int_equal(membership4(a, IP_ADD_MEMBERSHIP, GROUP, 0), 0);
-    assert_int_equal(membership4(b, IP_ADD_MEMBERSHIP, GROUP, 0), 0);
+    int a, b;
+    world_up_members(&a, &b);
     z_simnet_run(W.net, 2000 * MS); /* the unsolicited reports are over */
     uint64_t b_tx = stats_of(1).igmp.tx, a_rx = stats_of(0).igmp.rx;
 
@@ -352,7 +355,6 @@ static void test_ipv6_members_only(void **state)
     int ifa = W.nif[0]->index;
     assert_int_equal(zsock_setsockopt(a, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifa, sizeof(ifa)), 0);
     send6(a, GROUP6, "six");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(b), "six");
     assert_string_equal(recv_text(c), "");
     assert_string_equal(recv_text(a), "");
@@ -374,7 +376,6 @@ static void test_ipv6_members_only(void **state)
     /* Loop: A joins, gets its own datagrams unless IPV6_MULTICAST_LOOP is 0. */
     assert_int_equal(membership6(a, IPV6_ADD_MEMBERSHIP, GROUP6, 0), 0);
     send6(a, GROUP6, "mine");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(a), "mine");
     assert_string_equal(recv_text(b), "mine");
     int v = 2;
@@ -383,7 +384,6 @@ static void test_ipv6_members_only(void **state)
     v = 0;
     assert_int_equal(zsock_setsockopt(a, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &v, sizeof(v)), 0);
     send6(a, GROUP6, "not mine");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(a), "");
     assert_string_equal(recv_text(b), "not mine");
 
@@ -400,7 +400,6 @@ static void test_ipv6_members_only(void **state)
     assert_int_equal(membership6(b, IPV6_DROP_MEMBERSHIP, GROUP6, 0), -1);
     assert_int_equal(errno, EADDRNOTAVAIL);
     send6(a, GROUP6, "gone");
-    z_simnet_run(W.net, 10 * MS);
     assert_string_equal(recv_text(b), "");
     zsock_close(a);
     zsock_close(b);

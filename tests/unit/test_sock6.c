@@ -2,8 +2,9 @@
  * addresses, dual stack (v4-mapped peers, IPV6_V6ONLY), port sharing
  * between the families, the IPPROTO_IPV6 options and control messages,
  * errors, bulk TCP and large UDP datagrams. Most tests run twice through one
- * table of calls, on zsock and on Linux kernel sockets on ::1, so zsock is
- * checked against Linux; the Linux run is skipped when the host has no ::1.
+ * table of calls (test_api.h), on zsock and on Linux kernel sockets on ::1,
+ * so zsock is checked against Linux; the Linux run is skipped when the host
+ * has no ::1.
  * The last tests put two zsock stacks on a simulated link: link-local
  * addresses with scope ids, global addresses and fragmented datagrams. */
 #include <stdarg.h>
@@ -32,233 +33,15 @@
 #include <zsock/socket.h>
 
 #include "unit/test_util.h"
+#include "unit/test_api.h"
 
 #include "net/net.h"
 #include "net/sim.h"
 #include "sockets/fdtable.h"
 #include "sockets/inet.h"
 
-_Static_assert(ZSOCK_MSG_PEEK == MSG_PEEK && ZSOCK_MSG_TRUNC == MSG_TRUNC &&
-                   ZSOCK_MSG_DONTWAIT == MSG_DONTWAIT && ZSOCK_MSG_CTRUNC == MSG_CTRUNC,
-               "zsock flags are the C library's, so one test body serves both");
-_Static_assert(ZSOCK_POLLIN == POLLIN && ZSOCK_POLLOUT == POLLOUT && ZSOCK_POLLERR == POLLERR &&
-                   ZSOCK_POLLHUP == POLLHUP,
-               "zsock poll bits are the C library's");
-
-/* ---- one table of calls per implementation ------------------------------------------- */
-
-struct api {
-    const char *name;
-    bool zsock;
-    int eph_min, eph_max; /* ephemeral port range */
-    int v6only_default;   /* IPV6_V6ONLY of a new socket */
-    int (*socket)(int, int, int);
-    int (*bind)(int, const struct sockaddr *, socklen_t);
-    int (*connect)(int, const struct sockaddr *, socklen_t);
-    int (*listen)(int, int);
-    int (*accept)(int, struct sockaddr *, socklen_t *);
-    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-    ssize_t (*sendmsg)(int, const struct msghdr *, int);
-    ssize_t (*recvmsg)(int, struct msghdr *, int);
-    int (*getsockname)(int, struct sockaddr *, socklen_t *);
-    int (*getpeername)(int, struct sockaddr *, socklen_t *);
-    int (*setsockopt)(int, int, int, const void *, socklen_t);
-    int (*getsockopt)(int, int, int, void *, socklen_t *);
-    int (*poll)(struct pollfd *, int, int);
-    int (*shutdown)(int, int);
-    int (*close)(int);
-    int (*lo_index)(void);
-    int (*setfl)(int, int);
-};
-
-static int zs_poll(struct pollfd *p, int n, int t)
-{
-    return zsock_poll(p, n, t);
-}
-static int zs_lo_index(void)
-{
-    return zsock_if_nametoindex("lo");
-}
-static int zs_setfl(int fd, int fl)
-{
-    return zsock_fcntl(fd, F_SETFL, fl);
-}
-
-/* The C library declares some of these with transparent unions under
- * _GNU_SOURCE, so Linux gets thin wrappers of the plain types. */
-static int lx_socket(int d, int t, int p)
-{
-    return socket(d, t, p);
-}
-static int lx_bind(int fd, const struct sockaddr *a, socklen_t l)
-{
-    return bind(fd, a, l);
-}
-static int lx_connect(int fd, const struct sockaddr *a, socklen_t l)
-{
-    return connect(fd, a, l);
-}
-static int lx_listen(int fd, int b)
-{
-    return listen(fd, b);
-}
-static int lx_accept(int fd, struct sockaddr *a, socklen_t *l)
-{
-    return accept(fd, a, l);
-}
-static ssize_t lx_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
-                         socklen_t l)
-{
-    return sendto(fd, b, n, f | MSG_NOSIGNAL, a, l);
-}
-static ssize_t lx_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
-{
-    return recvfrom(fd, b, n, f, a, l);
-}
-static ssize_t lx_sendmsg(int fd, const struct msghdr *m, int f)
-{
-    return sendmsg(fd, m, f | MSG_NOSIGNAL);
-}
-static ssize_t lx_recvmsg(int fd, struct msghdr *m, int f)
-{
-    return recvmsg(fd, m, f);
-}
-static int lx_getsockname(int fd, struct sockaddr *a, socklen_t *l)
-{
-    return getsockname(fd, a, l);
-}
-static int lx_getpeername(int fd, struct sockaddr *a, socklen_t *l)
-{
-    return getpeername(fd, a, l);
-}
-static int lx_setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
-{
-    return setsockopt(fd, lv, o, v, l);
-}
-static int lx_getsockopt(int fd, int lv, int o, void *v, socklen_t *l)
-{
-    return getsockopt(fd, lv, o, v, l);
-}
-static int lx_poll(struct pollfd *p, int n, int t)
-{
-    return poll(p, (nfds_t)n, t);
-}
-static int lx_shutdown(int fd, int how)
-{
-    return shutdown(fd, how);
-}
-static int lx_close(int fd)
-{
-    return close(fd);
-}
-static int lx_lo_index(void)
-{
-    return (int)if_nametoindex("lo");
-}
-static int lx_setfl(int fd, int fl)
-{
-    return fcntl(fd, F_SETFL, fl);
-}
-
-static struct api zsock_api = {
-    .name = "zsock",
-    .zsock = true,
-    .eph_min = CONFIG_NET_EPHEMERAL_PORT_MIN,
-    .eph_max = CONFIG_NET_EPHEMERAL_PORT_MAX,
-    .v6only_default = 1, /* Zephyr's */
-    .socket = zsock_socket,
-    .bind = zsock_bind,
-    .connect = zsock_connect,
-    .listen = zsock_listen,
-    .accept = zsock_accept,
-    .sendto = zsock_sendto,
-    .recvfrom = zsock_recvfrom,
-    .sendmsg = zsock_sendmsg,
-    .recvmsg = zsock_recvmsg,
-    .getsockname = zsock_getsockname,
-    .getpeername = zsock_getpeername,
-    .setsockopt = zsock_setsockopt,
-    .getsockopt = zsock_getsockopt,
-    .poll = zs_poll,
-    .shutdown = zsock_shutdown,
-    .close = zsock_close,
-    .lo_index = zs_lo_index,
-    .setfl = zs_setfl,
-};
-
-static struct api linux_api = {
-    .name = "linux",
-    .zsock = false,
-    .eph_min = 32768, /* read from /proc in main() */
-    .eph_max = 60999,
-    .v6only_default = 0, /* net.ipv6.bindv6only, read in main() */
-    .socket = lx_socket,
-    .bind = lx_bind,
-    .connect = lx_connect,
-    .listen = lx_listen,
-    .accept = lx_accept,
-    .sendto = lx_sendto,
-    .recvfrom = lx_recvfrom,
-    .sendmsg = lx_sendmsg,
-    .recvmsg = lx_recvmsg,
-    .getsockname = lx_getsockname,
-    .getpeername = lx_getpeername,
-    .setsockopt = lx_setsockopt,
-    .getsockopt = lx_getsockopt,
-    .poll = lx_poll,
-    .shutdown = lx_shutdown,
-    .close = lx_close,
-    .lo_index = lx_lo_index,
-    .setfl = lx_setfl,
-};
-
 /* Can Linux sockets use ::1 on this host? Set in main(). */
 static bool linux_has_v6;
-
-/* ---- fixture: no descriptor of either kind leaks ------------------------------------- */
-
-static bool linux_open_before[4096];
-
-static void scan_linux_fds(bool *open_now)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL) {
-        return;
-    }
-    int self = dirfd(d);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        int fd = atoi(e->d_name);
-        if (e->d_name[0] != '.' && fd != self && fd >= 0 && fd < 4096) {
-            open_now[fd] = true;
-        }
-    }
-    closedir(d);
-}
-
-static int setup(void **state)
-{
-    memset(linux_open_before, 0, sizeof(linux_open_before));
-    scan_linux_fds(linux_open_before);
-    return fd_leak_setup(state);
-}
-
-static int teardown(void **state)
-{
-    static bool open_now[4096];
-    memset(open_now, 0, sizeof(open_now));
-    scan_linux_fds(open_now);
-    int leaked = 0;
-    for (int fd = 0; fd < 4096; fd++) {
-        if (open_now[fd] && !linux_open_before[fd]) {
-            close(fd);
-            leaked++;
-        }
-    }
-    fd_leak_teardown(state);
-    assert_int_equal(leaked, 0);
-    return 0;
-}
 
 /* The implementation a test runs on; skips the Linux run without ::1. */
 static const struct api *impl(void **state)
@@ -273,11 +56,7 @@ static const struct api *impl(void **state)
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-#define SA(x)     ((struct sockaddr *)&(x))
-#define CSA(x)    ((const struct sockaddr *)&(x))
-#define LOCALHOST 0x7f000001u
-#define WAIT_MS   10000 /* give up waiting for something that must arrive */
-#define SIN6_LEN  ((socklen_t)sizeof(struct sockaddr_in6))
+#define SIN6_LEN ((socklen_t)sizeof(struct sockaddr_in6))
 
 static const struct in6_addr ANY6 = {{{0}}};
 static const struct in6_addr LO6 = {{{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}};
@@ -330,20 +109,6 @@ static struct sockaddr_in sin4(uint32_t a, uint16_t port)
     return s;
 }
 
-static int get_int(const struct api *A, int fd, int level, int opt)
-{
-    int v = -12345;
-    socklen_t l = sizeof(v);
-    assert_int_equal(A->getsockopt(fd, level, opt, &v, &l), 0);
-    assert_int_equal(l, sizeof(v));
-    return v;
-}
-
-static void set_int(const struct api *A, int fd, int level, int opt, int v)
-{
-    assert_int_equal(A->setsockopt(fd, level, opt, &v, sizeof(v)), 0);
-}
-
 static int set_int_rc(const struct api *A, int fd, int level, int opt, int v)
 {
     return A->setsockopt(fd, level, opt, &v, sizeof(v));
@@ -394,27 +159,27 @@ static void assert_sin4(const struct sockaddr_in *s, uint32_t addr, uint16_t por
     assert_int_equal(ntohs(s->sin_port), port);
 }
 
-/* getsockname of an AF_INET6 socket: 28 bytes, AF_INET6. */
-static struct sockaddr_in6 name6(const struct api *A, int fd)
+/* getsockname (or getpeername) of an AF_INET6 socket: 28 bytes, AF_INET6. */
+static struct sockaddr_in6 sockname6(const struct api *A, int fd, bool peer)
 {
     struct sockaddr_in6 s;
     socklen_t l = sizeof(s);
     memset(&s, 0xAA, sizeof(s));
-    assert_int_equal(A->getsockname(fd, SA(s), &l), 0);
+    int rc = peer ? A->getpeername(fd, SA(s), &l) : A->getsockname(fd, SA(s), &l);
+    assert_int_equal(rc, 0);
     assert_int_equal(l, SIN6_LEN);
     assert_int_equal(s.sin6_family, AF_INET6);
     return s;
 }
 
+static struct sockaddr_in6 name6(const struct api *A, int fd)
+{
+    return sockname6(A, fd, false);
+}
+
 static struct sockaddr_in6 peer6(const struct api *A, int fd)
 {
-    struct sockaddr_in6 s;
-    socklen_t l = sizeof(s);
-    memset(&s, 0xAA, sizeof(s));
-    assert_int_equal(A->getpeername(fd, SA(s), &l), 0);
-    assert_int_equal(l, SIN6_LEN);
-    assert_int_equal(s.sin6_family, AF_INET6);
-    return s;
+    return sockname6(A, fd, true);
 }
 
 static struct sockaddr_in name4(const struct api *A, int fd, bool peer)
@@ -469,26 +234,12 @@ static uint16_t free_port(const struct api *A, int type)
     return p;
 }
 
-static short poll_one(const struct api *A, int fd, short events, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = events};
-    int n = A->poll(&p, 1, ms);
-    assert_true(n >= 0);
-    return n == 0 ? 0 : p.revents;
-}
-
 /* Wait until a datagram (or error) is there, then take it without blocking. */
 static ssize_t recv_wait(const struct api *A, int fd, void *buf, size_t len, int flags,
                          struct sockaddr *from, socklen_t *fromlen)
 {
     assert_true(poll_one(A, fd, POLLIN, WAIT_MS) & (POLLIN | POLLERR));
     return A->recvfrom(fd, buf, len, flags | MSG_DONTWAIT, from, fromlen);
-}
-
-static void expect_nothing(const struct api *A, int fd)
-{
-    char c;
-    expect_errno(A->recvfrom(fd, &c, 1, MSG_DONTWAIT, NULL, NULL), EAGAIN);
 }
 
 static void send_all(const struct api *A, int fd, const void *buf, size_t len)
@@ -524,6 +275,17 @@ static uint16_t closed_port6(const struct api *A, int type)
 
 /* A TCP connection from c (already created) to dst; the accepted socket is
  * returned and the address accept gave in *from (if not NULL). */
+/* The same on 127.0.0.1, for mapped destinations. */
+static uint16_t closed_port4(const struct api *A, int type)
+{
+    int fd = sock4(A, type);
+    struct sockaddr_in a = sin4(LOCALHOST, 0);
+    assert_int_equal(A->bind(fd, CSA(a), sizeof(a)), 0);
+    uint16_t p = ntohs(name4(A, fd, false).sin_port);
+    A->close(fd);
+    return p;
+}
+
 static int connect_accept(const struct api *A, int l, int c, const struct sockaddr *dst,
                           socklen_t dlen, struct sockaddr_in6 *from)
 {
@@ -541,6 +303,16 @@ static int connect_accept(const struct api *A, int l, int c, const struct sockad
 }
 
 /* One byte each way over a TCP connection. */
+/* A listener on ::1, a client connected to it (*l, *c); returns the accepted socket. */
+static int tcp_pair6(const struct api *A, int *l, int *c)
+{
+    uint16_t lp;
+    *l = listener6(A, &LO6, -1, &lp);
+    *c = sock6(A, SOCK_STREAM, -1);
+    struct sockaddr_in6 d = lo6(lp);
+    return connect_accept(A, *l, *c, CSA(d), sizeof(d), NULL);
+}
+
 static void exchange(const struct api *A, int a, int b)
 {
     char c = 0;
@@ -1339,9 +1111,7 @@ static void test_v4_on_v6_cmsgs(void **state)
     assert_int_equal(A->sendto(s4, "q", 1, 0, CSA(to4), sizeof(to4)), 1);
     struct rx6 x = recv_cmsgs(A, r, 256);
     assert_int_equal(x.n, 1);
-    {
-        assert_int_equal(x.ncmsg, 0);
-    }
+    assert_int_equal(x.ncmsg, 0);
     A->close(s4);
     A->close(r);
 }
@@ -1403,6 +1173,32 @@ static void test_cmsgs_several(void **state)
     A->close(r);
 }
 
+/* sendmsg of the one-byte datagram *byte to *to with one IPPROTO_IPV6
+ * control message of the given type and data. */
+static ssize_t send_cmsg(const struct api *A, int fd, const struct sockaddr_in6 *to,
+                         const char *byte, int type, const void *data, size_t dlen)
+{
+    union {
+        struct cmsghdr align;
+        uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    assert_true(CMSG_SPACE(dlen) <= sizeof(ctl.b));
+    struct iovec iov = {.iov_base = (void *)byte, .iov_len = 1};
+    struct msghdr m = {.msg_name = (void *)to,
+                       .msg_namelen = sizeof(*to),
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.b,
+                       .msg_controllen = CMSG_SPACE(dlen)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_IPV6;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(dlen);
+    memcpy(CMSG_DATA(c), data, dlen);
+    return A->sendmsg(fd, &m, 0);
+}
+
 /* sendmsg with IPV6_HOPLIMIT overrides the socket's hop limit for one datagram. */
 static void test_sendmsg_hoplimit(void **state)
 {
@@ -1415,24 +1211,7 @@ static void test_sendmsg_hoplimit(void **state)
     struct sockaddr_in6 to = lo6(p);
     static const int hl[] = {17, 1, 255, -1};
     for (size_t i = 0; i < sizeof(hl) / sizeof(hl[0]); i++) {
-        union {
-            struct cmsghdr align;
-            uint8_t b[CMSG_SPACE(sizeof(int))];
-        } ctl;
-        memset(&ctl, 0, sizeof(ctl));
-        struct iovec iov = {.iov_base = "s", .iov_len = 1};
-        struct msghdr m = {.msg_name = &to,
-                           .msg_namelen = sizeof(to),
-                           .msg_iov = &iov,
-                           .msg_iovlen = 1,
-                           .msg_control = ctl.b,
-                           .msg_controllen = sizeof(ctl.b)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_HOPLIMIT;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &hl[i], sizeof(int));
-        assert_int_equal(A->sendmsg(s, &m, 0), 1);
+        assert_int_equal(send_cmsg(A, s, &to, "s", IPV6_HOPLIMIT, &hl[i], sizeof(int)), 1);
         struct rx6 x = recv_cmsgs(A, r, 256);
         assert_true(x.has_hops);
         /* -1: the socket's own value, as Linux. */
@@ -1440,24 +1219,7 @@ static void test_sendmsg_hoplimit(void **state)
     }
     /* Out of range: EINVAL. */
     int bad = 256;
-    union {
-        struct cmsghdr align;
-        uint8_t b[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct iovec iov = {.iov_base = "s", .iov_len = 1};
-    struct msghdr m = {.msg_name = &to,
-                       .msg_namelen = sizeof(to),
-                       .msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = ctl.b,
-                       .msg_controllen = sizeof(ctl.b)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_HOPLIMIT;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &bad, sizeof(int));
-    expect_errno(A->sendmsg(s, &m, 0), EINVAL);
+    expect_errno(send_cmsg(A, s, &to, "s", IPV6_HOPLIMIT, &bad, sizeof(int)), EINVAL);
     /* The socket's own value is untouched. */
     assert_int_equal(A->sendto(s, "s", 1, 0, CSA(to), sizeof(to)), 1);
     struct rx6 x = recv_cmsgs(A, r, 256);
@@ -1472,28 +1234,11 @@ static void test_sendmsg_hoplimit(void **state)
 static ssize_t send_pktinfo(const struct api *A, int fd, const struct sockaddr_in6 *to,
                             const char *src, int ifindex)
 {
-    union {
-        struct cmsghdr align;
-        uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-    } ctl;
-    memset(&ctl, 0, sizeof(ctl));
-    struct iovec iov = {.iov_base = "i", .iov_len = 1};
-    struct msghdr m = {.msg_name = (void *)to,
-                       .msg_namelen = sizeof(*to),
-                       .msg_iov = &iov,
-                       .msg_iovlen = 1,
-                       .msg_control = ctl.b,
-                       .msg_controllen = sizeof(ctl.b)};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = IPPROTO_IPV6;
-    c->cmsg_type = IPV6_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
     struct in6_pktinfo pi;
     memset(&pi, 0, sizeof(pi));
     assert_int_equal(inet_pton(AF_INET6, src, &pi.ipi6_addr), 1);
     pi.ipi6_ifindex = (unsigned)ifindex;
-    memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-    return A->sendmsg(fd, &m, 0);
+    return send_cmsg(A, fd, to, "i", IPV6_PKTINFO, &pi, sizeof(pi));
 }
 
 static void test_sendmsg_pktinfo(void **state)
@@ -1518,14 +1263,10 @@ static void test_sendmsg_pktinfo(void **state)
     /* A source that is not ours: Linux EINVAL. */
     ssize_t n = send_pktinfo(A, s, &to, "2001:db8::1", 0);
     assert_int_equal(n, -1);
-    {
-        assert_int_equal(errno, EINVAL);
-    }
+    assert_int_equal(errno, EINVAL);
     /* An interface that does not exist: ENODEV. */
     n = send_pktinfo(A, s, &to, "::1", 999);
-    {
-        expect_errno(n, ENODEV);
-    }
+    expect_errno(n, ENODEV);
     expect_nothing(A, r);
     A->close(s);
     A->close(r);
@@ -1644,11 +1385,7 @@ static void test_udp_port_unreachable_mapped(void **state)
 {
     const struct api *A = impl(state);
     int fd = sock6(A, SOCK_DGRAM, 0);
-    int t = sock4(A, SOCK_DGRAM);
-    struct sockaddr_in b4 = sin4(LOCALHOST, 0);
-    assert_int_equal(A->bind(t, CSA(b4), sizeof(b4)), 0);
-    uint16_t p = ntohs(name4(A, t, false).sin_port);
-    A->close(t);
+    uint16_t p = closed_port4(A, SOCK_DGRAM);
     struct sockaddr_in6 d = mapped6(LOCALHOST, p);
     assert_int_equal(A->connect(fd, CSA(d), sizeof(d)), 0);
     assert_int_equal(A->sendto(fd, "x", 1, 0, NULL, 0), 1);
@@ -1667,11 +1404,7 @@ static void test_tcp_refused(void **state)
     A->close(fd);
     /* Through a mapped address: the IPv4 RST. */
     fd = sock6(A, SOCK_STREAM, 0);
-    int t = sock4(A, SOCK_STREAM);
-    struct sockaddr_in b4 = sin4(LOCALHOST, 0);
-    assert_int_equal(A->bind(t, CSA(b4), sizeof(b4)), 0);
-    uint16_t p = ntohs(name4(A, t, false).sin_port);
-    A->close(t);
+    uint16_t p = closed_port4(A, SOCK_STREAM);
     struct sockaddr_in6 m = mapped6(LOCALHOST, p);
     expect_errno(A->connect(fd, CSA(m), sizeof(m)), ECONNREFUSED);
     A->close(fd);
@@ -1723,11 +1456,9 @@ static void test_link_local_without_scope(void **state)
         int type = t ? SOCK_STREAM : SOCK_DGRAM;
         int fd = sock6(A, type, -1);
         struct sockaddr_in6 a = sin6_of(&ll, 0, 0);
-        {
-            expect_errno(A->bind(fd, CSA(a), sizeof(a)), EINVAL);
-            /* 24 bytes: no room for a scope either. */
-            expect_errno(A->bind(fd, CSA(a), 24), EINVAL);
-        }
+        expect_errno(A->bind(fd, CSA(a), sizeof(a)), EINVAL);
+        /* 24 bytes: no room for a scope either. */
+        expect_errno(A->bind(fd, CSA(a), 24), EINVAL);
         a.sin6_port = htons(9);
         expect_errno(A->connect(fd, CSA(a), sizeof(a)), EINVAL);
         if (type == SOCK_DGRAM && A->zsock) {
@@ -1749,9 +1480,7 @@ static void test_link_local_bad_scope(void **state)
         int type = t ? SOCK_STREAM : SOCK_DGRAM;
         int fd = sock6(A, type, -1);
         struct sockaddr_in6 a = sin6_of(&ll, 0, 999);
-        {
-            expect_errno(A->bind(fd, CSA(a), sizeof(a)), ENODEV);
-        }
+        expect_errno(A->bind(fd, CSA(a), sizeof(a)), ENODEV);
         a.sin6_port = htons(9);
         /* Linux looks for a route (none through no interface); zsock checks
          * the scope first (z_ipep_take_scope: ENODEV). */
@@ -1807,11 +1536,8 @@ static void *writer_thread(void *arg)
 static void test_tcp_bulk(void **state)
 {
     const struct api *A = impl(state);
-    uint16_t lp;
-    int l = listener6(A, &LO6, -1, &lp);
-    int c = sock6(A, SOCK_STREAM, -1);
-    struct sockaddr_in6 d = lo6(lp);
-    int s = connect_accept(A, l, c, CSA(d), sizeof(d), NULL);
+    int l, c;
+    int s = tcp_pair6(A, &l, &c);
     struct writer wc = {A, c, 1}, ws = {A, s, 2};
     pthread_t tc, ts;
     assert_int_equal(pthread_create(&tc, NULL, writer_thread, &wc), 0);
@@ -1861,11 +1587,8 @@ static void test_tcp_bulk(void **state)
 static void test_tcp_half_close(void **state)
 {
     const struct api *A = impl(state);
-    uint16_t lp;
-    int l = listener6(A, &LO6, -1, &lp);
-    int c = sock6(A, SOCK_STREAM, -1);
-    struct sockaddr_in6 d = lo6(lp);
-    int s = connect_accept(A, l, c, CSA(d), sizeof(d), NULL);
+    int l, c;
+    int s = tcp_pair6(A, &l, &c);
     send_all(A, c, "last", 4);
     assert_int_equal(A->shutdown(c, SHUT_WR), 0);
     expect_errno(A->sendto(c, "x", 1, 0, NULL, 0), EPIPE);
@@ -2220,9 +1943,7 @@ static void test_sim_link_local_udp(void **state)
     /* B's link-local address is not on B's lo: binding it there fails. */
     int e = sim_sock(&t, 1, SOCK_DGRAM);
     struct sockaddr_in6 wrong = sin6_of(&t.ll[1], 0, 1);
-    {
-        expect_errno(zsock_bind(e, CSA(wrong), sizeof(wrong)), EADDRNOTAVAIL);
-    }
+    expect_errno(zsock_bind(e, CSA(wrong), sizeof(wrong)), EADDRNOTAVAIL);
     zsock_close(e);
     zsock_close(a);
     zsock_close(b);
@@ -2427,25 +2148,10 @@ static void test_sim_fragmented_udp(void **state)
 
 /* ---- registration -------------------------------------------------------------------- */
 
-/* Each test runs once per implementation, named test/zsock and test/linux. */
-/* clang-format off */
-#define ONE(f, impl) {#f "/" #impl, f, setup, teardown, &impl##_api}
-#define BOTH(f)      ONE(f, zsock), ONE(f, linux)
-#define ZS(f)        {#f, f, setup, teardown, NULL}
-/* clang-format on */
-
 static void read_linux_settings(void)
 {
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (f != NULL) {
-        int lo, hi;
-        if (fscanf(f, "%d %d", &lo, &hi) == 2) {
-            linux_api.eph_min = lo;
-            linux_api.eph_max = hi;
-        }
-        fclose(f);
-    }
-    f = fopen("/proc/sys/net/ipv6/bindv6only", "r");
+    read_linux_port_range();
+    FILE *f = fopen("/proc/sys/net/ipv6/bindv6only", "r");
     if (f != NULL) {
         int v;
         if (fscanf(f, "%d", &v) == 1) {

@@ -29,6 +29,7 @@
 #include "net/sim.h"
 #include "net/tcp_pcb.h"
 #include "sockets/inet.h"
+#include "unit/test_sim_pair.h"
 #include "unit/test_util.h"
 
 #define SA(x) ((struct sockaddr *)&(x))
@@ -107,23 +108,11 @@ static void set_bufs(int fd)
 
 static void run_case(const struct sim_case *k, size_t total, struct result *res)
 {
-    struct z_simnet *net = z_simnet_create(0x5eed0000u + k->loss_ppm + k->reorder_ppm);
-    assert_non_null(net);
-    struct z_stack_config ca = {.name = "A", .virtual_clock = true};
-    struct z_stack_config cb = {.name = "B", .virtual_clock = true};
-    struct z_stack *a = z_stack_create(&ca), *b = z_stack_create(&cb);
-    assert_non_null(a);
-    assert_non_null(b);
-    const uint8_t ma[6] = {2, 0, 0, 0, 0, 1}, mb[6] = {2, 0, 0, 0, 0, 2};
-    struct z_netif *ia = z_simnet_attach(net, a, ma), *ib = z_simnet_attach(net, b, mb);
-    assert_non_null(ia);
-    assert_non_null(ib);
-    z_stack_lock(a);
-    z_netif_add_ipv4_locked(ia, ADDR_A, 0xffffff00u);
-    z_stack_unlock(a);
-    z_stack_lock(b);
-    z_netif_add_ipv4_locked(ib, ADDR_B, 0xffffff00u);
-    z_stack_unlock(b);
+    struct sim_pair pair;
+    sim_pair_up(&pair, 0x5eed0000u + k->loss_ppm + k->reorder_ppm, ADDR_A, ADDR_B);
+    struct z_simnet *net = pair.net;
+    struct z_stack *a = pair.a, *b = pair.b;
+    struct z_netif *ia = pair.ia, *ib = pair.ib;
     struct sockaddr_in6 sb6 = {.sin6_family = AF_INET6, .sin6_port = htons(5001)};
     if (k->family == AF_INET6) {
         z_stack_lock(a);
@@ -276,9 +265,7 @@ static void run_case(const struct sim_case *k, size_t total, struct result *res)
     assert_int_equal(r, 0);
     zsock_close(c);
     zsock_close(l);
-    z_stack_destroy(a);
-    z_stack_destroy(b);
-    z_simnet_destroy(net);
+    sim_pair_down(&pair);
 }
 
 static struct sim_case cases[] = {

@@ -24,11 +24,8 @@
 #include <zsock/tls_credentials.h>
 
 #include "tls/tls_internal.h"
+#include "unit/test_tls_util.h"
 #include "unit/test_util.h"
-
-#ifndef TLS_PKI_DIR
-#error "TLS_PKI_DIR must name tests/tls/pki"
-#endif
 
 #define SA(x) ((struct sockaddr *)&(x))
 
@@ -48,28 +45,6 @@ enum {
 
 /* ---- credentials
  * -------------------------------------------------------------------------------- */
-
-static void add_file(sec_tag_t tag, enum tls_credential_type type, const char *name)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", TLS_PKI_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("cannot open %s", path);
-    }
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)len + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)len, f), (size_t)len);
-    fclose(f);
-    buf[len] = 0;
-    /* PEM with its NUL, as mbedTLS wants; DER and raw keys as they are. */
-    size_t n = (size_t)len + (memcmp(buf, "-----", 5) == 0 ? 1 : 0);
-    assert_int_equal(tls_credential_add(tag, type, buf, n), 0);
-    free(buf);
-}
 
 /* Which files make up each tag. Tests load the tags they use and the
  * teardown deletes them, so a store of 8 slots (the embedded preset) is
@@ -126,13 +101,6 @@ static int teardown(void **state)
 /* ---- helpers
  * ------------------------------------------------------------------------------------ */
 
-static struct sockaddr_in lo(uint16_t port)
-{
-    struct sockaddr_in s = {.sin_family = AF_INET, .sin_port = htons(port)};
-    s.sin_addr.s_addr = htonl(0x7f000001u);
-    return s;
-}
-
 /* Bind l to 127.0.0.1, a port of the stack's choice: that port. */
 static uint16_t bind_lo(int l)
 {
@@ -151,26 +119,6 @@ static void set_tags(int fd, const sec_tag_t *tags, int n)
     assert_int_equal(
         zsock_setsockopt(fd, SOL_TLS, TLS_SEC_TAG_LIST, tags, (socklen_t)(n * sizeof(sec_tag_t))),
         0);
-}
-
-static void set_int(int fd, int level, int opt, int v)
-{
-    assert_int_equal(zsock_setsockopt(fd, level, opt, &v, sizeof(v)), 0);
-}
-
-/* The int option (level, opt) of fd, which must have one. */
-static int get_int(int fd, int level, int opt)
-{
-    int v = -1;
-    socklen_t len = sizeof(v);
-    assert_int_equal(zsock_getsockopt(fd, level, opt, &v, &len), 0);
-    return v;
-}
-
-static void set_timeo(int fd, int opt, int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    assert_int_equal(zsock_setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)), 0);
 }
 
 /* Server configuration for one test. */

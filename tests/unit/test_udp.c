@@ -1,7 +1,8 @@
 /* UDP sockets over the in-process loopback interface: creation, binding,
  * datagram I/O, connected sockets, ICMP errors, options, readiness, threads and
  * statistics. Most tests run twice, on zsock and on Linux kernel sockets on
- * 127.0.0.1, through one table of calls, so zsock is checked against Linux. */
+ * 127.0.0.1, through one table of calls (test_api.h), so zsock is checked
+ * against Linux. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -30,237 +31,13 @@
 #include <zsock/socket.h>
 
 #include "unit/test_util.h"
+#include "unit/test_api.h"
 
 #include "net/net.h"
 #include "sockets/fdtable.h"
 
-_Static_assert(ZSOCK_MSG_PEEK == MSG_PEEK && ZSOCK_MSG_TRUNC == MSG_TRUNC &&
-                   ZSOCK_MSG_DONTWAIT == MSG_DONTWAIT,
-               "zsock flags are the C library's, so one test body serves both");
-_Static_assert(ZSOCK_POLLIN == POLLIN && ZSOCK_POLLOUT == POLLOUT && ZSOCK_POLLERR == POLLERR &&
-                   ZSOCK_POLLHUP == POLLHUP,
-               "zsock poll bits are the C library's");
-
-/* ---- one table of calls per implementation ------------------------------------------- */
-
-struct api {
-    const char *name;
-    bool zsock;
-    int eph_min, eph_max; /* ephemeral port range */
-    int (*socket)(int, int, int);
-    int (*bind)(int, const struct sockaddr *, socklen_t);
-    int (*connect)(int, const struct sockaddr *, socklen_t);
-    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
-    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-    ssize_t (*sendmsg)(int, const struct msghdr *, int);
-    ssize_t (*recvmsg)(int, struct msghdr *, int);
-    int (*getsockname)(int, struct sockaddr *, socklen_t *);
-    int (*getpeername)(int, struct sockaddr *, socklen_t *);
-    int (*setsockopt)(int, int, int, const void *, socklen_t);
-    int (*getsockopt)(int, int, int, void *, socklen_t *);
-    int (*fionread)(int, int *);
-    int (*getfl)(int);
-    int (*setfl)(int, int);
-    int (*poll)(struct pollfd *, int, int);
-    int (*shutdown)(int, int);
-    int (*close)(int);
-};
-
-static int zs_fionread(int fd, int *n)
-{
-    return zsock_ioctl(fd, FIONREAD, n);
-}
-static int zs_getfl(int fd)
-{
-    return zsock_fcntl(fd, F_GETFL);
-}
-static int zs_setfl(int fd, int fl)
-{
-    return zsock_fcntl(fd, F_SETFL, fl);
-}
-static int zs_poll(struct pollfd *p, int n, int t)
-{
-    return zsock_poll(p, n, t);
-}
-
-/* The C library declares some of these with transparent unions under
- * _GNU_SOURCE, so Linux gets thin wrappers of the plain types. */
-static int lx_socket(int d, int t, int p)
-{
-    return socket(d, t, p);
-}
-static int lx_bind(int fd, const struct sockaddr *a, socklen_t l)
-{
-    return bind(fd, a, l);
-}
-static int lx_connect(int fd, const struct sockaddr *a, socklen_t l)
-{
-    return connect(fd, a, l);
-}
-static ssize_t lx_sendto(int fd, const void *b, size_t n, int f, const struct sockaddr *a,
-                         socklen_t l)
-{
-    return sendto(fd, b, n, f, a, l);
-}
-static ssize_t lx_recvfrom(int fd, void *b, size_t n, int f, struct sockaddr *a, socklen_t *l)
-{
-    return recvfrom(fd, b, n, f, a, l);
-}
-static ssize_t lx_sendmsg(int fd, const struct msghdr *m, int f)
-{
-    return sendmsg(fd, m, f);
-}
-static ssize_t lx_recvmsg(int fd, struct msghdr *m, int f)
-{
-    return recvmsg(fd, m, f);
-}
-static int lx_getsockname(int fd, struct sockaddr *a, socklen_t *l)
-{
-    return getsockname(fd, a, l);
-}
-static int lx_getpeername(int fd, struct sockaddr *a, socklen_t *l)
-{
-    return getpeername(fd, a, l);
-}
-static int lx_setsockopt(int fd, int lv, int o, const void *v, socklen_t l)
-{
-    return setsockopt(fd, lv, o, v, l);
-}
-static int lx_getsockopt(int fd, int lv, int o, void *v, socklen_t *l)
-{
-    return getsockopt(fd, lv, o, v, l);
-}
-static int lx_fionread(int fd, int *n)
-{
-    return ioctl(fd, FIONREAD, n);
-}
-static int lx_getfl(int fd)
-{
-    return fcntl(fd, F_GETFL);
-}
-static int lx_setfl(int fd, int fl)
-{
-    return fcntl(fd, F_SETFL, fl);
-}
-static int lx_poll(struct pollfd *p, int n, int t)
-{
-    return poll(p, (nfds_t)n, t);
-}
-static int lx_shutdown(int fd, int how)
-{
-    return shutdown(fd, how);
-}
-static int lx_close(int fd)
-{
-    return close(fd);
-}
-
-static struct api zsock_api = {
-    .name = "zsock",
-    .zsock = true,
-    .eph_min = CONFIG_NET_EPHEMERAL_PORT_MIN,
-    .eph_max = CONFIG_NET_EPHEMERAL_PORT_MAX,
-    .socket = zsock_socket,
-    .bind = zsock_bind,
-    .connect = zsock_connect,
-    .sendto = zsock_sendto,
-    .recvfrom = zsock_recvfrom,
-    .sendmsg = zsock_sendmsg,
-    .recvmsg = zsock_recvmsg,
-    .getsockname = zsock_getsockname,
-    .getpeername = zsock_getpeername,
-    .setsockopt = zsock_setsockopt,
-    .getsockopt = zsock_getsockopt,
-    .fionread = zs_fionread,
-    .getfl = zs_getfl,
-    .setfl = zs_setfl,
-    .poll = zs_poll,
-    .shutdown = zsock_shutdown,
-    .close = zsock_close,
-};
-
-static struct api linux_api = {
-    .name = "linux",
-    .zsock = false,
-    .eph_min = 32768, /* read from /proc in main() */
-    .eph_max = 60999,
-    .socket = lx_socket,
-    .bind = lx_bind,
-    .connect = lx_connect,
-    .sendto = lx_sendto,
-    .recvfrom = lx_recvfrom,
-    .sendmsg = lx_sendmsg,
-    .recvmsg = lx_recvmsg,
-    .getsockname = lx_getsockname,
-    .getpeername = lx_getpeername,
-    .setsockopt = lx_setsockopt,
-    .getsockopt = lx_getsockopt,
-    .fionread = lx_fionread,
-    .getfl = lx_getfl,
-    .setfl = lx_setfl,
-    .poll = lx_poll,
-    .shutdown = lx_shutdown,
-    .close = lx_close,
-};
-
-/* ---- fixture: no descriptor of either kind leaks ------------------------------------- */
-
-/* Which Linux descriptors were open when the test started; the teardown
- * closes the ones a failed test left behind and fails on any leak. */
-static bool linux_open_before[4096];
-
-static int scan_linux_fds(bool *open_now)
-{
-    DIR *d = opendir("/proc/self/fd");
-    int n = 0;
-    if (d == NULL) {
-        return -1;
-    }
-    int self = dirfd(d);
-    for (struct dirent *e; (e = readdir(d)) != NULL;) {
-        int fd = atoi(e->d_name);
-        if (e->d_name[0] == '.' || fd == self) {
-            continue;
-        }
-        if (fd >= 0 && fd < 4096) {
-            open_now[fd] = true;
-        }
-        n++;
-    }
-    closedir(d);
-    return n;
-}
-
-static int setup(void **state)
-{
-    memset(linux_open_before, 0, sizeof(linux_open_before));
-    scan_linux_fds(linux_open_before);
-    return fd_leak_setup(state);
-}
-
-static int teardown(void **state)
-{
-    static bool open_now[4096];
-    memset(open_now, 0, sizeof(open_now));
-    scan_linux_fds(open_now);
-    int leaked = 0;
-    for (int fd = 0; fd < 4096; fd++) {
-        if (open_now[fd] && !linux_open_before[fd]) {
-            close(fd);
-            leaked++;
-        }
-    }
-    fd_leak_teardown(state);
-    assert_int_equal(leaked, 0);
-    return 0;
-}
-
 /* ---- helpers ------------------------------------------------------------------------- */
 
-#define SA(x)      ((struct sockaddr *)&(x))
-#define CSA(x)     ((const struct sockaddr *)&(x))
-#define LOCALHOST  0x7f000001u
-#define WAIT_MS    10000 /* give up waiting for something that must arrive */
 #define STR_LEN(s) (sizeof(s) - 1)
 
 static struct sockaddr_in sin_of(uint32_t host_order_addr, uint16_t port)
@@ -345,14 +122,6 @@ static void send_to(const struct api *A, int fd, const void *buf, size_t len, ui
     assert_int_equal(A->sendto(fd, buf, len, 0, CSA(a), sizeof(a)), (ssize_t)len);
 }
 
-static short poll_one(const struct api *A, int fd, short events, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = events};
-    int n = A->poll(&p, 1, ms);
-    assert_true(n >= 0);
-    return n == 0 ? 0 : p.revents;
-}
-
 static bool wait_readable(const struct api *A, int fd)
 {
     return (poll_one(A, fd, POLLIN, WAIT_MS) & POLLIN) != 0;
@@ -366,26 +135,6 @@ static ssize_t recv_wait(const struct api *A, int fd, void *buf, size_t len, int
     socklen_t l = sizeof(*from);
     return A->recvfrom(fd, buf, len, flags | MSG_DONTWAIT, from != NULL ? SA(*from) : NULL,
                        from != NULL ? &l : NULL);
-}
-
-static void expect_nothing(const struct api *A, int fd)
-{
-    char c;
-    expect_errno(A->recvfrom(fd, &c, 1, MSG_DONTWAIT, NULL, NULL), EAGAIN);
-}
-
-static int get_int(const struct api *A, int fd, int level, int opt)
-{
-    int v = -12345;
-    socklen_t l = sizeof(v);
-    assert_int_equal(A->getsockopt(fd, level, opt, &v, &l), 0);
-    assert_int_equal(l, sizeof(v));
-    return v;
-}
-
-static void set_int(const struct api *A, int fd, int level, int opt, int v)
-{
-    assert_int_equal(A->setsockopt(fd, level, opt, &v, sizeof(v)), 0);
 }
 
 static void set_rcvtimeo(const struct api *A, int fd, int ms)
@@ -2036,26 +1785,6 @@ static void test_fragmentation(void **state)
 }
 
 /* ---- registration -------------------------------------------------------------------- */
-
-/* Each test runs once per implementation, named test/zsock and test/linux. */
-/* clang-format off */
-#define ONE(f, impl) {#f "/" #impl, f, setup, teardown, &impl##_api}
-#define BOTH(f)      ONE(f, zsock), ONE(f, linux)
-#define ZS(f)        {#f, f, setup, teardown, NULL}
-/* clang-format on */
-
-static void read_linux_port_range(void)
-{
-    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
-    if (f != NULL) {
-        int lo, hi;
-        if (fscanf(f, "%d %d", &lo, &hi) == 2) {
-            linux_api.eph_min = lo;
-            linux_api.eph_max = hi;
-        }
-        fclose(f);
-    }
-}
 
 int main(void)
 {
