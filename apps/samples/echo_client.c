@@ -4,9 +4,9 @@
  *               [--hostname NAME] [--pki DIR]
  *
  * Resolves HOST with zsock_getaddrinfo() (-6: IPv6 only, else IPv4),
- * connects over TCP (or, with -u, UDP; with --tls, TLS 1.2 verifying the
- * server against the test CA and the name --hostname, default
- * "server.test"), sends TEXT (default a greeting) and prints the echo; with
+ * connects over TCP (or, with -u, UDP; with --tls, TLS 1.2, or DTLS 1.2
+ * with -u, verifying the server against the test CA and the name
+ * --hostname, default "server.test"), sends TEXT (default a greeting) and prints the echo; with
  * -s it sends BYTES of a pattern instead and checks every byte. Exits 0 when
  * the echo matched. */
 #include <errno.h>
@@ -42,7 +42,7 @@ static int connect_to_server(void)
     }
     int fd = -1;
     for (struct zsock_addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-        int proto = opt.tls ? IPPROTO_TLS_1_2 : ai->ai_protocol;
+        int proto = !opt.tls ? ai->ai_protocol : opt.udp ? IPPROTO_DTLS_1_2 : IPPROTO_TLS_1_2;
         fd = zsock_socket(ai->ai_family, ai->ai_socktype, proto);
         if (fd < 0) {
             perror("socket");
@@ -59,7 +59,7 @@ static int connect_to_server(void)
         zsock_setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         char where[80];
         /* For UDP, connect() only fixes the peer: send() and recv() then
-         * need no address. For TLS it also runs the handshake. */
+         * need no address. For TLS and DTLS it also runs the handshake. */
         if (zsock_connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
             fprintf(stderr, "connect %s: %s\n", sample_addr_str(ai->ai_addr, where, sizeof(where)),
                     strerror(errno));
@@ -145,7 +145,7 @@ static int parse_args(int argc, char **argv)
             return -1;
         }
     }
-    if (optind + 1 != argc || (opt.udp && opt.tls) || opt.size < 0) {
+    if (optind + 1 != argc || opt.size < 0) {
         usage(stderr);
         return -1;
     }

@@ -5,7 +5,8 @@
  * TCP by default, a thread per connection; --poll serves every connection
  * from one thread with zsock_poll() and non-blocking sockets. -u echoes UDP
  * datagrams instead, -6 listens on IPv6 (::), --tls wraps TCP in TLS 1.2
- * with the server certificate of the test PKI. -n COUNT exits after COUNT
+ * with the server certificate of the test PKI (with -u: DTLS 1.2, one
+ * socket serving every client, each its own session). -n COUNT exits after COUNT
  * connections (TCP) or datagrams (UDP); 0, the default, serves forever.
  *
  * Run a client in another process joined by a frame pipe, e.g.
@@ -258,7 +259,7 @@ static int parse_args(int argc, char **argv)
             return -1;
         }
     }
-    if (optind != argc || (opt.udp && opt.tls)) {
+    if (optind != argc) {
         usage(stderr);
         return -1;
     }
@@ -274,13 +275,22 @@ int main(int argc, char **argv)
 
     int family = opt.ipv6 ? AF_INET6 : AF_INET;
     int type = opt.udp ? SOCK_DGRAM : SOCK_STREAM;
-    int proto = opt.udp ? IPPROTO_UDP : opt.tls ? IPPROTO_TLS_1_2 : IPPROTO_TCP;
+    int proto = opt.udp ? (opt.tls ? IPPROTO_DTLS_1_2 : IPPROTO_UDP)
+                        : (opt.tls ? IPPROTO_TLS_1_2 : IPPROTO_TCP);
     int fd = zsock_socket(family, type, proto);
     if (fd < 0) {
         perror("socket");
         return 1;
     }
     if (opt.tls && sample_server_tls(fd, opt.pki) < 0) {
+        return 1;
+    }
+    /* A DTLS socket is a client unless told otherwise: this one answers
+     * handshakes (recvfrom then names the peer each record came from). */
+    int role = TLS_DTLS_ROLE_SERVER;
+    if (opt.udp && opt.tls &&
+        zsock_setsockopt(fd, SOL_TLS, TLS_DTLS_ROLE, &role, sizeof(role)) < 0) {
+        perror("TLS_DTLS_ROLE");
         return 1;
     }
     int one = 1;
@@ -300,7 +310,7 @@ int main(int argc, char **argv)
     char where[80];
     printf("echo_server: listening on %s (%s%s, %s)\n",
            sample_addr_str((struct sockaddr *)&ss, where, sizeof(where)), opt.udp ? "udp" : "tcp",
-           opt.tls ? "+tls" : "", opt.poll ? "poll" : "threads");
+           opt.tls ? (opt.udp ? "+dtls" : "+tls") : "", opt.poll ? "poll" : "threads");
 
     int rc = opt.udp ? serve_udp(fd) : opt.poll ? serve_poll(fd) : serve_threads(fd);
     zsock_close(fd);

@@ -7,7 +7,8 @@
 # Usage: samples.sh BINDIR CASE [FAMILY]
 #   BINDIR  the build directory of apps/samples
 #   CASE    echo_tcp, echo_tcp_poll, echo_udp, echo_udp_poll, echo_tls,
-#           echo_tls_poll, http, http_poll, http_tls, http_tls_poll
+#           echo_tls_poll, echo_dtls, echo_dtls_poll, http, http_poll, http_tls,
+#           http_tls_poll
 #   FAMILY  4 (default) or 6: IPv6 addresses on the pipe and -6 on both sides
 # ok and fail always succeed, so "test && ok || fail" is an if-then-else here.
 # shellcheck disable=SC2015
@@ -87,15 +88,15 @@ end_server() {
 }
 
 case $CASE in
-echo_tcp | echo_tcp_poll | echo_tls | echo_tls_poll | echo_udp | echo_udp_poll)
+echo_tcp | echo_tcp_poll | echo_tls | echo_tls_poll | echo_udp | echo_udp_poll | echo_dtls | echo_dtls_poll)
     opts=("${FLAG[@]}")
     [[ $CASE == *_poll ]] && opts+=(--poll)
-    [[ $CASE == echo_tls* ]] && opts+=(--tls)
-    [[ $CASE == echo_udp* ]] && opts+=(-u)
+    [[ $CASE == echo_tls* || $CASE == echo_dtls* ]] && opts+=(--tls)
+    [[ $CASE == echo_udp* || $CASE == echo_dtls* ]] && opts+=(-u)
     copts=("${FLAG[@]}")
-    [[ $CASE == echo_tls* ]] && copts+=(--tls)
-    [[ $CASE == echo_udp* ]] && copts+=(-u)
-    if [[ $CASE == echo_udp* ]]; then
+    [[ $CASE == echo_tls* || $CASE == echo_dtls* ]] && copts+=(--tls)
+    [[ $CASE == echo_udp* || $CASE == echo_dtls* ]] && copts+=(-u)
+    if [[ $CASE == echo_udp* || $CASE == echo_dtls* ]]; then
         # Datagrams: one of 16 bytes, then 64 KiB in 1 KiB datagrams.
         start_server "listening" "$BIN/echo_server" -p 7007 -n 65 "${opts[@]}"
         client "greeting" "$BIN/echo_client" "$S_ADDR" -p 7007 -m "hello over a pipe" "${copts[@]}"
