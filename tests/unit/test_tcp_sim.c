@@ -324,9 +324,11 @@ static void test_sim_bulk(void **state)
     memset(&r, 0, sizeof(r));
     run_case(k, total, &r);
     report(k, total, &r);
-    if (k->family == AF_INET6) {
+    if (k->family == AF_INET6 && k->loss_ppm <= 50000) {
         /* TCP's acknowledgements confirm B as a neighbor (RFC 4861 7.3.1):
-         * resolution, DAD and no probing every ReachableTime on top. */
+         * resolution, DAD and no probing every ReachableTime on top. (At
+         * 20 % loss, timeouts back off past ReachableTime: probes there are
+         * right.) */
         assert_true(r.ns_tx <= 5);
     }
 }
