@@ -423,6 +423,15 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
 #else
     int oif = pcb->ifindex;
 #endif
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+    if (opt != NULL && opt->ifindex != 0) {
+        oif = opt->ifindex; /* IP_PKTINFO's interface */
+    }
+    if (opt != NULL && opt->src4 != 0 && !z_ipv4_is_local_locked(s, opt->src4) &&
+        (opt->src4 >> 24) != 127) {
+        return -EINVAL; /* a source that is not ours, as Linux */
+    }
+#endif
     struct z_netif *nif;
     uint32_t nh;
     int rc = z_ipv4_route_locked(s, dst, oif, &nif, &nh);
@@ -438,6 +447,11 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
         return rc;
     }
     uint32_t src = pcb->laddr;
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+    if (opt != NULL && opt->src4 != 0) {
+        src = opt->src4;
+    }
+#endif
     if (src == 0 || z_ipv4_is_broadcast(nif, src) || z_ipv4_is_multicast(src)) {
         src = z_ipv4_select_source(nif, dst);
         if (src == 0 && (nif->flags & ZSOCK_IF_LOOPBACK)) {
@@ -467,6 +481,14 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
     if (mc) {
         tx.ttl = pcb->mcast_ttl;
         tx.mcast_loop = pcb->mcast_loop;
+    }
+#endif
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+    if (opt != NULL && opt->ttl4 != 0) {
+        tx.ttl = (uint8_t)opt->ttl4;
+    }
+    if (opt != NULL && opt->tos4 != 0) {
+        tx.tos = (uint8_t)(opt->tos4 - 1);
     }
 #endif
     s->stats.udp.tx++;

@@ -97,9 +97,12 @@ static inline size_t z_udp_rec_hlen(const struct z_udp_rec *rec)
 
 /* Per-datagram choices of sendmsg() (control messages), zero for none. */
 struct z_udp_txopt {
-    int ifindex;         /* IPV6_PKTINFO's interface */
+    int ifindex;         /* IP_PKTINFO's or IPV6_PKTINFO's interface */
     int hops;            /* IPV6_HOPLIMIT + 1; 0: the socket's */
     const uint8_t *src6; /* IPV6_PKTINFO's source, NULL or :: for the socket's */
+    uint32_t src4;       /* IP_PKTINFO's ipi_spec_dst (host order); 0: the socket's */
+    int ttl4;            /* IP_TTL (1..255); 0: the socket's */
+    int tos4;            /* IP_TOS + 1; 0: the socket's */
 };
 
 /* Returns 0 or -ENOMEM. v6sock: the pcb of an AF_INET6 socket. */

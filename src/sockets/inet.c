@@ -25,6 +25,9 @@ struct inet_sock {
     bool shut_wr;
     int sndbuf;
     int priority;
+    bool recv_pktinfo4; /* IP_PKTINFO */
+    bool recv_ttl4;     /* IP_RECVTTL */
+    bool recv_tos4;     /* IP_RECVTOS */
     bool recv_pktinfo6; /* IPV6_RECVPKTINFO */
     bool recv_hoplimit; /* IPV6_RECVHOPLIMIT */
     bool recv_tclass;   /* IPV6_RECVTCLASS */
@@ -257,7 +260,7 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
 static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
                           struct z_udp_txopt *opt, struct in6_addr *src)
 {
-#if CONFIG_NET_IPV6
+#if CONFIG_NET_IPV6 || defined(CONFIG_NET_CONTEXT_RECV_PKTINFO)
     if (msg->msg_control == NULL || msg->msg_controllen == 0) {
         return 0;
     }
@@ -271,6 +274,36 @@ static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
             return -EINVAL;
         }
         size_t dlen = c->cmsg_len - CMSG_LEN(0);
+        int v = 0;
+        if (dlen >= sizeof(v)) {
+            memcpy(&v, CMSG_DATA(c), sizeof(v));
+        }
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+        if (c->cmsg_level == IPPROTO_IP) {
+            if (c->cmsg_type == IP_PKTINFO) {
+                struct in_pktinfo pi;
+                if (dlen < sizeof(pi)) {
+                    return -EINVAL;
+                }
+                memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+                opt->ifindex = pi.ipi_ifindex;
+                opt->src4 = ntohl(pi.ipi_spec_dst.s_addr);
+            } else if (c->cmsg_type == IP_TTL) {
+                if (dlen < sizeof(v) || v < 1 || v > 255) {
+                    return -EINVAL;
+                }
+                opt->ttl4 = v;
+            } else if (c->cmsg_type == IP_TOS) {
+                /* An int, or a byte as Linux also takes. */
+                if (dlen < 1) {
+                    return -EINVAL;
+                }
+                opt->tos4 = (dlen >= sizeof(v) ? v & 0xff : *CMSG_DATA(c)) + 1;
+            }
+            continue;
+        }
+#endif
+#if CONFIG_NET_IPV6
         if (c->cmsg_level != IPPROTO_IPV6 || sk->base.family != AF_INET6) {
             continue;
         }
@@ -284,23 +317,18 @@ static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
             opt->src6 = src->s6_addr;
             opt->ifindex = (int)pi.ipi6_ifindex;
         } else if (c->cmsg_type == IPV6_HOPLIMIT) {
-            int v;
-            if (dlen < sizeof(v)) {
-                return -EINVAL;
-            }
-            memcpy(&v, CMSG_DATA(c), sizeof(v));
-            if (v < -1 || v > 255) {
+            if (dlen < sizeof(v) || v < -1 || v > 255) {
                 return -EINVAL;
             }
             opt->hops = v < 0 ? 0 : v + 1;
         }
+#endif
     }
-#else
+#endif
     (void)sk;
     (void)msg;
     (void)opt;
     (void)src;
-#endif
     return 0;
 }
 
@@ -375,7 +403,7 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
     return rc;
 }
 
-#if CONFIG_NET_IPV6
+#if CONFIG_NET_IPV6 || defined(CONFIG_NET_CONTEXT_RECV_PKTINFO)
 /* Append one control message; MSG_CTRUNC when it does not fit. */
 static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
                      size_t len)
@@ -399,6 +427,31 @@ static void rx_cmsgs(const struct inet_sock *sk, struct msghdr *msg, const struc
                      const struct z_udp_rec6 *r6)
 {
     size_t used = 0;
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+    if (sk->recv_pktinfo4 && Z_FAM(rec->fam) == Z_FAM4) {
+        /* ipi_spec_dst: the address a reply would come from, ours for a
+         * unicast datagram, else the interface's first (as Linux). */
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof(pi));
+        pi.ipi_ifindex = rec->ifindex;
+        pi.ipi_addr.s_addr = htonl(rec->dst);
+        uint32_t spec = rec->dst;
+        if (!z_ipv4_is_local_locked(sk->stack, spec) && (spec >> 24) != 127) {
+            struct z_netif *nif = z_netif_by_index_locked(sk->stack, rec->ifindex);
+            spec = nif != NULL && nif->n_ipv4 > 0 ? nif->ipv4[0].addr : 0;
+        }
+        pi.ipi_spec_dst.s_addr = htonl(spec);
+        put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+    }
+    if (sk->recv_ttl4 && Z_FAM(rec->fam) == Z_FAM4) {
+        int v = rec->ttl;
+        put_cmsg(msg, &used, IPPROTO_IP, IP_TTL, &v, sizeof(v));
+    }
+    if (sk->recv_tos4 && Z_FAM(rec->fam) == Z_FAM4) {
+        uint8_t v = rec->tos; /* one byte, as Linux */
+        put_cmsg(msg, &used, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+    }
+#endif
 #if CONFIG_NET_IPV6
     if (sk->recv_pktinfo6) {
         struct in6_pktinfo pi;
@@ -804,6 +857,17 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
         case IP_TOS:
             rc = z_opt_put_int(optval, optlen, sk->pcb.tos);
             break;
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+        case IP_PKTINFO:
+            rc = z_opt_put_int(optval, optlen, sk->recv_pktinfo4);
+            break;
+        case IP_RECVTTL:
+            rc = z_opt_put_int(optval, optlen, sk->recv_ttl4);
+            break;
+        case IP_RECVTOS:
+            rc = z_opt_put_int(optval, optlen, sk->recv_tos4);
+            break;
+#endif
         default:
 #if CONFIG_NET_IGMP
             rc = get_ip_mcast(sk, optname, optval, optlen);
@@ -916,6 +980,19 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
             rc = z_ip_ttl_tos_set(&sk->pcb.ttl, &sk->pcb.tos, optname, v);
         }
     }
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+    else if (rc == -ENOPROTOOPT && level == IPPROTO_IP &&
+             (optname == IP_PKTINFO || optname == IP_RECVTTL || optname == IP_RECVTOS)) {
+        int v;
+        rc = z_opt_get_int(optval, optlen, &v);
+        bool *flag = optname == IP_PKTINFO   ? &sk->recv_pktinfo4
+                     : optname == IP_RECVTTL ? &sk->recv_ttl4
+                                             : &sk->recv_tos4;
+        if (rc == 0) {
+            *flag = v != 0;
+        }
+    }
+#endif
 #if CONFIG_NET_IGMP
     else if (rc == -ENOPROTOOPT && level == IPPROTO_IP) {
         rc = set_ip_mcast(sk, optname, optval, optlen);

@@ -1386,6 +1386,142 @@ static void test_no_route(void **state)
 
 /* ---- options ------------------------------------------------------------------------- */
 
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+/* IPv4 control messages: IP_PKTINFO, IP_RECVTTL and IP_RECVTOS on recvmsg,
+ * IP_PKTINFO, IP_TTL and IP_TOS on sendmsg, MSG_CTRUNC. */
+struct cmsgs4 {
+    bool has_pi, has_ttl, has_tos;
+    struct in_pktinfo pi;
+    int ttl;
+    uint8_t tos;
+    int flags;
+};
+
+static struct cmsgs4 recv_cmsgs4(const struct api *A, int fd, size_t ctl_len)
+{
+    assert_true(wait_readable(A, fd));
+    union {
+        struct cmsghdr align;
+        uint8_t b[256];
+    } ctl;
+    char buf[64];
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = ctl_len};
+    assert_true(A->recvmsg(fd, &m, 0) >= 0);
+    struct cmsgs4 out = {.flags = m.msg_flags};
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+        assert_int_equal(c->cmsg_level, IPPROTO_IP);
+        if (c->cmsg_type == IP_PKTINFO) {
+            out.has_pi = true;
+            memcpy(&out.pi, CMSG_DATA(c), sizeof(out.pi));
+        } else if (c->cmsg_type == IP_TTL) {
+            out.has_ttl = true;
+            memcpy(&out.ttl, CMSG_DATA(c), sizeof(int));
+        } else if (c->cmsg_type == IP_TOS) {
+            out.has_tos = true;
+            assert_int_equal(c->cmsg_len, CMSG_LEN(1)); /* one byte, as Linux */
+            out.tos = *CMSG_DATA(c);
+        }
+    }
+    return out;
+}
+
+/* sendmsg to port with one IPPROTO_IP control message (type, data of len). */
+static ssize_t send_cmsg4(const struct api *A, int fd, uint16_t port, int type, const void *data,
+                          size_t len)
+{
+    union {
+        struct cmsghdr align;
+        uint8_t b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct sockaddr_in to = lo_sin(port);
+    struct iovec iov = {.iov_base = "c", .iov_len = 1};
+    struct msghdr m = {.msg_name = &to,
+                       .msg_namelen = sizeof(to),
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.b,
+                       .msg_controllen = CMSG_SPACE(len)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(c), data, len);
+    return A->sendmsg(fd, &m, 0);
+}
+
+static void test_cmsgs4(void **state)
+{
+    const struct api *A = *state;
+    uint16_t rp;
+    int r = bound_sock(A, &rp);
+    int s = new_sock(A);
+    /* None asked for: none given. */
+    send_to(A, s, "a", 1, rp);
+    struct cmsgs4 x = recv_cmsgs4(A, r, 256);
+    assert_false(x.has_pi || x.has_ttl || x.has_tos);
+
+    set_int(A, r, IPPROTO_IP, IP_PKTINFO, 1);
+    set_int(A, r, IPPROTO_IP, IP_RECVTTL, 1);
+    set_int(A, r, IPPROTO_IP, IP_RECVTOS, 1);
+    assert_int_equal(get_int(A, r, IPPROTO_IP, IP_RECVTTL), 1);
+    set_int(A, s, IPPROTO_IP, IP_TTL, 33);
+    set_int(A, s, IPPROTO_IP, IP_TOS, 0x28);
+    send_to(A, s, "b", 1, rp);
+    x = recv_cmsgs4(A, r, 256);
+    assert_true(x.has_pi && x.has_ttl && x.has_tos);
+    assert_int_equal(x.pi.ipi_ifindex, A->lo_index());
+    assert_int_equal(ntohl(x.pi.ipi_addr.s_addr), LOCALHOST);
+    assert_int_equal(ntohl(x.pi.ipi_spec_dst.s_addr), LOCALHOST);
+    assert_int_equal(x.ttl, 33);
+    assert_int_equal(x.tos, 0x28);
+    assert_int_equal(x.flags & MSG_CTRUNC, 0);
+
+    /* Per-datagram TTL and TOS on sendmsg win over the socket's. */
+    int ttl = 7, tos = 0x10;
+    assert_int_equal(send_cmsg4(A, s, rp, IP_TTL, &ttl, sizeof(ttl)), 1);
+    x = recv_cmsgs4(A, r, 256);
+    assert_int_equal(x.ttl, 7);
+    assert_int_equal(x.tos, 0x28);
+    assert_int_equal(send_cmsg4(A, s, rp, IP_TOS, &tos, sizeof(tos)), 1);
+    x = recv_cmsgs4(A, r, 256);
+    assert_int_equal(x.ttl, 33);
+    assert_int_equal(x.tos, 0x10);
+    ttl = 0;
+    expect_errno(send_cmsg4(A, s, rp, IP_TTL, &ttl, sizeof(ttl)), EINVAL);
+    /* IP_PKTINFO: the source (ipi_spec_dst) and the interface. */
+    struct in_pktinfo pi = {.ipi_ifindex = 0};
+    pi.ipi_spec_dst.s_addr = htonl(LOCALHOST);
+    assert_int_equal(send_cmsg4(A, s, rp, IP_PKTINFO, &pi, sizeof(pi)), 1);
+    x = recv_cmsgs4(A, r, 256);
+    assert_true(x.has_pi);
+
+    /* Room for the first message only: the rest is cut, and said so. */
+    send_to(A, s, "c", 1, rp);
+    x = recv_cmsgs4(A, r, CMSG_SPACE(sizeof(struct in_pktinfo)));
+    assert_true(x.has_pi);
+    assert_false(x.has_ttl);
+    assert_true(x.flags & MSG_CTRUNC);
+    A->close(r);
+    A->close(s);
+}
+#endif
+
+#ifndef CONFIG_NET_CONTEXT_RECV_PKTINFO
+/* Built without IPv4 control messages: the options say so. */
+static void test_cmsgs4_off(void **state)
+{
+    (void)state;
+    int fd = zsock_socket(AF_INET, SOCK_DGRAM, 0);
+    int one = 1;
+    expect_errno(zsock_setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), ENOPROTOOPT);
+    expect_errno(zsock_setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof(one)), ENOPROTOOPT);
+    zsock_close(fd);
+}
+#endif
+
 static void test_ttl_tos(void **state)
 {
     const struct api *A = *state;
@@ -1832,6 +1968,11 @@ int main(void)
         ZS(test_broadcast_no_route),
         ZS(test_no_route),
         BOTH(test_ttl_tos),
+#ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
+        BOTH(test_cmsgs4),
+#else
+        ZS(test_cmsgs4_off),
+#endif
         ZS(test_ttl_tos_on_wire),
         BOTH(test_bindtodevice),
         BOTH(test_shutdown),

@@ -197,12 +197,21 @@ struct sockaddr_in6 {
 
 #define IP_TOS             1
 #define IP_TTL             2
+#define IP_PKTINFO         8
 #define IP_RECVERR         11
+#define IP_RECVTTL         12
+#define IP_RECVTOS         13
 #define IP_MULTICAST_IF    32
 #define IP_MULTICAST_TTL   33
 #define IP_MULTICAST_LOOP  34
 #define IP_ADD_MEMBERSHIP  35
 #define IP_DROP_MEMBERSHIP 36
+
+struct in_pktinfo {
+    int ipi_ifindex;
+    struct in_addr ipi_spec_dst;
+    struct in_addr ipi_addr;
+};
 
 struct ip_mreq {
     struct in_addr imr_multiaddr;
