@@ -530,6 +530,24 @@ static inline void z_ipep_make(struct z_ipep *out, uint8_t fam, uint32_t a4, con
 #endif
 }
 
+/* The ephemeral ports a socket draws from: the stack's range
+ * (CONFIG_NET_EPHEMERAL_PORT_MIN..MAX), narrowed by IP_LOCAL_PORT_RANGE's
+ * `clamp` (low 16 bits the lowest port, high 16 the highest, 0 for no
+ * bound) when the two ranges meet, as Linux does. */
+static inline void z_eph_range(uint32_t clamp, uint32_t *lo, uint32_t *span)
+{
+    uint32_t a = CONFIG_NET_EPHEMERAL_PORT_MIN, b = CONFIG_NET_EPHEMERAL_PORT_MAX;
+    uint32_t cl = clamp & 0xffff, ch = clamp >> 16;
+    if (cl > a && cl <= b) {
+        a = cl;
+    }
+    if (ch != 0 && ch < b && ch >= a) {
+        b = ch;
+    }
+    *lo = a;
+    *span = b - a + 1;
+}
+
 /* Is the endpoint's address the unspecified one (0.0.0.0 or ::)? */
 static inline bool z_ipep_any(const struct z_ipep *e)
 {

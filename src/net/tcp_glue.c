@@ -857,10 +857,13 @@ int z_tcp_pcb_bind(struct z_tcp_pcb *pcb, const struct z_ipep *ep)
     uint16_t port = ep->port;
     if (port == 0) {
         /* A port nobody holds at all, from a random starting point. */
-        uint32_t start;
+        uint32_t lo = CONFIG_NET_EPHEMERAL_PORT_MIN, span = EPH_SPAN, start;
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+        z_eph_range(pcb->port_range, &lo, &span);
+#endif
         z_entropy(&start, sizeof(start));
-        for (uint32_t i = 0; i < EPH_SPAN && port == 0; i++) {
-            uint16_t cand = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % EPH_SPAN);
+        for (uint32_t i = 0; i < span && port == 0; i++) {
+            uint16_t cand = (uint16_t)(lo + (start + i) % span);
             if (port_find(s->tcp_tab, cand) == NULL) {
                 port = cand;
             }
@@ -898,9 +901,12 @@ static int connect_port(struct z_tcp_pcb *pcb)
     tu.lport = 0;
     uint8_t key[TUPLE_KEY_MAX];
     uint32_t offset = (uint32_t)z_siphash24(t->key, key, tuple_key(&tu, key));
-    for (uint32_t i = 0; i < EPH_SPAN; i++) {
-        uint16_t cand =
-            (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (offset + t->eph_next + i) % EPH_SPAN);
+    uint32_t lo = CONFIG_NET_EPHEMERAL_PORT_MIN, span = EPH_SPAN;
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+    z_eph_range(pcb->port_range, &lo, &span);
+#endif
+    for (uint32_t i = 0; i < span; i++) {
+        uint16_t cand = (uint16_t)(lo + (offset + t->eph_next + i) % span);
         struct z_tcp_port *e = port_find(t, cand);
         if (e != NULL && e->explicit_binds > 0) {
             continue;

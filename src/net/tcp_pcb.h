@@ -29,6 +29,9 @@ struct z_tcp_pcb {
     struct z_ip6_sockopts o6;
 #endif
     int ifindex;
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+    uint32_t port_range; /* IP_LOCAL_PORT_RANGE, 0: the stack's */
+#endif
     uint8_t ttl, tos;
     bool reuseaddr;
     bool nodelay;

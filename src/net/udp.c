@@ -97,11 +97,15 @@ static bool port_in_use(struct z_stack *s, const struct z_udp_pcb *self, const s
  * next port cannot be guessed from the last one. */
 static int pick_ephemeral(struct z_stack *s, const struct z_udp_pcb *self, const struct z_lbind *b)
 {
-    const uint32_t span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
+    uint32_t lo = CONFIG_NET_EPHEMERAL_PORT_MIN;
+    uint32_t span = CONFIG_NET_EPHEMERAL_PORT_MAX - CONFIG_NET_EPHEMERAL_PORT_MIN + 1;
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+    z_eph_range(self->port_range, &lo, &span);
+#endif
     uint32_t start;
     z_entropy(&start, sizeof(start));
     for (uint32_t i = 0; i < span; i++) {
-        uint16_t port = (uint16_t)(CONFIG_NET_EPHEMERAL_PORT_MIN + (start + i) % span);
+        uint16_t port = (uint16_t)(lo + (start + i) % span);
         if (!port_in_use(s, self, b, port)) {
             return port;
         }

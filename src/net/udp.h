@@ -42,6 +42,9 @@ struct z_udp_pcb {
     struct z_ip6_sockopts o6;
 #endif
     int ifindex; /* SO_BINDTODEVICE (or a link-local scope), 0 = any */
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+    uint32_t port_range; /* IP_LOCAL_PORT_RANGE, 0: the stack's */
+#endif
     uint8_t ttl;
     uint8_t tos;
     /* multicast: groups joined, and how datagrams to a group leave */

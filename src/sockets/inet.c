@@ -117,6 +117,32 @@ void z_ep_to_sockaddr(const struct z_ipep *ep, int family, struct sockaddr *sa, 
     *len = (socklen_t)size;
 }
 
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+int z_port_range_set(uint32_t *range, const void *optval, socklen_t optlen)
+{
+    uint32_t v;
+    if (optval == NULL || optlen < sizeof(v)) {
+        return -EINVAL;
+    }
+    memcpy(&v, optval, sizeof(v));
+    if ((v & 0xffff) != 0 && (v >> 16) != 0 && (v & 0xffff) > (v >> 16)) {
+        return -EINVAL; /* as Linux */
+    }
+    *range = v;
+    return 0;
+}
+
+int z_port_range_get(uint32_t range, void *optval, socklen_t *optlen)
+{
+    if (*optlen < sizeof(range)) {
+        return -EINVAL;
+    }
+    memcpy(optval, &range, sizeof(range));
+    *optlen = sizeof(range);
+    return 0;
+}
+#endif
+
 int z_ip_ttl_tos_set(uint8_t *ttl, uint8_t *tos, int optname, int v)
 {
     if (optname == IP_TOS) {
@@ -857,6 +883,11 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
         case IP_TOS:
             rc = z_opt_put_int(optval, optlen, sk->pcb.tos);
             break;
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+        case IP_LOCAL_PORT_RANGE:
+            rc = z_port_range_get(sk->pcb.port_range, optval, optlen);
+            break;
+#endif
 #ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
         case IP_PKTINFO:
             rc = z_opt_put_int(optval, optlen, sk->recv_pktinfo4);
@@ -980,6 +1011,11 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
             rc = z_ip_ttl_tos_set(&sk->pcb.ttl, &sk->pcb.tos, optname, v);
         }
     }
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+    else if (rc == -ENOPROTOOPT && level == IPPROTO_IP && optname == IP_LOCAL_PORT_RANGE) {
+        rc = z_port_range_set(&sk->pcb.port_range, optval, optlen);
+    }
+#endif
 #ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
     else if (rc == -ENOPROTOOPT && level == IPPROTO_IP &&
              (optname == IP_PKTINFO || optname == IP_RECVTTL || optname == IP_RECVTOS)) {

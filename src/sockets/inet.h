@@ -47,6 +47,15 @@ int z_ip6_sockopt_get(struct z_stack *s, const struct z_ip6_sockopts *o, bool v6
 /* IP_TTL (1..255; -1: the default) or IP_TOS set to v. 0 or -EINVAL. */
 int z_ip_ttl_tos_set(uint8_t *ttl, uint8_t *tos, int optname, int v);
 
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+/* IP_LOCAL_PORT_RANGE: a uint32_t (low 16 bits the lowest port, high 16
+ * the highest, 0 for no bound) into *range. -EINVAL short, or lowest above
+ * highest. */
+int z_port_range_set(uint32_t *range, const void *optval, socklen_t optlen);
+/* Its value back into (optval, *optlen): -EINVAL if optlen < 4. */
+int z_port_range_get(uint32_t range, void *optval, socklen_t *optlen);
+#endif
+
 /* SO_BINDTODEVICE's argument (a name, empty to unbind) to an interface
  * index. -ENODEV for an unknown name. Lock held. */
 int z_bindtodevice_lookup(struct z_stack *s, const void *optval, socklen_t optlen, int *ifindex);

@@ -463,6 +463,11 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
         } else if (optname == IP_TOS) {
             rc = z_opt_put_int(optval, optlen, pcb->tos);
         }
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+        else if (optname == IP_LOCAL_PORT_RANGE) {
+            rc = z_port_range_get(pcb->port_range, optval, optlen);
+        }
+#endif
     }
 #if CONFIG_NET_IPV6
     else if (rc == -ENOPROTOOPT && level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
@@ -518,6 +523,12 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
         if (rc == 0 && optname == IPV6_V6ONLY) {
             pcb->fam = pcb->v6only ? Z_FAM6 : Z_FAM4 | Z_FAM6;
         }
+        goto out;
+    }
+#endif
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+    if (level == IPPROTO_IP && optname == IP_LOCAL_PORT_RANGE) {
+        rc = z_port_range_set(&pcb->port_range, optval, optlen);
         goto out;
     }
 #endif

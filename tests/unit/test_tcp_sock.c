@@ -318,6 +318,36 @@ static uint16_t port_of(int fd, bool peer)
 /* A lazy ring grows on demand keeping its bytes in order (across a wrap
  * too), gives back its buffer when emptied, starts the next busy period at
  * the size the last one needed, and never exceeds its limit. */
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+/* IP_LOCAL_PORT_RANGE: connect() and bind(port 0) stay in the range. */
+static void test_local_port_range(void **state)
+{
+    (void)state;
+    uint16_t port;
+    int l = listener(&port);
+    const uint32_t r = (50110u << 16) | 50100u;
+    int c = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(zsock_setsockopt(c, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r)), 0);
+    struct sockaddr_in a = lo(port);
+    assert_int_equal(zsock_connect(c, SA(a), sizeof(a)), 0);
+    uint16_t p = port_of(c, false);
+    assert_true(p >= 50100 && p <= 50110);
+    int b = zsock_socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(zsock_setsockopt(b, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r)), 0);
+    a = lo(0);
+    assert_int_equal(zsock_bind(b, SA(a), sizeof(a)), 0);
+    p = port_of(b, false);
+    assert_true(p >= 50100 && p <= 50110);
+    uint32_t got = 0;
+    socklen_t len = sizeof(got);
+    assert_int_equal(zsock_getsockopt(b, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &got, &len), 0);
+    assert_int_equal(got, r);
+    zsock_close(b);
+    zsock_close(c);
+    zsock_close(l);
+}
+#endif
+
 static void test_ring_lazy(void **state)
 {
     (void)state;
@@ -1024,6 +1054,9 @@ int main(void)
         T(test_bulk_both_ways),
         T(test_half_close),
         T(test_refused),
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+        T(test_local_port_range),
+#endif
         T(test_nonblocking_connect_and_poll),
         T(test_reset_on_close_with_unread_data),
         T(test_linger_zero_aborts),

@@ -1522,6 +1522,47 @@ static void test_cmsgs4_off(void **state)
 }
 #endif
 
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+/* IP_LOCAL_PORT_RANGE narrows the ephemeral ports, as on Linux: eleven
+ * ports, then EADDRINUSE; a range outside the stack's is ignored; lowest
+ * above highest is EINVAL. */
+static void test_local_port_range(void **state)
+{
+    const struct api *A = *state;
+    const uint32_t r = (50010u << 16) | 50000u;
+    int fds[12];
+    int n = 0;
+    for (; n < 12; n++) {
+        fds[n] = new_sock(A);
+        assert_int_equal(A->setsockopt(fds[n], IPPROTO_IP, IP_LOCAL_PORT_RANGE, &r, sizeof(r)), 0);
+        struct sockaddr_in a = lo_sin(0);
+        if (A->bind(fds[n], CSA(a), sizeof(a)) < 0) {
+            assert_int_equal(errno, EADDRINUSE);
+            break;
+        }
+        uint16_t p = port_of(A, fds[n]);
+        assert_true(p >= 50000 && p <= 50010);
+    }
+    assert_int_equal(n, 11);
+    uint32_t got = 0;
+    socklen_t len = sizeof(got);
+    assert_int_equal(A->getsockopt(fds[0], IPPROTO_IP, IP_LOCAL_PORT_RANGE, &got, &len), 0);
+    assert_int_equal(got, r);
+    for (int i = 0; i <= n; i++) {
+        A->close(fds[i]);
+    }
+    int fd = new_sock(A);
+    const uint32_t bad = (100u << 16) | 200u;
+    expect_errno(A->setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &bad, sizeof(bad)), EINVAL);
+    const uint32_t below = (70u << 16) | 60u;
+    assert_int_equal(A->setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &below, sizeof(below)), 0);
+    struct sockaddr_in a = lo_sin(0);
+    assert_int_equal(A->bind(fd, CSA(a), sizeof(a)), 0);
+    assert_true(port_of(A, fd) >= A->eph_min);
+    A->close(fd);
+}
+#endif
+
 static void test_ttl_tos(void **state)
 {
     const struct api *A = *state;
@@ -1968,6 +2009,9 @@ int main(void)
         ZS(test_broadcast_no_route),
         ZS(test_no_route),
         BOTH(test_ttl_tos),
+#ifdef CONFIG_NET_CONTEXT_CLAMP_PORT_RANGE
+        BOTH(test_local_port_range),
+#endif
 #ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
         BOTH(test_cmsgs4),
 #else

@@ -195,17 +195,18 @@ struct sockaddr_in6 {
 #define INET_ADDRSTRLEN  16
 #define INET6_ADDRSTRLEN 46
 
-#define IP_TOS             1
-#define IP_TTL             2
-#define IP_PKTINFO         8
-#define IP_RECVERR         11
-#define IP_RECVTTL         12
-#define IP_RECVTOS         13
-#define IP_MULTICAST_IF    32
-#define IP_MULTICAST_TTL   33
-#define IP_MULTICAST_LOOP  34
-#define IP_ADD_MEMBERSHIP  35
-#define IP_DROP_MEMBERSHIP 36
+#define IP_TOS              1
+#define IP_TTL              2
+#define IP_PKTINFO          8
+#define IP_RECVERR          11
+#define IP_RECVTTL          12
+#define IP_RECVTOS          13
+#define IP_LOCAL_PORT_RANGE 51
+#define IP_MULTICAST_IF     32
+#define IP_MULTICAST_TTL    33
+#define IP_MULTICAST_LOOP   34
+#define IP_ADD_MEMBERSHIP   35
+#define IP_DROP_MEMBERSHIP  36
 
 struct in_pktinfo {
     int ipi_ifindex;
