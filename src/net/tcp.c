@@ -620,7 +620,8 @@ static void cc_on_ack(struct z_tcp_conn *c, uint32_t acked)
     } else if (CUBIC_ON(c)) {
         cubic_on_ack(c, acked);
     } else {
-        uint32_t inc = c->mss * c->mss / c->cwnd; /* below 2^32: the MSS fits 16 bits */
+        /* In 32 bits (not int: 65535 squared overflows it), below 2^32. */
+        uint32_t inc = (uint32_t)c->mss * c->mss / c->cwnd;
         c->cwnd += inc > 0 ? inc : 1;
     }
     if (c->cwnd > CWND_MAX) {
