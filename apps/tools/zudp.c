@@ -44,6 +44,7 @@ struct options {
     bool ipv6;         /* echo-server, recv: bind :: (IPV6_V6ONLY on) */
     bool dual;         /* echo-server, recv: bind :: with IPV6_V6ONLY off */
     const char *bind;  /* echo-server, recv: bind this address */
+    const char *join;  /* echo-server, recv: join this multicast group */
     const char *ip6;   /* an IPv6 address (ADDR/LEN) for the interface */
     struct tool_net net;
 };
@@ -236,9 +237,37 @@ static bool transient(int err)
 
 /* The socket of a server (echo-server, recv), bound and announced as ready;
  * -1 on failure (printed). */
+/* --join: the group on the interface a datagram to it would leave by. */
+static int join_group(int fd, const char *group)
+{
+    struct in_addr g4;
+    struct in6_addr g6;
+    int rc;
+    if (zsock_inet_pton(AF_INET, group, &g4) == 1) {
+        struct ip_mreqn mr = {.imr_multiaddr = g4};
+        rc = zsock_setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr));
+    } else if (zsock_inet_pton(AF_INET6, group, &g6) == 1) {
+        struct ipv6_mreq mr = {.ipv6mr_multiaddr = g6};
+        rc = zsock_setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &mr, sizeof(mr));
+    } else {
+        fprintf(stderr, "zudp: --join %s: not an IPv4 or IPv6 address\n", group);
+        return -1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "zudp: --join %s: %s\n", group, strerror(errno));
+        return -1;
+    }
+    printf("zudp: joined %s\n", group);
+    return 0;
+}
+
 static int open_server(const struct options *o)
 {
     int fd = open_udp(o, NULL);
+    if (fd >= 0 && o->join != NULL && join_group(fd, o->join) < 0) {
+        zsock_close(fd);
+        return -1;
+    }
     if (fd >= 0) {
         char where[TOOL_ADDR_STRLEN + 32] = "";
         struct tool_addr at;
@@ -699,6 +728,8 @@ static void usage(FILE *f)
             "  --ipv6            echo-server/recv: bind :: (IPV6_V6ONLY on)\n"
             "  --dual            echo-server/recv: bind :: with IPV6_V6ONLY off (IPv4 too)\n"
             "  --bind ADDR       echo-server/recv: bind this IPv4 or IPv6 address\n"
+            "  --join GROUP      echo-server/recv: join this IPv4 or IPv6 multicast group\n"
+            "                    (IPv6: with --ipv6 or --dual); echoes go back unicast\n"
             "  --ip6 ADDR[/LEN]  add this IPv6 address to the interface (default /64)\n");
     tool_net_usage(f);
 }
@@ -722,6 +753,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"ipv6", TOOL_OPT_FLAG, &o->ipv6, 0, 0, NULL},
         {"dual", TOOL_OPT_FLAG, &o->dual, 0, 0, NULL},
         {"bind", TOOL_OPT_STRING, &o->bind, 0, 0, NULL},
+        {"join", TOOL_OPT_STRING, &o->join, 0, 0, NULL},
         {"ip6", TOOL_OPT_STRING, &o->ip6, 0, 0, NULL},
         {0},
     };
