@@ -215,8 +215,7 @@ int z_igmp_parse_query(const uint8_t *buf, size_t len, struct z_igmp_query *q);
 
 /* An IGMPv3 report with one record of `type` (no sources) per group.
  * Returns its length, or 0 if cap is too small. */
-size_t z_igmp_v3_report_emit(uint8_t *buf, size_t cap, uint8_t type, const uint32_t *groups,
-                             int n);
+size_t z_igmp_v3_report_emit(uint8_t *buf, size_t cap, uint8_t type, const uint32_t *groups, int n);
 
 /* An IGMPv2 report or leave (8 bytes) for group. Returns 8, or 0 if cap < 8. */
 size_t z_igmp_v2_emit(uint8_t *buf, size_t cap, uint8_t type, uint32_t group);
