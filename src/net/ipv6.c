@@ -255,6 +255,25 @@ void z_ipv6_mac_changed_locked(struct z_netif *nif)
     }
 }
 
+int z_ipep_take_scope(struct z_stack *s, const struct z_ipep *ep, bool mcast, int *ifindex)
+{
+    bool link_mcast = mcast && z_ipv6_is_multicast(ep->a6) && (ep->a6[1] & 0xf) <= 2;
+    if (!z_ipv6_is_link_local(ep->a6) && !link_mcast) {
+        return 0;
+    }
+    if (ep->scope != 0) {
+        if (*ifindex != 0 && *ifindex != (int)ep->scope) {
+            return -EINVAL;
+        }
+        if (z_netif_by_index_locked(s, (int)ep->scope) == NULL) {
+            return -ENODEV;
+        }
+        *ifindex = (int)ep->scope;
+        return 0;
+    }
+    return *ifindex != 0 || link_mcast ? 0 : -EINVAL;
+}
+
 bool z_ipv6_bindable_locked(struct z_stack *s, const uint8_t a[16], int ifindex)
 {
     if (z_ipv6_is_link_local(a) && ifindex != 0) {

@@ -1359,7 +1359,17 @@ static void tcp_input(struct z_netif *nif, const struct tuple *seg, const struct
         pcb = NULL;
     }
     if (pcb != NULL) {
+        uint32_t una = pcb->conn.snd_una;
         z_tcp_input(&pcb->conn, h, data, len, z_stack_now_us(s));
+#if CONFIG_NET_IPV6
+        if (Z_FAM(seg->fam) == Z_FAM6 && Z_SEQ_GT(pcb->conn.snd_una, una)) {
+            /* New data acknowledged by an on-link peer confirms it as a
+             * neighbor (RFC 4861 7.3.1), sparing the probes of DELAY and PROBE. */
+            z_nd_confirm_locked(nif, seg->r6);
+        }
+#else
+        (void)una;
+#endif
         if (pcb->conn.ack_pending) {
             /* One ACK for the whole burst of input being processed. */
             z_stack_wakeup_locked(s, pcb_ack_flush, pcb);
@@ -1444,15 +1454,7 @@ void z_tcp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struc
         .l6 = ip->dst,
         .r6 = ip->src,
     };
-    /* New data acknowledged by an on-link peer confirms it as a neighbor
-     * (RFC 4861 7.3.1), sparing the probes of DELAY and PROBE. */
-    struct z_tcp_pcb *pcb = (h.flags & Z_TCP_ACK) ? conn_lookup(s, &tu) : NULL;
-    uint32_t una = pcb != NULL ? pcb->conn.snd_una : 0;
     tcp_input(nif, &tu, &h, seg + hl, seglen - (size_t)hl, p);
-    /* (*ip is the caller's parsed copy: it outlives p.) */
-    if (pcb != NULL && conn_lookup(s, &tu) == pcb && Z_SEQ_GT(pcb->conn.snd_una, una)) {
-        z_nd_confirm_locked(nif, ip->src);
-    }
 }
 
 void z_tcp6_pmtu_locked(struct z_stack *s, const uint8_t dst[Z_IPV6_ALEN])
