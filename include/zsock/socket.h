@@ -216,13 +216,13 @@ typedef struct zsock_fd_set {
 
 #ifndef SO_SOCKS5
 #define SO_SOCKS5 60 /**< connect through a SOCKS5 proxy */
+#endif
 
 #ifndef IP_LOCAL_PORT_RANGE
 /** level IPPROTO_IP: uint32_t, the ephemeral ports a socket may use: the low
  * 16 bits the lowest, the high 16 the highest, 0 for no bound (Linux's and
  * Zephyr's number; older C libraries lack it). */
 #define IP_LOCAL_PORT_RANGE 51
-#endif
 #endif
 #ifndef SO_TXTIME
 #define SO_TXTIME 61 /**< transmit time of a packet */
