@@ -56,6 +56,11 @@ extern "C" {
 #define ZSOCK_MSG_TRUNC    0x20  /**< recv: return the real datagram length */
 #define ZSOCK_MSG_DONTWAIT 0x40  /**< recv/send: this call is non-blocking */
 #define ZSOCK_MSG_WAITALL  0x100 /**< recv: block until the request is satisfied */
+#ifndef MSG_ERRQUEUE
+#define MSG_ERRQUEUE 0x2000 /**< Linux's value */
+#endif
+/** recvmsg: read the error queue (SO_TIMESTAMPING's transmit stamps) */
+#define ZSOCK_MSG_ERRQUEUE MSG_ERRQUEUE
 
 #define ZSOCK_SHUT_RD   0 /**< shutdown: no more receptions */
 #define ZSOCK_SHUT_WR   1 /**< shutdown: no more transmissions */
@@ -229,6 +234,53 @@ typedef struct zsock_fd_set {
 #endif
 #ifndef SCM_TXTIME
 #define SCM_TXTIME SO_TXTIME /**< control message of SO_TXTIME */
+#endif
+#ifndef SO_TIMESTAMPING
+#define SO_TIMESTAMPING 37 /**< software receive and transmit timestamps (docs/sockets.md) */
+#endif
+#ifndef SCM_TIMESTAMPING
+#define SCM_TIMESTAMPING SO_TIMESTAMPING /**< control message of SO_TIMESTAMPING */
+#endif
+
+/* SO_TIMESTAMPING's flags and control messages, and SO_TXTIME's struct
+ * sock_txtime: Linux's values and layouts (its headers on Linux). */
+#if defined(__linux__)
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#else
+#include <time.h>
+/** @name SO_TIMESTAMPING flags (Linux's values)
+ * @{ */
+#define SOF_TIMESTAMPING_TX_HARDWARE  (1 << 0)  /**< not supported: EOPNOTSUPP */
+#define SOF_TIMESTAMPING_TX_SOFTWARE  (1 << 1)  /**< stamp datagrams when they go to the device */
+#define SOF_TIMESTAMPING_RX_HARDWARE  (1 << 2)  /**< not supported: EOPNOTSUPP */
+#define SOF_TIMESTAMPING_RX_SOFTWARE  (1 << 3)  /**< stamp datagrams when they arrive */
+#define SOF_TIMESTAMPING_SOFTWARE     (1 << 4)  /**< report software stamps */
+#define SOF_TIMESTAMPING_RAW_HARDWARE (1 << 6)  /**< not supported: EOPNOTSUPP */
+#define SOF_TIMESTAMPING_OPT_ID       (1 << 7)  /**< number datagrams (ee_data) */
+#define SOF_TIMESTAMPING_OPT_TSONLY   (1 << 11) /**< stamps only (always the case) */
+/** @} */
+/** SO_TXTIME's optional argument (Linux): the clock must be CLOCK_MONOTONIC. */
+struct sock_txtime {
+    int clockid;    /**< CLOCK_MONOTONIC */
+    uint32_t flags; /**< 0 */
+};
+/** SCM_TIMESTAMPING's data: ts[0] holds the software stamp. */
+struct scm_timestamping {
+    struct timespec ts[3]; /**< software, (deprecated), hardware */
+};
+/** The error-queue message beside a transmit stamp (IP_RECVERR / IPV6_RECVERR). */
+struct sock_extended_err {
+    uint32_t ee_errno; /**< ENOMSG */
+    uint8_t ee_origin; /**< SO_EE_ORIGIN_TIMESTAMPING */
+    uint8_t ee_type;   /**< 0 */
+    uint8_t ee_code;   /**< 0 */
+    uint8_t ee_pad;    /**< 0 */
+    uint32_t ee_info;  /**< SCM_TSTAMP_SND */
+    uint32_t ee_data;  /**< the datagram's number (SOF_TIMESTAMPING_OPT_ID) */
+};
+#define SO_EE_ORIGIN_TIMESTAMPING     4         /**< sock_extended_err.ee_origin of a stamp */
+#define SCM_TSTAMP_SND                0         /**< sock_extended_err.ee_info: the send stamp */
 #endif
 
 /** @name Modem options of the specification (nRF Connect SDK numbers): ENOPROTOOPT

@@ -38,6 +38,13 @@ struct z_netif_driver {
     void (*rx_poll)(struct z_netif *nif);
     /* Release the driver's resources (core lock not held). */
     void (*destroy)(struct z_netif *nif);
+#if CONFIG_NET_TX_QUEUE
+    /* Optional: a descriptor that polls writable when a busy device (its
+     * output returned -EAGAIN, keeping the frame; only with transmit
+     * queues) can take frames again; -1 or NULL: the driver calls
+     * z_netif_tx_wake_locked() itself. */
+    int (*tx_fd)(struct z_netif *nif);
+#endif
 };
 
 /* ---- interfaces ---------------------------------------------------------------------------------
@@ -69,6 +76,22 @@ struct z_arp_entry {
 #define Z_ARP_INCOMPLETE 1
 #define Z_ARP_REACHABLE  2
 
+#if CONFIG_NET_TX_QUEUE
+/* Transmit classes: SO_PRIORITY's eight values, 802.1Q order (1, background,
+ * ranks below 0, best effort; 7 is highest). */
+#define Z_TXQ_CLASSES 8
+
+/* Frames waiting to leave an interface: one FIFO per class, served highest
+ * first, and frames held for their SO_TXTIME, earliest first. */
+struct z_txq {
+    struct z_pbuf *head[Z_TXQ_CLASSES];
+    struct z_pbuf *tail[Z_TXQ_CLASSES];
+    struct z_pbuf *timed; /* sorted by txtime */
+    uint32_t n;           /* frames in all */
+    bool blocked;         /* the device is full: wait until it says otherwise */
+};
+#endif
+
 struct z_capture;
 struct z_dhcp4;
 struct z_igmp_if;
@@ -98,6 +121,9 @@ struct z_netif {
     struct z_igmp_if *igmp; /* IPv4 groups joined (igmp.c), NULL before the first */
 #endif
     struct z_ip6_if *ip6; /* IPv6 state (net/ip6.h), or NULL if it could not be allocated */
+#if CONFIG_NET_TX_QUEUE
+    struct z_txq txq;
+#endif
 };
 
 /* ---- stack instance
@@ -144,6 +170,14 @@ struct z_stack {
     struct z_tcp_tables *tcp_tab; /* TCP lookup tables and timer heap (tcp_glue.c) */
     uint8_t isn_key[16];          /* RFC 6528 secret */
     int64_t tcp_next;             /* earliest TCP timer, INT64_MAX: none */
+#if CONFIG_NET_TX_QUEUE
+    int64_t tx_next; /* earliest SO_TXTIME frame held on any interface, INT64_MAX: none */
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    struct z_ts_sink *ts_sinks; /* sockets wanting transmit stamps */
+    uint32_t ts_next_id;
+    int rx_stampers; /* sockets wanting receive stamps: input is stamped while > 0 */
+#endif
 
     bool echo_reply;  /* answer ICMP echo requests */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */
@@ -288,8 +322,37 @@ void z_netif_rx_drain_fd(struct z_netif *nif, int fd, size_t frame_max);
 /* A random locally administered unicast MAC address. */
 void z_netif_random_mac(uint8_t mac[Z_ETH_ALEN]);
 
-/* Pass an outgoing frame to the driver (capture, statistics). Takes p. */
+/* Pass an outgoing frame to the driver (capture, statistics). Takes p.
+ * With transmit queues, a frame waits in its class (p->prio) while the
+ * device is busy or earlier frames wait, and until its p->txtime; 0 then
+ * means queued, -ENOBUFS that the queue is full (the frame is dropped). */
 int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p);
+
+#if CONFIG_NET_TX_QUEUE
+/* The device of nif can take frames again: send what waits, highest class
+ * first, until it is busy again. */
+void z_netif_tx_wake_locked(struct z_netif *nif);
+/* Release the SO_TXTIME frames that are due on every interface (the stack's
+ * timer, at s->tx_next). */
+void z_netif_tx_timers_locked(struct z_stack *s, int64_t now);
+/* Free every frame waiting on nif (interface down or removed). */
+void z_netif_tx_flush_locked(struct z_netif *nif);
+#endif
+
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+/* A socket that wants to know when its packets leave (SO_TIMESTAMPING):
+ * registered with z_ts_sink_add_locked, it gets an id the packets carry
+ * (p->ts_id); sent() is called, lock held, with the packet's key and the
+ * time it went to the device. Packets still queued when the sink goes
+ * report nothing. */
+struct z_ts_sink {
+    struct z_ts_sink *next;
+    uint32_t id;
+    void (*sent)(struct z_ts_sink *sink, uint32_t key, int64_t when);
+};
+void z_ts_sink_add_locked(struct z_stack *s, struct z_ts_sink *sink);
+void z_ts_sink_remove_locked(struct z_stack *s, struct z_ts_sink *sink);
+#endif
 
 /* Is `addr` one of ours (on any interface)? */
 bool z_ipv4_is_local_locked(struct z_stack *s, uint32_t addr);

@@ -106,6 +106,9 @@ void z_netif_remove_locked(struct z_netif *nif)
     z_ipv6_if_detach_locked(nif);
     z_capture_stop_locked(nif);
     nif->flags &= ~ZSOCK_IF_UP;
+#if CONFIG_NET_TX_QUEUE
+    z_netif_tx_flush_locked(nif);
+#endif
     if (s->thread_running) {
         /* The core thread may be inside rx_poll: it frees the interface
          * at the top of its next round. */
@@ -167,6 +170,9 @@ int z_netif_set_up_locked(struct z_netif *nif, bool up)
     } else {
         nif->flags &= ~ZSOCK_IF_UP;
         z_arp_flush_locked(nif);
+#if CONFIG_NET_TX_QUEUE
+        z_netif_tx_flush_locked(nif); /* frames queued for a dead link are lost, as on Linux */
+#endif
         if (was_up) {
             z_ipv6_if_down_locked(nif);
         }
@@ -239,6 +245,11 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
 {
     struct z_stack *s = nif->stack;
     p->netif = nif;
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    if (s->rx_stampers > 0) {
+        p->stamp = z_stack_now_us(s);
+    }
+#endif
     nif->stats.rx_packets++;
     nif->stats.rx_bytes += p->len;
     /* Loopback input is its own output: captured once, when sent. */
@@ -290,27 +301,6 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
         z_pbuf_free(p);
         break;
     }
-}
-
-int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
-{
-    if (!(nif->flags & ZSOCK_IF_UP)) {
-        nif->stats.tx_dropped++;
-        z_pbuf_free(p);
-        return -ENETDOWN;
-    }
-    if (nif->capture != NULL) {
-        z_capture_frame(nif, p, z_stack_now_us(nif->stack));
-    }
-    uint32_t len = p->len;
-    int rc = nif->drv->output(nif, p);
-    if (rc < 0) {
-        nif->stats.tx_dropped++;
-        return rc;
-    }
-    nif->stats.tx_packets++;
-    nif->stats.tx_bytes += len;
-    return 0;
 }
 
 void z_netif_rx_drain_fd(struct z_netif *nif, int fd, size_t frame_max)

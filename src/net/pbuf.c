@@ -93,6 +93,14 @@ struct z_pbuf *z_pbuf_alloc(struct z_pbuf_pool *pool, size_t headroom, size_t le
     p->len = 0;
     p->csum_ok = 0;
     p->gso_size = 0;
+#if CONFIG_NET_TX_QUEUE
+    p->prio = 0;
+    p->txtime = 0;
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    p->ts_id = 0;
+    p->stamp = 0;
+#endif
     return p;
 }
 

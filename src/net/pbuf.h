@@ -25,6 +25,15 @@ struct z_pbuf {
     uint8_t heap;      /* allocated from the heap, not the pool */
     uint8_t csum_ok;   /* input: the device vouches for the L4 checksum */
     uint16_t gso_size; /* output: a TCP segment the device cuts into this much payload each */
+#if CONFIG_NET_TX_QUEUE
+    uint8_t prio;   /* output: SO_PRIORITY (0..7), the transmit class */
+    int64_t txtime; /* output: leave no earlier than this (stack clock, us); 0: at once */
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    uint32_t ts_id;  /* output: the stamp sink told when it leaves (0: none) */
+    uint32_t ts_key; /* output: the sink's number for this packet */
+    int64_t stamp;   /* input: when it arrived (stack clock, us), if anyone listens */
+#endif
     uint8_t buf[];
 };
 
@@ -64,6 +73,23 @@ void z_pbuf_ref(struct z_pbuf *p);
 void z_pbuf_free(struct z_pbuf *p);
 /* Free a whole queue linked through next. */
 void z_pbuf_free_chain(struct z_pbuf *p);
+
+/* A fragment of `from` leaves as it would: same class and time; only the
+ * last fragment (last) carries the transmit-stamp request. */
+static inline void z_pbuf_copy_tx_meta(struct z_pbuf *to, const struct z_pbuf *from, int last)
+{
+#if CONFIG_NET_TX_QUEUE
+    to->prio = from->prio;
+    to->txtime = from->txtime;
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    to->ts_id = last ? from->ts_id : 0;
+    to->ts_key = from->ts_key;
+#endif
+    (void)to;
+    (void)from;
+    (void)last;
+}
 
 /* Room before data and after data+len. */
 static inline size_t z_pbuf_headroom(const struct z_pbuf *p)

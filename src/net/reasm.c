@@ -18,6 +18,7 @@ int z_frag_output(struct z_pbuf_pool *pool, struct z_pbuf *p, size_t chunk, uint
             break;
         }
         memcpy(z_pbuf_put(f, n), p->data + off, n);
+        z_pbuf_copy_tx_meta(f, p, off + n == p->len);
         rc = emit(ctx, f, off, off + n < p->len);
         off += n;
     }
@@ -140,6 +141,9 @@ static struct z_pbuf *reasm_join(struct z_pbuf_pool *pool, const struct z_reasm 
     for (const struct z_reasm_frag *f = r->frags; f != NULL; f = f->next) {
         memcpy(at + r->prefix_len + f->off, f->p->data + f->skip, f->len);
     }
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    p->stamp = r->first->p->stamp;
+#endif
     return p;
 }
 

@@ -20,6 +20,10 @@ struct z_sim_faults {
     int64_t delay_us;     /* one-way propagation delay */
     int64_t jitter_us;    /* extra random delay, 0..jitter */
     uint64_t rate_bps;    /* serialisation rate, 0 = unlimited */
+    /* With a rate: frames one port's device holds before it says it is
+     * full (a NIC's transmit ring; up to 64); the stack's transmit queue
+     * holds the rest. 0: the device takes everything. */
+    uint32_t tx_ring;
 };
 
 struct z_sim_stats {

@@ -42,6 +42,9 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
     s->ip_id = r;
     z_entropy(s->isn_key, sizeof(s->isn_key));
     s->tcp_next = INT64_MAX;
+#if CONFIG_NET_TX_QUEUE
+    s->tx_next = INT64_MAX;
+#endif
     if (z_ipv6_stack_init(s) < 0) {
         z_stack_destroy(s);
         return NULL;
@@ -213,7 +216,11 @@ int z_stack_wait(struct z_stack *s, z_cond_t *cond, int64_t deadline_us)
 
 int64_t z_stack_next_event_locked(struct z_stack *s)
 {
-    return s->tcp_next < s->next_tick ? s->tcp_next : s->next_tick;
+    int64_t t = s->tcp_next < s->next_tick ? s->tcp_next : s->next_tick;
+#if CONFIG_NET_TX_QUEUE
+    t = s->tx_next < t ? s->tx_next : t;
+#endif
+    return t;
 }
 
 void z_stack_tick_locked(struct z_stack *s)
@@ -222,6 +229,11 @@ void z_stack_tick_locked(struct z_stack *s)
     if (now >= s->tcp_next) {
         z_tcp_timers_locked(s, now);
     }
+#if CONFIG_NET_TX_QUEUE
+    if (now >= s->tx_next) {
+        z_netif_tx_timers_locked(s, now);
+    }
+#endif
     if (now < s->next_tick) {
         return;
     }
@@ -285,6 +297,50 @@ void z_stack_kick(struct z_stack *s)
 
 #define MAX_RX_FDS 64
 
+#if !defined(ZSOCK_PORT_NONE)
+/* Devices that said they are full and have a descriptor to say otherwise:
+ * wait for it to poll writable (POLLOUT). Lock held. */
+static int add_tx_waits(struct z_stack *s, struct pollfd *pfds, struct z_netif **owners, int n,
+                        int max)
+{
+#if CONFIG_NET_TX_QUEUE
+    for (struct z_netif *nif = s->ifaces; nif != NULL && n < max; nif = nif->next) {
+        int fd = nif->txq.blocked && nif->drv->tx_fd != NULL ? nif->drv->tx_fd(nif) : -1;
+        if (fd >= 0) {
+            pfds[n].fd = fd;
+            pfds[n].events = POLLOUT;
+            pfds[n].revents = 0;
+            owners[n++] = nif;
+        }
+    }
+#else
+    (void)s;
+    (void)pfds;
+    (void)owners;
+    (void)max;
+#endif
+    return n;
+}
+
+/* Act on what poll() said about one descriptor of add_tx_waits() or of a
+ * driver's input (core lock not held). */
+static void serve_fd(struct z_stack *s, const struct pollfd *pfd, struct z_netif *nif)
+{
+    if (pfd->events == POLLOUT) {
+#if CONFIG_NET_TX_QUEUE
+        if (pfd->revents != 0) {
+            z_stack_lock(s);
+            z_netif_tx_wake_locked(nif);
+            z_stack_unlock(s);
+        }
+#endif
+    } else if (pfd->revents & (POLLIN | POLLERR | POLLHUP)) {
+        nif->drv->rx_poll(nif);
+    }
+    (void)s;
+}
+#endif
+
 /* ---- single-loop mode ----------------------------------------------------------------------- */
 
 int z_stack_process(struct z_stack *s, int64_t deadline_us, int64_t *next_us)
@@ -330,6 +386,9 @@ int z_stack_process(struct z_stack *s, int64_t deadline_us, int64_t *next_us)
             polled[npolled++] = nif;
         }
     }
+#if !defined(ZSOCK_PORT_NONE)
+    n = add_tx_waits(s, pfds, owners, n, MAX_RX_FDS);
+#endif
     int64_t wake = z_stack_next_event_locked(s);
     z_stack_unlock(s);
 
@@ -352,9 +411,7 @@ int z_stack_process(struct z_stack *s, int64_t deadline_us, int64_t *next_us)
         err = -errno;
     }
     for (int i = 0; rc > 0 && i < n; i++) {
-        if (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) {
-            owners[i]->drv->rx_poll(owners[i]);
-        }
+        serve_fd(s, &pfds[i], owners[i]);
     }
 #else
     (void)deadline_us; /* nothing to wait on: the application sleeps (WFI) */
@@ -413,6 +470,7 @@ static void *core_thread(void *arg)
                 owners[n++] = nif;
             }
         }
+        n = add_tx_waits(s, pfds, owners, n, MAX_RX_FDS + 1);
         int64_t wait_us = z_stack_next_event_locked(s) - z_now_us();
         z_mutex_unlock(&s->lock);
 
@@ -426,9 +484,7 @@ static void *core_thread(void *arg)
         /* An interface removed meanwhile sits in the graveyard, which only
          * this thread empties, so its driver is still valid here. */
         for (int i = 1; rc > 0 && i < n; i++) {
-            if (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) {
-                owners[i]->drv->rx_poll(owners[i]);
-            }
+            serve_fd(s, &pfds[i], owners[i]);
         }
         z_stack_lock(s);
         z_stack_tick_locked(s);

@@ -598,6 +598,9 @@ static int pcb_xmit(struct z_tcp_conn *c, const struct z_tcp_hdr *h, size_t off,
     if (len > 0) {
         z_ring_peek(&c->snd, off, at + hl, len);
     }
+#if CONFIG_NET_TX_QUEUE
+    p->prio = pcb->prio;
+#endif
 #if CONFIG_NET_IPV6
     if (Z_FAM(pcb->fam) == Z_FAM6) {
         return xmit6(pcb, &hdr, hl, len, p);
@@ -1308,6 +1311,9 @@ static void new_child(struct z_tcp_pcb *l, struct z_netif *nif, const struct tup
     c->rport = h->sport;
     c->ttl = l->ttl;
     c->tos = l->tos;
+#if CONFIG_NET_TX_QUEUE
+    c->prio = l->prio;
+#endif
     c->nodelay = l->nodelay;
     c->snd_buf = l->snd_buf;
     c->rcv_buf = l->rcv_buf;

@@ -33,6 +33,9 @@ struct z_tcp_pcb {
     uint32_t port_range; /* IP_LOCAL_PORT_RANGE, 0: the stack's */
 #endif
     uint8_t ttl, tos;
+#if CONFIG_NET_TX_QUEUE
+    uint8_t prio; /* SO_PRIORITY: the transmit class of its segments */
+#endif
     bool reuseaddr;
     bool nodelay;
     uint32_t snd_buf, rcv_buf;

@@ -320,7 +320,8 @@ void z_udp_local(const struct z_udp_pcb *pcb, struct z_ipep *out)
 
 /* A buffer with the UDP payload gathered from `it`, room left for the
  * headers; NULL with the error in *err. */
-static struct z_pbuf *payload_buf(struct z_stack *s, struct z_iov_iter *it, size_t len, int *err)
+static struct z_pbuf *payload_buf(struct z_stack *s, struct z_iov_iter *it, size_t len,
+                                  const struct z_udp_txopt *opt, int *err)
 {
     if (Z_PBUF_HEADROOM + Z_UDP_HLEN + len > z_pbuf_max_size(&s->pool)) {
         /* No buffer this stack can ever supply holds it: waiting would not help. */
@@ -334,6 +335,15 @@ static struct z_pbuf *payload_buf(struct z_stack *s, struct z_iov_iter *it, size
     }
     uint8_t *at = z_pbuf_put(p, Z_UDP_HLEN + len);
     z_iov_gather(it, at + Z_UDP_HLEN, len);
+#if CONFIG_NET_TX_QUEUE
+    p->prio = opt->prio;
+    p->txtime = opt->txtime;
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    p->ts_id = opt->ts_id;
+    p->ts_key = opt->ts_key;
+#endif
+    (void)opt;
     return p;
 }
 
@@ -387,7 +397,7 @@ static int send6(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_it
     tx.hop_limit = (uint8_t)(opt->hops != 0 ? opt->hops - 1 : mc ? pcb->mcast_hops6 : pcb->o6.hops);
     tx.mcast_loop = mc && pcb->mcast_loop6;
     tx.dontfrag = pcb->o6.dontfrag;
-    struct z_pbuf *p = payload_buf(s, it, len, &rc);
+    struct z_pbuf *p = payload_buf(s, it, len, opt, &rc);
     if (p == NULL) {
         s->stats.ipv6.no_buffer += rc == -ENOBUFS;
         return rc;
@@ -403,6 +413,9 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
 {
     static const struct z_udp_txopt none;
     struct z_stack *s = pcb->stack;
+    if (opt == NULL) {
+        opt = &none;
+    }
     if (len > (Z_FAM(ep->fam) == Z_FAM6 ? Z_UDP6_MAX_PAYLOAD : Z_UDP_MAX_PAYLOAD)) {
         return -EMSGSIZE;
     }
@@ -411,11 +424,8 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
     }
 #if CONFIG_NET_IPV6
     if (Z_FAM(ep->fam) == Z_FAM6) {
-        return send6(pcb, ep, it, len, opt != NULL ? opt : &none);
+        return send6(pcb, ep, it, len, opt);
     }
-#else
-    (void)opt;
-    (void)none;
 #endif
     uint32_t dst = ep->a4;
     if (dst == 0) {
@@ -462,7 +472,7 @@ int z_udp_send(struct z_udp_pcb *pcb, const struct z_ipep *ep, struct z_iov_iter
             src = 0x7f000001u;
         }
     }
-    struct z_pbuf *p = payload_buf(s, it, len, &rc);
+    struct z_pbuf *p = payload_buf(s, it, len, opt, &rc);
     if (p == NULL) {
         s->stats.ipv4.no_buffer += rc == -ENOBUFS;
         return rc;
@@ -641,6 +651,7 @@ struct udp_in {
     uint8_t ttl, tos;
     const uint8_t *payload;
     size_t len;
+    int64_t stamp;
 };
 
 static int match_score(const struct z_udp_pcb *pcb, const struct udp_in *in)
@@ -696,6 +707,9 @@ static void deliver(struct z_udp_pcb *pcb, const struct udp_in *in)
         .ttl = in->ttl,
         .tos = in->tos,
         .fam = Z_FAM(in->fam),
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+        .stamp = in->stamp,
+#endif
     };
     size_t hlen = z_udp_rec_hlen(&rec);
     if (z_ring_space(&pcb->rx) < hlen + in->len) {
@@ -802,6 +816,9 @@ void z_udp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struct
         .tos = ip->tos,
         .payload = payload,
         .len = len,
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+        .stamp = p->stamp,
+#endif
     };
     if (!demux(s, &in)) {
         s->stats.udp.drop_no_port++;
@@ -882,6 +899,9 @@ void z_udp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, struc
         .tos = ip->tclass,
         .payload = p->data + off + Z_UDP_HLEN,
         .len = u.len - Z_UDP_HLEN,
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+        .stamp = p->stamp,
+#endif
     };
     if (!demux(s, &in)) {
         s->stats.udp.drop_no_port++;

@@ -85,6 +85,9 @@ struct z_udp_rec {
     uint8_t ttl; /* or hop limit */
     uint8_t tos; /* or traffic class */
     uint8_t fam; /* Z_FAM4 or Z_FAM6 */
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    int64_t stamp; /* arrival (stack clock, us), when receive stamps are on */
+#endif
 };
 
 struct z_udp_rec6 {
@@ -106,6 +109,10 @@ struct z_udp_txopt {
     uint32_t src4;       /* IP_PKTINFO's ipi_spec_dst (host order); 0: the socket's */
     int ttl4;            /* IP_TTL (1..255); 0: the socket's */
     int tos4;            /* IP_TOS + 1; 0: the socket's */
+    uint8_t prio;        /* SO_PRIORITY: the transmit class */
+    int64_t txtime;      /* SCM_TXTIME: leave no earlier (stack clock, us); 0: at once */
+    uint32_t ts_id;      /* SO_TIMESTAMPING: the stamp sink to tell (0: none) */
+    uint32_t ts_key;     /* and this datagram's number */
 };
 
 /* Returns 0 or -ENOMEM. v6sock: the pcb of an AF_INET6 socket. */

@@ -56,6 +56,11 @@ struct z_socket_ops {
     int (*setsockopt)(void *obj, int level, int optname, const void *optval, socklen_t optlen);
     int (*getpeername)(void *obj, struct sockaddr *addr, socklen_t *addrlen);
     int (*getsockname)(void *obj, struct sockaddr *addr, socklen_t *addrlen);
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    /* recvmsg takes MSG_ERRQUEUE; without, such a call is -EAGAIN (an
+     * empty error queue, as Linux says for a socket that never has one). */
+    bool errqueue;
+#endif
 };
 
 enum z_fd_kind {

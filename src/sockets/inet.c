@@ -11,6 +11,7 @@
 #include "net/udp.h"
 #include "sockets/fdtable.h"
 #include "sockets/sockbase.h"
+#include "sockets/txstamp.h"
 
 #define Z_IPV6_DEFAULT_HOPS 64 /* what IPV6_UNICAST_HOPS reads when left alone */
 
@@ -24,7 +25,13 @@ struct inet_sock {
     bool shut_rd;
     bool shut_wr;
     int sndbuf;
-    int priority;
+#if CONFIG_NET_TX_QUEUE
+    uint8_t priority; /* SO_PRIORITY */
+    bool txtime;      /* SO_TXTIME: SCM_TXTIME honoured */
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    struct z_sock_ts ts; /* SO_TIMESTAMPING */
+#endif
     bool recv_pktinfo4; /* IP_PKTINFO */
     bool recv_ttl4;     /* IP_RECVTTL */
     bool recv_tos4;     /* IP_RECVTOS */
@@ -281,12 +288,12 @@ static int inet_connect(void *obj, const struct sockaddr *addr, socklen_t addrle
 }
 
 /* The control messages of sendmsg() this socket honours: IPV6_PKTINFO
- * (source address, interface) and IPV6_HOPLIMIT on an AF_INET6 socket.
- * -EINVAL for a malformed one. */
+ * (source address, interface) and IPV6_HOPLIMIT on an AF_INET6 socket,
+ * IP_PKTINFO, IP_TTL, IP_TOS, SCM_TXTIME. -EINVAL for a malformed one. */
 static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
                           struct z_udp_txopt *opt, struct in6_addr *src)
 {
-#if CONFIG_NET_IPV6 || defined(CONFIG_NET_CONTEXT_RECV_PKTINFO)
+#if CONFIG_NET_IPV6 || defined(CONFIG_NET_CONTEXT_RECV_PKTINFO) || CONFIG_NET_TX_QUEUE
     if (msg->msg_control == NULL || msg->msg_controllen == 0) {
         return 0;
     }
@@ -304,6 +311,15 @@ static int parse_tx_cmsgs(const struct inet_sock *sk, const struct msghdr *msg,
         if (dlen >= sizeof(v)) {
             memcpy(&v, CMSG_DATA(c), sizeof(v));
         }
+#if CONFIG_NET_TX_QUEUE
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TXTIME) {
+            int rc = z_txtime_cmsg(sk->txtime, CMSG_DATA(c), dlen, &opt->txtime);
+            if (rc < 0) {
+                return rc;
+            }
+            continue;
+        }
+#endif
 #ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
         if (c->cmsg_level == IPPROTO_IP) {
             if (c->cmsg_type == IP_PKTINFO) {
@@ -378,6 +394,9 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
     if (crc < 0) {
         return crc;
     }
+#if CONFIG_NET_TX_QUEUE
+    opt.prio = sk->priority;
+#endif
     z_stack_lock(sk->stack);
     ssize_t rc;
     int64_t deadline = INT64_MIN;
@@ -405,6 +424,11 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
         }
         struct z_iov_iter it;
         z_iov_iter_init(&it, msg->msg_iov, msg->msg_iovlen);
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+        if (opt.ts_id == 0) {
+            z_sock_ts_tx(&sk->ts, &opt.ts_id, &opt.ts_key);
+        }
+#endif
         rc = z_udp_send(&sk->pcb, &dst, &it, len, &opt);
         if (rc != -ENOBUFS) {
             rc = rc < 0 ? rc : (ssize_t)len;
@@ -429,30 +453,17 @@ static ssize_t inet_sendmsg(void *obj, const struct msghdr *msg, int flags)
     return rc;
 }
 
-#if CONFIG_NET_IPV6 || defined(CONFIG_NET_CONTEXT_RECV_PKTINFO)
-/* Append one control message; MSG_CTRUNC when it does not fit. */
-static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const void *data,
-                     size_t len)
-{
-    size_t space = CMSG_SPACE(len);
-    if (msg->msg_control == NULL || *used + CMSG_LEN(len) > msg->msg_controllen) {
-        msg->msg_flags |= ZSOCK_MSG_CTRUNC;
-        return;
-    }
-    struct cmsghdr c = {.cmsg_len = CMSG_LEN(len), .cmsg_level = level, .cmsg_type = type};
-    uint8_t *at = (uint8_t *)msg->msg_control + *used;
-    memcpy(at, &c, sizeof(c));
-    memcpy(at + CMSG_LEN(0), data, len);
-    *used += space < msg->msg_controllen - *used ? space : msg->msg_controllen - *used;
-}
-#endif
-
 /* The control messages asked for about the datagram rec (whose IPv6
  * addresses, if any, are r6). */
 static void rx_cmsgs(const struct inet_sock *sk, struct msghdr *msg, const struct z_udp_rec *rec,
                      const struct z_udp_rec6 *r6)
 {
     size_t used = 0;
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    if (z_sock_ts_rx(&sk->ts)) {
+        z_sock_ts_put(msg, &used, rec->stamp);
+    }
+#endif
 #ifdef CONFIG_NET_CONTEXT_RECV_PKTINFO
     if (sk->recv_pktinfo4 && Z_FAM(rec->fam) == Z_FAM4) {
         /* ipi_spec_dst: the address a reply would come from, ours for a
@@ -467,15 +478,15 @@ static void rx_cmsgs(const struct inet_sock *sk, struct msghdr *msg, const struc
             spec = nif != NULL && nif->n_ipv4 > 0 ? nif->ipv4[0].addr : 0;
         }
         pi.ipi_spec_dst.s_addr = htonl(spec);
-        put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
+        z_put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
     }
     if (sk->recv_ttl4 && Z_FAM(rec->fam) == Z_FAM4) {
         int v = rec->ttl;
-        put_cmsg(msg, &used, IPPROTO_IP, IP_TTL, &v, sizeof(v));
+        z_put_cmsg(msg, &used, IPPROTO_IP, IP_TTL, &v, sizeof(v));
     }
     if (sk->recv_tos4 && Z_FAM(rec->fam) == Z_FAM4) {
         uint8_t v = rec->tos; /* one byte, as Linux */
-        put_cmsg(msg, &used, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+        z_put_cmsg(msg, &used, IPPROTO_IP, IP_TOS, &v, sizeof(v));
     }
 #endif
 #if CONFIG_NET_IPV6
@@ -489,15 +500,15 @@ static void rx_cmsgs(const struct inet_sock *sk, struct msghdr *msg, const struc
             z_put_be32(pi.ipi6_addr.s6_addr + 12, rec->dst);
         }
         pi.ipi6_ifindex = (unsigned)rec->ifindex;
-        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
+        z_put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof(pi));
     }
     if (sk->recv_hoplimit && rec->fam == Z_FAM6) {
         int v = rec->ttl;
-        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &v, sizeof(v));
+        z_put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_HOPLIMIT, &v, sizeof(v));
     }
     if (sk->recv_tclass && rec->fam == Z_FAM6) {
         int v = rec->tos;
-        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
+        z_put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
     }
 #else
     (void)sk;
@@ -514,6 +525,13 @@ static ssize_t inet_recvmsg(void *obj, struct msghdr *msg, int flags)
     int64_t deadline = INT64_MIN;
     ssize_t rc;
     z_stack_lock(sk->stack);
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    if (flags & ZSOCK_MSG_ERRQUEUE) {
+        rc = sk->closed ? -EBADF : z_sock_ts_errqueue(&sk->ts, sk->base.family, msg, flags);
+        z_stack_unlock(sk->stack);
+        return rc;
+    }
+#endif
     for (;;) {
         struct z_udp_pcb *pcb = &sk->pcb;
         if (sk->closed) {
@@ -647,8 +665,16 @@ static int get_sol_socket(struct inet_sock *sk, int optname, void *optval, sockl
         return z_opt_put_int(optval, optlen, (int)pcb->rx.cap);
     case SO_SNDBUF:
         return z_opt_put_int(optval, optlen, sk->sndbuf);
+#if CONFIG_NET_TX_QUEUE
     case SO_PRIORITY:
         return z_opt_put_int(optval, optlen, sk->priority);
+    case SO_TXTIME:
+        return z_txtime_get(sk->txtime, optval, optlen);
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    case SO_TIMESTAMPING:
+        return z_opt_put_int(optval, optlen, sk->ts.flags);
+#endif
     case SO_BINDTODEVICE: {
         char name[IFNAMSIZ] = "";
         struct z_netif *nif =
@@ -960,6 +986,16 @@ static int set_sol_socket(struct inet_sock *sk, int optname, const void *optval,
     if (optname == SO_BINDTODEVICE) {
         return z_bindtodevice_lookup(sk->stack, optval, optlen, &pcb->ifindex);
     }
+#if CONFIG_NET_TX_QUEUE
+    if (optname == SO_TXTIME) {
+        return z_txtime_set(&sk->txtime, optval, optlen);
+    }
+#endif
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    if (optname == SO_TIMESTAMPING) {
+        return z_sock_ts_set(&sk->ts, optval, optlen);
+    }
+#endif
     int v;
     int rc = z_opt_get_int(optval, optlen, &v);
     if (rc < 0) {
@@ -985,12 +1021,14 @@ static int set_sol_socket(struct inet_sock *sk, int optname, const void *optval,
     case SO_SNDBUF:
         sk->sndbuf = v < 256 ? 256 : v;
         return 0;
+#if CONFIG_NET_TX_QUEUE
     case SO_PRIORITY:
         if (v < 0 || v > 7) {
             return -EINVAL;
         }
-        sk->priority = v;
+        sk->priority = (uint8_t)v;
         return 0;
+#endif
     default:
         return -ENOPROTOOPT;
     }
@@ -1113,6 +1151,11 @@ static short inet_poll(void *obj, struct z_wait_entry *we)
         if (sk->pcb.pending_error != 0) {
             rev |= ZSOCK_POLLERR;
         }
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+        if (z_sock_ts_pending(&sk->ts)) {
+            rev |= ZSOCK_POLLERR; /* stamps in the error queue, as Linux */
+        }
+#endif
         rev |= ZSOCK_POLLOUT;
         if (sk->shut_rd && sk->shut_wr) {
             rev |= ZSOCK_POLLHUP;
@@ -1127,6 +1170,9 @@ static void inet_close(void *obj)
     struct inet_sock *sk = obj;
     z_stack_lock(sk->stack);
     sk->closed = true;
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    z_sock_ts_close(&sk->ts);
+#endif
     z_udp_pcb_deinit(&sk->pcb);
     sock_notify(sk);
     z_stack_unlock(sk->stack);
@@ -1156,6 +1202,9 @@ static const struct z_socket_ops inet_udp_ops = {
     .setsockopt = inet_setsockopt,
     .getpeername = inet_getpeername,
     .getsockname = inet_getsockname,
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    .errqueue = true,
+#endif
 };
 
 /* ---- creation and registration
@@ -1189,6 +1238,9 @@ int z_inet_socket_fam_on(struct z_stack *s, int family, int type, int proto, boo
     z_waitq_init(&sk->wq, &s->lock);
     sk->pcb.notify = sock_notify;
     sk->pcb.ctx = sk;
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    z_sock_ts_init(&sk->ts, s, sock_notify, sk);
+#endif
     z_fd_finalize(fd, sk, &inet_udp_ops.fd, Z_FD_KIND_SOCKET);
     return fd;
 }

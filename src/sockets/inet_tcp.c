@@ -428,6 +428,11 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
         case SO_SNDBUF:
             rc = z_opt_put_int(optval, optlen, (int)pcb->snd_buf);
             break;
+#if CONFIG_NET_TX_QUEUE
+        case SO_PRIORITY:
+            rc = z_opt_put_int(optval, optlen, pcb->prio);
+            break;
+#endif
         case SO_LINGER:
             if (*optlen < sizeof(struct linger)) {
                 rc = -EINVAL;
@@ -543,6 +548,18 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
         goto out;
     }
     int v;
+#if CONFIG_NET_TX_QUEUE
+    if (level == SOL_SOCKET && optname == SO_PRIORITY) {
+        rc = z_opt_get_int(optval, optlen, &v);
+        if (rc == 0 && (v < 0 || v > 7)) {
+            rc = -EINVAL;
+        }
+        if (rc == 0) {
+            pcb->prio = (uint8_t)v;
+        }
+        goto out;
+    }
+#endif
     if ((level == SOL_SOCKET && (optname == SO_REUSEADDR || optname == SO_RCVBUF ||
                                  optname == SO_SNDBUF || optname == SO_KEEPALIVE)) ||
         (level == IPPROTO_TCP && (optname == TCP_NODELAY || optname == TCP_KEEPIDLE ||

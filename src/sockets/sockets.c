@@ -100,7 +100,12 @@ int zsock_accept(int sock, struct sockaddr *addr, socklen_t *addrlen)
 
 /* Flags any socket may be given on send and receive. */
 #define SEND_FLAGS (ZSOCK_MSG_DONTWAIT | MSG_NOSIGNAL)
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+#define RECV_FLAGS                                                                                 \
+    (ZSOCK_MSG_DONTWAIT | ZSOCK_MSG_PEEK | ZSOCK_MSG_TRUNC | ZSOCK_MSG_WAITALL | ZSOCK_MSG_ERRQUEUE)
+#else
 #define RECV_FLAGS (ZSOCK_MSG_DONTWAIT | ZSOCK_MSG_PEEK | ZSOCK_MSG_TRUNC | ZSOCK_MSG_WAITALL)
+#endif
 
 static ssize_t checked_sendmsg(void *obj, const struct z_socket_ops *ops, const struct msghdr *msg,
                                int flags)
@@ -130,6 +135,11 @@ static ssize_t checked_recvmsg(void *obj, const struct z_socket_ops *ops, struct
     if (flags & ~RECV_FLAGS) {
         return -EOPNOTSUPP;
     }
+#if CONFIG_NET_SOCKETS_TIMESTAMPING
+    if ((flags & ZSOCK_MSG_ERRQUEUE) && !ops->errqueue) {
+        return -EAGAIN;
+    }
+#endif
     ssize_t total = z_iov_total(msg->msg_iov, msg->msg_iovlen);
     if (total < 0) {
         return total;

@@ -225,7 +225,7 @@ static struct api linux_api = {
     .lo_index = lx_lo_index,
 };
 
-static void read_linux_port_range(void)
+static inline void read_linux_port_range(void)
 {
     FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
     if (f != NULL) {
@@ -265,7 +265,7 @@ static short poll_one(const struct api *A, int fd, short events, int ms)
 }
 
 /* Nothing is queued on fd. */
-static void expect_nothing(const struct api *A, int fd)
+static inline void expect_nothing(const struct api *A, int fd)
 {
     char c;
     expect_errno(A->recvfrom(fd, &c, 1, MSG_DONTWAIT, NULL, NULL), EAGAIN);

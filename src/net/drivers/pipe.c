@@ -24,10 +24,13 @@ struct pipe_state {
 };
 
 /* Linux queues at most net.unix.max_dgram_qlen (10) datagrams per Unix
- * socket, so a burst of fragments would overflow a peer that is a moment
- * late. The socket is connected to the peer, which makes POLLOUT track the
- * peer's queue, and a full queue gets a short wait before the frame is
- * given up. A peer that is not there yet loses the frame, like a wire. */
+ * socket, so a burst would overflow a peer that is a moment late. The
+ * socket is connected to the peer, which makes POLLOUT track the peer's
+ * queue. With transmit queues a full peer queue is flow control: output
+ * says -EAGAIN, the frames wait in the interface's queue and the core
+ * thread waits for POLLOUT (tx_fd). Without them a full queue gets a short
+ * wait before the frame is given up. A peer that is not there yet loses
+ * the frame, like a wire. */
 #define PIPE_FULL_WAIT_MS 50
 
 static int pipe_send(struct pipe_state *ps, const void *data, size_t len)
@@ -43,6 +46,9 @@ static int pipe_send(struct pipe_state *ps, const void *data, size_t len)
             return 0;
         }
         int err = errno;
+        if (err == EAGAIN && CONFIG_NET_TX_QUEUE) {
+            return -EAGAIN;
+        }
         if (err == EAGAIN && attempt < 3) {
             struct pollfd pfd = {.fd = ps->tx, .events = POLLOUT};
             poll(&pfd, 1, PIPE_FULL_WAIT_MS);
@@ -61,9 +67,19 @@ static int pipe_send(struct pipe_state *ps, const void *data, size_t len)
 static int pipe_output(struct z_netif *nif, struct z_pbuf *p)
 {
     int err = pipe_send(nif->drv_state, p->data, p->len);
+    if (err == -EAGAIN && CONFIG_NET_TX_QUEUE) {
+        return err; /* not taken: it waits in the interface's queue */
+    }
     z_pbuf_free(p);
-    return err;
+    return err == -EAGAIN ? -ENOBUFS : err;
 }
+
+#if CONFIG_NET_TX_QUEUE
+static int pipe_tx_fd(struct z_netif *nif)
+{
+    return ((struct pipe_state *)nif->drv_state)->tx;
+}
+#endif
 
 static int pipe_rx_fd(struct z_netif *nif)
 {
@@ -94,6 +110,9 @@ static const struct z_netif_driver pipe_driver = {
     .rx_fd = pipe_rx_fd,
     .rx_poll = pipe_rx_poll,
     .destroy = pipe_destroy,
+#if CONFIG_NET_TX_QUEUE
+    .tx_fd = pipe_tx_fd,
+#endif
 };
 
 static int fill_sun(struct sockaddr_un *sun, const char *path)

@@ -94,7 +94,8 @@ static struct sim_frame *frame_copy(struct z_netif *from, const void *data, size
     return f;
 }
 
-static void transmit(struct z_simnet *net, struct z_netif *from, const void *data, size_t len)
+/* Returns when the frame will have left the wire. */
+static int64_t transmit(struct z_simnet *net, struct z_netif *from, const void *data, size_t len)
 {
     z_mutex_lock(&net->lock);
     const struct z_sim_faults *fx = &net->faults;
@@ -105,10 +106,11 @@ static void transmit(struct z_simnet *net, struct z_netif *from, const void *dat
     } else {
         net->busy_until = start;
     }
+    int64_t done = net->busy_until;
     if (chance(net, fx->loss_ppm)) {
         net->stats.lost++;
         z_mutex_unlock(&net->lock);
-        return;
+        return done;
     }
     int copies = chance(net, fx->dup_ppm) ? 2 : 1;
     net->stats.duplicated += (uint64_t)(copies - 1);
@@ -134,18 +136,51 @@ static void transmit(struct z_simnet *net, struct z_netif *from, const void *dat
         enqueue(net, f);
     }
     z_mutex_unlock(&net->lock);
+    return done;
 }
 
+#define SIM_RING_MAX 64
+
+/* One attached interface. Its transmit ring (the times its frames leave
+ * the wire) is guarded by the stack's lock. */
 struct sim_port {
     struct z_simnet *net;
+    int64_t ring[SIM_RING_MAX];
+    unsigned ring_head, ring_n;
+    bool blocked; /* said -EAGAIN: wake the stack's queue at ring's oldest */
 };
 
 static int sim_output(struct z_netif *nif, struct z_pbuf *p)
 {
     struct sim_port *port = nif->drv_state;
-    transmit(port->net, nif, p->data, p->len);
+    struct z_simnet *net = port->net;
+    z_mutex_lock(&net->lock);
+    unsigned cap = net->faults.rate_bps > 0 ? net->faults.tx_ring : 0;
+    int64_t now = net->now;
+    z_mutex_unlock(&net->lock);
+    cap = cap < SIM_RING_MAX ? cap : SIM_RING_MAX;
+    while (port->ring_n > 0 && port->ring[port->ring_head] <= now) {
+        port->ring_head = (port->ring_head + 1) % SIM_RING_MAX;
+        port->ring_n--;
+    }
+    if (cap > 0 && port->ring_n >= cap && CONFIG_NET_TX_QUEUE) {
+        port->blocked = true;
+        return -EAGAIN; /* not taken: the stack queues it */
+    }
+    int64_t done = transmit(net, nif, p->data, p->len);
+    if (cap > 0) {
+        port->ring[(port->ring_head + port->ring_n) % SIM_RING_MAX] = done;
+        port->ring_n += port->ring_n < SIM_RING_MAX;
+    }
     z_pbuf_free(p);
     return 0;
+}
+
+/* When a full port's device has room again (lock of its stack held). */
+static int64_t port_wake_at(const struct z_netif *nif)
+{
+    const struct sim_port *port = nif->drv_state;
+    return port->blocked && port->ring_n > 0 ? port->ring[port->ring_head] : INT64_MAX;
 }
 
 static void sim_destroy(struct z_netif *nif)
@@ -199,7 +234,7 @@ struct z_netif *z_simnet_attach(struct z_simnet *net, struct z_stack *s, const u
 
 void z_simnet_inject(struct z_simnet *net, struct z_netif *from, const void *frame, size_t len)
 {
-    transmit(net, from, frame, len);
+    (void)transmit(net, from, frame, len);
 }
 
 /* Bring every attached stack's clock to `t` and run its timers. */
@@ -212,6 +247,13 @@ static void set_time(struct z_simnet *net, int64_t t)
         if (s->vnow_us < t) {
             s->vnow_us = t;
         }
+#if CONFIG_NET_TX_QUEUE
+        struct sim_port *port = net->ports[i]->drv_state;
+        if (port_wake_at(net->ports[i]) <= t) {
+            port->blocked = false;
+            z_netif_tx_wake_locked(net->ports[i]);
+        }
+#endif
         z_stack_tick_locked(s);
         z_stack_unlock(s);
     }
@@ -246,9 +288,9 @@ static int64_t next_tick(struct z_simnet *net)
         struct z_stack *s = net->ports[i]->stack;
         z_stack_lock(s);
         int64_t e = z_stack_next_event_locked(s);
-        if (e < t) {
-            t = e;
-        }
+        int64_t w = port_wake_at(net->ports[i]);
+        t = e < t ? e : t;
+        t = w < t ? w : t;
         z_stack_unlock(s);
     }
     return t;

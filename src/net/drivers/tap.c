@@ -54,7 +54,9 @@ static int tap_output(struct z_netif *nif, struct z_pbuf *p)
     }
     struct iovec iov[2] = {{&vh, sizeof(vh)}, {p->data, p->len}};
     ssize_t n = writev(t->fd, iov, 2);
-    int err = n < 0 ? -errno : 0;
+    /* The frame is gone either way: a full device queue is a loss here,
+     * never -EAGAIN (which would mean "not taken"). */
+    int err = n < 0 ? (errno == EAGAIN ? -ENOBUFS : -errno) : 0;
     z_pbuf_free(p);
     return err;
 }

@@ -199,6 +199,7 @@ struct sockaddr_in6 {
 #define IP_TTL              2
 #define IP_PKTINFO          8
 #define IP_RECVERR          11
+#define IPV6_RECVERR        25
 #define IP_RECVTTL          12
 #define IP_RECVTOS          13
 #define IP_LOCAL_PORT_RANGE 51
