@@ -40,16 +40,15 @@ else
     FLAG=()
     URL_HOST=$S_ADDR
 fi
-# MTU 65000: a Unix datagram socket queues only net.unix.max_dgram_qlen (10)
-# frames, and at 1500 bytes a TCP window of frames overflows it, both stacks
-# then wait in the pipe driver and bulk TCP crawls at a few frames per 150 ms
-# (a known limit of the frame pipe, see the report of this change). Large
-# frames keep a window within a few datagrams.
+# MTU 1500, as on Ethernet (SAMPLE_MTU to try others). A Unix datagram
+# socket queues only net.unix.max_dgram_qlen (10) frames: the pipe driver
+# says it is full and the frames wait in the interface's transmit queue
+# until the peer reads (docs/networking.md, "Transmit queues").
 server_side() {
-    env ZSOCK_PIPE="$TMP/s.sock:$TMP/c.sock" ZSOCK_MTU=65000 "${S_ENV[@]}" timeout 60 "$@"
+    env ZSOCK_PIPE="$TMP/s.sock:$TMP/c.sock" ZSOCK_MTU=${SAMPLE_MTU:-1500} "${S_ENV[@]}" timeout 60 "$@"
 }
 client_side() {
-    env ZSOCK_PIPE="$TMP/c.sock:$TMP/s.sock" ZSOCK_MTU=65000 "${C_ENV[@]}" timeout 30 "$@"
+    env ZSOCK_PIPE="$TMP/c.sock:$TMP/s.sock" ZSOCK_MTU=${SAMPLE_MTU:-1500} "${C_ENV[@]}" timeout 30 "$@"
 }
 
 # start_server READY CMD...: run the server side in the background until
