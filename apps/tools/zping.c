@@ -52,6 +52,17 @@ static uint16_t icmp_csum(const uint8_t *p, size_t n)
     return (uint16_t)~s;
 }
 
+/* Write an ICMPv4 message's checksum; the stack computes ICMPv6's. */
+static void put_csum(uint8_t *m, size_t len, bool v6)
+{
+    m[2] = m[3] = 0;
+    if (!v6) {
+        uint16_t c = icmp_csum(m, len);
+        m[2] = (uint8_t)(c >> 8);
+        m[3] = (uint8_t)c;
+    }
+}
+
 static uint16_t be16(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
@@ -64,7 +75,6 @@ static size_t build_echo(uint8_t *buf, bool v6, uint8_t type, uint16_t id, uint1
 {
     buf[0] = type;
     buf[1] = 0;
-    buf[2] = buf[3] = 0;
     buf[4] = (uint8_t)(id >> 8);
     buf[5] = (uint8_t)id;
     buf[6] = (uint8_t)(seq >> 8);
@@ -72,32 +82,31 @@ static size_t build_echo(uint8_t *buf, bool v6, uint8_t type, uint16_t id, uint1
     for (size_t i = 0; i < size; i++) {
         buf[8 + i] = (uint8_t)(0x10 + i);
     }
-    if (!v6) {
-        uint16_t c = icmp_csum(buf, 8 + size);
-        buf[2] = (uint8_t)(c >> 8);
-        buf[3] = (uint8_t)c;
-    }
+    put_csum(buf, 8 + size, v6);
     return 8 + size;
 }
 
-/* The ICMP message inside a datagram read from a raw socket: after the
- * IPv4 header (whose TTL goes to *ttl), or the whole of it for IPv6. */
-static const uint8_t *icmp_of(const uint8_t *buf, size_t n, bool v6, size_t *len, int *ttl)
+/* The next ICMP message queued on raw socket fd, or NULL when nothing is
+ * left: after the IPv4 header (whose TTL goes to *ttl; -1 for IPv6, whose
+ * socket reads the message alone). Its sender in *from, its length in
+ * *len. Datagrams too short for an echo header are skipped. */
+static uint8_t *next_icmp(int fd, bool v6, uint8_t *buf, struct tool_addr *from, size_t *len,
+                          int *ttl)
 {
-    size_t off = 0;
-    *ttl = -1;
-    if (!v6) {
-        if (n < 20 || (buf[0] >> 4) != 4) {
+    for (;;) {
+        from->len = sizeof(from->u);
+        ssize_t n =
+            zsock_recvfrom(fd, buf, MAX_SIZE + 128, ZSOCK_MSG_DONTWAIT, &from->u.sa, &from->len);
+        if (n < 0) {
             return NULL;
         }
-        off = (size_t)(buf[0] & 0xf) * 4;
-        *ttl = buf[8];
+        size_t off = v6 ? 0 : (size_t)(buf[0] & 0xf) * 4;
+        *ttl = v6 ? -1 : buf[8];
+        if ((v6 || (n >= 20 && (buf[0] >> 4) == 4)) && (size_t)n >= off + 8) {
+            *len = (size_t)n - off;
+            return buf + off;
+        }
     }
-    if (n < off + 8) {
-        return NULL;
-    }
-    *len = n - off;
-    return buf + off;
 }
 
 static bool same_host(const struct sockaddr *a, const struct sockaddr *b)
@@ -137,20 +146,12 @@ struct ping_stats {
 static void take_replies(int fd, bool v6, const struct tool_addr *to, uint16_t id,
                          const double *sent_at, bool *seen, struct ping_stats *st, uint8_t *buf)
 {
-    for (;;) {
-        struct tool_addr from;
-        from.len = sizeof(from.u);
-        ssize_t n =
-            zsock_recvfrom(fd, buf, MAX_SIZE + 128, ZSOCK_MSG_DONTWAIT, &from.u.sa, &from.len);
-        if (n < 0) {
-            return;
-        }
+    struct tool_addr from;
+    size_t len;
+    int ttl;
+    for (const uint8_t *m; (m = next_icmp(fd, v6, buf, &from, &len, &ttl)) != NULL;) {
         double now = tool_now_s();
-        size_t len;
-        int ttl;
-        const uint8_t *m = icmp_of(buf, (size_t)n, v6, &len, &ttl);
-        if (m == NULL || m[0] != (v6 ? 129 : 0) || be16(m + 4) != id ||
-            !same_host(&from.u.sa, &to->u.sa)) {
+        if (m[0] != (v6 ? 129 : 0) || be16(m + 4) != id || !same_host(&from.u.sa, &to->u.sa)) {
             continue;
         }
         uint16_t seq = be16(m + 6);
@@ -238,18 +239,11 @@ static int run_ping(const struct options *o, uint8_t *buf)
 static long serve_one(const struct options *o, int fd, bool v6, uint8_t *buf)
 {
     long seen = 0;
-    for (;;) {
-        struct tool_addr from;
-        from.len = sizeof(from.u);
-        ssize_t n =
-            zsock_recvfrom(fd, buf, MAX_SIZE + 128, ZSOCK_MSG_DONTWAIT, &from.u.sa, &from.len);
-        if (n < 0) {
-            return seen;
-        }
-        size_t len;
-        int ttl;
-        uint8_t *m = (uint8_t *)icmp_of(buf, (size_t)n, v6, &len, &ttl);
-        if (m == NULL || m[0] != (v6 ? 128 : 8)) {
+    struct tool_addr from;
+    size_t len;
+    int ttl;
+    for (uint8_t *m; (m = next_icmp(fd, v6, buf, &from, &len, &ttl)) != NULL;) {
+        if (m[0] != (v6 ? 128 : 8)) {
             continue;
         }
         seen++;
@@ -259,17 +253,13 @@ static long serve_one(const struct options *o, int fd, bool v6, uint8_t *buf)
                len, o->answer ? ", answered" : "");
         if (o->answer) {
             m[0] = v6 ? 129 : 0;
-            m[2] = m[3] = 0;
-            if (!v6) {
-                uint16_t c = icmp_csum(m, len);
-                m[2] = (uint8_t)(c >> 8);
-                m[3] = (uint8_t)c;
-            }
+            put_csum(m, len, v6);
             if (zsock_sendto(fd, m, len, 0, &from.u.sa, from.len) < 0) {
                 tool_perror("zping", "zsock_sendto");
             }
         }
     }
+    return seen;
 }
 
 static int run_serve(const struct options *o, uint8_t *buf)

@@ -66,47 +66,70 @@ static void deliver(struct z_raw_pcb *pcb, struct z_raw_rec *rec, const uint8_t 
     }
 }
 
-bool z_raw4_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, const struct z_pbuf *p)
+/* A received datagram as the filters see it: its version and protocol,
+ * addresses (IPv4 host order, or IPv6) and the interface it came on. */
+struct raw_in {
+    uint8_t fam;
+    uint8_t proto;
+    uint32_t src4, dst4;
+    const uint8_t *src6, *dst6;
+    struct z_netif *nif;
+};
+
+static bool matches(const struct z_raw_pcb *pcb, const struct raw_in *in)
+{
+    if (pcb->fam != in->fam || pcb->proto != in->proto || pcb->proto == 255 ||
+        (pcb->ifindex != 0 && pcb->ifindex != in->nif->index)) {
+        return false;
+    }
+#if CONFIG_NET_IPV6
+    if (in->fam == Z_FAM6) {
+        return (z_ipv6_is_unspecified(pcb->laddr6) ||
+                memcmp(pcb->laddr6, in->dst6, Z_IPV6_ALEN) == 0) &&
+               (!pcb->connected || memcmp(pcb->raddr6, in->src6, Z_IPV6_ALEN) == 0);
+    }
+#endif
+    return (pcb->laddr == 0 || pcb->laddr == in->dst4) &&
+           (!pcb->connected || pcb->raddr == in->src4);
+}
+
+/* Copy (data, len) to every raw socket that takes it; whether one did. */
+static bool deliver_all(const struct raw_in *in, const uint8_t *data, size_t len)
 {
     bool matched = false;
-    for (struct z_raw_pcb *pcb = nif->stack->raw_pcbs; pcb != NULL; pcb = pcb->next) {
-        if (pcb->fam != Z_FAM4 || pcb->proto != ip->proto || pcb->proto == 255 ||
-            (pcb->laddr != 0 && pcb->laddr != ip->dst) ||
-            (pcb->connected && pcb->raddr != ip->src) ||
-            (pcb->ifindex != 0 && pcb->ifindex != nif->index)) {
+    for (struct z_raw_pcb *pcb = in->nif->stack->raw_pcbs; pcb != NULL; pcb = pcb->next) {
+        if (!matches(pcb, in)) {
             continue;
         }
         matched = true;
         struct z_raw_rec rec;
         memset(&rec, 0, sizeof(rec));
-        rec.ifindex = nif->index;
-        rec.src4 = ip->src;
-        deliver(pcb, &rec, p->data, p->len);
+        rec.ifindex = in->nif->index;
+        rec.src4 = in->src4;
+#if CONFIG_NET_IPV6
+        if (in->fam == Z_FAM6) {
+            memcpy(rec.src6, in->src6, Z_IPV6_ALEN);
+        }
+#endif
+        deliver(pcb, &rec, data, len);
     }
     return matched;
+}
+
+bool z_raw4_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, const struct z_pbuf *p)
+{
+    struct raw_in in = {
+        .fam = Z_FAM4, .proto = ip->proto, .src4 = ip->src, .dst4 = ip->dst, .nif = nif};
+    return nif->stack->raw_pcbs != NULL && deliver_all(&in, p->data, p->len);
 }
 
 #if CONFIG_NET_IPV6
 bool z_raw6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, uint8_t proto,
                          const struct z_pbuf *p, size_t off)
 {
-    bool matched = false;
-    for (struct z_raw_pcb *pcb = nif->stack->raw_pcbs; pcb != NULL; pcb = pcb->next) {
-        if (pcb->fam != Z_FAM6 || pcb->proto != proto ||
-            (!z_ipv6_is_unspecified(pcb->laddr6) &&
-             memcmp(pcb->laddr6, ip->dst, Z_IPV6_ALEN) != 0) ||
-            (pcb->connected && memcmp(pcb->raddr6, ip->src, Z_IPV6_ALEN) != 0) ||
-            (pcb->ifindex != 0 && pcb->ifindex != nif->index)) {
-            continue;
-        }
-        matched = true;
-        struct z_raw_rec rec;
-        memset(&rec, 0, sizeof(rec));
-        rec.ifindex = nif->index;
-        memcpy(rec.src6, ip->src, Z_IPV6_ALEN);
-        deliver(pcb, &rec, p->data + off, p->len - off);
-    }
-    return matched;
+    struct raw_in in = {
+        .fam = Z_FAM6, .proto = proto, .src6 = ip->src, .dst6 = ip->dst, .nif = nif};
+    return nif->stack->raw_pcbs != NULL && deliver_all(&in, p->data + off, p->len - off);
 }
 #endif
 
