@@ -193,6 +193,8 @@ static void test_ping6(void **state)
     assert_int_equal(r, n);
     assert_memory_equal(buf + 8, msg + 8, 24);
     assert_int_not_equal(be16(buf + 2), 0);
+    set_int(A, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 9);
+    assert_int_equal(get_int(A, fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS), 9);
     /* Too short to hold the checksum. */
     expect_errno(A->sendto(fd, msg, 2, 0, CSA(to), sizeof(to)), EINVAL);
     assert_int_equal(A->close(fd), 0);
@@ -601,6 +603,7 @@ static void test_sim_proto_filter(void **state)
     int yb = raw_on(p.b, PROTO_TEST);
     struct sockaddr_in tob = sin4(ADDR_B), other = sin4(ADDR_A + 7);
     assert_int_equal(zsock_connect(yb, CSA(other), sizeof(other)), 0);
+    set_int(&zsock_api, xa, IPPROTO_IP, IP_TTL, 7);
     assert_int_equal(zsock_sendto(xa, "data", 4, 0, CSA(tob), sizeof(tob)), 4);
     uint8_t buf[128];
     assert_int_equal(next_icmp(&p, ra, buf, sizeof(buf), NULL), -1);
@@ -609,6 +612,7 @@ static void test_sim_proto_filter(void **state)
     assert_int_equal(zsock_recvfrom(xb, buf, sizeof(buf), 0, SA(from), &fl), 24);
     assert_int_equal(ntohl(from.sin_addr.s_addr), ADDR_A);
     assert_memory_equal(buf + 20, "data", 4);
+    assert_int_equal(buf[8], 7); /* IP_TTL */
     expect_errno(zsock_recv(yb, buf, sizeof(buf), 0), EAGAIN);
     /* Malformed input: a truncated IPv4 header on the wire is dropped. */
     uint8_t frame[14 + 12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45};
