@@ -275,6 +275,10 @@ static int raw_getpeername(void *obj, struct sockaddr *addr, socklen_t *addrlen)
 static int get_opt(struct raw_sock *sk, int level, int optname, void *optval, socklen_t *optlen)
 {
     struct z_raw_pcb *pcb = &sk->pcb;
+    int rc = z_stackopt_get(sk->stack, level, optname, optval, optlen);
+    if (rc != -ENOPROTOOPT) {
+        return rc;
+    }
     if (level == SOL_SOCKET) {
         switch (optname) {
         case SO_ERROR:
@@ -316,9 +320,6 @@ static int raw_getsockopt(void *obj, int level, int optname, void *optval, sockl
     z_stack_lock(sk->stack);
     int rc = sk->closed ? -EBADF : z_sockbase_getsockopt(&sk->base, level, optname, optval, optlen);
     if (rc == -ENOPROTOOPT) {
-        rc = z_stackopt_get(sk->stack, level, optname, optval, optlen);
-    }
-    if (rc == -ENOPROTOOPT) {
         rc = get_opt(sk, level, optname, optval, optlen);
     }
     z_stack_unlock(sk->stack);
@@ -329,6 +330,10 @@ static int set_opt(struct raw_sock *sk, int level, int optname, const void *optv
                    socklen_t optlen)
 {
     struct z_raw_pcb *pcb = &sk->pcb;
+    int rc = z_stackopt_set(sk->stack, level, optname, optval, optlen);
+    if (rc != -ENOPROTOOPT) {
+        return rc;
+    }
     if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
         return z_bindtodevice_lookup(sk->stack, optval, optlen, &pcb->ifindex);
     }
@@ -341,7 +346,7 @@ static int set_opt(struct raw_sock *sk, int level, int optname, const void *optv
     }
 #endif
     int v;
-    int rc = z_opt_get_int(optval, optlen, &v);
+    rc = z_opt_get_int(optval, optlen, &v);
     if (level == SOL_SOCKET && optname == SO_RCVBUF) {
         size_t size = v < 256 ? 256 : (size_t)v;
         return rc < 0
@@ -371,9 +376,6 @@ static int raw_setsockopt(void *obj, int level, int optname, const void *optval,
     struct raw_sock *sk = obj;
     z_stack_lock(sk->stack);
     int rc = sk->closed ? -EBADF : z_sockbase_setsockopt(&sk->base, level, optname, optval, optlen);
-    if (rc == -ENOPROTOOPT) {
-        rc = z_stackopt_set(sk->stack, level, optname, optval, optlen);
-    }
     if (rc == -ENOPROTOOPT) {
         rc = set_opt(sk, level, optname, optval, optlen);
     }
