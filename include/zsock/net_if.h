@@ -152,6 +152,13 @@ struct zsock_net_stats {
         uint64_t queries_rx;     /**< membership queries heard */
         uint64_t drop_malformed; /**< bad length, checksum or group */
     } igmp;                      /**< IGMP counters */
+    struct {
+        uint64_t rx;              /**< datagrams copied to raw sockets */
+        uint64_t tx;              /**< datagrams sent by raw sockets */
+        uint64_t drop_rcvbuf;     /**< copies dropped: the raw socket's SO_RCVBUF full */
+        uint64_t echo_unanswered; /**< echo requests left to the application (*_ECHO_REPLY 0) */
+        uint64_t silenced;        /**< echo replies, ICMP errors, RSTs not sent: SO_SILENCE_ALL */
+    } raw;                        /**< raw sockets and the stack-wide reply switches */
 };
 
 /** What zsock_if_list() reports about one interface. */

@@ -2,6 +2,7 @@
  * limited, never about errors, broadcasts or later fragments, RFC 1122
  * 3.2.2), and errors we receive, handed to the socket that caused them. */
 #include "net/net.h"
+#include "net/raw.h"
 
 #include <errno.h>
 #include <string.h>
@@ -32,7 +33,7 @@ void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint
                               uint8_t code, uint32_t extra, const uint8_t *orig, size_t orig_len)
 {
     struct z_ipv4_hdr ip;
-    if (s->silence_all || z_ipv4_parse(orig, orig_len, &ip) < 0) {
+    if (z_ipv4_parse(orig, orig_len, &ip) < 0) {
         return;
     }
     /* Never about a broadcast or multicast, a non-initial fragment, an
@@ -47,7 +48,7 @@ void z_icmp_send_error_locked(struct z_stack *s, const struct z_netif *nif, uint
             return;
         }
     }
-    if (s->icmp_tokens <= 0) {
+    if (s->icmp_tokens <= 0 || z_silenced(s)) {
         return;
     }
     s->icmp_tokens--;
@@ -95,7 +96,9 @@ void z_icmp_input_locked(struct z_netif *nif, const struct z_ipv4_hdr *ip, struc
     case Z_ICMP_ECHO_REQUEST:
         s->stats.icmp.echo_rx++;
         /* Broadcast pings are ignored, as Linux does by default. */
-        if (s->echo_reply && !z_ipv4_is_broadcast(nif, ip->dst) && (ip->dst >> 28) != 0xe) {
+        if (!s->echo_reply) {
+            z_echo_unanswered(s); /* SO_IP_ECHO_REPLY 0: a raw socket may answer */
+        } else if (!z_ipv4_is_broadcast(nif, ip->dst) && (ip->dst >> 28) != 0xe && !z_silenced(s)) {
             struct z_icmp_hdr reply = {.type = Z_ICMP_ECHO_REPLY, .code = 0, .rest = h.rest};
             send_icmp(s, ip->dst, ip->src, &reply, msg + Z_ICMP_HLEN, len - Z_ICMP_HLEN);
         }

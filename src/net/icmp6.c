@@ -4,6 +4,7 @@
  * Neighbor Discovery (nd.c) and MLD (mld.c) messages. Errors received are
  * counted; delivering them to sockets comes with IPv6 sockets. */
 #include "net/ip6.h"
+#include "net/raw.h"
 #include "net/tcp_pcb.h"
 #include "net/udp.h"
 
@@ -74,7 +75,7 @@ static bool about_error(const uint8_t *orig, size_t len)
 void z_icmp6_send_error_locked(struct z_stack *s, struct z_netif *nif, uint8_t type, uint8_t code,
                                uint32_t extra, const uint8_t *orig, size_t len, bool even_multicast)
 {
-    if (s->silence_all || len < Z_IPV6_HLEN || s->ip6 == NULL) {
+    if (len < Z_IPV6_HLEN || s->ip6 == NULL) {
         return;
     }
     const uint8_t *osrc = orig + 8, *odst = orig + 24;
@@ -85,6 +86,9 @@ void z_icmp6_send_error_locked(struct z_stack *s, struct z_netif *nif, uint8_t t
         return;
     }
     if (about_error(orig, len)) {
+        return;
+    }
+    if (z_silenced(s)) {
         return;
     }
     if (s->ip6->icmp_tokens <= 0) {
@@ -158,7 +162,9 @@ void z_icmp6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, stru
     switch (h.type) {
     case Z_ICMP6_ECHO_REQUEST:
         s->stats.icmp6.echo_rx++;
-        if (s->echo_reply && !z_ipv6_is_unspecified(ip->src)) {
+        if (!s->echo_reply6) {
+            z_echo_unanswered(s); /* SO_IPV6_ECHO_REPLY 0: a raw socket may answer */
+        } else if (!z_ipv6_is_unspecified(ip->src) && !z_silenced(s)) {
             /* A multicast ping is answered from a unicast address (Linux
              * does the same by default). */
             uint8_t src[Z_IPV6_ALEN] = {0};

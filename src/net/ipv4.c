@@ -3,6 +3,7 @@
  * fragments discard the whole datagram (the safe reading of RFC 791 after
  * the overlap attacks), exact duplicates are ignored. */
 #include "net/net.h"
+#include "net/raw.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -238,6 +239,40 @@ int z_ipv4_output_locked(struct z_stack *s, const struct z_ipv4_tx *tx, struct z
     return link_output(nif, nh, p);
 }
 
+#if CONFIG_NET_SOCKETS_RAW
+int z_ipv4_output_hdrincl_locked(struct z_stack *s, uint32_t dst, int ifindex, struct z_pbuf *p)
+{
+    struct z_netif *nif;
+    uint32_t nh;
+    int rc = z_ipv4_route_locked(s, dst, ifindex, &nif, &nh);
+    if (rc < 0) {
+        s->stats.ipv4.no_route++;
+        z_pbuf_free(p);
+        return rc;
+    }
+    if (p->len > nif->mtu) {
+        z_pbuf_free(p); /* a header given by the application is not fragmented */
+        return -EMSGSIZE;
+    }
+    /* Complete the header as Linux does: length and checksum always, the
+     * source and identification when left 0. */
+    uint8_t *h = p->data;
+    size_t ihl = (size_t)(h[0] & 0xf) * 4;
+    if (z_get_be32(h + 12) == 0) {
+        uint32_t src = z_ipv4_select_source(nif, dst);
+        z_put_be32(h + 12, src == 0 && (nif->flags & ZSOCK_IF_LOOPBACK) ? 0x7f000001u : src);
+    }
+    if (z_get_be16(h + 4) == 0) {
+        z_put_be16(h + 4, s->ip_id++);
+    }
+    z_put_be16(h + 2, (uint16_t)p->len);
+    z_put_be16(h + 10, 0);
+    z_put_be16(h + 10, z_csum_finish(z_csum_add(0, h, ihl)));
+    s->stats.ipv4.tx++;
+    return link_output(nif, nh, p);
+}
+#endif
+
 /* ---- reassembly
  * ------------------------------------------------------------------------------------ */
 
@@ -368,6 +403,8 @@ void z_ipv4_input_locked(struct z_netif *nif, struct z_pbuf *p)
         p->netif = nif;
         z_ipv4_parse(p->data, p->len, &ip);
     }
+    /* Raw sockets get a copy; the stack goes on with the datagram. */
+    bool raw = z_raw4_input_locked(nif, &ip, p);
     switch (ip.proto) {
     case Z_IPPROTO_ICMP:
         z_icmp_input_locked(nif, &ip, p);
@@ -384,8 +421,8 @@ void z_ipv4_input_locked(struct z_netif *nif, struct z_pbuf *p)
         break;
 #endif
     default:
-        s->stats.ipv4.drop_proto++;
-        if (!z_ipv4_is_broadcast(nif, ip.dst) && !z_ipv4_is_multicast(ip.dst)) {
+        s->stats.ipv4.drop_proto += !raw;
+        if (!raw && !z_ipv4_is_broadcast(nif, ip.dst) && !z_ipv4_is_multicast(ip.dst)) {
             z_icmp_send_error_locked(s, nif, Z_ICMP_DEST_UNREACH, Z_ICMP_UNREACH_PROTOCOL, 0,
                                      p->data, p->len);
         }

@@ -6,6 +6,7 @@
  * and the destination cache that remembers path MTUs (RFC 8201). Neighbor
  * discovery is nd.c, ICMPv6 icmp6.c, MLD mld.c. */
 #include "net/ip6.h"
+#include "net/raw.h"
 #include "net/tcp_pcb.h"
 #include "net/udp.h"
 
@@ -912,6 +913,9 @@ void z_ipv6_input_locked(struct z_netif *nif, struct z_pbuf *p, const uint8_t *e
             return;
         }
     }
+    /* Raw sockets get a copy of what is for one of our usable addresses;
+     * the stack goes on with the datagram. */
+    bool raw = kind == 1 && z_raw6_input_locked(nif, &ip, w.proto, p, w.off);
     switch (w.proto) {
     case Z_IPPROTO_ICMPV6:
         z_icmp6_input_locked(nif, &ip, p, w.off, kind == 2, frag || w.frag.present, eth_src);
@@ -929,8 +933,8 @@ void z_ipv6_input_locked(struct z_netif *nif, struct z_pbuf *p, const uint8_t *e
         z_pbuf_free(p);
         break;
     default:
-        s->stats.ipv6.drop_proto++;
-        if (kind == 1) {
+        s->stats.ipv6.drop_proto += !raw;
+        if (kind == 1 && !raw) {
             z_icmp6_send_error_locked(s, nif, Z_ICMP6_PARAM_PROBLEM, Z_ICMP6_PARAM_NEXTHDR,
                                       w.nh_ptr, p->data, p->len, false);
         }

@@ -130,6 +130,7 @@ struct z_netif {
  * -------------------------------------------------------------------------------- */
 
 struct z_udp_pcb; /* UDP protocol control block */
+struct z_raw_pcb; /* raw IP socket (raw.h) */
 struct z_tcp_pcb; /* TCP protocol control block */
 struct z_tcp_tables;
 
@@ -179,9 +180,15 @@ struct z_stack {
     int rx_stampers; /* sockets wanting receive stamps: input is stamped while > 0 */
 #endif
 
-    bool echo_reply;  /* answer ICMP echo requests */
+    bool echo_reply;  /* answer ICMP echo requests (SO_IP_ECHO_REPLY) */
     int icmp_tokens;  /* ICMP errors still allowed in this tick */
-    bool silence_all; /* no ICMP errors for unexpected traffic */
+    bool silence_all; /* SO_SILENCE_ALL: no echo replies, ICMP errors or RSTs (net/raw.h) */
+#if CONFIG_NET_IPV6
+    bool echo_reply6; /* answer ICMPv6 echo requests (SO_IPV6_ECHO_REPLY) */
+#endif
+#if CONFIG_NET_SOCKETS_RAW
+    struct z_raw_pcb *raw_pcbs; /* raw IP sockets (net/raw.h) */
+#endif
     /* Echo replies received go here, if set (zsock_ping(), net_info.c): a
      * pointer, so a firmware that never pings links none of it. */
     void (*echo_reply_hook)(struct z_stack *s, uint32_t src, uint32_t rest);

@@ -35,6 +35,9 @@ struct z_stack *z_stack_create(const struct z_stack_config *cfg)
     s->virtual_clock = cfg->virtual_clock;
     s->next_ifindex = 1;
     s->echo_reply = true;
+#if CONFIG_NET_IPV6
+    s->echo_reply6 = true;
+#endif
     s->icmp_tokens = ICMP_ERRORS_PER_TICK;
     s->wake_fd = -1;
     uint16_t r;

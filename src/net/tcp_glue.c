@@ -14,6 +14,7 @@
  * - timers are a binary heap of the pcbs by next deadline, so a tick runs
  *   only the connections that are due. */
 #include "net/tcp_pcb.h"
+#include "net/raw.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -1191,7 +1192,7 @@ static void send_reset(struct z_netif *nif, const struct tuple *seg, const struc
 {
     struct z_stack *s = nif->stack;
     struct z_tcp_hdr out;
-    if (!z_tcp_reset_reply(in, len, &out)) {
+    if (!z_tcp_reset_reply(in, len, &out) || z_silenced(s)) {
         return;
     }
     struct z_pbuf *p = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, Z_TCP_HLEN);

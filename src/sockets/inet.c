@@ -11,6 +11,7 @@
 #include "net/udp.h"
 #include "sockets/fdtable.h"
 #include "sockets/sockbase.h"
+#include "sockets/stackopt.h"
 #include "sockets/txstamp.h"
 
 #define Z_IPV6_DEFAULT_HOPS 64 /* what IPV6_UNICAST_HOPS reads when left alone */
@@ -675,19 +676,8 @@ static int get_sol_socket(struct inet_sock *sk, int optname, void *optval, sockl
     case SO_TIMESTAMPING:
         return z_opt_put_int(optval, optlen, sk->ts.flags);
 #endif
-    case SO_BINDTODEVICE: {
-        char name[IFNAMSIZ] = "";
-        struct z_netif *nif =
-            pcb->ifindex != 0 ? z_netif_by_index_locked(sk->stack, pcb->ifindex) : NULL;
-        if (nif != NULL) {
-            memcpy(name, nif->name, IFNAMSIZ);
-        }
-        size_t n = strnlen(name, IFNAMSIZ) + (pcb->ifindex != 0);
-        n = n < *optlen ? n : *optlen;
-        memcpy(optval, name, n);
-        *optlen = (socklen_t)n;
-        return 0;
-    }
+    case SO_BINDTODEVICE:
+        return z_bindtodevice_name(sk->stack, pcb->ifindex, optval, optlen);
     default:
         return -ENOPROTOOPT;
     }
@@ -899,6 +889,9 @@ static int inet_getsockopt(void *obj, int level, int optname, void *optval, sock
     struct inet_sock *sk = obj;
     z_stack_lock(sk->stack);
     int rc = sk->closed ? -EBADF : z_sockbase_getsockopt(&sk->base, level, optname, optval, optlen);
+    if (rc == -ENOPROTOOPT) {
+        rc = z_stackopt_get(sk->stack, level, optname, optval, optlen);
+    }
     if (rc == -ENOPROTOOPT && level == SOL_SOCKET) {
         rc = get_sol_socket(sk, optname, optval, optlen);
     } else if (rc == -ENOPROTOOPT && level == IPPROTO_IP) {
@@ -980,6 +973,20 @@ int z_bindtodevice_lookup(struct z_stack *s, const void *optval, socklen_t optle
     return 0;
 }
 
+int z_bindtodevice_name(struct z_stack *s, int ifindex, void *optval, socklen_t *optlen)
+{
+    char name[IFNAMSIZ] = "";
+    struct z_netif *nif = ifindex != 0 ? z_netif_by_index_locked(s, ifindex) : NULL;
+    if (nif != NULL) {
+        memcpy(name, nif->name, IFNAMSIZ);
+    }
+    size_t n = strnlen(name, IFNAMSIZ) + (ifindex != 0);
+    n = n < *optlen ? n : *optlen;
+    memcpy(optval, name, n);
+    *optlen = (socklen_t)n;
+    return 0;
+}
+
 static int set_sol_socket(struct inet_sock *sk, int optname, const void *optval, socklen_t optlen)
 {
     struct z_udp_pcb *pcb = &sk->pcb;
@@ -1039,6 +1046,9 @@ static int inet_setsockopt(void *obj, int level, int optname, const void *optval
     struct inet_sock *sk = obj;
     z_stack_lock(sk->stack);
     int rc = sk->closed ? -EBADF : z_sockbase_setsockopt(&sk->base, level, optname, optval, optlen);
+    if (rc == -ENOPROTOOPT) {
+        rc = z_stackopt_set(sk->stack, level, optname, optval, optlen);
+    }
     if (rc == -ENOPROTOOPT && level == SOL_SOCKET) {
         rc = set_sol_socket(sk, optname, optval, optlen);
     } else if (rc == -ENOPROTOOPT && level == IPPROTO_IP &&

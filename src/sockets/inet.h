@@ -59,5 +59,8 @@ int z_port_range_get(uint32_t range, void *optval, socklen_t *optlen);
 /* SO_BINDTODEVICE's argument (a name, empty to unbind) to an interface
  * index. -ENODEV for an unknown name. Lock held. */
 int z_bindtodevice_lookup(struct z_stack *s, const void *optval, socklen_t optlen, int *ifindex);
+/* SO_BINDTODEVICE read back: the name of interface ifindex (with its
+ * terminating NUL; empty for 0) into (optval, *optlen), truncated. 0. Lock held. */
+int z_bindtodevice_name(struct z_stack *s, int ifindex, void *optval, socklen_t *optlen);
 
 #endif /* ZSOCK_INET_H_ */

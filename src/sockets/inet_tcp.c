@@ -12,6 +12,7 @@
 #include "sockets/fdtable.h"
 #include "sockets/inet.h"
 #include "sockets/sockbase.h"
+#include "sockets/stackopt.h"
 
 struct tcp_sock {
     struct z_sockbase base;
@@ -408,6 +409,9 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
     }
     struct z_tcp_pcb *pcb = sk->pcb;
     rc = z_sockbase_getsockopt(&sk->base, level, optname, optval, optlen);
+    if (rc == -ENOPROTOOPT) {
+        rc = z_stackopt_get(sk->stack, level, optname, optval, optlen);
+    }
     if (rc == -ENOPROTOOPT && level == SOL_SOCKET) {
         switch (optname) {
         case SO_ERROR:
@@ -515,6 +519,9 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
     }
     struct z_tcp_pcb *pcb = sk->pcb;
     rc = z_sockbase_setsockopt(&sk->base, level, optname, optval, optlen);
+    if (rc == -ENOPROTOOPT) {
+        rc = z_stackopt_set(sk->stack, level, optname, optval, optlen);
+    }
     if (rc != -ENOPROTOOPT) {
         goto out;
     }

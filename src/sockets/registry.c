@@ -12,6 +12,9 @@ static z_once_t builtin_once = Z_ONCE_INIT;
 /* Built-in families, registered on first use. AF_UNIX has none: as in
  * Zephyr, its sockets exist only as zsock_socketpair() pairs. */
 extern struct z_socket_family z_inet_family;
+#if CONFIG_NET_SOCKETS_RAW
+extern struct z_socket_family z_raw_family; /* src/sockets/raw.c */
+#endif
 #ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
 extern struct z_socket_family z_tls_family; /* src/tls/tls_sock.c */
 #endif
@@ -22,6 +25,9 @@ extern struct z_socket_family z_dtls_family; /* src/tls/dtls_sock.c */
 static void register_builtin(void)
 {
     z_socket_family_register(&z_inet_family);
+#if CONFIG_NET_SOCKETS_RAW
+    z_socket_family_register(&z_raw_family);
+#endif
 #ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
     z_socket_family_register(&z_tls_family);
 #endif

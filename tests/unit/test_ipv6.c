@@ -987,7 +987,7 @@ static void test_echo(void **state)
     assert_memory_equal(p.src, ll, 16);
     /* Switched off as for IPv4. */
     z_stack_lock(L.s);
-    L.s->echo_reply = false;
+    L.s->echo_reply6 = false;
     z_stack_unlock(L.s);
     inject_echo(PEER_MAC, PEER_LL, ll, 0x1234, 3, 8);
     assert_int_equal(count_icmp(129), 0);

@@ -197,6 +197,7 @@ struct sockaddr_in6 {
 
 #define IP_TOS              1
 #define IP_TTL              2
+#define IP_HDRINCL          3
 #define IP_PKTINFO          8
 #define IP_RECVERR          11
 #define IPV6_RECVERR        25
