@@ -251,7 +251,7 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
         z_pbuf_free(p);
         return;
     }
-    z_packet_rx_locked(nif, p); /* AF_PACKET copies; the stack goes on as before */
+    z_packet_tap_locked(nif, p, false); /* AF_PACKET copies; the stack goes on as before */
     if (!(nif->flags & ZSOCK_IF_ETHERNET)) {
         /* A raw-IP link: the version nibble tells the protocol. */
         if (p->len > 0 && (p->data[0] >> 4) == 6) {
@@ -302,7 +302,7 @@ int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
     if (nif->capture != NULL) {
         z_capture_frame(nif, p, z_stack_now_us(nif->stack));
     }
-    z_packet_tx_locked(nif, p);
+    z_packet_tap_locked(nif, p, true);
     uint32_t len = p->len;
     int rc = nif->drv->output(nif, p);
     if (rc < 0) {

@@ -18,14 +18,14 @@ static inline bool z_netif_mac_wanted(const struct z_netif *nif, const uint8_t d
 }
 
 #if CONFIG_NET_SOCKETS_PACKET
-/* A frame arrived on nif (up; p->data at the link header, or at the IP
- * header on a raw-IP link): queue a copy on each packet socket whose
+/* nif received a frame (outgoing false: the interface is up; p->data at the
+ * link header, or at the IP header on a raw-IP link) or is sending one
+ * (outgoing true). A received frame is copied to each packet socket whose
  * interface, protocol and the frame's destination (promiscuous and
- * multicast memberships) match. Never takes or changes p. Lock held. */
-void z_packet_input_locked(struct z_netif *nif, const struct z_pbuf *p);
-/* nif sends a frame: a PACKET_OUTGOING copy to each ETH_P_ALL socket of
- * the interface but the one sending it. Never takes or changes p. Lock held. */
-void z_packet_output_locked(struct z_netif *nif, const struct z_pbuf *p);
+ * multicast memberships) match; a sent one, as PACKET_OUTGOING, to each
+ * ETH_P_ALL socket of the interface but the one sending it. Never takes or
+ * changes p. Lock held. */
+void z_packet_deliver_locked(struct z_netif *nif, const struct z_pbuf *p, bool outgoing);
 /* Create an AF_PACKET socket of `type` (SOCK_RAW, SOCK_DGRAM) for the Ethernet
  * type `proto` (network byte order, ETH_P_ALL for all, 0 for none until
  * bound) on stack `s` (zsock_socket() uses the default stack; tests put
@@ -34,28 +34,18 @@ void z_packet_output_locked(struct z_netif *nif, const struct z_pbuf *p);
 int z_packet_socket_on(struct z_stack *s, int type, int proto, bool nonblock);
 #endif
 
-/* The hooks netif.c calls: nothing to do while the stack has no packet socket. */
-static inline void z_packet_rx_locked(struct z_netif *nif, const struct z_pbuf *p)
+/* The hook netif.c calls on input and output (z_packet_deliver_locked);
+ * nothing to do while the stack has no packet socket. */
+static inline void z_packet_tap_locked(struct z_netif *nif, const struct z_pbuf *p, bool outgoing)
 {
 #if CONFIG_NET_SOCKETS_PACKET
     if (nif->stack->packet_socks != NULL) {
-        z_packet_input_locked(nif, p);
+        z_packet_deliver_locked(nif, p, outgoing);
     }
 #else
     (void)nif;
     (void)p;
-#endif
-}
-
-static inline void z_packet_tx_locked(struct z_netif *nif, const struct z_pbuf *p)
-{
-#if CONFIG_NET_SOCKETS_PACKET
-    if (nif->stack->packet_socks != NULL) {
-        z_packet_output_locked(nif, p);
-    }
-#else
-    (void)nif;
-    (void)p;
+    (void)outgoing;
 #endif
 }
 

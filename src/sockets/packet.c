@@ -9,7 +9,7 @@
  * Each socket lives in one stack and is guarded by its lock, like a UDP
  * socket (inet.c). The stack keeps a list of its packet sockets; the hooks
  * of netif.c (net/packet.h) hand each frame received or sent to
- * z_packet_input_locked() / z_packet_output_locked(), which queue a copy
+ * z_packet_deliver_locked(), which queues a copy
  * in each matching socket's ring as a record [struct pkt_rec][bytes]. */
 #include "net/packet.h"
 
@@ -167,7 +167,7 @@ static int describe(const struct z_netif *nif, const struct z_pbuf *p, bool outg
     return Z_ETH_HLEN;
 }
 
-static void deliver(struct z_netif *nif, const struct z_pbuf *p, bool outgoing)
+void z_packet_deliver_locked(struct z_netif *nif, const struct z_pbuf *p, bool outgoing)
 {
     struct z_stack *s = nif->stack;
     struct pkt_rec rec;
@@ -194,16 +194,6 @@ static void deliver(struct z_netif *nif, const struct z_pbuf *p, bool outgoing)
         }
         enqueue(sk, &rec, p->data, p->len, (size_t)hlen);
     }
-}
-
-void z_packet_input_locked(struct z_netif *nif, const struct z_pbuf *p)
-{
-    deliver(nif, p, false);
-}
-
-void z_packet_output_locked(struct z_netif *nif, const struct z_pbuf *p)
-{
-    deliver(nif, p, true);
 }
 
 /* ---- calls ------------------------------------------------------------------------------ */

@@ -88,6 +88,28 @@ static ssize_t recv_type(int fd, uint16_t type, uint8_t *buf, size_t cap, struct
     }
 }
 
+/* An IPv4 packet (20-byte header, checksum set) holding a UDP datagram
+ * (checksum 0: none) from src to dst (host order), port to port, with a
+ * 4-byte payload; 32 bytes at p. */
+static void ipv4_udp(uint8_t *p, uint32_t src, uint32_t dst, uint16_t port, const char payload[4])
+{
+    const uint8_t hdr[12] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, IPPROTO_UDP};
+    memcpy(p, hdr, sizeof(hdr));
+    uint32_t s = htonl(src), d = htonl(dst);
+    memcpy(p + 12, &s, 4);
+    memcpy(p + 16, &d, 4);
+    uint32_t sum = 0;
+    for (int i = 0; i < 20; i += 2) {
+        sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+    }
+    sum = (sum & 0xffff) + (sum >> 16);
+    p[10] = (uint8_t)(~sum >> 8);
+    p[11] = (uint8_t)~sum;
+    const uint8_t udp[8] = {port >> 8, port & 0xff, port >> 8, port & 0xff, 0, 12, 0, 0};
+    memcpy(p + 20, udp, sizeof(udp));
+    memcpy(p + 28, payload, 4);
+}
+
 static void raw_send(int fd, const uint8_t *buf, size_t len)
 {
     assert_int_equal(zsock_send(fd, buf, len, 0), (ssize_t)len);
@@ -255,18 +277,7 @@ static void test_promiscuous(void **state)
     /* An IPv4 UDP datagram to A's address, in a frame to another MAC. */
     uint8_t out[64] = {0};
     frame(out, MAC_OTHER, MAC_B, ETH_P_IP, 0, 0);
-    uint8_t *ip = out + 14;
-    const uint8_t hdr[] = {0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 192, 0, 2, 2, 192, 0, 2, 1};
-    memcpy(ip, hdr, sizeof(hdr));
-    uint32_t sum = 0;
-    for (int i = 0; i < 20; i += 2) {
-        sum += (uint32_t)(ip[i] << 8 | ip[i + 1]);
-    }
-    sum = (sum & 0xffff) + (sum >> 16);
-    ip[10] = (uint8_t)(~sum >> 8);
-    ip[11] = (uint8_t)~sum;
-    const uint8_t udp[] = {0x1b, 0x58, 0x1b, 0x58, 0, 12, 0, 0, 'p', 'r', 'o', 'm'};
-    memcpy(ip + 20, udp, sizeof(udp));
+    ipv4_udp(out + 14, IP_B, IP_A, 7000, "prom");
     size_t len = 14 + 32;
 
     uint8_t in[128];
@@ -669,6 +680,49 @@ static void test_lo_ipv4(void **state)
     A->close(p);
 }
 
+/* zsock's loopback is a raw-IP link: the frame is the IP packet
+ * (ARPHRD_NONE, no link address), an ETH_P_ALL socket sees it leave and
+ * come back, and an IP packet sent on it reaches the stack. */
+static void test_lo_raw_ip(void **state)
+{
+    (void)state;
+    int lo = zsock_if_nametoindex("lo");
+    int all = zsock_socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK, htons(ETH_P_ALL));
+    int dg = zsock_socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+    int u = zsock_socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(all >= 0 && dg >= 0 && u >= 0);
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = lo};
+    assert_int_equal(zsock_bind(all, CSA(sll), sizeof(sll)), 0);
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(7001), .sin_addr.s_addr = htonl(LOCALHOST)};
+    assert_int_equal(zsock_bind(u, CSA(sa), sizeof(sa)), 0);
+    uint8_t pkt[32];
+    ipv4_udp(pkt, LOCALHOST, LOCALHOST, 7001, "loop");
+    sll.sll_protocol = htons(ETH_P_IP);
+    assert_int_equal(zsock_sendto(dg, pkt, sizeof(pkt), 0, CSA(sll), sizeof(sll)), 32);
+    char buf[8];
+    assert_int_equal(zsock_recv(u, buf, sizeof(buf), ZSOCK_MSG_DONTWAIT), 4);
+    assert_memory_equal(buf, "loop", 4);
+    /* The sending socket is not ETH_P_ALL: the ETH_P_ALL one saw it go out
+     * and come in, unchanged. */
+    int kinds = 0;
+    for (int i = 0; i < 2; i++) {
+        uint8_t in[64];
+        struct sockaddr_ll from;
+        socklen_t fl = sizeof(from);
+        assert_int_equal(zsock_recvfrom(all, in, sizeof(in), 0, SA(from), &fl), 32);
+        assert_memory_equal(in, pkt, 32);
+        assert_int_equal(from.sll_hatype, ARPHRD_NONE);
+        assert_int_equal(from.sll_halen, 0);
+        assert_int_equal(from.sll_protocol, htons(ETH_P_IP));
+        kinds |= 1 << from.sll_pkttype;
+    }
+    assert_int_equal(kinds, 1 << PACKET_OUTGOING | 1 << PACKET_HOST);
+    zsock_close(all);
+    zsock_close(dg);
+    zsock_close(u);
+}
+
 /* A close wakes a thread blocked in recv on the socket. */
 static void *blocked_recv(void *arg)
 {
@@ -699,11 +753,11 @@ int main(void)
     read_linux_port_range();
     assert_int_equal(zsock_net_init(), 0);
     const struct CMUnitTest tests[] = {
-        ZS(test_raw_both_ways),      ZS(test_dgram_both_ways),      ZS(test_protocol_filters),
-        ZS(test_promiscuous),        ZS(test_multicast_membership), ZS(test_lengths_and_down),
-        ZS(test_rcvbuf_drops),       ZS(test_peek_trunc_poll),      ZS(test_bad_addresses),
-        ZS(test_runt_frames),        BOTH(test_lo_errors),          BOTH(test_lo_ipv4),
-        ZS(test_close_wakes_reader),
+        ZS(test_raw_both_ways), ZS(test_dgram_both_ways),      ZS(test_protocol_filters),
+        ZS(test_promiscuous),   ZS(test_multicast_membership), ZS(test_lengths_and_down),
+        ZS(test_rcvbuf_drops),  ZS(test_peek_trunc_poll),      ZS(test_bad_addresses),
+        ZS(test_runt_frames),   BOTH(test_lo_errors),          BOTH(test_lo_ipv4),
+        ZS(test_lo_raw_ip),     ZS(test_close_wakes_reader),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
