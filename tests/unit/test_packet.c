@@ -115,6 +115,28 @@ static void raw_send(int fd, const uint8_t *buf, size_t len)
     assert_int_equal(zsock_send(fd, buf, len, 0), (ssize_t)len);
 }
 
+/* What hop() received: the frame and its address. */
+static uint8_t got[2048];
+static struct sockaddr_ll got_from;
+
+/* tx sends the frame, the segment runs, and rx's next frame of `type` goes
+ * to got / got_from: its length, or -1 when none came. */
+static ssize_t hop(struct sim_pair *w, int tx, const uint8_t *f, size_t len, int rx, uint16_t type)
+{
+    raw_send(tx, f, len);
+    run(w);
+    return recv_type(rx, type, got, sizeof(got), &got_from);
+}
+
+/* Close the test's descriptors and take the segment down. */
+static void pair_done(struct sim_pair *w, const int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(zsock_close(fds[i]), 0);
+    }
+    sim_pair_down(w);
+}
+
 /* ---- two stacks on the simulated segment ------------------------------------------------ */
 
 static void test_raw_both_ways(void **state)
@@ -157,10 +179,7 @@ static void test_raw_both_ways(void **state)
     assert_memory_equal(in, out, len);
     assert_int_equal(from.sll_pkttype, PACKET_HOST);
     assert_memory_equal(from.sll_addr, MAC_B, 6);
-    zsock_close(a);
-    zsock_close(a_tap);
-    zsock_close(b);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a, a_tap, b}, 3);
 }
 
 static void test_dgram_both_ways(void **state)
@@ -203,10 +222,7 @@ static void test_dgram_both_ways(void **state)
     assert_int_equal(recv_type(b, ETH_TEST, in, sizeof(in), &from), 1);
     assert_int_equal(in[0], 'r');
     assert_memory_equal(from.sll_addr, MAC_A, 6);
-    zsock_close(a);
-    zsock_close(a_raw);
-    zsock_close(b);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a, a_raw, b}, 3);
 }
 
 /* Protocol filters: ETH_P_IP, ETH_P_ARP, an unbound protocol 0; the
@@ -256,10 +272,7 @@ static void test_protocol_filters(void **state)
     assert_int_equal(zsock_sendto(ub, "udp!", 4, 0, CSA(sa), sizeof(sa)), 4);
     run(&w);
     assert_true(recv_type(none, ETH_P_IP, in, sizeof(in), &from) > 14 + 20);
-    for (int fd = ip; fd <= ub; fd++) {
-        zsock_close(fd);
-    }
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){ip, arp, none, other, ua, ub}, 6);
 }
 
 /* Frames to another host's MAC reach packet sockets only while the
@@ -280,55 +293,38 @@ static void test_promiscuous(void **state)
     ipv4_udp(out + 14, IP_B, IP_A, 7000, "prom");
     size_t len = 14 + 32;
 
-    uint8_t in[128];
-    struct sockaddr_ll from;
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_P_IP, in, sizeof(in), &from), -1);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_P_IP), -1);
 
     int p2 = pkt_on(w.a, SOCK_RAW, ETH_TEST, 0); /* its membership serves every socket */
     struct packet_mreq mr = {.mr_ifindex = w.ia->index, .mr_type = PACKET_MR_PROMISC};
     assert_int_equal(zsock_setsockopt(p2, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_P_IP, in, sizeof(in), &from), (ssize_t)len);
-    assert_int_equal(from.sll_pkttype, PACKET_OTHERHOST);
-    assert_memory_equal(in, out, len);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_P_IP), (ssize_t)len);
+    assert_int_equal(got_from.sll_pkttype, PACKET_OTHERHOST);
+    assert_memory_equal(got, out, len);
     char c[8];
     expect_errno(zsock_recv(ua, c, sizeof(c), ZSOCK_MSG_DONTWAIT), EAGAIN);
 
     /* The same datagram to A's MAC: the stack takes it (so it was valid). */
     memcpy(out, MAC_A, 6);
-    raw_send(b, out, len);
-    run(&w);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_P_IP), (ssize_t)len);
+    assert_int_equal(got_from.sll_pkttype, PACKET_HOST);
     assert_int_equal(zsock_recv(ua, c, sizeof(c), ZSOCK_MSG_DONTWAIT), 4);
-    assert_int_equal(recv_type(a, ETH_P_IP, in, sizeof(in), &from), (ssize_t)len);
-    assert_int_equal(from.sll_pkttype, PACKET_HOST);
 
     /* Closing the socket drops its membership. */
     memcpy(out, MAC_OTHER, 6);
     zsock_close(p2);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_P_IP, in, sizeof(in), &from), -1);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_P_IP), -1);
 
     /* Added twice, dropped twice (a count, as Linux). */
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_P_IP, in, sizeof(in), &from), (ssize_t)len);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_P_IP), (ssize_t)len);
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_P_IP, in, sizeof(in), &from), -1);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_P_IP), -1);
     /* Dropping one not held succeeds, as on Linux. */
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
-    zsock_close(a);
-    zsock_close(ua);
-    zsock_close(b);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a, ua, b}, 3);
 }
 
 static void test_multicast_membership(void **state)
@@ -338,27 +334,20 @@ static void test_multicast_membership(void **state)
     sim_pair_up(&w, 5, IP_A, IP_B);
     int a = pkt_on(w.a, SOCK_DGRAM, ETH_TEST, 0);
     int b = pkt_on(w.b, SOCK_RAW, ETH_TEST, w.ib->index);
-    uint8_t out[64], in[64];
+    uint8_t out[64];
     size_t len = frame(out, MAC_GROUP, MAC_B, ETH_TEST, 7, 20);
-    struct sockaddr_ll from;
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_TEST, in, sizeof(in), &from), -1);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_TEST), -1);
 
     struct packet_mreq mr = {
         .mr_ifindex = w.ia->index, .mr_type = PACKET_MR_MULTICAST, .mr_alen = 6};
     memcpy(mr.mr_address, MAC_GROUP, 6);
     mr.mr_address[5] ^= 1; /* another group first: not this one */
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_TEST, in, sizeof(in), &from), -1);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_TEST), -1);
     mr.mr_address[5] ^= 1;
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr)), 0);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_TEST, in, sizeof(in), &from), 20);
-    assert_int_equal(from.sll_pkttype, PACKET_MULTICAST);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_TEST), 20);
+    assert_int_equal(got_from.sll_pkttype, PACKET_MULTICAST);
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_DROP_MEMBERSHIP, &mr, sizeof(mr)), 0);
 
     /* All multicast; a unicast frame to another host is still not taken. */
@@ -366,11 +355,9 @@ static void test_multicast_membership(void **state)
     assert_int_equal(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &all, sizeof(all)), 0);
     raw_send(b, out, len);
     frame(out, MAC_OTHER, MAC_B, ETH_TEST, 7, 20);
-    raw_send(b, out, len);
-    run(&w);
-    assert_int_equal(recv_type(a, ETH_TEST, in, sizeof(in), &from), 20);
-    assert_int_equal(from.sll_pkttype, PACKET_MULTICAST);
-    assert_int_equal(recv_type(a, ETH_TEST, in, sizeof(in), &from), -1);
+    assert_int_equal(hop(&w, b, out, len, a, ETH_TEST), 20);
+    assert_int_equal(got_from.sll_pkttype, PACKET_MULTICAST);
+    assert_int_equal(recv_type(a, ETH_TEST, got, sizeof(got), &got_from), -1);
 
     /* Bad memberships. */
     struct packet_mreq bad = mr;
@@ -381,9 +368,7 @@ static void test_multicast_membership(void **state)
     expect_errno(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &bad, sizeof(bad)), EINVAL);
     expect_errno(zsock_setsockopt(a, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr) - 1),
                  EINVAL);
-    zsock_close(a);
-    zsock_close(b);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a, b}, 2);
 }
 
 /* Lengths: the MTU plus the link header for SOCK_RAW, the MTU for
@@ -420,10 +405,7 @@ static void test_lengths_and_down(void **state)
     z_netif_set_up_locked(w.ia, false);
     z_stack_unlock(w.a);
     expect_errno(zsock_sendto(dg, "x", 1, 0, CSA(to), sizeof(to)), ENETDOWN);
-    zsock_close(raw);
-    zsock_close(dg);
-    zsock_close(rb);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){raw, dg, rb}, 3);
 }
 
 /* SO_RCVBUF bounds the queue; PACKET_STATISTICS counts what was dropped. */
@@ -462,9 +444,7 @@ static void test_rcvbuf_drops(void **state)
     assert_int_equal(zsock_getsockopt(a, SOL_PACKET, PACKET_STATISTICS, &st, &l), 0);
     assert_int_equal(st.tp_packets, 0);
     assert_int_equal(st.tp_drops, 0);
-    zsock_close(a);
-    zsock_close(b);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a, b}, 2);
 }
 
 /* MSG_PEEK, MSG_TRUNC, FIONREAD and poll on a queued frame. */
@@ -501,9 +481,7 @@ static void test_peek_trunc_poll(void **state)
     expect_errno(zsock_recv(a, &c, 1, ZSOCK_MSG_DONTWAIT), EAGAIN);
     assert_int_equal(zsock_ioctl(a, FIONREAD, &n), 0);
     assert_int_equal(n, 0);
-    zsock_close(a);
-    zsock_close(b);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a, b}, 2);
 }
 
 /* Addresses and options zsock checks where Linux's errors need no root. */
@@ -547,8 +525,7 @@ static void test_bad_addresses(void **state)
     assert_int_equal(me.sll_protocol, htons(ETH_P_ARP));
     assert_int_equal(me.sll_hatype, ARPHRD_ETHER);
     assert_memory_equal(me.sll_addr, MAC_A, 6);
-    zsock_close(a);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a}, 1);
 }
 
 /* Malformed input: frames shorter than a link header are left alone (the
@@ -571,8 +548,7 @@ static void test_runt_frames(void **state)
     run(&w);
     char c;
     expect_errno(zsock_recv(a, &c, 1, ZSOCK_MSG_DONTWAIT), EAGAIN);
-    zsock_close(a);
-    sim_pair_down(&w);
+    pair_done(&w, (int[]){a}, 1);
 }
 
 /* ---- loopback: zsock and Linux ------------------------------------------------------------ */
