@@ -146,9 +146,13 @@ static int describe(const struct z_netif *nif, const struct z_pbuf *p, bool outg
         rec->proto = htons(p->len > 0 && (p->data[0] >> 4) == 6 ? ETH_P_IPV6 : ETH_P_IP);
         return 0;
     }
-    if (z_eth_parse(p->data, p->len, eth) < 0) {
+    /* Not z_eth_parse(): packet sockets take 802.3 (LLC) frames too. */
+    if (p->len < Z_ETH_HLEN) {
         return -1;
     }
+    memcpy(eth->dst, p->data, Z_ETH_ALEN);
+    memcpy(eth->src, p->data + Z_ETH_ALEN, Z_ETH_ALEN);
+    eth->type = z_get_be16(p->data + 2 * Z_ETH_ALEN);
     rec->hatype = ARPHRD_ETHER;
     rec->halen = Z_ETH_ALEN;
     memcpy(rec->addr, eth->src, Z_ETH_ALEN);
