@@ -263,8 +263,8 @@ typedef struct zsock_fd_set {
  * Linux's layout (struct tpacket_stats): frames queued plus dropped, and
  * frames dropped because the receive queue (SO_RCVBUF) was full. */
 struct zsock_tpacket_stats {
-    unsigned int tp_packets;
-    unsigned int tp_drops;
+    unsigned int tp_packets; /**< frames received, dropped ones included */
+    unsigned int tp_drops;   /**< frames dropped: the receive queue was full */
 };
 #endif
 
