@@ -45,11 +45,12 @@ fi
 # then wait in the pipe driver and bulk TCP crawls at a few frames per 150 ms
 # (a known limit of the frame pipe, see the report of this change). Large
 # frames keep a window within a few datagrams.
+PIPE_MTU=65000
 server_side() {
-    env ZSOCK_PIPE="$TMP/s.sock:$TMP/c.sock" ZSOCK_MTU=65000 "${S_ENV[@]}" timeout 60 "$@"
+    env ZSOCK_PIPE="$TMP/s.sock:$TMP/c.sock" ZSOCK_MTU="$PIPE_MTU" "${S_ENV[@]}" timeout 60 "$@"
 }
 client_side() {
-    env ZSOCK_PIPE="$TMP/c.sock:$TMP/s.sock" ZSOCK_MTU=65000 "${C_ENV[@]}" timeout 30 "$@"
+    env ZSOCK_PIPE="$TMP/c.sock:$TMP/s.sock" ZSOCK_MTU="$PIPE_MTU" "${C_ENV[@]}" timeout 30 "$@"
 }
 
 # start_server READY CMD...: run the server side in the background until
@@ -162,6 +163,8 @@ packet)
     # 88b5 (promiscuous, ETH_P_ALL), the other sends them, first whole
     # frames (SOCK_RAW, broadcast), then payloads (SOCK_DGRAM) to a MAC
     # that is neither side's, which only the promiscuous receiver takes.
+    # Small frames: an Ethernet MTU, which the embedded limits hold too.
+    PIPE_MTU=1500
     start_server "receiving on" "$BIN/packet" -c 0 -r 5
     client "5 raw frames" "$BIN/packet" -c 5 -r 0
     end_server
