@@ -668,6 +668,10 @@ static void test_lo_errors(void **state)
     assert_true(fd >= 0);
     set_int(A, fd, SOL_SOCKET, SO_RCVBUF, 65536);
     expect_nothing(A, fd);
+    assert_int_equal(A->setfl(fd, A->getfl(fd) | O_NONBLOCK), 0);
+    char c;
+    expect_errno(A->recvfrom(fd, &c, 1, 0, NULL, NULL), EAGAIN);
+    assert_int_equal(poll_one(A, fd, POLLIN, 0), 0);
     assert_int_equal(A->close(fd), 0);
 }
 
@@ -759,13 +763,34 @@ static void test_lo_raw_ip(void **state)
     zsock_close(u);
 }
 
-/* A close wakes a thread blocked in recv on the socket. */
+/* A thread blocked in recv: the length it got (MSG_TRUNC), or -errno. */
 static void *blocked_recv(void *arg)
 {
     int fd = *(int *)arg;
     char c;
-    ssize_t n = zsock_recv(fd, &c, 1, 0);
-    return (void *)(intptr_t)(n < 0 ? errno : 0);
+    ssize_t n = zsock_recv(fd, &c, 1, ZSOCK_MSG_TRUNC);
+    return (void *)(intptr_t)(n < 0 ? -errno : n);
+}
+
+/* A frame arriving wakes a thread blocked in recv. */
+static void test_arrival_wakes_reader(void **state)
+{
+    (void)state;
+    int fd = zsock_socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+    struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_ifindex = zsock_if_nametoindex("lo")};
+    assert_int_equal(zsock_bind(fd, CSA(sll), sizeof(sll)), 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, blocked_recv, &fd), 0);
+    usleep(50000); /* let it block; the result is the same if it has not yet */
+    int u = zsock_socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {
+        .sin_family = AF_INET, .sin_port = htons(9), .sin_addr.s_addr = htonl(LOCALHOST)};
+    assert_int_equal(zsock_sendto(u, "wake", 4, 0, CSA(to), sizeof(to)), 4);
+    void *res;
+    assert_int_equal(pthread_join(t, &res), 0);
+    assert_int_equal((intptr_t)res, 20 + 8 + 4); /* the IPv4 packet */
+    zsock_close(u);
+    zsock_close(fd);
 }
 
 static void test_close_wakes_reader(void **state)
@@ -779,7 +804,7 @@ static void test_close_wakes_reader(void **state)
     assert_int_equal(zsock_close(fd), 0);
     void *res;
     assert_int_equal(pthread_join(t, &res), 0);
-    int err = (int)(intptr_t)res;
+    int err = -(int)(intptr_t)res;
     assert_true(err == EINTR || err == EBADF);
 }
 
@@ -803,6 +828,7 @@ int main(void)
         BOTH(test_lo_errors),
         BOTH(test_lo_ipv4),
         ZS(test_lo_raw_ip),
+        ZS(test_arrival_wakes_reader),
         ZS(test_close_wakes_reader),
     };
     /* clang-format on */
