@@ -23,6 +23,11 @@
 #include <sys/time.h>
 #include <fcntl.h>
 #include <net/if.h>
+#if CONFIG_NET_SOCKETS_PACKET
+#include <net/ethernet.h> /* ETH_P_* */
+#include <net/if_arp.h>   /* ARPHRD_* */
+#include <netpacket/packet.h>
+#endif
 #else
 #error                                                                                             \
     "zsock: freestanding type definitions are not available yet; build against a C library with <sys/socket.h>"
@@ -303,6 +308,16 @@ struct sock_extended_err {
 
 #ifndef FIONWRITE
 #define FIONWRITE 0x541F /**< ioctl: bytes queued for sending */
+#endif
+
+#if CONFIG_NET_SOCKETS_PACKET
+/** AF_PACKET: PACKET_STATISTICS reads (and resets) these counters, with
+ * Linux's layout (struct tpacket_stats): frames queued plus dropped, and
+ * frames dropped because the receive queue (SO_RCVBUF) was full. */
+struct zsock_tpacket_stats {
+    unsigned int tp_packets; /**< frames received, dropped ones included */
+    unsigned int tp_drops;   /**< frames dropped: the receive queue was full */
+};
 #endif
 
 /* ===========================================================================

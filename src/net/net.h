@@ -131,6 +131,7 @@ struct z_netif {
 
 struct z_udp_pcb; /* UDP protocol control block */
 struct z_raw_pcb; /* raw IP socket (raw.h) */
+struct z_packet_sock;
 struct z_tcp_pcb; /* TCP protocol control block */
 struct z_tcp_tables;
 
@@ -195,6 +196,10 @@ struct z_stack {
 
     struct zsock_net_stats stats;
     struct z_ip6_stack *ip6; /* IPv6 reassembly, destination cache (net/ip6.h) */
+#if CONFIG_NET_SOCKETS_PACKET
+    struct z_packet_sock *packet_socks;         /* AF_PACKET sockets (src/sockets/packet.c) */
+    const struct z_packet_sock *packet_tx_self; /* the one sending now: no copy to itself */
+#endif
 
     int64_t next_tick;
 

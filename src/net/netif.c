@@ -2,6 +2,7 @@
  * (Ethernet type or raw IP) and the output path shared by every driver
  * (statistics and capture). */
 #include "net/net.h"
+#include "net/packet.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -261,6 +262,7 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
         z_pbuf_free(p);
         return;
     }
+    z_packet_tap_locked(nif, p, false); /* AF_PACKET copies; the stack goes on as before */
     if (!(nif->flags & ZSOCK_IF_ETHERNET)) {
         /* A raw-IP link: the version nibble tells the protocol. */
         if (p->len > 0 && (p->data[0] >> 4) == 6) {
@@ -278,9 +280,7 @@ void z_netif_input_locked(struct z_netif *nif, struct z_pbuf *p)
     }
     /* Only frames for us, broadcast, or multicast we may want (33:33:xx
      * or 01:00:5e:xx of a group the interface joined). */
-    if (memcmp(eth.dst, nif->mac, Z_ETH_ALEN) != 0 &&
-        (!z_eth_is_multicast(eth.dst) ||
-         !(z_ipv6_mcast_mac_wanted(nif, eth.dst) || z_igmp_mac_wanted(nif, eth.dst)))) {
+    if (!z_netif_mac_wanted(nif, eth.dst)) {
         nif->stats.rx_dropped++;
         z_pbuf_free(p);
         return;

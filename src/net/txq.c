@@ -8,6 +8,7 @@
  * queueing discipline. A frame with an SO_TXTIME waits, earliest first,
  * until its time, then joins its class. */
 #include "net/net.h"
+#include "net/packet.h"
 
 #include <errno.h>
 
@@ -98,6 +99,7 @@ int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
         z_pbuf_free(p);
         return -ENETDOWN;
     }
+    z_packet_tap_locked(nif, p, true);
     return xmit(nif, p);
 }
 
@@ -208,15 +210,19 @@ static int put_timed(struct z_netif *nif, struct z_pbuf *p)
 int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
 {
     struct z_txq *q = &nif->txq;
-    int rc = 0;
+    int rc = -ENETDOWN;
     if (!(nif->flags & ZSOCK_IF_UP)) {
-        rc = -ENETDOWN;
-    } else if (p->txtime != 0 && p->txtime > z_stack_now_us(nif->stack)) {
+        goto drop;
+    }
+    z_packet_tap_locked(nif, p, true); /* once per frame, while its sender is known */
+    if (p->txtime != 0 && p->txtime > z_stack_now_us(nif->stack)) {
         rc = put_timed(nif, p);
         if (rc == 0) {
             return 0;
         }
-    } else if (q->n == 0 && !q->blocked) {
+        goto drop;
+    }
+    if (q->n == 0 && !q->blocked) {
         rc = xmit(nif, p); /* the common case: nothing waits */
         if (rc != -EAGAIN) {
             return rc;
@@ -224,13 +230,15 @@ int z_netif_output_locked(struct z_netif *nif, struct z_pbuf *p)
         put_head(q, p);
         block(nif);
         return 0;
-    } else if (q->n < CONFIG_NET_TX_QUEUE_LEN) {
-        put_tail(q, p);
-        drain(nif);
-        return 0;
-    } else {
-        rc = -ENOBUFS;
     }
+    if (q->n >= CONFIG_NET_TX_QUEUE_LEN) {
+        rc = -ENOBUFS;
+        goto drop;
+    }
+    put_tail(q, p);
+    drain(nif);
+    return 0;
+drop:
     nif->stats.tx_dropped++;
     z_pbuf_free(p);
     return rc;

@@ -21,6 +21,9 @@ extern struct z_socket_family z_tls_family; /* src/tls/tls_sock.c */
 #ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
 extern struct z_socket_family z_dtls_family; /* src/tls/dtls_sock.c */
 #endif
+#if CONFIG_NET_SOCKETS_PACKET
+extern struct z_socket_family z_packet_family; /* src/sockets/packet.c */
+#endif
 
 static void register_builtin(void)
 {
@@ -33,6 +36,9 @@ static void register_builtin(void)
 #endif
 #ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
     z_socket_family_register(&z_dtls_family);
+#endif
+#if CONFIG_NET_SOCKETS_PACKET
+    z_socket_family_register(&z_packet_family);
 #endif
 }
 

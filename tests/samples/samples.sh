@@ -8,7 +8,7 @@
 #   BINDIR  the build directory of apps/samples
 #   CASE    echo_tcp, echo_tcp_poll, echo_udp, echo_udp_poll, echo_tls,
 #           echo_tls_poll, echo_dtls, echo_dtls_poll, http, http_poll, http_tls,
-#           http_tls_poll
+#           http_tls_poll, packet
 #   FAMILY  4 (default) or 6: IPv6 addresses on the pipe and -6 on both sides
 # ok and fail always succeed, so "test && ok || fail" is an if-then-else here.
 # shellcheck disable=SC2015
@@ -44,11 +44,12 @@ fi
 # socket queues only net.unix.max_dgram_qlen (10) frames: the pipe driver
 # says it is full and the frames wait in the interface's transmit queue
 # until the peer reads (docs/networking.md, "Transmit queues").
+PIPE_MTU=${SAMPLE_MTU:-1500}
 server_side() {
-    env ZSOCK_PIPE="$TMP/s.sock:$TMP/c.sock" ZSOCK_MTU=${SAMPLE_MTU:-1500} "${S_ENV[@]}" timeout 60 "$@"
+    env ZSOCK_PIPE="$TMP/s.sock:$TMP/c.sock" ZSOCK_MTU="$PIPE_MTU" "${S_ENV[@]}" timeout 60 "$@"
 }
 client_side() {
-    env ZSOCK_PIPE="$TMP/c.sock:$TMP/s.sock" ZSOCK_MTU=${SAMPLE_MTU:-1500} "${C_ENV[@]}" timeout 30 "$@"
+    env ZSOCK_PIPE="$TMP/c.sock:$TMP/s.sock" ZSOCK_MTU="$PIPE_MTU" "${C_ENV[@]}" timeout 30 "$@"
 }
 
 # start_server READY CMD...: run the server side in the background until
@@ -155,6 +156,25 @@ http | http_poll | http_tls | http_tls_poll)
             ok "path out of the root: 400" || fail "path out of the root: $(cat "$TMP/e2")"
     fi
     end_server
+    ;;
+packet)
+    # Zephyr's packet sample on both ends: one waits for 5 frames of type
+    # 88b5 (promiscuous, ETH_P_ALL), the other sends them, first whole
+    # frames (SOCK_RAW, broadcast), then payloads (SOCK_DGRAM) to a MAC
+    # that is neither side's, which only the promiscuous receiver takes.
+    # Small frames: an Ethernet MTU, which the embedded limits hold too.
+    PIPE_MTU=1500
+    start_server "receiving on" "$BIN/packet" -c 0 -r 5
+    client "5 raw frames" "$BIN/packet" -c 5 -r 0
+    end_server
+    n=$(grep -c "^recv 60 bytes pkttype 1 type 0x88b5 src .* dst ff:ff:ff:ff:ff:ff:" "$TMP/server.log")
+    [ "$n" = 5 ] && ok "5 broadcast frames received" || fail "$n broadcast frames received, want 5"
+    start_server "receiving on" "$BIN/packet" -c 0 -r 5
+    client "5 SOCK_DGRAM payloads" "$BIN/packet" -c 5 -r 0 --dgram -d 02:00:5e:00:53:01
+    end_server
+    n=$(grep -c "^recv 60 bytes pkttype 3 type 0x88b5 src .* dst 02:00:5e:00:53:01:.*88b57a73 6f636b20" \
+        "$TMP/server.log")
+    [ "$n" = 5 ] && ok "5 frames to another host received" || fail "$n frames to another host, want 5"
     ;;
 *)
     echo "unknown case $CASE"

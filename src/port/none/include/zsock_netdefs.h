@@ -357,6 +357,57 @@ struct pollfd {
 #define FIONREAD 0x541B
 #define FIONBIO  0x5421
 
+/* ---- <netpacket/packet.h>, <net/ethernet.h>, <net/if_arp.h> (AF_PACKET) -- */
+
+#define SOL_PACKET 263
+
+/* newlib's <errno.h> lacks it (Linux's value). */
+#ifndef ESOCKTNOSUPPORT
+#define ESOCKTNOSUPPORT 94
+#endif
+
+struct sockaddr_ll {
+    unsigned short sll_family;
+    unsigned short sll_protocol; /* network byte order */
+    int sll_ifindex;
+    unsigned short sll_hatype;
+    unsigned char sll_pkttype;
+    unsigned char sll_halen;
+    unsigned char sll_addr[8];
+};
+
+struct packet_mreq {
+    int mr_ifindex;
+    unsigned short mr_type;
+    unsigned short mr_alen;
+    unsigned char mr_address[8];
+};
+
+#define PACKET_HOST      0
+#define PACKET_BROADCAST 1
+#define PACKET_MULTICAST 2
+#define PACKET_OTHERHOST 3
+#define PACKET_OUTGOING  4
+
+#define PACKET_ADD_MEMBERSHIP  1
+#define PACKET_DROP_MEMBERSHIP 2
+#define PACKET_STATISTICS      6
+
+#define PACKET_MR_MULTICAST 0
+#define PACKET_MR_PROMISC   1
+#define PACKET_MR_ALLMULTI  2
+#define PACKET_MR_UNICAST   3
+
+#define ETH_P_802_3 0x0001
+#define ETH_P_ALL   0x0003
+#define ETH_P_802_2 0x0004
+#define ETH_P_IP    0x0800
+#define ETH_P_ARP   0x0806
+#define ETH_P_IPV6  0x86DD
+
+#define ARPHRD_ETHER 1
+#define ARPHRD_NONE  0xFFFE
+
 #ifdef __cplusplus
 }
 #endif
