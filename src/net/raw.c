@@ -133,14 +133,18 @@ bool z_raw6_input_locked(struct z_netif *nif, const struct z_ipv6_hdr *ip, uint8
 }
 #endif
 
-/* A buffer holding len bytes gathered from it, with room for the headers. */
-static struct z_pbuf *gather(struct z_stack *s, struct z_iov_iter *it, size_t len)
+/* A buffer holding len bytes gathered from it, with room for the headers,
+ * in the socket's transmit class. */
+static struct z_pbuf *gather(const struct z_raw_pcb *pcb, struct z_iov_iter *it, size_t len)
 {
-    struct z_pbuf *p = z_pbuf_alloc(&s->pool, Z_PBUF_HEADROOM, len);
+    struct z_pbuf *p = z_pbuf_alloc(&pcb->stack->pool, Z_PBUF_HEADROOM, len);
     if (p == NULL) {
         return NULL;
     }
     z_iov_gather(it, z_pbuf_put(p, len), len);
+#if CONFIG_NET_TX_QUEUE
+    p->prio = pcb->prio;
+#endif
     return p;
 }
 
@@ -153,7 +157,7 @@ int z_raw4_send_locked(struct z_raw_pcb *pcb, uint32_t dst, struct z_iov_iter *i
     if (pcb->hdrincl && len < Z_IPV4_HLEN) {
         return -EINVAL;
     }
-    struct z_pbuf *p = gather(s, it, len);
+    struct z_pbuf *p = gather(pcb, it, len);
     if (p == NULL) {
         s->stats.ipv4.no_buffer++;
         return -ENOBUFS;
@@ -222,7 +226,7 @@ int z_raw6_send_locked(struct z_raw_pcb *pcb, const uint8_t dst[Z_IPV6_ALEN], in
             return -EADDRNOTAVAIL;
         }
     }
-    struct z_pbuf *p = gather(s, it, len);
+    struct z_pbuf *p = gather(pcb, it, len);
     if (p == NULL) {
         s->stats.ipv6.no_buffer++;
         return -ENOBUFS;

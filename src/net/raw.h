@@ -63,6 +63,9 @@ struct z_raw_pcb {
     int ifindex; /* SO_BINDTODEVICE (or a link-local scope); 0: any */
     uint8_t ttl; /* IP_TTL */
     uint8_t tos; /* IP_TOS */
+#if CONFIG_NET_TX_QUEUE
+    uint8_t prio; /* SO_PRIORITY */
+#endif
     struct z_ring rx;
     size_t rx_dgrams;
     /* Called (lock held, through the stack's wake-ups) when a datagram arrives. */

@@ -1030,11 +1030,7 @@ static int set_sol_socket(struct inet_sock *sk, int optname, const void *optval,
         return 0;
 #if CONFIG_NET_TX_QUEUE
     case SO_PRIORITY:
-        if (v < 0 || v > 7) {
-            return -EINVAL;
-        }
-        sk->priority = (uint8_t)v;
-        return 0;
+        return z_priority_set(&sk->priority, v);
 #endif
     default:
         return -ENOPROTOOPT;

@@ -12,6 +12,7 @@
 #include "sockets/fdtable.h"
 #include "sockets/inet.h"
 #include "sockets/sockbase.h"
+#include "sockets/txstamp.h"
 #include "sockets/stackopt.h"
 
 struct tcp_sock {
@@ -437,6 +438,9 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
             rc = z_opt_put_int(optval, optlen, pcb->prio);
             break;
 #endif
+        case SO_BINDTODEVICE:
+            rc = z_bindtodevice_name(sk->stack, pcb->ifindex, optval, optlen);
+            break;
         case SO_LINGER:
             if (*optlen < sizeof(struct linger)) {
                 rc = -EINVAL;
@@ -558,12 +562,7 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
 #if CONFIG_NET_TX_QUEUE
     if (level == SOL_SOCKET && optname == SO_PRIORITY) {
         rc = z_opt_get_int(optval, optlen, &v);
-        if (rc == 0 && (v < 0 || v > 7)) {
-            rc = -EINVAL;
-        }
-        if (rc == 0) {
-            pcb->prio = (uint8_t)v;
-        }
+        rc = rc < 0 ? rc : z_priority_set(&pcb->prio, v);
         goto out;
     }
 #endif

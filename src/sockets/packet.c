@@ -18,7 +18,9 @@
 
 #include "sockets/fdtable.h"
 #include "sockets/iov.h"
+#include "sockets/inet.h"
 #include "sockets/sockbase.h"
+#include "sockets/txstamp.h"
 #include "sockets/waitq.h"
 
 #define PKT_RCVBUF_DEFAULT  212992 /* Linux's default SO_RCVBUF */
@@ -43,6 +45,9 @@ struct z_packet_sock {
     bool closed;
     uint16_t proto; /* network byte order; 0: receive nothing */
     int ifindex;    /* bound interface, 0: all */
+#if CONFIG_NET_TX_QUEUE
+    uint8_t prio; /* SO_PRIORITY */
+#endif
     struct z_ring rx;
     uint32_t rx_count; /* records in rx */
     int sndbuf;
@@ -296,6 +301,9 @@ static ssize_t pkt_sendmsg(void *obj, const struct msghdr *msg, int flags)
             memcpy(h.src, nif->mac, Z_ETH_ALEN);
             z_eth_emit(z_pbuf_push(p, Z_ETH_HLEN), Z_ETH_HLEN, &h);
         }
+#if CONFIG_NET_TX_QUEUE
+        p->prio = sk->prio;
+#endif
         s->packet_tx_self = sk;
         rc = z_netif_output_locked(nif, p);
         s->packet_tx_self = NULL;
@@ -473,7 +481,17 @@ static int pkt_setsockopt(void *obj, int level, int optname, const void *optval,
         goto out;
     }
     int v;
-    if (level == SOL_SOCKET && (optname == SO_RCVBUF || optname == SO_SNDBUF)) {
+    if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
+        /* The same as binding to the interface's index (Linux). */
+        rc = z_bindtodevice_lookup(sk->stack, optval, optlen, &sk->ifindex);
+    }
+#if CONFIG_NET_TX_QUEUE
+    else if (level == SOL_SOCKET && optname == SO_PRIORITY) {
+        rc = z_opt_get_int(optval, optlen, &v);
+        rc = rc < 0 ? rc : z_priority_set(&sk->prio, v);
+    }
+#endif
+    else if (level == SOL_SOCKET && (optname == SO_RCVBUF || optname == SO_SNDBUF)) {
         rc = z_opt_get_int(optval, optlen, &v);
         if (rc == 0 && optname == SO_SNDBUF) {
             sk->sndbuf = v < 256 ? 256 : v;
@@ -505,6 +523,12 @@ static int pkt_getsockopt(void *obj, int level, int optname, void *optval, sockl
         rc = z_opt_put_int(optval, optlen, sk->sndbuf);
     } else if (level == SOL_SOCKET && optname == SO_ERROR) {
         rc = z_opt_put_int(optval, optlen, 0);
+    } else if (level == SOL_SOCKET && optname == SO_BINDTODEVICE) {
+        rc = z_bindtodevice_name(sk->stack, sk->ifindex, optval, optlen);
+#if CONFIG_NET_TX_QUEUE
+    } else if (level == SOL_SOCKET && optname == SO_PRIORITY) {
+        rc = z_opt_put_int(optval, optlen, sk->prio);
+#endif
     } else if (level == SOL_PACKET && optname == PACKET_STATISTICS) {
         /* As Linux: packets counts the drops too, and reading resets both. */
         struct zsock_tpacket_stats st = {sk->st_packets + sk->st_drops, sk->st_drops};

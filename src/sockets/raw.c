@@ -13,6 +13,7 @@
 #include "sockets/inet.h"
 #include "sockets/sockbase.h"
 #include "sockets/stackopt.h"
+#include "sockets/txstamp.h"
 
 struct raw_sock {
     struct z_sockbase base;
@@ -289,6 +290,10 @@ static int get_opt(struct raw_sock *sk, int level, int optname, void *optval, so
             return z_opt_put_int(optval, optlen, sk->sndbuf);
         case SO_BINDTODEVICE:
             return z_bindtodevice_name(sk->stack, pcb->ifindex, optval, optlen);
+#if CONFIG_NET_TX_QUEUE
+        case SO_PRIORITY:
+            return z_opt_put_int(optval, optlen, pcb->prio);
+#endif
         default:
             return -ENOPROTOOPT;
         }
@@ -358,6 +363,11 @@ static int set_opt(struct raw_sock *sk, int level, int optname, const void *optv
         sk->sndbuf = v < 256 ? 256 : v;
         return rc;
     }
+#if CONFIG_NET_TX_QUEUE
+    if (level == SOL_SOCKET && optname == SO_PRIORITY) {
+        return rc < 0 ? rc : z_priority_set(&pcb->prio, v);
+    }
+#endif
     if (level == IPPROTO_IP && !is6(sk) && (optname == IP_TTL || optname == IP_TOS)) {
         return rc < 0 ? rc : z_ip_ttl_tos_set(&pcb->ttl, &pcb->tos, optname, v);
     }

@@ -23,6 +23,15 @@ void z_put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const voi
 #endif
 
 #if CONFIG_NET_TX_QUEUE
+int z_priority_set(uint8_t *prio, int v)
+{
+    if (v < 0 || v > 7) {
+        return -EINVAL;
+    }
+    *prio = (uint8_t)v;
+    return 0;
+}
+
 int z_txtime_set(bool *on, const void *optval, socklen_t optlen)
 {
     if (optval != NULL && optlen >= sizeof(struct sock_txtime)) {

@@ -21,6 +21,8 @@ void z_put_cmsg(struct msghdr *msg, size_t *used, int level, int type, const voi
                 size_t len);
 
 #if CONFIG_NET_TX_QUEUE
+/* SO_PRIORITY: 0..7 (802.1Q's priorities), else -EINVAL. */
+int z_priority_set(uint8_t *prio, int v);
 /* SO_TXTIME: an int (on or off, as Zephyr) or Linux's struct sock_txtime
  * (on; the clock must be CLOCK_MONOTONIC, flags 0). -EINVAL otherwise. */
 int z_txtime_set(bool *on, const void *optval, socklen_t optlen);

@@ -1898,11 +1898,18 @@ static int tls_setsockopt(void *obj, int level, int optname, const void *optval,
     return rc;
 }
 
+/* Per-packet timing options act on the inner socket's datagrams, which are
+ * records here, not the application's messages: not offered. */
+static bool per_packet_opt(int level, int optname)
+{
+    return level == SOL_SOCKET && (optname == SO_TXTIME || optname == SO_TIMESTAMPING);
+}
+
 int z_tls_getsockopt_rest(const struct z_sockbase *base, int inner, int level, int optname,
                           void *optval, socklen_t *optlen)
 {
     int rc = z_sockbase_getsockopt(base, level, optname, optval, optlen);
-    if (rc == -ENOPROTOOPT) {
+    if (rc == -ENOPROTOOPT && !per_packet_opt(level, optname)) {
         rc = zsock_getsockopt(inner, level, optname, optval, optlen) < 0 ? -errno : 0;
     }
     return rc;
@@ -1911,10 +1918,11 @@ int z_tls_getsockopt_rest(const struct z_sockbase *base, int inner, int level, i
 int z_tls_setsockopt_rest(struct z_sockbase *base, int inner, int level, int optname,
                           const void *optval, socklen_t optlen)
 {
-    if (level == SOL_SOCKET &&
-        (optname == SO_TYPE || optname == SO_DOMAIN || optname == SO_PROTOCOL ||
-         optname == SO_ERROR || optname == SO_ACCEPTCONN)) {
-        return -ENOPROTOOPT; /* read-only */
+    if ((level == SOL_SOCKET &&
+         (optname == SO_TYPE || optname == SO_DOMAIN || optname == SO_PROTOCOL ||
+          optname == SO_ERROR || optname == SO_ACCEPTCONN)) ||
+        per_packet_opt(level, optname)) {
+        return -ENOPROTOOPT; /* read-only, or not offered */
     }
     if (level == SOL_SOCKET && (optname == SO_RCVTIMEO || optname == SO_SNDTIMEO)) {
         return optval == NULL ? -EFAULT
