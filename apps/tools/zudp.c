@@ -43,6 +43,7 @@ struct options {
     int linger_ms;     /* every mode: stay on the network after the run */
     bool ipv6;         /* echo-server, recv: bind :: (IPV6_V6ONLY on) */
     bool dual;         /* echo-server, recv: bind :: with IPV6_V6ONLY off */
+    bool oneway;       /* send: no handshake with a zudp receiver (groups, other tools) */
     const char *bind;  /* echo-server, recv: bind this address */
     const char *join;  /* echo-server, recv: join this multicast group */
     const char *ip6;   /* an IPv6 address (ADDR/LEN) for the interface */
@@ -527,7 +528,7 @@ static int run_send(const struct options *o, uint8_t *rx)
     double end = t0 + o->time_limit;
     uint64_t a, b;
     /* Handshake: the receiver is there and both sides have resolved each other. */
-    bool synced = false;
+    bool synced = o->oneway;
     while (!synced && tool_now_s() < end) {
         size_t n = make_control(tx, SYNC_MAGIC, o->seed, (uint64_t)o->count, 0);
         if (zsock_send(fd, tx, n, 0) < 0 && !transient(errno)) {
@@ -577,7 +578,7 @@ static int run_send(const struct options *o, uint8_t *rx)
     }
     double dt = tool_now_s() - t0;
     /* Tell the receiver we are done; it answers with what it verified. */
-    long peer_verified = -1;
+    long peer_verified = o->oneway ? o->count : -1;
     for (int i = 0; i < 20 && peer_verified < 0 && tool_now_s() < end + 5; i++) {
         size_t n = make_control(tx, DONE_MAGIC, o->seed, (uint64_t)sent, 0);
         zsock_send(fd, tx, n, 0);
@@ -723,6 +724,7 @@ static void usage(FILE *f)
             "  --time-limit SEC  end any mode after this long (default 120)\n"
             "  --interval-us U   send: pause between datagrams (default 0)\n"
             "  --allow-loss N    send/recv: datagrams that may be lost (default 0)\n"
+            "  --oneway          send: no handshake with a zudp receiver (a group, any tool)\n"
             "  --linger MS       stay on the network this long after the run (default 0)\n"
             "IPv6 (HOST may be 2001:db8::1, [2001:db8::1], fe80::1%%IFNAME or %%INDEX):\n"
             "  --ipv6            echo-server/recv: bind :: (IPV6_V6ONLY on)\n"
@@ -752,6 +754,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"linger", TOOL_OPT_INT, &o->linger_ms, 0, 600000, NULL},
         {"ipv6", TOOL_OPT_FLAG, &o->ipv6, 0, 0, NULL},
         {"dual", TOOL_OPT_FLAG, &o->dual, 0, 0, NULL},
+        {"oneway", TOOL_OPT_FLAG, &o->oneway, 0, 0, NULL},
         {"bind", TOOL_OPT_STRING, &o->bind, 0, 0, NULL},
         {"join", TOOL_OPT_STRING, &o->join, 0, 0, NULL},
         {"ip6", TOOL_OPT_STRING, &o->ip6, 0, 0, NULL},

@@ -5,7 +5,9 @@
 # group, and each comes back from zsock's unicast address. Checked for an
 # IPv4 group (IGMP: zsock's report reaches Linux, which then delivers the
 # group's frames) and an IPv6 group (MLDv2), and that a group zsock did not
-# join stays unanswered (its MAC filter and IP layer drop it).
+# join stays unanswered (its MAC filter and IP layer drop it). The other way
+# round, Linux joins a group (IPv4 and IPv6) and receives what zsock sends
+# to it (zudp send, its multicast TTL/hops and the group's MAC on the wire).
 # Usage: mcast_tap.sh ZUDP. Needs root, /dev/net/tun and python3 (else exits
 # 77, "skipped"). Traffic stays inside the namespace (192.0.2.0/24, fe80::,
 # groups 239.1.2.3 / 239.1.2.4 and ff15::1234).
@@ -86,6 +88,61 @@ if [ "$out" = "echoed 50 of 50" ]; then
     ok "IPv6 group ff15::1234: $out"
 else
     fail "IPv6 group ff15::1234: $out"
+fi
+stop_pid "$BG_PID" 5
+
+# linux_member LOG GROUP PORT COUNT [IPV6]: a Linux member of the group in
+# the namespace, printing "ready", then "received N" after COUNT datagrams
+# or 10 s of quiet.
+linux_member() {
+    local log=$1
+    shift
+    cat >"$TMP/member.py" <<'EOF2'
+import socket, struct, sys
+tap, group, port, count, v6 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else ""
+if v6:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.bind(("::", port))
+    mreq = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", socket.if_nametoindex(tap))
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, mreq)
+else:
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("", port))
+    mreq = socket.inet_aton(group) + socket.inet_aton("192.0.2.1")
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+print("ready", flush=True)
+s.settimeout(10)
+got = 0
+try:
+    while got < count:
+        data, peer = s.recvfrom(65536)
+        got += 1
+except socket.timeout:
+    pass
+print("received %d" % got, flush=True)
+EOF2
+    bg "$log" timeout 30 python3 "$TMP/member.py" "$TAP" "$@"
+    wait_line "$log" "ready" 10 || fail "the Linux member did not start: $(cat "$log")"
+}
+
+# zsock sends to groups Linux joined.
+linux_member "$TMP/m4.log" 239.1.2.5 5004 20
+in_ns "${ZENV[@]}" timeout 30 "$ZUDP" --oneway --count 20 --interval-us 2000 send 239.1.2.5 5004 \
+    >"$TMP/s4.log" 2>&1 || fail "zudp send to 239.1.2.5: $(cat "$TMP/s4.log")"
+wait_line "$TMP/m4.log" "received" 15
+if grep -q "^received 20$" "$TMP/m4.log"; then
+    ok "Linux member of 239.1.2.5 received 20 of 20 from zsock"
+else
+    fail "Linux member of 239.1.2.5: $(cat "$TMP/m4.log")"
+fi
+linux_member "$TMP/m6.log" ff15::5678 5006 20 v6
+in_ns "${ZENV[@]}" timeout 30 "$ZUDP" --oneway --count 20 --interval-us 2000 send ff15::5678 5006 \
+    >"$TMP/s6.log" 2>&1 || fail "zudp send to ff15::5678: $(cat "$TMP/s6.log")"
+wait_line "$TMP/m6.log" "received" 15
+if grep -q "^received 20$" "$TMP/m6.log"; then
+    ok "Linux member of ff15::5678 received 20 of 20 from zsock"
+else
+    fail "Linux member of ff15::5678: $(cat "$TMP/m6.log")"
 fi
 
 finish
