@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -477,8 +478,12 @@ static void *core_thread(void *arg)
         int64_t wait_us = z_stack_next_event_locked(s) - z_now_us();
         z_mutex_unlock(&s->lock);
 
-        int timeout = wait_us <= 0 ? 0 : (int)((wait_us + 999) / 1000);
-        int rc = poll(pfds, (nfds_t)n, timeout);
+        /* To the microsecond (ppoll), so timers such as SO_TXTIME's fire on
+         * time rather than up to a millisecond late; at most an hour. */
+        wait_us = wait_us < 0 ? 0 : wait_us > 3600000000LL ? 3600000000LL : wait_us;
+        struct timespec tmo = {.tv_sec = (time_t)(wait_us / 1000000),
+                               .tv_nsec = (long)(wait_us % 1000000) * 1000};
+        int rc = ppoll(pfds, (nfds_t)n, &tmo, NULL);
         if (rc > 0 && (pfds[0].revents & POLLIN)) {
             uint64_t v;
             ssize_t r = read(s->wake_fd, &v, sizeof(v));

@@ -176,6 +176,18 @@ packet)
         "$TMP/server.log")
     [ "$n" = 5 ] && ok "5 frames to another host received" || fail "$n frames to another host, want 5"
     ;;
+txtime)
+    # Zephyr's txtime sample: 20 datagrams scheduled 5 ms apart with
+    # SCM_TXTIME; the sender's transmit stamps must show none left early,
+    # and the receiver stamps all 20 arrivals.
+    start_server "receiving on" "$BIN/txtime" recv "${FLAG[@]}" -c 20
+    client "20 scheduled datagrams" "$BIN/txtime" send "${FLAG[@]}" -c 20 -i 5 "$S_ADDR"
+    grep -q "20 of 20 stamped, 0 early" "$TMP/client.out" ||
+        fail "sender: $(tail -n 1 "$TMP/client.out")"
+    end_server
+    n=$(grep -c "^recv [0-9]*: arrived [0-9]* ns" "$TMP/server.log")
+    [ "$n" = 20 ] && ok "20 arrivals stamped" || fail "$n arrivals stamped, want 20"
+    ;;
 *)
     echo "unknown case $CASE"
     exit 2
