@@ -135,6 +135,9 @@ struct z_stack {
         void *ctx;
     } wakeups[Z_STACK_WAKEUPS];
     int nwakeups;
+    /* True while those run: outside protocol processing, so a wake-up may
+     * call into TCP (the SOCKS5 exchange sends and reads from one). */
+    bool in_wakeups;
 
     uint16_t ip_id;
     struct z_reasm_set reasm; /* IPv4 datagrams being reassembled */

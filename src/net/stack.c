@@ -171,9 +171,11 @@ void z_stack_wakeup_cancel_locked(struct z_stack *s, void *ctx)
 static bool run_wakeups(struct z_stack *s)
 {
     int n = s->nwakeups;
+    s->in_wakeups = true;
     for (int i = 0; i < s->nwakeups; i++) {
         s->wakeups[i].fn(s->wakeups[i].ctx);
     }
+    s->in_wakeups = false;
     s->nwakeups = 0;
     return n > 0;
 }
