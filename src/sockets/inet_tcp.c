@@ -55,22 +55,29 @@ static bool socks_pending(const struct tcp_sock *sk)
 }
 #endif
 
-/* The peer the application sees: through a proxy, the destination it
- * named, once the proxy reported success (-ENOTCONN before, and after a
- * failure, as after a refused connect). */
-static int peer_of(struct tcp_sock *sk, struct z_ipep *ep)
+/* A connection through a proxy has no peer until the proxy reported
+ * success (nor after a failure, as after a refused connect). */
+static bool socks_hides_peer(const struct tcp_sock *sk)
 {
 #if CONFIG_NET_SOCKETS_SOCKS
-    if (sk->socks != NULL && sk->socks->state != Z_SOCKS_IDLE) {
-        if (!z_socks_open(sk->socks)) {
-            return -ENOTCONN;
-        }
+    return sk->socks != NULL && sk->socks->state != Z_SOCKS_IDLE && !z_socks_open(sk->socks);
+#else
+    (void)sk;
+    return false;
+#endif
+}
+
+/* The peer the application sees: through a proxy, the destination it
+ * named. */
+static void peer_of(struct tcp_sock *sk, struct z_ipep *ep)
+{
+#if CONFIG_NET_SOCKETS_SOCKS
+    if (z_socks_open(sk->socks)) {
         *ep = sk->socks->dest;
-        return 0;
+        return;
     }
 #endif
     z_tcp_pcb_peer(sk->pcb, ep);
-    return 0;
 }
 
 static void tcp_sock_notify(void *ctx)
@@ -369,11 +376,8 @@ static ssize_t tcp_recvmsg(void *obj, struct msghdr *msg, int flags)
     ssize_t out;
     if (msg->msg_name != NULL) {
         struct z_ipep ep;
-        if (peer_of(sk, &ep) == 0) {
-            z_ep_to_sockaddr(&ep, sk->base.family, msg->msg_name, &msg->msg_namelen);
-        } else {
-            msg->msg_namelen = 0;
-        }
+        peer_of(sk, &ep);
+        z_ep_to_sockaddr(&ep, sk->base.family, msg->msg_name, &msg->msg_namelen);
     }
     for (;;) {
         /* Nothing before the proxy's success is the application's. */
@@ -454,15 +458,15 @@ static int tcp_getname(struct tcp_sock *sk, bool peer, struct sockaddr *addr, so
         return rc;
     }
     struct z_tcp_pcb *pcb = sk->pcb;
-    struct z_ipep ep;
-    if (peer && (pcb->rport == 0 || pcb->conn.state == Z_TCP_SYN_SENT)) {
+    if (peer && (pcb->rport == 0 || pcb->conn.state == Z_TCP_SYN_SENT || socks_hides_peer(sk))) {
         rc = -ENOTCONN;
-    } else if (peer) {
-        rc = peer_of(sk, &ep);
     } else {
-        z_tcp_pcb_local(pcb, &ep);
-    }
-    if (rc == 0) {
+        struct z_ipep ep;
+        if (peer) {
+            peer_of(sk, &ep);
+        } else {
+            z_tcp_pcb_local(pcb, &ep);
+        }
         z_ep_to_sockaddr(&ep, sk->base.family, addr, addrlen);
     }
     z_stack_unlock(sk->stack);
