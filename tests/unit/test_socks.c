@@ -650,6 +650,107 @@ static void test_nonblocking_failure(void **state)
     proxy_join(&p);
 }
 
+static void test_blocking_sndtimeo(void **state)
+{
+    (void)state;
+    /* A blocking connect gives up at SO_SNDTIMEO with EINPROGRESS, as a
+     * plain one does; the exchange goes on and poll() sees it end. */
+    sem_t gate;
+    sem_init(&gate, 0, 0);
+    struct proxy p = {.method = M_NONE,
+                      .method_len = 2,
+                      .reply = OK4,
+                      .reply_len = sizeof(OK4),
+                      .gate = &gate,
+                      .after = AFTER_ECHO};
+    proxy_start(&p, AF_INET);
+    int c = client_for(&p, AF_INET);
+    struct timeval tv = {.tv_usec = 100000};
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+    struct sockaddr_in dest = v4(0xc0000201u, 443);
+    assert_int_equal(zsock_connect(c, SA(dest), sizeof(dest)), -1);
+    assert_int_equal(errno, EINPROGRESS);
+    assert_int_equal(p.request_len, 10); /* the request was out: only the reply is missing */
+    sem_post(&gate);
+    struct zsock_pollfd pfd = {.fd = c, .events = ZSOCK_POLLOUT};
+    assert_int_equal(zsock_poll(&pfd, 1, WAIT_MS), 1);
+    assert_int_equal(pfd.revents, ZSOCK_POLLOUT);
+    send_full(c, "ok", 2);
+    char buf[4];
+    assert_true(read_full(c, buf, 2));
+    assert_memory_equal(buf, "ok", 2);
+    zsock_close(c);
+    proxy_join(&p);
+    sem_destroy(&gate);
+}
+
+static void test_retry_after_failure(void **state)
+{
+    (void)state;
+    /* A failed attempt leaves the socket as a refused connect does: a new
+     * connect (here through another proxy) starts afresh. */
+    static const uint8_t refused[] = {5, 5, 0, 1, 0, 0, 0, 0, 0, 0};
+    struct proxy p1 = {
+        .method = M_NONE, .method_len = 2, .reply = refused, .reply_len = sizeof(refused)};
+    proxy_start(&p1, AF_INET);
+    int c = client_for(&p1, AF_INET);
+    struct sockaddr_in dest = v4(0xc0000201u, 25);
+    expect_errno(zsock_connect(c, SA(dest), sizeof(dest)), ECONNREFUSED);
+    proxy_join(&p1);
+    struct proxy p2 = {.method = M_NONE,
+                       .method_len = 2,
+                       .reply = OK4,
+                       .reply_len = sizeof(OK4),
+                       .after = AFTER_ECHO};
+    proxy_start(&p2, AF_INET);
+    struct sockaddr_in a = v4(0x7f000001u, p2.port);
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_SOCKS5, &a, sizeof(a)), 0);
+    assert_int_equal(zsock_connect(c, SA(dest), sizeof(dest)), 0);
+    struct sockaddr_in peer;
+    socklen_t len = sizeof(peer);
+    assert_int_equal(zsock_getpeername(c, SA(peer), &len), 0);
+    assert_memory_equal(&peer, &dest, sizeof(dest));
+    send_full(c, "again", 5);
+    char buf[8];
+    assert_true(read_full(c, buf, 5));
+    assert_memory_equal(buf, "again", 5);
+    zsock_close(c);
+    proxy_join(&p2);
+}
+
+static void test_mapped_proxy(void **state)
+{
+    (void)state;
+#if CONFIG_NET_IPV6
+    /* An AF_INET6 socket with IPV6_V6ONLY off reaches an IPv4 proxy by its
+     * mapped address, and asks it for an IPv6 destination. */
+    struct proxy p = {.method = M_NONE,
+                      .method_len = 2,
+                      .reply = OK4,
+                      .reply_len = sizeof(OK4),
+                      .after = AFTER_ECHO};
+    proxy_start(&p, AF_INET);
+    int c = zsock_socket(AF_INET6, SOCK_STREAM, 0);
+    int off = 0;
+    assert_int_equal(zsock_setsockopt(c, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)), 0);
+    struct sockaddr_in6 proxy = v6("::ffff:127.0.0.1", p.port);
+    assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_SOCKS5, &proxy, sizeof(proxy)), 0);
+    struct sockaddr_in6 dest = v6("2001:db8::7", 8080);
+    assert_int_equal(zsock_connect(c, SA(dest), sizeof(dest)), 0);
+    assert_int_equal(p.request_len, 22);
+    assert_int_equal(p.request[3], 4);
+    assert_memory_equal(p.request + 4, &dest.sin6_addr, 16);
+    struct sockaddr_in6 peer;
+    socklen_t len = sizeof(peer);
+    assert_int_equal(zsock_getpeername(c, SA(peer), &len), 0);
+    assert_memory_equal(&peer.sin6_addr, &dest.sin6_addr, 16);
+    zsock_close(c);
+    proxy_join(&p);
+#else
+    skip();
+#endif
+}
+
 /* ---- the option
  * -------------------------------------------------------------------------------------- */
 
@@ -693,6 +794,11 @@ static void test_option_errors(void **state)
     len = sizeof(out);
     expect_errno(zsock_getsockopt(u, SOL_SOCKET, SO_SOCKS5, &out, &len), ENOPROTOOPT);
     zsock_close(u);
+#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+    int dt = zsock_socket(AF_INET, SOCK_DGRAM, IPPROTO_DTLS_1_2);
+    expect_errno(zsock_setsockopt(dt, SOL_SOCKET, SO_SOCKS5, &a, sizeof(a)), ENOPROTOOPT);
+    zsock_close(dt);
+#endif
 #if CONFIG_NET_IPV6
     /* An AF_INET6 socket takes sockaddr_in6 (a mapped proxy address too). */
     int c6 = zsock_socket(AF_INET6, SOCK_STREAM, 0);
@@ -816,6 +922,9 @@ int main(void)
         T(test_silent_proxy_times_out),
         T(test_nonblocking_connect),
         T(test_nonblocking_failure),
+        T(test_blocking_sndtimeo),
+        T(test_retry_after_failure),
+        T(test_mapped_proxy),
         T(test_option_errors),
 #ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
         T(test_tls_through_proxy),
