@@ -235,6 +235,19 @@ static int client_for(const struct proxy *p, int family)
 static const uint8_t M_NONE[] = {5, 0};
 static const uint8_t OK4[] = {5, 0, 0, 1, 10, 0, 0, 1, 0x1f, 0x90};
 
+/* A proxy that takes the greeting (no authentication), then answers the
+ * request with `reply`, and does `after`; `gate` (NULL: none) holds the
+ * reply back until posted. */
+static struct proxy answering(const uint8_t *reply, size_t len, enum after after, sem_t *gate)
+{
+    return (struct proxy){.method = M_NONE,
+                          .method_len = 2,
+                          .reply = reply,
+                          .reply_len = len,
+                          .gate = gate,
+                          .after = after};
+}
+
 /* ---- success
  * ------------------------------------------------------------------------------------------ */
 
@@ -246,11 +259,7 @@ static void test_ipv4_echo(void **state)
     static uint8_t reply[sizeof(OK4) + 2];
     memcpy(reply, OK4, sizeof(OK4));
     memcpy(reply + sizeof(OK4), "hi", 2);
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = reply,
-                      .reply_len = sizeof(reply),
-                      .after = AFTER_ECHO};
+    struct proxy p = answering(reply, sizeof(reply), AFTER_ECHO, NULL);
     proxy_start(&p, AF_INET);
     int c = client_for(&p, AF_INET);
     struct sockaddr_in proxy_back;
@@ -329,11 +338,7 @@ static void test_ipv6_relay(void **state)
     /* A reply naming its bound address by domain name (variable length). */
     static const uint8_t reply[] = {5,   0,   0,   3,   13,  'p', 'r', 'o', 'x',  'y',
                                     '.', 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x04, 0x38};
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = reply,
-                      .reply_len = sizeof(reply),
-                      .after = AFTER_RELAY};
+    struct proxy p = answering(reply, sizeof(reply), AFTER_RELAY, NULL);
     proxy_start(&p, AF_INET6);
     uint16_t dport;
     int l = dest_listener(AF_INET6, &dport);
@@ -442,11 +447,7 @@ static void test_reply_codes(void **state)
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         uint8_t reply[10] = {5, table[i].rep, 0, 1, 0, 0, 0, 0, 0, 0};
-        struct proxy p = {.method = M_NONE,
-                          .method_len = 2,
-                          .reply = reply,
-                          .reply_len = sizeof(reply),
-                          .after = AFTER_WAIT};
+        struct proxy p = answering(reply, sizeof(reply), AFTER_WAIT, NULL);
         print_message("reply code %u\n", table[i].rep);
         assert_int_equal(attempt(&p), table[i].err);
     }
@@ -477,17 +478,9 @@ static void test_malformed_replies(void **state)
     (void)state;
     static const uint8_t bad_version[] = {4, 0, 0, 1, 0, 0, 0, 0, 0, 0};
     static const uint8_t bad_atyp[] = {5, 0, 0, 7, 0, 0, 0, 0, 0, 0};
-    struct proxy p1 = {.method = M_NONE,
-                       .method_len = 2,
-                       .reply = bad_version,
-                       .reply_len = sizeof(bad_version),
-                       .after = AFTER_WAIT};
+    struct proxy p1 = answering(bad_version, sizeof(bad_version), AFTER_WAIT, NULL);
     assert_int_equal(attempt(&p1), EPROTO);
-    struct proxy p2 = {.method = M_NONE,
-                       .method_len = 2,
-                       .reply = bad_atyp,
-                       .reply_len = sizeof(bad_atyp),
-                       .after = AFTER_WAIT};
+    struct proxy p2 = answering(bad_atyp, sizeof(bad_atyp), AFTER_WAIT, NULL);
     assert_int_equal(attempt(&p2), EPROTO);
 }
 
@@ -524,6 +517,27 @@ static void test_no_proxy_listening(void **state)
     zsock_close(c);
 }
 
+/* Non-blocking connect of c to dest: EINPROGRESS. */
+static void connect_nonblocking(int c, const struct sockaddr_in *dest)
+{
+    int on = 1;
+    assert_int_equal(zsock_ioctl(c, FIONBIO, &on), 0);
+    assert_int_equal(zsock_connect(c, (const struct sockaddr *)dest, sizeof(*dest)), -1);
+    assert_int_equal(errno, EINPROGRESS);
+}
+
+/* poll() reports the end of c's connect as a failure with errno err. */
+static void expect_async_failure(int c, int err)
+{
+    struct zsock_pollfd pfd = {.fd = c, .events = ZSOCK_POLLOUT};
+    assert_int_equal(zsock_poll(&pfd, 1, WAIT_MS), 1);
+    assert_true(pfd.revents & ZSOCK_POLLERR);
+    int so = 0;
+    socklen_t len = sizeof(so);
+    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &so, &len), 0);
+    assert_int_equal(so, err);
+}
+
 static void test_silent_proxy_times_out(void **state)
 {
     (void)state;
@@ -544,17 +558,8 @@ static void test_silent_proxy_times_out(void **state)
     proxy_start(&q, AF_INET);
     c = client_for(&q, AF_INET);
     assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-    int on = 1;
-    assert_int_equal(zsock_ioctl(c, FIONBIO, &on), 0);
-    assert_int_equal(zsock_connect(c, SA(dest), sizeof(dest)), -1);
-    assert_int_equal(errno, EINPROGRESS);
-    struct zsock_pollfd pfd = {.fd = c, .events = ZSOCK_POLLOUT};
-    assert_int_equal(zsock_poll(&pfd, 1, WAIT_MS), 1);
-    assert_true(pfd.revents & ZSOCK_POLLERR);
-    int so = 0;
-    socklen_t len = sizeof(so);
-    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &so, &len), 0);
-    assert_int_equal(so, ETIMEDOUT);
+    connect_nonblocking(c, &dest);
+    expect_async_failure(c, ETIMEDOUT);
     zsock_close(c);
     proxy_join(&q);
 }
@@ -567,19 +572,11 @@ static void test_nonblocking_connect(void **state)
     (void)state;
     sem_t gate;
     sem_init(&gate, 0, 0);
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = OK4,
-                      .reply_len = sizeof(OK4),
-                      .gate = &gate,
-                      .after = AFTER_ECHO};
+    struct proxy p = answering(OK4, sizeof(OK4), AFTER_ECHO, &gate);
     proxy_start(&p, AF_INET);
     int c = client_for(&p, AF_INET);
-    int on = 1;
-    assert_int_equal(zsock_ioctl(c, FIONBIO, &on), 0);
     struct sockaddr_in dest = v4(0xc0000201u, 443);
-    assert_int_equal(zsock_connect(c, SA(dest), sizeof(dest)), -1);
-    assert_int_equal(errno, EINPROGRESS);
+    connect_nonblocking(c, &dest);
     /* Until the proxy's reply: connecting, whatever TCP has done. */
     struct zsock_pollfd pfd = {.fd = c, .events = ZSOCK_POLLIN | ZSOCK_POLLOUT};
     assert_int_equal(zsock_poll(&pfd, 1, 50), 0);
@@ -627,25 +624,12 @@ static void test_nonblocking_failure(void **state)
 {
     (void)state;
     static const uint8_t not_allowed[] = {5, 2, 0, 1, 0, 0, 0, 0, 0, 0};
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = not_allowed,
-                      .reply_len = sizeof(not_allowed),
-                      .after = AFTER_WAIT};
+    struct proxy p = answering(not_allowed, sizeof(not_allowed), AFTER_WAIT, NULL);
     proxy_start(&p, AF_INET);
     int c = client_for(&p, AF_INET);
-    int on = 1;
-    assert_int_equal(zsock_ioctl(c, FIONBIO, &on), 0);
     struct sockaddr_in dest = v4(0xc0000201u, 443);
-    assert_int_equal(zsock_connect(c, SA(dest), sizeof(dest)), -1);
-    assert_int_equal(errno, EINPROGRESS);
-    struct zsock_pollfd pfd = {.fd = c, .events = ZSOCK_POLLOUT};
-    assert_int_equal(zsock_poll(&pfd, 1, WAIT_MS), 1);
-    assert_true(pfd.revents & ZSOCK_POLLERR);
-    int so = 0;
-    socklen_t len = sizeof(so);
-    assert_int_equal(zsock_getsockopt(c, SOL_SOCKET, SO_ERROR, &so, &len), 0);
-    assert_int_equal(so, EACCES);
+    connect_nonblocking(c, &dest);
+    expect_async_failure(c, EACCES);
     zsock_close(c);
     proxy_join(&p);
 }
@@ -657,12 +641,7 @@ static void test_blocking_sndtimeo(void **state)
      * plain one does; the exchange goes on and poll() sees it end. */
     sem_t gate;
     sem_init(&gate, 0, 0);
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = OK4,
-                      .reply_len = sizeof(OK4),
-                      .gate = &gate,
-                      .after = AFTER_ECHO};
+    struct proxy p = answering(OK4, sizeof(OK4), AFTER_ECHO, &gate);
     proxy_start(&p, AF_INET);
     int c = client_for(&p, AF_INET);
     struct timeval tv = {.tv_usec = 100000};
@@ -697,11 +676,7 @@ static void test_retry_after_failure(void **state)
     struct sockaddr_in dest = v4(0xc0000201u, 25);
     expect_errno(zsock_connect(c, SA(dest), sizeof(dest)), ECONNREFUSED);
     proxy_join(&p1);
-    struct proxy p2 = {.method = M_NONE,
-                       .method_len = 2,
-                       .reply = OK4,
-                       .reply_len = sizeof(OK4),
-                       .after = AFTER_ECHO};
+    struct proxy p2 = answering(OK4, sizeof(OK4), AFTER_ECHO, NULL);
     proxy_start(&p2, AF_INET);
     struct sockaddr_in a = v4(0x7f000001u, p2.port);
     assert_int_equal(zsock_setsockopt(c, SOL_SOCKET, SO_SOCKS5, &a, sizeof(a)), 0);
@@ -724,11 +699,7 @@ static void test_mapped_proxy(void **state)
 #if CONFIG_NET_IPV6
     /* An AF_INET6 socket with IPV6_V6ONLY off reaches an IPv4 proxy by its
      * mapped address, and asks it for an IPv6 destination. */
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = OK4,
-                      .reply_len = sizeof(OK4),
-                      .after = AFTER_ECHO};
+    struct proxy p = answering(OK4, sizeof(OK4), AFTER_ECHO, NULL);
     proxy_start(&p, AF_INET);
     int c = zsock_socket(AF_INET6, SOCK_STREAM, 0);
     int off = 0;
@@ -865,11 +836,7 @@ static void test_tls_through_proxy(void **state)
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, tls_srv_main, &t), 0);
 
-    struct proxy p = {.method = M_NONE,
-                      .method_len = 2,
-                      .reply = OK4,
-                      .reply_len = sizeof(OK4),
-                      .after = AFTER_RELAY};
+    struct proxy p = answering(OK4, sizeof(OK4), AFTER_RELAY, NULL);
     proxy_start(&p, AF_INET);
     int c = zsock_socket(AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2);
     assert_true(c >= 0);
