@@ -431,34 +431,6 @@ static int run_echo(const struct options *o)
 /* ---- client
  * ---------------------------------------------------------------------------------------- */
 
-/* Name the proxy of --socks HOST:PORT (an IPv6 HOST in brackets) on fd,
- * whose family the proxy's must be. 0, or -1 (printed). */
-static int set_proxy(int fd, int family, const char *spec)
-{
-    char host[TOOL_ADDR_STRLEN];
-    const char *colon = strrchr(spec, ':');
-    size_t n = colon != NULL ? (size_t)(colon - spec) : 0;
-    struct tool_addr proxy;
-    if (n == 0 || n >= sizeof(host)) {
-        fprintf(stderr, "ztcp: --socks wants HOST:PORT, not %s\n", spec);
-        return -1;
-    }
-    memcpy(host, spec, n);
-    host[n] = '\0';
-    if (!tool_addr_parse("ztcp", host, atoi(colon + 1), false, &proxy)) {
-        return -1;
-    }
-    if (proxy.u.sa.sa_family != family) {
-        fprintf(stderr, "ztcp: the proxy %s and the destination are not of one IP version\n", spec);
-        return -1;
-    }
-    if (zsock_setsockopt(fd, SOL_SOCKET, SO_SOCKS5, &proxy.u.sa, proxy.len) < 0) {
-        perror("ztcp: SO_SOCKS5");
-        return -1;
-    }
-    return 0;
-}
-
 static int open_client(const struct options *o, double end)
 {
     struct tool_addr to;
@@ -471,7 +443,7 @@ static int open_client(const struct options *o, double end)
     }
     tool_set_buffers(fd, o->buf_bytes);
     tool_set_nonblock(fd);
-    if (o->socks != NULL && set_proxy(fd, to.u.sa.sa_family, o->socks) < 0) {
+    if (o->socks != NULL && tool_set_socks("ztcp", fd, to.u.sa.sa_family, o->socks) < 0) {
         zsock_close(fd);
         return -1;
     }
@@ -517,17 +489,8 @@ static const char *echo_exchange(int fd, const struct options *o, struct tool_st
             failure = r == 0 ? "time limit" : "poll";
             break;
         }
-        if (off < o->bytes) {
-            size_t len;
-            const uint8_t *p = tool_stream_at(s, off, o->bytes, &len);
-            ssize_t n = zsock_send(fd, p, len, ZSOCK_MSG_DONTWAIT);
-            if (n > 0) {
-                tool_checksum_update(sent, p, (size_t)n);
-                off += (uint64_t)n;
-            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                perror("ztcp: zsock_send");
-                failure = "send";
-            }
+        if (off < o->bytes && tool_send_stream("ztcp", fd, s, &off, o->bytes, sent) < 0) {
+            failure = "send";
         }
         ssize_t n = zsock_recv(fd, buf, CHUNK, ZSOCK_MSG_DONTWAIT);
         if (n > 0) {

@@ -9,16 +9,22 @@
 #   - IPv6: the same to [::1]:7007 through [2001:db8::1]:1080 (a CONNECT
 #     with an IPv6 address);
 #   - a destination port nobody listens on: the proxy's "connection
-#     refused" reply makes connect() fail with ECONNREFUSED.
-# Usage: socks_tap.sh ZTCP [BYTES]. Needs root, /dev/net/tun, microsocks
-# and python3 (else exits 77). Traffic stays inside the namespace.
+#     refused" reply makes connect() fail with ECONNREFUSED;
+#   - with ZTLS (and openssl): `ztls client --socks` GETs / from openssl
+#     s_server on 127.0.0.1:8443, the TLS handshake (certificate checked
+#     for server.test) through the tunnel.
+# Usage: socks_tap.sh ZTCP [BYTES [ZTLS]]. Needs root, /dev/net/tun,
+# microsocks and python3 (else exits 77). Traffic stays inside the namespace.
 set -u
 
-ZTCP=${1:?usage: socks_tap.sh ZTCP [BYTES]}
+ZTCP=${1:?usage: socks_tap.sh ZTCP [BYTES [ZTLS]]}
 BYTES=${2:-4194304}
+ZTLS=${3:-}
 NS_TAG=socks
+HERE=$(cd "$(dirname "$0")" && pwd)
+PKI=$(cd "$HERE/../tls/pki" && pwd)
 # shellcheck source=ns_lib.sh
-. "$(cd "$(dirname "$0")" && pwd)/ns_lib.sh"
+. "$HERE/ns_lib.sh"
 ns_require microsocks python3
 need_binary "$ZTCP" ztcp
 ns_setup
@@ -85,5 +91,27 @@ elif grep -q "Connection refused" "$TMP/cr.log"; then
 else
     cat "$TMP/cr.log"
     fail "a refused destination did not give ECONNREFUSED"
+fi
+
+# TLS through the tunnel, to openssl s_server on the namespace's loopback.
+if [ -n "$ZTLS" ] && command -v openssl >/dev/null; then
+    need_binary "$ZTLS" ztls
+    # s_server quits at the end of its standard input: one that never ends.
+    mkfifo "$TMP/hold"
+    exec 9<>"$TMP/hold"
+    ip netns exec "$NS" timeout 30 openssl s_server -accept 127.0.0.1:8443 -tls1_2 -naccept 1 \
+        -www -cert "$PKI/server-rsa.crt" -key "$PKI/server-rsa.key" <&9 >"$TMP/s_server.log" 2>&1 &
+    PIDS+=($!)
+    ns_bound tcp 8443 || fail "openssl s_server did not start"
+    if in_ns "${ZENV[@]}" timeout 30 "$ZTLS" client 127.0.0.1 8443 --socks "$LINUX_IP:1080" \
+        --get / --hostname server.test --ca "$PKI/ca.crt" --time-limit 20 >"$TMP/tls.log" 2>&1 &&
+        grep -q "http status 200" "$TMP/tls.log"; then
+        ok "TLS: $(grep -o 'handshake done.*' "$TMP/tls.log" | head -n1), $(grep 'http status' "$TMP/tls.log")"
+    else
+        cat "$TMP/tls.log" "$TMP/s_server.log"
+        fail "TLS through microsocks"
+    fi
+else
+    echo "TLS case not run: no ztls or no openssl"
 fi
 finish
