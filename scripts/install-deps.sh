@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(cmake ninja-build gcc clang libclang-rt-14-dev make pkg-config libcmocka-dev libmbedtls-dev
       iproute2 iputils-ping tshark python3 nftables curl openssl netcat-openbsd python3-scapy
       liblwip-dev gcc-arm-none-eabi libnewlib-arm-none-eabi dnsmasq-base libreadline-dev doxygen
-      qemu-system-arm)
+      qemu-system-arm microsocks)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

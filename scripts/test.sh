@@ -39,7 +39,7 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_WERR
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
 cmake --build build-tsan -j"$jobs"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --test-dir build-tsan --output-on-failure -R 'test_(threads|poll|credentials|udp|netif|net_info|tcp_sock|tcp_core|sim|tls|dtls|dns|dhcp|heap|sock6|mcast|raw|packet|txq)$'
+    ctest --test-dir build-tsan --output-on-failure -R 'test_(threads|poll|credentials|udp|netif|net_info|tcp_sock|tcp_core|sim|tls|dtls|dns|dhcp|heap|sock6|mcast|raw|packet|txq|socks)$'
 
 stage "embedded limits"
 cmake --preset embedded -DZSOCK_WERROR=ON -DZSOCK_INTEROP_TCP_BIG=67108864 \

@@ -291,6 +291,49 @@ int tool_socket(const char *prog, int type, int protocol)
     return fd;
 }
 
+int tool_send_stream(const char *prog, int fd, struct tool_stream *s, uint64_t *off, uint64_t end,
+                     struct tool_checksum *k)
+{
+    size_t len;
+    const uint8_t *p = tool_stream_at(s, *off, end, &len);
+    ssize_t n = zsock_send(fd, p, len, ZSOCK_MSG_DONTWAIT);
+    if (n > 0) {
+        tool_checksum_update(k, p, (size_t)n);
+        *off += (uint64_t)n;
+    } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        fprintf(stderr, "%s: zsock_send: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int tool_set_socks(const char *prog, int fd, int family, const char *spec)
+{
+    char host[TOOL_ADDR_STRLEN];
+    const char *colon = strrchr(spec, ':');
+    size_t n = colon != NULL ? (size_t)(colon - spec) : 0;
+    struct tool_addr proxy;
+    if (n == 0 || n >= sizeof(host)) {
+        fprintf(stderr, "%s: --socks wants HOST:PORT, not %s\n", prog, spec);
+        return -1;
+    }
+    memcpy(host, spec, n);
+    host[n] = '\0';
+    if (!tool_addr_parse(prog, host, atoi(colon + 1), false, &proxy)) {
+        return -1;
+    }
+    if (proxy.u.sa.sa_family != family) {
+        fprintf(stderr, "%s: the proxy %s and the destination are not of one IP version\n", prog,
+                spec);
+        return -1;
+    }
+    if (zsock_setsockopt(fd, SOL_SOCKET, SO_SOCKS5, &proxy.u.sa, proxy.len) < 0) {
+        fprintf(stderr, "%s: SO_SOCKS5: %s\n", prog, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int tool_socket_family(const char *prog, int family, int type, int protocol)
 {
     int fd = zsock_socket(family, type, protocol);

@@ -132,6 +132,12 @@ void tool_checksum_update(struct tool_checksum *k, const uint8_t *p, size_t n);
 /* The checksum of the bytes seen so far: (CRC-32 << 32) | Adler-32. */
 uint64_t tool_checksum_value(const struct tool_checksum *k);
 
+/* Send, without blocking, the next piece of stream `s` (from *off, up to
+ * `end`) on fd, adding what went out to `k` and *off. 0 (also when nothing
+ * fit), or -1 after an error (printed as PROG: zsock_send). */
+int tool_send_stream(const char *prog, int fd, struct tool_stream *s, uint64_t *off, uint64_t end,
+                     struct tool_checksum *k);
+
 /* MiB per second of `bytes` in dt seconds; 0 for dt <= 0. */
 double tool_mib_per_s(uint64_t bytes, double dt);
 
@@ -168,6 +174,11 @@ bool tool_addr_parse(const char *prog, const char *host, int port, bool any6, st
 /* A socket address as "A.B.C.D:PORT" or "[ADDR%IFNAME]:PORT" (the scope by
  * name when the interface is known, else its index) in buf; returns buf. */
 const char *tool_addr_str(const struct sockaddr *sa, char *buf, size_t len);
+
+/* Name on fd, a TCP socket of `family`, the SOCKS5 proxy of SPEC
+ * "HOST:PORT" (an IPv6 HOST in brackets), which must be of that family
+ * (SO_SOCKS5). 0, or -1 (printed). */
+int tool_set_socks(const char *prog, int fd, int family, const char *spec);
 
 /* A socket of `family` (zsock_socket failure printed), or -1. */
 int tool_socket_family(const char *prog, int family, int type, int protocol);

@@ -13,6 +13,12 @@
  * closes. It ends when --count connections have been served and closed,
  * and prints the most connections it held open at once.
  *
+ * Through a SOCKS5 proxy (--socks HOST:PORT, the socket option SO_SOCKS5):
+ * the client connects to HOST PORT by way of the proxy. Proxies that do not
+ * relay a half-close (microsocks) suit --echoed: the client sends its
+ * stream while reading it back from an echo server, and checks that the
+ * echo has the length and checksum of what it sent.
+ *
  * IPv6: HOST may be an IPv6 address, bare or in brackets, with %IFNAME or
  * %INDEX for a link-local one; servers listen on :: with --ipv6 (IPV6_V6ONLY
  * on) or --dual (off: IPv4 peers show as ::ffff:A.B.C.D), or on the address
@@ -65,6 +71,8 @@ struct options {
     bool dual;         /* server, echo: listen on :: with IPV6_V6ONLY off */
     const char *bind;  /* server, echo: listen on this address */
     const char *ip6;   /* an IPv6 address (ADDR/LEN) for the interface */
+    const char *socks; /* client: HOST:PORT of a SOCKS5 proxy */
+    bool echoed;       /* client: the server echoes; check the echo */
     struct tool_net net;
 };
 
@@ -435,6 +443,10 @@ static int open_client(const struct options *o, double end)
     }
     tool_set_buffers(fd, o->buf_bytes);
     tool_set_nonblock(fd);
+    if (o->socks != NULL && tool_set_socks("ztcp", fd, to.u.sa.sa_family, o->socks) < 0) {
+        zsock_close(fd);
+        return -1;
+    }
     if (zsock_connect(fd, &to.u.sa, to.len) < 0 && errno != EINPROGRESS) {
         perror("ztcp: zsock_connect");
         zsock_close(fd);
@@ -446,7 +458,8 @@ static int open_client(const struct options *o, double end)
     if (r == 1 && zsock_getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) == 0 && err == 0) {
         struct tool_addr me;
         me.len = sizeof(me.u);
-        if (to.u.sa.sa_family == AF_INET6 && zsock_getsockname(fd, &me.u.sa, &me.len) == 0) {
+        if ((to.u.sa.sa_family == AF_INET6 || o->socks != NULL) &&
+            zsock_getsockname(fd, &me.u.sa, &me.len) == 0) {
             char a[TOOL_ADDR_STRLEN], b[TOOL_ADDR_STRLEN];
             printf("ztcp: connected from %s to %s\n", tool_addr_str(&me.u.sa, a, sizeof(a)),
                    tool_addr_str(&to.u.sa, b, sizeof(b)));
@@ -460,6 +473,45 @@ static int open_client(const struct options *o, double end)
     }
     zsock_close(fd);
     return -1;
+}
+
+/* --echoed: send the stream while reading the echo back, until the echo
+ * is as long as the stream. NULL, or what failed. */
+static const char *echo_exchange(int fd, const struct options *o, struct tool_stream *s,
+                                 struct tool_checksum *sent, struct tool_checksum *echo, double end)
+{
+    uint8_t *buf = malloc(CHUNK);
+    const char *failure = buf == NULL ? "out of memory" : NULL;
+    uint64_t off = 0;
+    while (failure == NULL && echo->len < o->bytes) {
+        int r = wait_for(fd, ZSOCK_POLLIN | (off < o->bytes ? ZSOCK_POLLOUT : 0), end);
+        if (r <= 0) {
+            failure = r == 0 ? "time limit" : "poll";
+            break;
+        }
+        if (off < o->bytes && tool_send_stream("ztcp", fd, s, &off, o->bytes, sent) < 0) {
+            failure = "send";
+        }
+        ssize_t n = zsock_recv(fd, buf, CHUNK, ZSOCK_MSG_DONTWAIT);
+        if (n > 0) {
+            tool_checksum_update(echo, buf, (size_t)n);
+        } else if (n == 0) {
+            failure = "the echo ended early";
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            perror("ztcp: zsock_recv");
+            failure = "receive";
+        }
+    }
+    free(buf);
+    if (failure == NULL &&
+        (echo->len != sent->len || tool_checksum_value(echo) != tool_checksum_value(sent))) {
+        fprintf(stderr,
+                "ztcp: MISMATCH: sent %" PRIu64 " bytes checksum %016" PRIx64 ", echo %" PRIu64
+                " bytes checksum %016" PRIx64 "\n",
+                sent->len, tool_checksum_value(sent), echo->len, tool_checksum_value(echo));
+        failure = "verification";
+    }
+    return failure;
 }
 
 static int run_client(const struct options *o, struct tool_checksum *sum)
@@ -480,6 +532,27 @@ static int run_client(const struct options *o, struct tool_checksum *sum)
     double t_conn = tool_now_s();
     tool_checksum_init(sum);
     const char *failure = NULL;
+    if (o->echoed) {
+        struct tool_checksum *echo = malloc(sizeof(*echo));
+        if (echo == NULL) {
+            failure = "out of memory";
+        } else {
+            tool_checksum_init(echo);
+            failure = echo_exchange(fd, o, s, sum, echo, end);
+            free(echo);
+        }
+        double dt = tool_now_s() - t_conn;
+        if (failure == NULL) {
+            printf("ztcp: sent %" PRIu64 " bytes, echo verified (checksum %016" PRIx64
+                   "), %.1f MiB/s\n",
+                   sum->len, tool_checksum_value(sum), tool_mib_per_s(sum->len, dt));
+        } else {
+            fprintf(stderr, "ztcp: client failed: %s\n", failure);
+        }
+        zsock_close(fd);
+        free(s);
+        return failure == NULL ? 0 : 1;
+    }
     for (uint64_t off = 0; off < o->bytes && failure == NULL;) {
         size_t len;
         const uint8_t *p = tool_stream_at(s, off, o->bytes, &len);
@@ -555,6 +628,9 @@ static void usage(FILE *f)
                "  --buffer BYTES    SO_RCVBUF and SO_SNDBUF (default 4 MiB, echo: 0; 0: the "
                "stack's)\n"
                "  --linger MS       stay on the network this long after the run (default 0)\n"
+               "  --socks HOST:PORT client: connect through this SOCKS5 proxy ([ADDR]:PORT for "
+               "IPv6)\n"
+               "  --echoed          client: the server echoes: check the echo (no half-close)\n"
                "IPv6 (HOST may be 2001:db8::1, [2001:db8::1], fe80::1%%IFNAME or %%INDEX):\n"
                "  --ipv6            server, echo: listen on :: (IPV6_V6ONLY on)\n"
                "  --dual            server, echo: listen on :: with IPV6_V6ONLY off (IPv4 too)\n"
@@ -578,6 +654,8 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"dual", TOOL_OPT_FLAG, &o->dual, 0, 0, NULL},
         {"bind", TOOL_OPT_STRING, &o->bind, 0, 0, NULL},
         {"ip6", TOOL_OPT_STRING, &o->ip6, 0, 0, NULL},
+        {"socks", TOOL_OPT_STRING, &o->socks, 0, 0, NULL},
+        {"echoed", TOOL_OPT_FLAG, &o->echoed, 0, 0, NULL},
         {0},
     };
     int first = tool_parse_options("ztcp", argc, argv, opts, &o->net, usage);

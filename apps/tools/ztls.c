@@ -85,6 +85,7 @@ struct options {
     uint64_t bytes, seed;
     bool bytes_given;
     const char *get_path;
+    const char *socks; /* client: HOST:PORT of a SOCKS5 proxy */
     bool raw;
     long count;
     double time_limit;
@@ -392,17 +393,9 @@ static int raw_exchange(const struct options *o, int fd, struct tool_stream *s,
         if (r <= 0) {
             continue;
         }
-        if (off < o->bytes && (p.revents & ZSOCK_POLLOUT)) {
-            size_t len;
-            const uint8_t *d = tool_stream_at(s, off, o->bytes, &len);
-            ssize_t n = zsock_send(fd, d, len, ZSOCK_MSG_DONTWAIT);
-            if (n > 0) {
-                tool_checksum_update(k, d, (size_t)n);
-                off += (uint64_t)n;
-            } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-                perror("ztls: zsock_send");
-                rc = -1;
-            }
+        if (off < o->bytes && (p.revents & ZSOCK_POLLOUT) &&
+            tool_send_stream("ztls", fd, s, &off, o->bytes, k) < 0) {
+            rc = -1;
         }
         if (p.revents & (ZSOCK_POLLIN | ZSOCK_POLLHUP | ZSOCK_POLLERR)) {
             ssize_t n = zsock_recv(fd, buf, CHUNK, ZSOCK_MSG_DONTWAIT);
@@ -446,6 +439,10 @@ static int run_client(const struct options *o, const sec_tag_t *tags, int n_tags
         return 1;
     }
     set_timeouts(fd, end);
+    if (o->socks != NULL && tool_set_socks("ztls", fd, AF_INET, o->socks) < 0) {
+        zsock_close(fd);
+        return 1;
+    }
     if (zsock_connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0) {
         int err = errno;
         fprintf(stderr, "ztls: client: handshake with %s port %d failed: %s (errno %d)\n", o->host,
@@ -758,6 +755,7 @@ static void usage(FILE *f)
                "  --psk FILE         pre-shared key (raw bytes), with --psk-id\n"
                "  --psk-id FILE      pre-shared key identity\n"
                "  --hostname NAME    client: TLS_HOSTNAME (default: not set)\n"
+               "  --socks HOST:PORT  client: connect through this SOCKS5 proxy (SO_SOCKS5)\n"
                "  --no-hostname      client: TLS_HOSTNAME NULL (no host name check)\n"
                "  --verify none|optional|required   TLS_PEER_VERIFY (default: the socket's:\n"
                "                     required for clients, none for servers)\n"
@@ -870,6 +868,7 @@ static int parse_args(int argc, char **argv, struct options *o)
         {"psk", TOOL_OPT_STRING, &o->psk, 0, 0, NULL},
         {"psk-id", TOOL_OPT_STRING, &o->psk_id, 0, 0, NULL},
         {"hostname", TOOL_OPT_STRING, &o->hostname, 0, 0, NULL},
+        {"socks", TOOL_OPT_STRING, &o->socks, 0, 0, NULL},
         {"no-hostname", TOOL_OPT_FLAG, &o->no_hostname, 0, 0, NULL},
         {"verify", TOOL_OPT_CALL, &verify, 0, 0, NULL},
         {"ciphers", TOOL_OPT_CALL, &ciphers, 0, 0, NULL},

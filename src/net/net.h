@@ -163,6 +163,11 @@ struct z_stack {
         void *ctx;
     } wakeups[Z_STACK_WAKEUPS];
     int nwakeups;
+#if CONFIG_NET_SOCKETS_SOCKS
+    /* True while those run: outside protocol processing, so a wake-up may
+     * call into TCP (the SOCKS5 exchange sends and reads from one). */
+    bool in_wakeups;
+#endif
 
     uint16_t ip_id;
     struct z_reasm_set reasm; /* IPv4 datagrams being reassembled */

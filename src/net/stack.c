@@ -178,9 +178,15 @@ void z_stack_wakeup_cancel_locked(struct z_stack *s, void *ctx)
 static bool run_wakeups(struct z_stack *s)
 {
     int n = s->nwakeups;
+#if CONFIG_NET_SOCKETS_SOCKS
+    s->in_wakeups = true;
+#endif
     for (int i = 0; i < s->nwakeups; i++) {
         s->wakeups[i].fn(s->wakeups[i].ctx);
     }
+#if CONFIG_NET_SOCKETS_SOCKS
+    s->in_wakeups = false;
+#endif
     s->nwakeups = 0;
     return n > 0;
 }

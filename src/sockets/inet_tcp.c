@@ -12,8 +12,9 @@
 #include "sockets/fdtable.h"
 #include "sockets/inet.h"
 #include "sockets/sockbase.h"
-#include "sockets/txstamp.h"
+#include "sockets/socks.h"
 #include "sockets/stackopt.h"
+#include "sockets/txstamp.h"
 
 struct tcp_sock {
     struct z_sockbase base;
@@ -28,11 +29,69 @@ struct tcp_sock {
      * peer to acknowledge everything, then resets. */
     struct linger linger;
     bool keepalive;
+#if CONFIG_NET_SOCKETS_SOCKS
+    struct z_socks *socks; /* SO_SOCKS5: NULL when no proxy is named */
+#endif
 };
+
+/* SO_SOCKS5 (socks.c): from connect() to the proxy's success the socket is
+ * still connecting, whatever its connection to the proxy is doing. */
+#if CONFIG_NET_SOCKETS_SOCKS
+static bool socks_pending(const struct tcp_sock *sk)
+{
+    return z_socks_pending(sk->socks);
+}
+
+/* Move the exchange on; from every call on the socket and its wake-ups. */
+static void socks_drive(struct tcp_sock *sk)
+{
+    if (sk->socks != NULL && sk->pcb != NULL && !sk->closed) {
+        z_socks_drive(sk->socks, sk->pcb);
+    }
+}
+#else
+static bool socks_pending(const struct tcp_sock *sk)
+{
+    (void)sk;
+    return false;
+}
+#endif
+
+/* A connection through a proxy has no peer until the proxy reported
+ * success (nor after a failure, as after a refused connect). */
+static bool socks_hides_peer(const struct tcp_sock *sk)
+{
+#if CONFIG_NET_SOCKETS_SOCKS
+    return sk->socks != NULL && sk->socks->state != Z_SOCKS_IDLE && !z_socks_open(sk->socks);
+#else
+    (void)sk;
+    return false;
+#endif
+}
+
+/* The peer the application sees: through a proxy, the destination it
+ * named. */
+static void peer_of(struct tcp_sock *sk, struct z_ipep *ep)
+{
+#if CONFIG_NET_SOCKETS_SOCKS
+    if (z_socks_open(sk->socks)) {
+        *ep = sk->socks->dest;
+        return;
+    }
+#endif
+    z_tcp_pcb_peer(sk->pcb, ep);
+}
 
 static void tcp_sock_notify(void *ctx)
 {
     struct tcp_sock *sk = ctx;
+#if CONFIG_NET_SOCKETS_SOCKS
+    /* Only as a queued wake-up: called at once from inside TCP input (the
+     * queue full), it must not send; the woken callers drive it then. */
+    if (sk->stack->in_wakeups) {
+        socks_drive(sk);
+    }
+#endif
     z_cond_broadcast(&sk->cond);
     z_waitq_wake(&sk->wq);
 }
@@ -71,6 +130,9 @@ static int lock_open(struct tcp_sock *sk)
         z_stack_unlock(sk->stack);
         return -EBADF;
     }
+#if CONFIG_NET_SOCKETS_SOCKS
+    socks_drive(sk);
+#endif
     return 0;
 }
 
@@ -96,6 +158,40 @@ static int tcp_bind(void *obj, const struct sockaddr *addr, socklen_t addrlen)
     return rc;
 }
 
+/* Open the connection: to the proxy when SO_SOCKS5 names one. */
+static int start_connect(struct tcp_sock *sk, const struct z_ipep *ep)
+{
+#if CONFIG_NET_SOCKETS_SOCKS
+    if (sk->socks != NULL) {
+        z_socks_start(sk->socks, ep, sk->base.rcvtimeo_us);
+        int rc = z_tcp_pcb_connect(sk->pcb, &sk->socks->proxy);
+        if (rc < 0) {
+            sk->socks->state = Z_SOCKS_IDLE;
+        }
+        return rc;
+    }
+#endif
+    return z_tcp_pcb_connect(sk->pcb, ep);
+}
+
+/* A blocking connect's wait, which the proxy's deadline also ends. */
+static int wait_connect(struct tcp_sock *sk, int64_t *deadline)
+{
+#if CONFIG_NET_SOCKETS_SOCKS
+    int64_t d = z_sockbase_deadline(deadline, sk->base.sndtimeo_us);
+    if (socks_pending(sk) && sk->socks->deadline != 0 && sk->socks->deadline < d) {
+        int rc = z_stack_wait(sk->stack, &sk->cond, sk->socks->deadline);
+        socks_drive(sk); /* fails it with ETIMEDOUT once due */
+        return z_sockbase_wait_result(rc == -ETIMEDOUT ? 0 : rc, sk->closed);
+    }
+    int rc = wait_event(sk, deadline, sk->base.sndtimeo_us);
+    socks_drive(sk);
+    return rc;
+#else
+    return wait_event(sk, deadline, sk->base.sndtimeo_us);
+#endif
+}
+
 static int tcp_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen)
 {
     struct tcp_sock *sk = obj;
@@ -105,20 +201,20 @@ static int tcp_connect(void *obj, const struct sockaddr *addr, socklen_t addrlen
         return rc;
     }
     struct z_tcp_conn *c = &sk->pcb->conn;
-    if (c->state == Z_TCP_SYN_SENT) {
+    if (c->state == Z_TCP_SYN_SENT || socks_pending(sk)) {
         rc = -EALREADY;
     } else if (c->state != Z_TCP_CLOSED || sk->pcb->listening) {
         rc = sk->pcb->listening ? -EINVAL : -EISCONN;
     } else if (c->error != 0) {
         rc = -take_error(sk); /* the outcome of an earlier non-blocking connect */
     } else {
-        rc = z_tcp_pcb_connect(sk->pcb, &ep);
+        rc = start_connect(sk, &ep);
         if (rc == 0 && !z_sockbase_blocking(&sk->base, 0)) {
             rc = -EINPROGRESS;
         }
         int64_t deadline = INT64_MIN;
-        while (rc == 0 && c->state == Z_TCP_SYN_SENT) {
-            rc = wait_event(sk, &deadline, sk->base.sndtimeo_us);
+        while (rc == 0 && (c->state == Z_TCP_SYN_SENT || socks_pending(sk))) {
+            rc = wait_connect(sk, &deadline);
             if (rc == -EAGAIN) {
                 rc = -EINPROGRESS; /* as Linux when SO_SNDTIMEO runs out */
             }
@@ -214,7 +310,7 @@ static ssize_t tcp_sendmsg(void *obj, const struct msghdr *msg, int flags)
             out = -EPIPE;
             break;
         }
-        if (c->state == Z_TCP_SYN_SENT || c->state == Z_TCP_SYN_RCVD) {
+        if (c->state == Z_TCP_SYN_SENT || c->state == Z_TCP_SYN_RCVD || socks_pending(sk)) {
             if (!z_sockbase_blocking(&sk->base, flags)) {
                 out = -EAGAIN;
                 break;
@@ -282,11 +378,12 @@ static ssize_t tcp_recvmsg(void *obj, struct msghdr *msg, int flags)
     ssize_t out;
     if (msg->msg_name != NULL) {
         struct z_ipep ep;
-        z_tcp_pcb_peer(sk->pcb, &ep);
+        peer_of(sk, &ep);
         z_ep_to_sockaddr(&ep, sk->base.family, msg->msg_name, &msg->msg_namelen);
     }
     for (;;) {
-        size_t avail = z_tcp_readable(c);
+        /* Nothing before the proxy's success is the application's. */
+        size_t avail = socks_pending(sk) ? 0 : z_tcp_readable(c);
         if (avail > 0 && want > got) {
             if (peek && waitall && avail < want && !c->rcv_fin) {
                 /* wait below for the whole request */
@@ -312,7 +409,8 @@ static ssize_t tcp_recvmsg(void *obj, struct msghdr *msg, int flags)
             break;
         }
         if (c->state == Z_TCP_CLOSED || c->state == Z_TCP_LISTEN ||
-            (c->state == Z_TCP_SYN_SENT && !z_sockbase_blocking(&sk->base, flags))) {
+            ((c->state == Z_TCP_SYN_SENT || socks_pending(sk)) &&
+             !z_sockbase_blocking(&sk->base, flags))) {
             out = got > 0 ? (ssize_t)got
                           : (c->state == Z_TCP_CLOSED && sk->pcb->rport != 0 ? 0 : -ENOTCONN);
             break;
@@ -339,7 +437,8 @@ static int tcp_shutdown(void *obj, int how)
         return rc;
     }
     struct z_tcp_conn *c = &sk->pcb->conn;
-    if (sk->pcb->listening || c->state == Z_TCP_CLOSED || c->state == Z_TCP_SYN_SENT) {
+    if (sk->pcb->listening || c->state == Z_TCP_CLOSED || c->state == Z_TCP_SYN_SENT ||
+        socks_pending(sk)) {
         rc = -ENOTCONN;
     } else {
         if (how == ZSOCK_SHUT_RD || how == ZSOCK_SHUT_RDWR) {
@@ -361,12 +460,12 @@ static int tcp_getname(struct tcp_sock *sk, bool peer, struct sockaddr *addr, so
         return rc;
     }
     struct z_tcp_pcb *pcb = sk->pcb;
-    if (peer && (pcb->rport == 0 || pcb->conn.state == Z_TCP_SYN_SENT)) {
+    if (peer && (pcb->rport == 0 || pcb->conn.state == Z_TCP_SYN_SENT || socks_hides_peer(sk))) {
         rc = -ENOTCONN;
     } else {
         struct z_ipep ep;
         if (peer) {
-            z_tcp_pcb_peer(pcb, &ep);
+            peer_of(sk, &ep);
         } else {
             z_tcp_pcb_local(pcb, &ep);
         }
@@ -450,6 +549,11 @@ static int tcp_getsockopt(void *obj, int level, int optname, void *optval, sockl
                 rc = 0;
             }
             break;
+#if CONFIG_NET_SOCKETS_SOCKS
+        case SO_SOCKS5:
+            rc = z_socks_get(sk->socks, sk->base.family, optval, optlen);
+            break;
+#endif
         default:
             break;
         }
@@ -533,6 +637,17 @@ static int tcp_setsockopt(void *obj, int level, int optname, const void *optval,
         rc = z_bindtodevice_lookup(sk->stack, optval, optlen, &pcb->ifindex);
         goto out;
     }
+#if CONFIG_NET_SOCKETS_SOCKS
+    if (level == SOL_SOCKET && optname == SO_SOCKS5) {
+        /* A proxy applies to the next connect: not to a listener, nor to a
+         * connection already made or being made. */
+        rc = pcb->listening ? -EINVAL
+             : (pcb->conn.state != Z_TCP_CLOSED || socks_pending(sk) || z_socks_open(sk->socks))
+                 ? -EISCONN
+                 : z_socks_set(&sk->socks, sk->base.family, optval, optlen);
+        goto out;
+    }
+#endif
 #if CONFIG_NET_IPV6
     if (level == IPPROTO_IPV6 && sk->base.family == AF_INET6) {
         rc = z_ip6_sockopt_set(&pcb->o6, &pcb->v6only, pcb->in_table, optname, optval, optlen);
@@ -620,7 +735,7 @@ static int tcp_ioctl(void *obj, unsigned long request, int *arg)
     }
     switch (request) {
     case FIONREAD:
-        *arg = (int)z_tcp_readable(&sk->pcb->conn);
+        *arg = socks_pending(sk) ? 0 : (int)z_tcp_readable(&sk->pcb->conn);
         break;
     case FIONWRITE:
         *arg = (int)sk->pcb->conn.snd.len;
@@ -645,6 +760,17 @@ static short tcp_poll(void *obj, struct z_wait_entry *we)
         z_stack_unlock(sk->stack);
         return ZSOCK_POLLNVAL;
     }
+#if CONFIG_NET_SOCKETS_SOCKS
+    socks_drive(sk);
+    if (socks_pending(sk)) {
+        /* Not connected yet; the proxy's silence ends it by its deadline. */
+        if (sk->socks->deadline != 0) {
+            z_wait_entry_wake_by(we, sk->socks->deadline);
+        }
+        z_stack_unlock(sk->stack);
+        return 0;
+    }
+#endif
     struct z_tcp_pcb *pcb = sk->pcb;
     struct z_tcp_conn *c = &pcb->conn;
     if (pcb->listening) {
@@ -730,6 +856,9 @@ static void tcp_close(void *obj)
 static void tcp_release(void *obj)
 {
     struct tcp_sock *sk = obj;
+#if CONFIG_NET_SOCKETS_SOCKS
+    z_free(sk->socks);
+#endif
     z_cond_destroy(&sk->cond);
     z_free(sk);
 }

@@ -63,7 +63,7 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
     bool first = true;
     for (;;) {
         ready = 0;
-#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+#if Z_POLL_WAKE_BY
         poller.wake_by = Z_FOREVER;
 #endif
         for (int i = 0; i < nfds; i++) {
@@ -80,8 +80,8 @@ static int poll_internal(struct zsock_pollfd *fds, int nfds, int64_t deadline_us
         if (ready > 0) {
             break;
         }
-#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
-        /* Only DTLS sockets have timers of their own (retransmission). */
+#if Z_POLL_WAKE_BY
+        /* Only DTLS and SOCKS5 sockets have timers of their own. */
         bool early = poller.wake_by < deadline_us; /* an object's own timer comes first */
         if (z_poller_wait(&poller, early ? poller.wake_by : deadline_us) == -ETIMEDOUT &&
             (!early || z_now_us() >= deadline_us)) {

@@ -51,7 +51,7 @@ void z_waitq_wake(struct z_waitq *q)
     }
 }
 
-#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+#if Z_POLL_WAKE_BY
 void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us)
 {
     if (we != NULL && we->poller != NULL && deadline_us < we->poller->wake_by) {
@@ -63,7 +63,7 @@ void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us)
 
 void z_poller_init(struct z_poller *p)
 {
-#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+#if Z_POLL_WAKE_BY
     p->wake_by = Z_FOREVER;
 #endif
     z_mutex_init(&p->lock);

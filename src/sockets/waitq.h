@@ -12,6 +12,14 @@
 
 #include "port/port.h"
 
+/* Objects with timers of their own (DTLS retransmissions, the SOCKS5
+ * exchange's deadline) need poll() to wake by a time: built only for them. */
+#if defined(CONFIG_NET_SOCKETS_ENABLE_DTLS) || CONFIG_NET_SOCKETS_SOCKS
+#define Z_POLL_WAKE_BY 1
+#else
+#define Z_POLL_WAKE_BY 0
+#endif
+
 struct z_poller {
     z_mutex_t lock;
     z_cond_t cond;
@@ -19,7 +27,7 @@ struct z_poller {
     /* poll(): an object whose readiness changes with time alone (a DTLS
      * retransmission timer) asks to be evaluated again by then. Written
      * only by the polling thread; Z_FOREVER when nobody asked. */
-#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+#if Z_POLL_WAKE_BY
     int64_t wake_by;
 #endif
 };
@@ -53,7 +61,7 @@ void z_waitq_wake(struct z_waitq *q);
 /* From an object's poll op: have the poll() that owns `we` (NULL: none)
  * evaluate the object again no later than `deadline_us`, even if nothing
  * wakes it. */
-#ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
+#if Z_POLL_WAKE_BY
 void z_wait_entry_wake_by(struct z_wait_entry *we, int64_t deadline_us);
 #endif
 

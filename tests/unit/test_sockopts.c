@@ -25,6 +25,7 @@ enum {
     F_TXTIME = 1 << 2,   /* SO_TXTIME (SCM_TXTIME) */
     F_TSTAMP = 1 << 3,   /* SO_TIMESTAMPING */
     F_STACK = 1 << 4,    /* SO_SILENCE_ALL, SO_IP_ECHO_REPLY... */
+    F_SOCKS = 1 << 5,    /* SO_SOCKS5 */
 };
 
 struct kind {
@@ -42,13 +43,14 @@ struct kind {
 #else
 #define STACKOPT 0
 #endif
+#define SOCKS (CONFIG_NET_SOCKETS_SOCKS ? F_SOCKS : 0)
 
 static const struct kind kinds[] = {
     {"udp4", AF_INET, SOCK_DGRAM, 0, false, F_BIND_DEV | PRIO | TXTIME | TSTAMP | STACKOPT},
-    {"tcp4", AF_INET, SOCK_STREAM, 0, false, F_BIND_DEV | PRIO | STACKOPT},
+    {"tcp4", AF_INET, SOCK_STREAM, 0, false, F_BIND_DEV | PRIO | STACKOPT | SOCKS},
 #if CONFIG_NET_IPV6
     {"udp6", AF_INET6, SOCK_DGRAM, 0, false, F_BIND_DEV | PRIO | TXTIME | TSTAMP | STACKOPT},
-    {"tcp6", AF_INET6, SOCK_STREAM, 0, false, F_BIND_DEV | PRIO | STACKOPT},
+    {"tcp6", AF_INET6, SOCK_STREAM, 0, false, F_BIND_DEV | PRIO | STACKOPT | SOCKS},
 #endif
 #if CONFIG_NET_SOCKETS_RAW
     {"raw4", AF_INET, SOCK_RAW, IPPROTO_ICMP, false, F_BIND_DEV | PRIO | STACKOPT},
@@ -61,7 +63,7 @@ static const struct kind kinds[] = {
     {"packet_dgram", AF_PACKET, SOCK_DGRAM, 0, false, F_BIND_DEV | PRIO},
 #endif
 #ifdef CONFIG_NET_SOCKETS_SOCKOPT_TLS
-    {"tls", AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2, false, F_BIND_DEV | PRIO | STACKOPT},
+    {"tls", AF_INET, SOCK_STREAM, IPPROTO_TLS_1_2, false, F_BIND_DEV | PRIO | STACKOPT | SOCKS},
 #endif
 #ifdef CONFIG_NET_SOCKETS_ENABLE_DTLS
     {"dtls", AF_INET, SOCK_DGRAM, IPPROTO_DTLS_1_2, false, F_BIND_DEV | PRIO | STACKOPT},
@@ -191,6 +193,18 @@ static void test_packet_options_everywhere(void **state)
         if (k->offers & F_STACK) {
             assert_int_equal(v, 1); /* the stack answers pings unless told not to */
         }
+        /* A proxy of the socket's family (nothing connects here). */
+        struct sockaddr_storage px;
+        memset(&px, 0, sizeof(px));
+        socklen_t pl = sizeof(struct sockaddr_in);
+        px.ss_family = AF_INET;
+        if (k->family == AF_INET6) {
+            px.ss_family = AF_INET6;
+            pl = sizeof(struct sockaddr_in6);
+        }
+        ((struct sockaddr_in *)&px)->sin_port = htons(1080);
+        expect_offer(k, "SO_SOCKS5", zsock_setsockopt(fd, SOL_SOCKET, SO_SOCKS5, &px, pl),
+                     k->offers & F_SOCKS);
         zsock_close(fd);
         if (other >= 0) {
             zsock_close(other);
