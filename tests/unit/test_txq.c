@@ -394,8 +394,9 @@ static void test_rx_stamps(void **state)
     int64_t before = clock_us(stamp_clock(A)) - (A->zsock ? 0 : 1000);
     int64_t last = before;
     int stamped = 0;
+    int64_t give_up = clock_us(CLOCK_MONOTONIC) + WAIT_MS * 1000LL;
     for (int i = 0; stamped < 5; i++) {
-        assert_true(i < 1000);
+        assert_true(clock_us(CLOCK_MONOTONIC) < give_up);
         assert_int_equal(A->sendto(s, "s", 1, 0, CSA(ra), sizeof(ra)), 1);
         assert_true(poll_one(A, r, POLLIN, WAIT_MS) & POLLIN);
         char tag;
@@ -404,7 +405,10 @@ static void test_rx_stamps(void **state)
         int64_t after = clock_us(stamp_clock(A));
         /* Monotonic, and between the send and the return of recvmsg. */
         if (st == -1 && !A->zsock && last == before) {
-            continue; /* Linux turns its receive stamps on a moment later */
+            /* Linux turns its receive stamps on a moment later (a deferred
+             * static key), sometimes after milliseconds on a busy machine. */
+            usleep(1000);
+            continue;
         }
         stamped++;
         if (st < last || st > after) {
