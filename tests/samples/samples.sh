@@ -53,10 +53,12 @@ client_side() {
 }
 
 # start_server READY CMD...: run the server side in the background until
-# its log has READY.
+# its log has READY. The log of a previous server goes first: the new one
+# is truncated by the background shell, maybe after the first look at it.
 start_server() {
     local ready=$1
     shift
+    rm -f "$TMP/server.log"
     spawn "$TMP/server.log" server_side "$@"
     SPID=$BG_PID
     started "$TMP/server.log" "$ready" "$CASE server" || {
