@@ -6,8 +6,9 @@
  *
  * The sender schedules COUNT datagrams every MS milliseconds (default 10),
  * the first 100 ms from now, each with an SCM_TXTIME on CLOCK_MONOTONIC and
- * its schedule in the payload; with SOF_TIMESTAMPING_TX_SOFTWARE it reads
- * back from its error queue when each one really left, prints how late it
+ * its schedule in the payload, handed to the stack 20 ms ahead of its time;
+ * with SOF_TIMESTAMPING_TX_SOFTWARE it reads back from its error queue when
+ * each one really left, prints how late it
  * was, and fails if any left early. The receiver stamps arrivals
  * (SOF_TIMESTAMPING_RX_SOFTWARE) and prints the gap to the previous one.
  * Interfaces come from the environment (ZSOCK_TAP, ZSOCK_PIPE, ZSOCK_IPV4,
@@ -103,6 +104,7 @@ static int run_recv(const struct args *a)
             printf(", %.3f ms after the previous", (double)(at - prev) / 1e6);
         }
         printf("\n");
+        fflush(stdout);
         prev = at;
     }
     zsock_close(fd);
@@ -125,11 +127,11 @@ static socklen_t peer_addr(const struct args *a, struct sockaddr_storage *ss)
     return zsock_inet_pton(AF_INET, a->host, &s4->sin_addr) == 1 ? sizeof(*s4) : 0;
 }
 
-/* The next transmit stamp: its datagram's number and time (blocks in poll). */
-static int next_tx_stamp(int fd, uint32_t *key, int64_t *at)
+/* The next transmit stamp, waiting up to ms: its datagram's number and time. */
+static int next_tx_stamp(int fd, int ms, uint32_t *key, int64_t *at)
 {
     struct pollfd p = {.fd = fd, .events = 0};
-    if (zsock_poll(&p, 1, 5000) <= 0 || !(p.revents & POLLERR)) {
+    if (zsock_poll(&p, 1, ms) <= 0 || !(p.revents & POLLERR)) {
         return -1;
     }
     union {
@@ -156,6 +158,55 @@ static int next_tx_stamp(int fd, uint32_t *key, int64_t *at)
     return -1;
 }
 
+/* One datagram carrying its schedule, with SCM_TXTIME = that schedule. */
+static int send_at(int fd, const struct sockaddr_storage *to, socklen_t tolen, int64_t *sched)
+{
+    uint64_t txtime = (uint64_t)*sched;
+    struct iovec iov = {sched, sizeof(*sched)};
+    union {
+        char buf[CMSG_SPACE(sizeof(uint64_t))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr m = {.msg_name = (void *)to,
+                       .msg_namelen = tolen,
+                       .msg_iov = &iov,
+                       .msg_iovlen = 1,
+                       .msg_control = ctl.buf,
+                       .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_TXTIME;
+    c->cmsg_len = CMSG_LEN(sizeof(txtime));
+    memcpy(CMSG_DATA(c), &txtime, sizeof(txtime));
+    return zsock_sendmsg(fd, &m, 0) < 0 ? -1 : 0;
+}
+
+/* The transmit stamps read so far. */
+struct stamps {
+    const int64_t *sched;
+    int64_t first;
+    int count, stamped, early;
+    int64_t worst;
+};
+
+/* Wait up to ms for the next transmit stamp and print it. -1: none came. */
+static int collect(int fd, struct stamps *st, int ms)
+{
+    uint32_t key;
+    int64_t at;
+    if (next_tx_stamp(fd, ms, &key, &at) < 0 || key >= (uint32_t)st->count) {
+        return -1;
+    }
+    int64_t late = at - st->sched[key];
+    printf("sent %" PRIu32 ": %.3f ms after scheduling, %" PRId64 " us late\n", key,
+           (double)(st->sched[key] - st->first) / 1e6 + 100, late / 1000);
+    st->early += late < 0;
+    st->worst = late > st->worst ? late : st->worst;
+    st->stamped++;
+    return 0;
+}
+
 static int run_send(const struct args *a)
 {
     int fd = udp_socket(a, SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE |
@@ -171,50 +222,27 @@ static int run_send(const struct args *a)
         fprintf(stderr, "txtime: bad address %s\n", a->host);
         return 1;
     }
+    /* Each datagram is handed over LEAD ahead of its time, as a real-time
+     * application prepares one cycle ahead: the stack holds it until then. */
+    const int64_t lead = 20 * 1000000LL;
     int64_t *sched = calloc((size_t)a->count, sizeof(*sched));
     int64_t first = now_ns() + 100 * 1000000LL;
+    struct stamps st = {.sched = sched, .first = first, .count = a->count};
     for (int i = 0; sched != NULL && i < a->count; i++) {
         sched[i] = first + (int64_t)i * a->interval_ms * 1000000LL;
-        uint64_t txtime = (uint64_t)sched[i];
-        struct iovec iov = {&sched[i], sizeof(sched[i])};
-        union {
-            char buf[CMSG_SPACE(sizeof(uint64_t))];
-            struct cmsghdr align;
-        } ctl;
-        memset(&ctl, 0, sizeof(ctl));
-        struct msghdr m = {.msg_name = &to,
-                           .msg_namelen = tolen,
-                           .msg_iov = &iov,
-                           .msg_iovlen = 1,
-                           .msg_control = ctl.buf,
-                           .msg_controllen = sizeof(ctl.buf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_TXTIME;
-        c->cmsg_len = CMSG_LEN(sizeof(txtime));
-        memcpy(CMSG_DATA(c), &txtime, sizeof(txtime));
-        if (zsock_sendmsg(fd, &m, 0) < 0) {
+        while (now_ns() < sched[i] - lead) {
+            collect(fd, &st, 1); /* stamps of earlier datagrams meanwhile */
+        }
+        if (send_at(fd, &to, tolen, &sched[i]) < 0) {
             perror("txtime: sendmsg");
             return 1;
         }
     }
     printf("txtime: %d datagrams scheduled every %d ms\n", a->count, a->interval_ms);
-    int early = 0, stamped = 0;
-    int64_t worst = 0;
-    for (int i = 0; sched != NULL && i < a->count; i++) {
-        uint32_t key;
-        int64_t at;
-        if (next_tx_stamp(fd, &key, &at) < 0 || key >= (uint32_t)a->count) {
-            fprintf(stderr, "txtime: no transmit stamp for datagram %d\n", i);
-            break;
-        }
-        int64_t late = at - sched[key];
-        printf("sent %" PRIu32 ": %.3f ms after scheduling, %" PRId64 " us late\n", key,
-               (double)(sched[key] - first) / 1e6 + 100, late / 1000);
-        early += late < 0;
-        worst = late > worst ? late : worst;
-        stamped++;
+    while (sched != NULL && st.stamped < a->count && collect(fd, &st, 5000) == 0) {
     }
+    int early = st.early, stamped = st.stamped;
+    int64_t worst = st.worst;
     printf("txtime: %d of %d stamped, %d early, at most %" PRId64 " us late\n", stamped, a->count,
            early, worst / 1000);
     free(sched);
