@@ -2,8 +2,9 @@
  * scenarios run once per allocation, with that allocation failing (N = 1,
  * 2, 3... until a run completes with no failure injected), then with every
  * allocation failing from N on, and with random failures. Scenarios: UDP
- * datagrams, a TCP transfer with close and a TLS (PSK) handshake and
- * transfer, on a virtual-clock stack's loopback; DNS resolution against a
+ * datagrams, a TCP transfer with close and TLS handshakes (PSK, and an
+ * ECDSA certificate verified by the client) and transfers, on a
+ * virtual-clock stack's loopback; DNS resolution against a
  * scripted server on the default stack's loopback; two stacks on the
  * simulated segment, one leasing its address from the other by DHCP, with
  * IPv6 (DAD) and a datagram over it. For each run: nothing crashes, a call
@@ -13,7 +14,9 @@
  * the same scenario works again once injection is off. Then link faults: a
  * TCP transfer over a corrupting link whose interfaces go down and up in
  * the middle arrives whole, and one whose link stays down fails with
- * ETIMEDOUT, cleanly. */
+ * ETIMEDOUT, cleanly. mbedTLS's own allocations are counted only where it
+ * allocates through zsock (MBEDTLS_PLATFORM_MEMORY with static memory);
+ * Debian's mbedTLS calls the C library's calloc, which is not failed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -50,13 +53,15 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#define SA(x)  ((struct sockaddr *)&(x))
-#define MS     1000LL
-#define SEC    1000000LL
-#define LO     0x7f000001u
-#define ADDR_A 0xc0000232u /* 192.0.2.50: what the DHCP server leases to A */
-#define ADDR_B 0xc0000201u /* 192.0.2.1: B, the DHCP server */
-#define TAG    7
+#define SA(x)   ((struct sockaddr *)&(x))
+#define MS      1000LL
+#define SEC     1000000LL
+#define LO      0x7f000001u
+#define ADDR_A  0xc0000232u /* 192.0.2.50: what the DHCP server leases to A */
+#define ADDR_B  0xc0000201u /* 192.0.2.1: B, the DHCP server */
+#define TAG     7           /* PSK */
+#define TAG_CA  8           /* the test PKI's CA (tests/tls/pki) */
+#define TAG_SRV 9           /* server-ec.crt and its key */
 
 /* Byte i of stream `id`: a lost, repeated or misplaced byte shows. */
 static uint8_t pattern(uint32_t id, uint64_t i)
@@ -364,9 +369,10 @@ static int scen_tcp(void)
     return rc;
 }
 
-/* TLS 1.2 with a pre-shared key over such a connection: handshake, 64 KiB
- * each way, close_notify both ways. */
-static int scen_tls(void)
+/* TLS 1.2 over such a connection, with a pre-shared key or with an ECDSA
+ * certificate the client verifies (CA and name): handshake, 64 KiB each
+ * way, close_notify both ways. */
+static int tls_run(bool cert)
 {
     int fd[3] = {-1, -1, -1};
     int t[2] = {-1, -1};
@@ -378,9 +384,15 @@ static int scen_tls(void)
             break;
         }
         fd[1 + i] = -1; /* the TLS socket owns it now */
-        sec_tag_t tag = TAG;
+        sec_tag_t tag = !cert ? TAG : i == 0 ? TAG_CA : TAG_SRV;
         if (zsock_setsockopt(t[i], SOL_TLS, TLS_SEC_TAG_LIST, &tag, sizeof(tag)) != 0) {
             rc = failed_with(errno, "TLS_SEC_TAG_LIST");
+            break;
+        }
+        if (cert && i == 0 &&
+            zsock_setsockopt(t[0], SOL_TLS, TLS_HOSTNAME, "server.test", 12) != 0) {
+            rc = failed_with(errno, "TLS_HOSTNAME");
+            break;
         }
         zsock_fcntl(t[i], F_SETFL, O_NONBLOCK);
         /* shutdown() waits for queued records even on a non-blocking
@@ -419,6 +431,16 @@ static int scen_tls(void)
     close_all(t, 2);
     close_all(fd, 3);
     return rc;
+}
+
+static int scen_tls(void)
+{
+    return tls_run(false);
+}
+
+static int scen_tls_cert(void)
+{
+    return tls_run(true);
 }
 
 /* ---- DNS against a scripted server on the default stack ----------------------------------------
@@ -816,6 +838,12 @@ static void test_tls(void **state)
     run_all(&(struct scenario){"tls-psk", scen_tls, lo_stack});
 }
 
+static void test_tls_cert(void **state)
+{
+    (void)state;
+    run_all(&(struct scenario){"tls-cert", scen_tls_cert, lo_stack});
+}
+
 static void test_dns(void **state)
 {
     (void)state;
@@ -989,6 +1017,23 @@ static void test_link_stays_down(void **state)
 /* ---- main -------------------------------------------------------------------------------------
  */
 
+/* Add a PEM file of the test PKI (with its NUL, as mbedTLS wants). */
+static int add_pem(sec_tag_t tag, enum tls_credential_type type, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", TLS_PKI_DIR, name);
+    FILE *f = fopen(path, "rb");
+    static char buf[4][8192];
+    static int used;
+    if (f == NULL || used == 4) {
+        return -1;
+    }
+    size_t n = fread(buf[used], 1, sizeof(buf[used]) - 1, f);
+    fclose(f);
+    buf[used][n] = '\0';
+    return tls_credential_add(tag, type, buf[used++], n + 1);
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -997,7 +1042,10 @@ static int group_setup(void **state)
     unsetenv("ZSOCK_DNS");
     if (zsock_net_init() != 0 ||
         tls_credential_add(TAG, TLS_CREDENTIAL_PSK, key, sizeof(key)) != 0 ||
-        tls_credential_add(TAG, TLS_CREDENTIAL_PSK_ID, id, sizeof(id) - 1) != 0) {
+        tls_credential_add(TAG, TLS_CREDENTIAL_PSK_ID, id, sizeof(id) - 1) != 0 ||
+        add_pem(TAG_CA, TLS_CREDENTIAL_CA_CERTIFICATE, "ca.crt") != 0 ||
+        add_pem(TAG_SRV, TLS_CREDENTIAL_PUBLIC_CERTIFICATE, "server-ec.crt") != 0 ||
+        add_pem(TAG_SRV, TLS_CREDENTIAL_PRIVATE_KEY, "server-ec.key") != 0) {
         return -1;
     }
     struct z_stack_config cfg = {.name = "lo", .virtual_clock = true, .loopback = true};
@@ -1029,6 +1077,9 @@ static int group_teardown(void **state)
     z_stack_destroy(lo_stack);
     tls_credential_delete(TAG, TLS_CREDENTIAL_PSK);
     tls_credential_delete(TAG, TLS_CREDENTIAL_PSK_ID);
+    tls_credential_delete(TAG_CA, TLS_CREDENTIAL_CA_CERTIFICATE);
+    tls_credential_delete(TAG_SRV, TLS_CREDENTIAL_PUBLIC_CERTIFICATE);
+    tls_credential_delete(TAG_SRV, TLS_CREDENTIAL_PRIVATE_KEY);
     return 0;
 }
 
@@ -1066,6 +1117,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_udp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tcp, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_cert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dns, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sim_dhcp_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_down_up_corrupt, setup, teardown),
