@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command: builds and runs the whole suite on the host
 # configuration, again under AddressSanitizer + UndefinedBehaviorSanitizer,
-# the threaded tests under ThreadSanitizer, the suite on the embedded limits,
+# the threaded tests under ThreadSanitizer, allocation and link fault
+# injection under AddressSanitizer, the suite on the embedded limits,
 # the Cortex-M4 cross builds with their size report, the Cortex-M4 firmware
 # under QEMU against Linux over TAP, a bounded fuzz run of the packet parsers, then prints the benchmark figures. Exits non-zero on the first failure.
 set -euo pipefail
@@ -40,6 +41,17 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_WERR
 cmake --build build-tsan -j"$jobs"
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir build-tsan --output-on-failure -R 'test_(threads|poll|credentials|udp|netif|net_info|tcp_sock|tcp_core|sim|tls|dtls|dns|dhcp|heap|sock6|mcast|raw|packet|txq|socks)$'
+
+stage "fault injection (ASan): every allocation failing in turn, link faults"
+# A test-only build (CONFIG_ZSOCK_FAULT_INJECTION) of the library and
+# test_faults: UDP, TCP, TLS, DNS and DHCP + IPv6 scenarios with each
+# allocation failing in turn, then link down/up and corruption (about a
+# minute).
+cmake -S . -B build-fault -G Ninja -DCMAKE_BUILD_TYPE=Debug -DZSOCK_SANITIZE=ON -DZSOCK_WERROR=ON \
+    -DCONFIG_ZSOCK_FAULT_INJECTION=ON -DZSOCK_BUILD_BENCH=OFF -DZSOCK_BUILD_APPS=OFF >/dev/null
+cmake --build build-fault -j"$jobs" --target test_faults
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-fault --output-on-failure -L fault
 
 stage "embedded limits"
 cmake --preset embedded -DZSOCK_WERROR=ON -DZSOCK_INTEROP_TCP_BIG=67108864 \

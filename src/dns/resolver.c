@@ -814,6 +814,10 @@ static void try_server(const struct server *srv, struct question *qs, int nq, in
     if (fd < 0 || zsock_connect(fd, (const struct sockaddr *)&srv->sa, srv->len) < 0) {
         goto broken;
     }
+    /* A send waits for packet buffers while they are short: no longer than
+     * the try, or a lookup would outlive its timeouts for good. */
+    struct zsock_timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000};
+    zsock_setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     for (int i = 0; i < nq; i++) {
         if (qs[i].status == ST_PENDING) {
             qs[i].id = random_id();

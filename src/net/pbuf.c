@@ -60,7 +60,8 @@ struct z_pbuf *z_pbuf_alloc(struct z_pbuf_pool *pool, size_t headroom, size_t le
     struct z_pbuf *p = NULL;
     z_mutex_lock(&pool->lock);
     if (need <= pool->buf_size) {
-        p = pool->free;
+        /* Fault injection counts pool buffers here; heap ones in z_malloc. */
+        p = Z_FAULT_FAIL() ? NULL : pool->free;
         if (p != NULL) {
             pool->free = p->next;
             p->heap = 0;

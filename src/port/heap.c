@@ -243,6 +243,9 @@ NO_ASAN static void free_locked(void *p)
 
 void *z_malloc(size_t size)
 {
+    if (Z_FAULT_FAIL()) {
+        return NULL;
+    }
     z_mutex_lock(&heap_lock);
     if (!heap_ready) {
         heap_init_locked();
@@ -284,6 +287,9 @@ NO_ASAN void *z_realloc(void *p, size_t size)
     }
     if (size == 0) {
         z_free(p);
+        return NULL;
+    }
+    if (Z_FAULT_FAIL()) {
         return NULL;
     }
     size_t need = block_size(size);

@@ -11,6 +11,8 @@
 
 #include <zsock/config.h>
 
+#include "port/fault.h"
+
 #if defined(ZSOCK_PORT_NONE)
 #include "port/none/port_none.h" /* single-threaded, see docs/embedded.md */
 #else
@@ -92,7 +94,8 @@ void z_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * p and returns NULL. Without CONFIG_ZSOCK_STATIC_MEMORY they are the C
  * library's functions. With it they allocate from one static arena of
  * CONFIG_ZSOCK_HEAP_BYTES (src/port/heap.c, docs/embedded.md), so the
- * library never calls malloc. Thread-safe either way. */
+ * library never calls malloc. Thread-safe either way. With
+ * CONFIG_ZSOCK_FAULT_INJECTION a test can make any of them fail (fault.h). */
 #if defined(CONFIG_ZSOCK_STATIC_MEMORY)
 void *z_malloc(size_t size);
 void *z_calloc(size_t n, size_t size); /* NULL when n * size overflows */
@@ -101,10 +104,16 @@ void z_free(void *p);
 #else
 static inline void *z_malloc(size_t size)
 {
+    if (Z_FAULT_FAIL()) {
+        return NULL;
+    }
     return malloc(size);
 }
 static inline void *z_calloc(size_t n, size_t size)
 {
+    if (Z_FAULT_FAIL()) {
+        return NULL;
+    }
     return calloc(n, size);
 }
 static inline void *z_realloc(void *p, size_t size)
@@ -112,6 +121,9 @@ static inline void *z_realloc(void *p, size_t size)
     if (size == 0) { /* the static arena's contract, whatever the C library's */
         free(p);
         return NULL;
+    }
+    if (Z_FAULT_FAIL()) {
+        return NULL; /* p stays allocated, as when realloc fails */
     }
     return realloc(p, size);
 }

@@ -1417,6 +1417,8 @@ static int tls_shutdown(void *obj, int how)
             int64_t deadline = ts->base.sndtimeo_us >= 0 ? z_tls_call_deadline(ts->base.sndtimeo_us)
                                                          : hs_deadline(-1);
             bool notified = false;
+            size_t left = ts->ssl.out_left;
+            bool waited = false;
             for (;;) {
                 int ret = flush_out(ts);
                 if (ret == 0 && !notified) {
@@ -1424,10 +1426,26 @@ static int tls_shutdown(void *obj, int how)
                     ret = mbedtls_ssl_close_notify(&ts->ssl);
                     notified = ret == 0 || ret == MBEDTLS_ERR_SSL_WANT_WRITE;
                 }
+                if (ret == MBEDTLS_ERR_SSL_WANT_WRITE && waited && ts->ssl.out_left == left) {
+                    /* The transport polls writable but took nothing (no
+                     * memory to grow its buffer): look again shortly
+                     * instead of spinning until the deadline. */
+                    if (z_now_us() >= deadline) {
+                        break;
+                    }
+                    z_mutex_unlock(&ts->lock);
+                    z_sleep_us(10000);
+                    z_mutex_lock(&ts->lock);
+                    if (ts->closed) {
+                        break;
+                    }
+                }
+                left = ts->ssl.out_left;
                 if (ret == 0 || ret != MBEDTLS_ERR_SSL_WANT_WRITE ||
                     wait_inner(ts, ZSOCK_POLLOUT, deadline) < 0) {
                     break;
                 }
+                waited = true;
             }
         }
     }
