@@ -36,7 +36,7 @@
 static atomic_bool stop;
 static atomic_bool paused; /* workers idle while the figures are read quietly */
 static atomic_int idle;    /* workers idle now */
-static atomic_uint_fast64_t transfers, bytes_moved, errors_seen;
+static atomic_uint_fast64_t transfers, bytes_moved;
 
 static void die(const char *what)
 {
