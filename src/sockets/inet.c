@@ -1119,23 +1119,7 @@ static int inet_ioctl(void *obj, unsigned long request, int *arg)
         z_stack_unlock(sk->stack);
         return -EBADF;
     }
-    switch (request) {
-    case FIONREAD:
-        if (sk->pcb.rx_dgrams > 0) {
-            struct z_udp_rec rec;
-            z_ring_peek(&sk->pcb.rx, 0, &rec, sizeof(rec));
-            *arg = (int)rec.len;
-        } else {
-            *arg = 0;
-        }
-        break;
-    case FIONWRITE:
-        *arg = 0; /* datagrams leave at once */
-        break;
-    default:
-        rc = z_sockbase_ioctl(&sk->base, request, arg);
-        break;
-    }
+    rc = z_dgram_ioctl(&sk->base, &sk->pcb.rx, sk->pcb.rx_dgrams, request, arg);
     z_stack_unlock(sk->stack);
     return rc;
 }

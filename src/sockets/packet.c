@@ -552,17 +552,9 @@ static int pkt_ioctl(void *obj, unsigned long request, int *arg)
     z_stack_lock(sk->stack);
     if (sk->closed) {
         rc = -EBADF;
-    } else if (request == FIONREAD) {
-        /* The next frame's length, as Linux's SIOCINQ on packet sockets. */
-        struct pkt_rec rec = {0};
-        if (sk->rx_count > 0) {
-            z_ring_peek(&sk->rx, 0, &rec, sizeof(rec));
-        }
-        *arg = (int)rec.len;
-    } else if (request == FIONWRITE) {
-        *arg = 0; /* frames leave at once */
     } else {
-        rc = z_sockbase_ioctl(&sk->base, request, arg);
+        /* FIONREAD: the next frame's length, as Linux's SIOCINQ there. */
+        rc = z_dgram_ioctl(&sk->base, &sk->rx, sk->rx_count, request, arg);
     }
     z_stack_unlock(sk->stack);
     return rc;

@@ -402,17 +402,8 @@ static int raw_ioctl(void *obj, unsigned long request, int *arg)
     z_stack_lock(sk->stack);
     if (sk->closed) {
         rc = -EBADF;
-    } else if (request == FIONREAD) {
-        /* The size of the next datagram, as for UDP. */
-        struct z_raw_rec rec = {0};
-        if (sk->pcb.rx_dgrams > 0) {
-            z_ring_peek(&sk->pcb.rx, 0, &rec, sizeof(rec));
-        }
-        *arg = (int)rec.len;
-    } else if (request == FIONWRITE) {
-        *arg = 0; /* datagrams leave at once */
     } else {
-        rc = z_sockbase_ioctl(&sk->base, request, arg);
+        rc = z_dgram_ioctl(&sk->base, &sk->pcb.rx, sk->pcb.rx_dgrams, request, arg);
     }
     z_stack_unlock(sk->stack);
     return rc;

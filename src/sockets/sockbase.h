@@ -8,6 +8,8 @@
 
 #include <zsock/socket.h>
 
+#include "sockets/iov.h"
+
 struct z_sockbase {
     int family;
     int type;
@@ -30,6 +32,29 @@ int z_sockbase_setsockopt(struct z_sockbase *b, int level, int optname, const vo
 
 /* Z_IOCTL_GETFL / Z_IOCTL_SETFL; -ENOTTY for other requests. */
 int z_sockbase_ioctl(struct z_sockbase *b, unsigned long request, int *arg);
+
+/* The ioctls of a datagram socket (UDP, raw, packet) whose receive ring
+ * holds `count` records, each starting with its payload length as a
+ * uint32_t: FIONREAD gives the next one's length (0: none), FIONWRITE 0
+ * (datagrams leave at once), the rest go to z_sockbase_ioctl. The caller
+ * holds the lock and has checked that the socket is open. */
+static inline int z_dgram_ioctl(struct z_sockbase *b, const struct z_ring *rx, size_t count,
+                                unsigned long request, int *arg)
+{
+    if (request == FIONREAD) {
+        uint32_t len = 0;
+        if (count > 0) {
+            z_ring_peek(rx, 0, &len, sizeof(len));
+        }
+        *arg = (int)len;
+        return 0;
+    }
+    if (request == FIONWRITE) {
+        *arg = 0;
+        return 0;
+    }
+    return z_sockbase_ioctl(b, request, arg);
+}
 
 /* Whether this call may block, given the socket's mode and the call's flags. */
 static inline bool z_sockbase_blocking(const struct z_sockbase *b, int flags)
