@@ -411,12 +411,14 @@ int z_stack_process(struct z_stack *s, int64_t deadline_us, int64_t *next_us)
 #if !defined(ZSOCK_PORT_NONE)
     int64_t until = deadline_us < wake ? deadline_us : wake;
     int64_t now = z_now_us();
-    int timeout = 0;
+    int64_t wait_us = 0;
     if (npolled == 0 && until > now) {
-        int64_t ms = (until - now + 999) / 1000; /* rounded up: no busy loop before a timer */
-        timeout = ms > 3600000 ? 3600000 : (int)ms;
+        wait_us = until - now > 3600000000LL ? 3600000000LL : until - now;
     }
-    int rc = poll(n > 0 ? pfds : NULL, (nfds_t)n, timeout);
+    /* To the microsecond, as the core thread waits. */
+    struct timespec tmo = {.tv_sec = (time_t)(wait_us / 1000000),
+                           .tv_nsec = (long)(wait_us % 1000000) * 1000};
+    int rc = ppoll(n > 0 ? pfds : NULL, (nfds_t)n, &tmo, NULL);
     if (rc < 0 && errno != EINTR) {
         err = -errno;
     }
