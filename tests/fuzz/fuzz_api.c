@@ -25,44 +25,12 @@
 #include <zsock/socket.h>
 
 #include "fuzz_check.h"
+#include "fuzz_input.h"
 #include "net/net.h"
 #include "sockets/fdtable.h"
 
 #define NFD    16
 #define MAXBUF 2048
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-    if (in->n == 0) {
-        return 0;
-    }
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct in *in)
-{
-    return (uint16_t)(u8(in) << 8 | u8(in));
-}
-
-static uint32_t u32(struct in *in)
-{
-    return (uint32_t)u16(in) << 16 | u16(in);
-}
-
-/* `n` bytes of the input into buf (zeros once it runs out). */
-static void take(struct in *in, void *buf, size_t n)
-{
-    uint8_t *b = buf;
-    for (size_t i = 0; i < n; i++) {
-        b[i] = u8(in);
-    }
-}
 
 static int fds[NFD];
 static int nfds;
@@ -218,7 +186,7 @@ static socklen_t make_addr(struct in *in, struct sockaddr_storage *ss)
     }
     default: {
         socklen_t len = u8(in) % (sizeof(*ss) + 1);
-        take(in, ss, len);
+        in_bytes(in, ss, len);
         if (len >= 2 && (k & 0x80)) {
             ss->ss_family = (sa_family_t)FAMILIES[k % N(FAMILIES)];
         }
@@ -238,7 +206,7 @@ static void op_sockopt(struct in *in, bool set)
     int name = u8(in);
     socklen_t len = u8(in) % 72;
     uint8_t val[72] __attribute__((aligned(8)));
-    take(in, val, len);
+    in_bytes(in, val, len);
     if (set && level == SOL_TLS && name == TLS_ALPN_LIST) {
         /* Its value is an array of string pointers: random bytes would be
          * wild pointers, which no API can check. Strings from the input,
@@ -248,7 +216,7 @@ static void op_sockopt(struct in *in, bool set)
         socklen_t n = (socklen_t)(len % 6);
         for (socklen_t i = 0; i < n && i < 4; i++) {
             size_t l = u16(in) % sizeof(names[i]);
-            take(in, names[i], l);
+            in_bytes(in, names[i], l);
             names[i][l] = 0;
             list[i] = names[i];
         }
@@ -288,7 +256,7 @@ static size_t make_cmsgs(struct in *in, uint8_t *buf, size_t room)
         c->cmsg_level = LEVELS[k % N(LEVELS)];
         c->cmsg_type = u8(in);
         c->cmsg_len = k & 0x80 ? u8(in) : CMSG_LEN(dlen);
-        take(in, CMSG_DATA(c), dlen);
+        in_bytes(in, CMSG_DATA(c), dlen);
         off += sz;
     }
     return off;

@@ -19,6 +19,8 @@
 #include <zsock/tls_credentials.h>
 
 #include "fuzz_check.h"
+#include "fuzz_input.h"
+#include "fuzz_pki.h"
 #include "sockets/fdtable.h"
 #include "tls/tls_internal.h"
 
@@ -39,39 +41,9 @@ static struct {
     size_t len; /* PEM files with their NUL */
 } pki[NFILES];
 
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-    if (in->n == 0) {
-        return 0;
-    }
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct in *in)
-{
-    return (uint16_t)(u8(in) << 8 | u8(in));
-}
-
 static void load(size_t i)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", TLS_PKI_DIR, FILES[i]);
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    pki[i].data = calloc(1, (size_t)len + 1);
-    CHECK(pki[i].data != NULL);
-    CHECK(fread(pki[i].data, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    pki[i].len = (size_t)len + (memcmp(pki[i].data, "-----", 5) == 0 ? 1 : 0);
+    pki[i].data = fuzz_pki_read(FILES[i], &pki[i].len);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -23,6 +23,7 @@
 #include <zsock/socket.h>
 
 #include "fuzz_check.h"
+#include "fuzz_input.h"
 #include "net/net.h"
 #include "net/packet.h"
 #include "net/raw.h"
@@ -44,30 +45,6 @@ static const uint8_t MAC_X[6] = {2, 0, 0, 0, 0, 9};
 static const uint8_t A6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 static const uint8_t B6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 static const uint8_t ALLNODES6[16] = {0xff, 0x02, [15] = 1};
-
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-    if (in->n == 0) {
-        return 0;
-    }
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct in *in)
-{
-    return (uint16_t)(u8(in) << 8 | u8(in));
-}
-
-static uint32_t u32(struct in *in)
-{
-    return (uint32_t)u16(in) << 16 | u16(in);
-}
 
 static struct {
     struct z_simnet *net;

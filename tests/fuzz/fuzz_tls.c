@@ -23,6 +23,8 @@
 #include <zsock/tls_credentials.h>
 
 #include "fuzz_check.h"
+#include "fuzz_input.h"
+#include "fuzz_pki.h"
 #include "net/net.h"
 #include "sockets/fdtable.h"
 #include "tls/tls_internal.h"
@@ -36,40 +38,11 @@
 #define PORT_RC  4434 /* the relay's end the DTLS client talks to */
 #define PORT_RS  4435 /* the relay's end that talks to the DTLS server */
 
-struct in {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t u8(struct in *in)
-{
-    if (in->n == 0) {
-        return 0;
-    }
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t u16(struct in *in)
-{
-    return (uint16_t)(u8(in) << 8 | u8(in));
-}
-
 static void add_file(sec_tag_t tag, enum tls_credential_type type, const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", TLS_PKI_DIR, name);
-    FILE *f = fopen(path, "rb");
-    CHECK(f != NULL);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = calloc(1, (size_t)len + 1);
-    CHECK(buf != NULL);
-    CHECK(fread(buf, 1, (size_t)len, f) == (size_t)len);
-    fclose(f);
-    size_t n = (size_t)len + (memcmp(buf, "-----", 5) == 0 ? 1 : 0);
-    CHECK(tls_credential_add(tag, type, buf, n) == 0);
+    size_t len;
+    unsigned char *buf = fuzz_pki_read(name, &len);
+    CHECK(tls_credential_add(tag, type, buf, len) == 0);
     free(buf);
 }
 
