@@ -112,18 +112,6 @@ static bool ok_errno(int e)
     }
 }
 
-/* r < 0 must come with an expected errno. */
-#define CALL(expr)                                                                                 \
-    do {                                                                                           \
-        errno = 0;                                                                                 \
-        long r_ = (long)(expr);                                                                    \
-        if (r_ < 0 && !ok_errno(errno)) {                                                          \
-            fprintf(stderr, "%s: returned %ld, errno %d (%s)\n", #expr, r_, errno,                 \
-                    strerror(errno));                                                              \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
 static const int FAMILIES[] = {AF_INET, AF_INET6, AF_PACKET, AF_UNIX, AF_UNSPEC, 99};
 static const int TYPES[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, 0, 77};
 static const int PROTOS[] = {0,

@@ -88,16 +88,6 @@ static bool ok_errno(int e)
     }
 }
 
-#define CALL(expr)                                                                                 \
-    do {                                                                                           \
-        errno = 0;                                                                                 \
-        long r_ = (long)(expr);                                                                    \
-        if (r_ < 0 && !ok_errno(errno)) {                                                          \
-            fprintf(stderr, "%s: %ld, errno %d (%s)\n", #expr, r_, errno, strerror(errno));        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
 static struct {
     bool dtls;
     int srv, cli; /* the TLS or DTLS sockets */
