@@ -218,11 +218,18 @@ static void op_sockopt(struct in *in, bool set)
          * without one (TLS_HOSTNAME). */
         CALL(zsock_setsockopt(fd, level, name, len == 0 && (k & 0x40) ? NULL : val, len));
     } else {
+        /* Nothing written past the length given, and the length returned
+         * no more than that (what was written). */
         socklen_t got = len;
+        memset(val + len, 0xa5, sizeof(val) - len);
         CALL(zsock_getsockopt(fd, level, name, val, &got));
+        for (size_t i = len; i < sizeof(val); i++) {
+            CHECK(val[i] == 0xa5);
+        }
         if (got > len) {
             fprintf(stderr, "getsockopt(%d, %d) said %u bytes in a buffer of %u\n", level, name,
                     (unsigned)got, (unsigned)len);
+            abort();
         }
     }
 }
@@ -248,6 +255,21 @@ static size_t make_cmsgs(struct in *in, uint8_t *buf, size_t room)
         off += sz;
     }
     return off;
+}
+
+/* An address buffer of which only the first `len` bytes may be written:
+ * the rest is filled with a pattern that name_check() looks for. */
+static socklen_t name_room(struct sockaddr_storage *ss, socklen_t len)
+{
+    memset((uint8_t *)ss + len, 0xa5, sizeof(*ss) - len);
+    return len;
+}
+
+static void name_check(const struct sockaddr_storage *ss, socklen_t room)
+{
+    for (size_t i = room; i < sizeof(*ss); i++) {
+        CHECK(((const uint8_t *)ss)[i] == 0xa5);
+    }
 }
 
 static void op_msg(struct in *in, bool send)
@@ -277,14 +299,23 @@ static void op_msg(struct in *in, bool send)
         CALL(zsock_sendmsg(fd, &m, flags));
     } else {
         m.msg_name = k & 0x10 ? &ss : NULL;
-        m.msg_namelen = k & 0x10 ? u8(in) % (sizeof(ss) + 1) : 0;
+        socklen_t room = name_room(&ss, k & 0x10 ? u8(in) % (sizeof(ss) + 1) : 0);
+        m.msg_namelen = room;
         m.msg_control = k & 0x20 ? ctl : NULL;
-        m.msg_controllen = k & 0x20 ? u8(in) : 0;
+        size_t croom = k & 0x20 ? u8(in) : 0;
+        m.msg_controllen = croom;
+        memset(ctl + croom, 0xa5, sizeof(ctl) - croom);
         errno = 0;
         ssize_t r = zsock_recvmsg(fd, &m, flags);
         CHECK(r >= 0 || ok_errno(errno));
+        /* Nothing written past either buffer; the control length returned
+         * is what was written. */
+        name_check(&ss, room);
+        for (size_t i = croom; i < sizeof(ctl); i++) {
+            CHECK(ctl[i] == 0xa5);
+        }
         if (r >= 0) {
-            CHECK(m.msg_controllen <= (k & 0x20 ? sizeof(ctl) : 0));
+            CHECK(m.msg_controllen <= croom);
         }
     }
 }
@@ -340,10 +371,11 @@ static void program(struct in *in)
         case 5: {
             int fd = pick_fd(in);
             uint8_t k = u8(in);
-            len = k % (sizeof(ss) + 1);
+            socklen_t room = len = name_room(&ss, k % (sizeof(ss) + 1));
             errno = 0;
             int s =
                 zsock_accept(fd, k & 0x80 ? (struct sockaddr *)&ss : NULL, k & 0x80 ? &len : NULL);
+            name_check(&ss, room);
             CHECK(s >= 0 || ok_errno(errno));
             keep(s);
             break;
@@ -365,9 +397,10 @@ static void program(struct in *in)
             int fd = pick_fd(in);
             size_t n = u16(in) % MAXBUF;
             int flags = (int)(u16(in) & 0x1ff) | ZSOCK_MSG_DONTWAIT;
-            len = u8(in) % (sizeof(ss) + 1);
+            socklen_t room = len = name_room(&ss, u8(in) % (sizeof(ss) + 1));
             CALL(zsock_recvfrom(fd, buf, n, flags, op & 0x80 ? (struct sockaddr *)&ss : NULL,
                                 op & 0x80 ? &len : NULL));
+            name_check(&ss, room);
             break;
         }
         case 8:
@@ -437,12 +470,13 @@ static void program(struct in *in)
         }
         case 18: {
             int fd = pick_fd(in);
-            len = u8(in) % (sizeof(ss) + 1);
+            socklen_t room = len = name_room(&ss, u8(in) % (sizeof(ss) + 1));
             if (op & 0x80) {
                 CALL(zsock_getpeername(fd, (struct sockaddr *)&ss, &len));
             } else {
                 CALL(zsock_getsockname(fd, (struct sockaddr *)&ss, &len));
             }
+            name_check(&ss, room);
             break;
         }
         default:
