@@ -115,7 +115,7 @@ for t in $targets; do
         execs[$t]=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/logs/$t.log" | tail -1)
         secs[$t]=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$out/logs/$t.log" | tail -1)
     fi
-    inputs=$(find "${corpus[@]}" -type f | wc -l)
+    inputs=$(find -L "${corpus[@]}" -type f | wc -l)
     printf '%-11s %8s %12s %8s %16s %16s\n' "$t" "${secs[$t]:--}" "${execs[$t]:--}" "$inputs" \
         "$lines" "$branches" >>"$summary"
     objects+=(-object "$bin")
