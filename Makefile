@@ -1,5 +1,5 @@
 # Convenience targets; the build itself is CMake (see README.md).
-.PHONY: demo test bench clean
+.PHONY: demo test bench clean fuzz-long
 
 demo:
 	bash scripts/install-deps.sh
@@ -17,5 +17,11 @@ bench:
 	cmake --build build
 	./build/bench/bench_socketpair
 
+# A fuzzing campaign: every target MINUTES (default 10) each on one core,
+# then coverage (tests/fuzz/campaign.sh; summary in build-fuzz-long/).
+fuzz-long:
+	bash scripts/install-deps.sh
+	bash tests/fuzz/campaign.sh build-fuzz-long
+
 clean:
-	rm -rf build build-asan build-tsan build-embedded build-fuzz
+	rm -rf build build-asan build-tsan build-embedded build-fuzz build-fuzz-long

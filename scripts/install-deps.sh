@@ -2,7 +2,7 @@
 # Installs the Debian packages zsock needs to build, test and benchmark.
 # Run as root (or through sudo); does nothing for packages already present.
 set -euo pipefail
-pkgs=(cmake ninja-build gcc clang libclang-rt-14-dev make pkg-config libcmocka-dev libmbedtls-dev
+pkgs=(cmake ninja-build gcc clang libclang-rt-14-dev llvm make pkg-config libcmocka-dev libmbedtls-dev
       iproute2 iputils-ping tshark python3 nftables curl openssl netcat-openbsd python3-scapy
       liblwip-dev gcc-arm-none-eabi libnewlib-arm-none-eabi dnsmasq-base libreadline-dev doxygen
       qemu-system-arm microsocks)

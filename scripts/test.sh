@@ -4,7 +4,7 @@
 # the threaded tests under ThreadSanitizer, allocation and link fault
 # injection under AddressSanitizer, the suite on the embedded limits,
 # the Cortex-M4 cross builds with their size report, the Cortex-M4 firmware
-# under QEMU against Linux over TAP, a bounded fuzz run of the packet parsers, then prints the benchmark figures. Exits non-zero on the first failure.
+# under QEMU against Linux over TAP, a bounded run of every fuzz target, then prints the benchmark figures. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -95,12 +95,12 @@ rc=0
 bash tests/interop/qemu_tap.sh build-qemu/apps/embedded/qemu/zsock_qemu.elf 1048576 100 || rc=$?
 [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]
 
-stage "fuzz: every wire/ parser, bounded run"
+stage "fuzz: every target (parsers, receive path, socket API, TLS, credentials), bounded run"
 CC=clang cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZSOCK_BUILD_FUZZ=ON \
     -DZSOCK_BUILD_TESTS=OFF -DZSOCK_BUILD_BENCH=OFF -DZSOCK_BUILD_APPS=OFF >/dev/null
 cmake --build build-fuzz -j"$jobs"
 ctest --test-dir build-fuzz --output-on-failure -L fuzz
-bash tests/fuzz/run_fuzz.sh build-fuzz "${ZSOCK_FUZZ_SECONDS:-15}"
+bash tests/fuzz/run_fuzz.sh build-fuzz "${ZSOCK_FUZZ_SECONDS:-10}"
 
 stage "benchmarks (figures only, never pass/fail)"
 ./build/bench/bench_socketpair --quick

@@ -14,4 +14,16 @@
         }                                                                                          \
     } while (0)
 
+/* CALL(expr): run a call that returns < 0 with errno set on failure; the
+ * errno must be one ok_errno(int), which the target defines, expects. */
+#define CALL(expr)                                                                                 \
+    do {                                                                                           \
+        errno = 0;                                                                                 \
+        long r_ = (long)(expr);                                                                    \
+        if (r_ < 0 && !ok_errno(errno)) {                                                          \
+            fprintf(stderr, "%s: returned %ld, errno %d\n", #expr, r_, errno);                     \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
 #endif /* ZSOCK_FUZZ_CHECK_H_ */
