@@ -87,7 +87,8 @@ struct z_txq {
     struct z_pbuf *head[Z_TXQ_CLASSES];
     struct z_pbuf *tail[Z_TXQ_CLASSES];
     struct z_pbuf *timed; /* sorted by txtime */
-    uint32_t n;           /* frames in all */
+    uint32_t n;           /* frames in the classes */
+    uint32_t n_timed;     /* frames on the timed list */
     bool blocked;         /* the device is full: wait until it says otherwise */
 };
 #endif

@@ -173,15 +173,6 @@ static void drain(struct z_netif *nif)
     }
 }
 
-static uint32_t n_timed(const struct z_txq *q)
-{
-    uint32_t n = 0;
-    for (const struct z_pbuf *p = q->timed; p != NULL; p = p->next) {
-        n++;
-    }
-    return n;
-}
-
 static void schedule(struct z_stack *s, int64_t when)
 {
     if (when < s->tx_next) {
@@ -194,7 +185,7 @@ static void schedule(struct z_stack *s, int64_t when)
 static int put_timed(struct z_netif *nif, struct z_pbuf *p)
 {
     struct z_txq *q = &nif->txq;
-    if (q->n + n_timed(q) >= CONFIG_NET_TX_QUEUE_LEN) {
+    if (q->n + q->n_timed >= CONFIG_NET_TX_QUEUE_LEN) {
         return -ENOBUFS;
     }
     struct z_pbuf **pp = &q->timed;
@@ -203,6 +194,7 @@ static int put_timed(struct z_netif *nif, struct z_pbuf *p)
     }
     p->next = *pp;
     *pp = p;
+    q->n_timed++;
     schedule(nif->stack, q->timed->txtime);
     return 0;
 }
@@ -259,6 +251,7 @@ void z_netif_tx_timers_locked(struct z_stack *s, int64_t now)
         while (q->timed != NULL && q->timed->txtime <= now) {
             struct z_pbuf *p = q->timed;
             q->timed = p->next;
+            q->n_timed--;
             put_tail(q, p);
             moved = true;
         }
@@ -284,6 +277,7 @@ void z_netif_tx_flush_locked(struct z_netif *nif)
         nif->stats.tx_dropped++;
         z_pbuf_free(p);
     }
+    q->n_timed = 0;
     q->blocked = false;
 }
 
